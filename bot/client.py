@@ -1,0 +1,80 @@
+"""ImageBot: the discord.py client, its extensions and command sync."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.services import Services
+from bot.tree import BotTree
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.imagine",)
+_SYNC_KEY = "commands_hash"
+
+
+def point_discord_at(base_url: str) -> None:
+    """Send every REST call (webhooks included) to `base_url`, e.g. a REST proxy or a local fake."""
+    discord.http.Route.BASE = base_url.rstrip("/")
+
+
+class ImageBot(commands.Bot):
+    """The bot. Mentions are never pinged from anything it sends."""
+
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        intents = discord.Intents.default()
+        intents.message_content = False
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            tree_cls=BotTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.services = services
+        if settings.uses_custom_discord_api:
+            point_discord_at(settings.discord_api_base_url)
+
+    async def login(self, token: str) -> None:
+        """Log in; with a custom API base, ask it for the gateway URL (discord.py would use its built-in one)."""
+        await super().login(token)
+        if self.services.settings.uses_custom_discord_api:
+            _, url, _ = await self.http.get_bot_gateway()
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+            log.info("using the gateway announced by DISCORD_API_BASE_URL")
+
+    async def setup_hook(self) -> None:
+        """Load the cogs, then sync commands: to the dev guild at once, globally when they changed."""
+        for name in EXTENSIONS:
+            await self.load_extension(name)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Sync the command tree; global sync only when the definitions changed since the last one."""
+        dev_guild = self.services.settings.dev_guild_id
+        if dev_guild is not None:
+            guild = discord.Object(id=dev_guild)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d command(s) to the development guild", len(synced))
+            return
+        digest = hashlib.sha256(
+            json.dumps([c.to_dict(self.tree) for c in self.tree.get_commands()], sort_keys=True).encode()
+        ).hexdigest()
+        if await self.services.store.get_meta(_SYNC_KEY) == digest:
+            log.info("command definitions unchanged; not syncing")
+            return
+        synced = await self.tree.sync()
+        await self.services.store.set_meta(_SYNC_KEY, digest)
+        log.info("synced %d global command(s)", len(synced))
+
+    async def on_ready(self) -> None:
+        """Log who we are."""
+        log.info("ready as %s in %d guild(s)", self.user, len(self.guilds))

@@ -1,0 +1,93 @@
+"""Exceptions whose message is safe to show to a Discord member."""
+
+from __future__ import annotations
+
+
+class UserFacingError(Exception):
+    """An error with a plain-words message meant for the member who asked."""
+
+    code: str = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class BadInput(UserFacingError):
+    """The member's request cannot be run as given (options, prompt, attachments)."""
+
+    code = "bad_input"
+
+
+class BadAttachment(BadInput):
+    """A reference attachment is not a usable image."""
+
+    code = "bad_attachment"
+
+
+class ImageApiError(UserFacingError):
+    """The image API refused or failed a request."""
+
+    code = "api_error"
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+
+class ContentBlocked(ImageApiError):
+    """Moderation blocked the prompt, a reference image or an output image."""
+
+    code = "content_blocked"
+
+
+class InvalidRequest(ImageApiError):
+    """The API rejected a parameter."""
+
+    code = "invalid_request"
+
+
+class OwnerSetupError(ImageApiError):
+    """Key, billing, quota or model problem that only the bot's owner can fix."""
+
+    code = "owner_setup"
+
+
+class RateLimited(ImageApiError):
+    """The API asked us to slow down."""
+
+    code = "rate_limited"
+    retryable = True
+
+
+class ServiceUnavailable(ImageApiError):
+    """The API or a relay failed on its side."""
+
+    code = "service_unavailable"
+    retryable = True
+
+
+class ApiTimeout(ImageApiError):
+    """No answer from the API in time."""
+
+    code = "timeout"
+    retryable = True
+
+
+class ResultUnavailable(ImageApiError):
+    """A generated image could not be downloaded (expired or too large)."""
+
+    code = "result_unavailable"

@@ -1,0 +1,1 @@
+"""Seedream image API: request model, streaming client, error mapping."""

@@ -1,0 +1,267 @@
+"""Async client for `POST {base}/images/generations`, streaming or not, with retries."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.errors import ApiTimeout, ImageApiError, ResultUnavailable, ServiceUnavailable
+from bot.imagegen.errors import map_error, parse_retry_after
+from bot.imagegen.models import Completed, GenerationEvent, GenerationRequest, ImageFailed, ImageReady, Usage
+from bot.imagegen.sse import iter_sse
+
+log = logging.getLogger(__name__)
+
+_STREAM_INTERRUPTED = "The connection to the image service broke before the set was finished."
+_EMPTY_RESULT = "The image service finished without returning any image."
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    """Timeouts, limits and retry policy of the client."""
+
+    connect_timeout: float = 15.0
+    first_image_timeout: float = 180.0
+    image_timeout: float = 120.0
+    result_max_bytes: int = 50 * 1024 * 1024
+    max_retries: int = 3
+    backoff_base: float = 1.0
+    backoff_max: float = 30.0
+
+
+class DownloadTooLarge(Exception):
+    """A download went past its byte cap."""
+
+
+async def read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """Read a body, refusing anything larger than `limit` bytes."""
+    if response.content_length is not None and response.content_length > limit:
+        raise DownloadTooLarge(f"{response.content_length} bytes is over the {limit}-byte cap")
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in response.content.iter_chunked(256 * 1024):
+        total += len(chunk)
+        if total > limit:
+            raise DownloadTooLarge(f"over the {limit}-byte cap")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class ImageApiClient:
+    """Talks to the image API on the bot's shared aiohttp session."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        api_key: str,
+        options: ClientOptions | None = None,
+    ) -> None:
+        self._session = session
+        self._url = f"{base_url.rstrip('/')}/images/generations"
+        self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+        self.options = options or ClientOptions()
+
+    def __repr__(self) -> str:
+        return f"ImageApiClient(url={self._url!r})"
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationEvent]:
+        """Yield each image as soon as it exists, then `Completed`; retries transient failures."""
+        attempt = 0
+        while True:
+            produced = False
+            try:
+                async for event in self._attempt(request):
+                    if not isinstance(event, Completed):
+                        produced = True
+                    yield event
+                return
+            except ImageApiError as error:
+                if produced or not error.retryable or attempt >= self.options.max_retries:
+                    raise
+                delay = self._backoff(attempt, error.retry_after)
+                attempt += 1
+                log.warning(
+                    "image API %s (status %s, request %s); retry %d in %.1fs",
+                    error.code,
+                    error.status,
+                    error.request_id,
+                    attempt,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, max(self.options.backoff_max, 1.0))
+        ceiling = min(self.options.backoff_max, self.options.backoff_base * 2**attempt)
+        return random.uniform(ceiling / 2, ceiling)
+
+    async def _attempt(self, request: GenerationRequest) -> AsyncIterator[GenerationEvent]:
+        body = request.payload()
+        # A set may legitimately pause for a whole image's time between bytes when not streaming.
+        read_timeout = self.options.first_image_timeout
+        if not request.stream:
+            read_timeout += self.options.image_timeout * (request.count - 1)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.options.connect_timeout, sock_read=read_timeout)
+        try:
+            async with self._session.post(self._url, json=body, headers=self._headers, timeout=timeout) as resp:
+                request_id = resp.headers.get("x-request-id")
+                if resp.status >= 300:
+                    raise await self._error_from(resp, request_id)
+                if resp.content_type == "text/event-stream":
+                    async for event in self._read_stream(resp, request_id):
+                        yield event
+                else:
+                    async for event in self._read_json(resp, request_id):
+                        yield event
+        except TimeoutError as exc:
+            raise ApiTimeout("The image service did not answer in time. Please try again.", code="timeout") from exc
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+            log.warning("image API connection error: %s", type(exc).__name__)
+            raise ServiceUnavailable(
+                "Could not reach the image service. Please try again in a few minutes.", code="connection"
+            ) from exc
+
+    async def _error_from(self, resp: aiohttp.ClientResponse, request_id: str | None) -> ImageApiError:
+        try:
+            payload: Any = json.loads(await read_capped(resp, 64 * 1024))
+        except (ValueError, DownloadTooLarge, UnicodeDecodeError):
+            payload = None
+        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+        error = map_error(resp.status, payload, request_id=request_id, retry_after=retry_after)
+        log.info("image API answered %s %s (request %s)", resp.status, error.code, error.request_id)
+        return error
+
+    async def _read_json(self, resp: aiohttp.ClientResponse, request_id: str | None) -> AsyncIterator[GenerationEvent]:
+        try:
+            payload = json.loads(await read_capped(resp, self.options.result_max_bytes * 16))
+        except (ValueError, UnicodeDecodeError, DownloadTooLarge) as exc:
+            raise ServiceUnavailable(_EMPTY_RESULT, code="bad_response", request_id=request_id) from exc
+        if not isinstance(payload, dict):
+            raise ServiceUnavailable(_EMPTY_RESULT, code="bad_response", request_id=request_id)
+        items = payload.get("data")
+        if payload.get("error") and not items:
+            raise map_error(200, payload, request_id=request_id)
+        if not isinstance(items, list) or not items:
+            raise ServiceUnavailable(_EMPTY_RESULT, code="empty_result", request_id=request_id)
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                yield await self._item_event(index, item)
+        yield Completed(_usage(payload.get("usage")))
+
+    async def _read_stream(
+        self, resp: aiohttp.ClientResponse, request_id: str | None
+    ) -> AsyncIterator[GenerationEvent]:
+        produced = False
+        async for sse in iter_sse(resp.content.iter_any()):
+            if sse.data.strip() == "[DONE]":
+                break
+            try:
+                frame = json.loads(sse.data)
+            except ValueError:
+                log.warning("ignoring a malformed SSE frame (event %s)", sse.event)
+                continue
+            if not isinstance(frame, dict):
+                continue
+            kind = str(frame.get("type") or sse.event)
+            if frame.get("error") and not kind.endswith("partial_failed"):
+                error = map_error(None, frame, request_id=request_id)
+                if produced:
+                    raise _interrupted(error, request_id)
+                raise error
+            if kind.endswith("partial_succeeded") or kind.endswith("partial_failed"):
+                index = _int(frame.get("image_index"), 0)
+                event = await self._item_event(index, frame)
+                produced = True
+                yield event
+                if isinstance(event, ImageFailed) and event.final:
+                    break
+            elif kind.endswith("completed"):
+                yield Completed(_usage(frame.get("usage")))
+                return
+            elif "data" in frame and isinstance(frame["data"], list):
+                # A relay that wrapped a plain JSON response in one SSE frame.
+                for index, item in enumerate(frame["data"]):
+                    if isinstance(item, dict):
+                        yield await self._item_event(index, item)
+                produced = True
+        if not produced:
+            raise ServiceUnavailable(_EMPTY_RESULT, code="empty_result", request_id=request_id)
+        yield Completed(None)
+
+    async def _item_event(self, index: int, item: dict[str, Any]) -> ImageReady | ImageFailed:
+        if item.get("error"):
+            error = map_error(None, item)
+            return ImageFailed(index, error, final=error.code == "InternalServiceError")
+        size = item.get("size") if isinstance(item.get("size"), str) else None
+        try:
+            if item.get("b64_json"):
+                return ImageReady(index, _decode_b64(item["b64_json"]), size)
+            if item.get("url"):
+                return ImageReady(index, await self.download(str(item["url"])), size)
+        except ResultUnavailable as error:
+            return ImageFailed(index, error)
+        return ImageFailed(index, ResultUnavailable(_EMPTY_RESULT, code="empty_item"))
+
+    async def download(self, url: str) -> bytes:
+        """Fetch a result image at once (URLs expire), capped at `result_max_bytes`."""
+        timeout = aiohttp.ClientTimeout(total=self.options.image_timeout, sock_connect=self.options.connect_timeout)
+        last: Exception | None = None
+        for _ in range(2):
+            try:
+                async with self._session.get(url, timeout=timeout) as resp:
+                    if resp.status != 200:
+                        raise ResultUnavailable(
+                            "A generated image had already expired on the image service.",
+                            code="result_expired",
+                            status=resp.status,
+                        )
+                    return await read_capped(resp, self.options.result_max_bytes)
+            except DownloadTooLarge as exc:
+                raise ResultUnavailable(
+                    "A generated image was too large to download.", code="result_too_large"
+                ) from exc
+            except ResultUnavailable:
+                raise
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                last = exc
+        raise ResultUnavailable(
+            "A generated image could not be downloaded from the image service.", code="result_download"
+        ) from last
+
+
+def _interrupted(error: ImageApiError, request_id: str | None) -> ImageApiError:
+    return type(error)(_STREAM_INTERRUPTED, code=error.code, status=error.status, request_id=request_id)
+
+
+def _decode_b64(value: Any) -> bytes:
+    try:
+        return base64.b64decode(str(value), validate=False)
+    except (binascii.Error, ValueError) as exc:
+        raise ResultUnavailable("The image service returned an unreadable image.", code="bad_b64") from exc
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _usage(value: Any) -> Usage | None:
+    if not isinstance(value, dict):
+        return None
+    return Usage(
+        generated_images=_int(value.get("generated_images"), 0),
+        output_tokens=_int(value.get("output_tokens") or value.get("total_tokens"), 0),
+    )

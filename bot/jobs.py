@@ -1,0 +1,344 @@
+"""JobRunner: validate, call the API, fit and deliver each image, record the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from bot.errors import ApiTimeout, BadInput, ContentBlocked, ImageApiError, UserFacingError
+from bot.imagegen.client import ImageApiClient
+from bot.imagegen.models import (
+    MAX_PROMPT_CHARS,
+    MAX_REFERENCES,
+    MAX_TOTAL_IMAGES,
+    Completed,
+    GenerationRequest,
+    ImageFailed,
+    ImageReady,
+)
+from bot.imaging import PreparedReference, fit_for_upload, prepare_reference
+from bot.settings import Settings
+from bot.store import NewJob, UsageStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceInput:
+    """A reference image as the member supplied it."""
+
+    name: str
+    data: bytes
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """Everything a member asked for."""
+
+    user_id: int
+    guild_id: int | None
+    channel_id: int | None
+    prompt: str
+    count: int
+    size: str
+    size_label: str
+    references: tuple[ReferenceInput, ...] = ()
+    kind: str = "imagine"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedJob:
+    """A spec whose references passed the checks and whose request validated."""
+
+    spec: JobSpec
+    request: GenerationRequest
+    references: tuple[PreparedReference, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutputImage:
+    """One generated image, fitted to the upload limit, ready to post."""
+
+    position: int
+    api_index: int
+    data: bytes
+    width: int
+    height: int
+    resized: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """Where a delivered image ended up on Discord."""
+
+    message_id: int | None
+    channel_id: int | None
+    url: str | None
+
+
+@dataclass(slots=True)
+class Progress:
+    """What the status message shows."""
+
+    job_id: int
+    requested: int
+    delivered: int = 0
+    failed: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the job started."""
+        return time.monotonic() - self.started
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a job ended."""
+
+    job_id: int
+    status: str
+    requested: int
+    delivered: int
+    failures: tuple[ImageApiError, ...]
+    error: UserFacingError | None
+    duration: float
+
+    def failure_summary(self) -> str:
+        """Plain words for the failed images of a set, e.g. '2 images failed: blocked by …'."""
+        if not self.failures:
+            return ""
+        reasons = Counter(error.message for error in self.failures)
+        count = len(self.failures)
+        noun = "image" if count == 1 else "images"
+        return f"{count} {noun} could not be made: " + " ".join(
+            reason if n == 1 else f"{reason} (×{n})" for reason, n in reasons.items()
+        )
+
+
+class Delivery(Protocol):
+    """How the runner reaches the member; implemented by the Discord presentation layer."""
+
+    upload_limit: int
+
+    async def progress(self, progress: Progress) -> None:
+        """Show the job's progress."""
+
+    async def deliver(self, image: OutputImage, progress: Progress) -> Posted:
+        """Post one image; raise if it could not be delivered."""
+
+    async def finish(self, outcome: Outcome) -> None:
+        """Show the final result or error."""
+
+
+class JobRunner:
+    """Runs generation jobs within the owner's concurrency limit."""
+
+    def __init__(self, settings: Settings, client: ImageApiClient, store: UsageStore) -> None:
+        self.settings = settings
+        self.client = client
+        self.store = store
+        self._slots = asyncio.Semaphore(settings.max_concurrent_jobs)
+
+    def check(self, spec: JobSpec, *, references: int | None = None) -> None:
+        """Instant checks that need no I/O; raise BadInput before the interaction is acknowledged."""
+        refs = len(spec.references) if references is None else references
+        prompt = spec.prompt.strip()
+        if not prompt:
+            raise BadInput("The prompt is empty. Describe the image you want.")
+        if len(prompt) > MAX_PROMPT_CHARS:
+            raise BadInput(f"The prompt is {len(prompt)} characters long; the limit is {MAX_PROMPT_CHARS}.")
+        if not 1 <= spec.count <= MAX_TOTAL_IMAGES:
+            raise BadInput(f"The number of images must be between 1 and {MAX_TOTAL_IMAGES}.")
+        if refs > MAX_REFERENCES:
+            raise BadInput(f"At most {MAX_REFERENCES} reference images can be used.")
+        if refs + spec.count > MAX_TOTAL_IMAGES:
+            raise BadInput(
+                f"Reference images plus requested images can be at most {MAX_TOTAL_IMAGES} "
+                f"({refs} references + {spec.count} images). Ask for fewer images."
+            )
+
+    async def prepare(self, spec: JobSpec) -> PreparedJob:
+        """Decode and fit the references (in threads) and validate the request."""
+        self.check(spec)
+        side = self.settings.reference_max_side
+        prepared = tuple(
+            await asyncio.gather(
+                *(asyncio.to_thread(prepare_reference, ref.data, ref.name, max_side=side) for ref in spec.references)
+            )
+        )
+        use_urls = self.settings.reference_mode == "url"
+        refs = tuple(
+            ref.url if use_urls and ref.url else image.data_url()
+            for ref, image in zip(spec.references, prepared, strict=True)
+        )
+        try:
+            request = GenerationRequest(
+                model=self.settings.image_model,
+                prompt=spec.prompt.strip(),
+                references=refs,
+                size=spec.size,
+                count=spec.count,
+                watermark=self.settings.watermark,
+                stream=self.settings.stream,
+                response_format=self.settings.response_format,
+                optimize_prompt_mode=self.settings.optimize_prompt_mode,
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise BadInput(f"That request is not valid: {first['msg']}.") from exc
+        return PreparedJob(spec, request, prepared)
+
+    async def run(self, job: PreparedJob, delivery: Delivery) -> Outcome:
+        """Run a prepared job to its end; never raises for API or delivery problems."""
+        spec = job.spec
+        job_id = await self.store.create_job(
+            NewJob(
+                guild_id=spec.guild_id,
+                channel_id=spec.channel_id,
+                user_id=spec.user_id,
+                prompt=spec.prompt,
+                images_requested=spec.count,
+                kind=spec.kind,
+                params={
+                    "size": spec.size,
+                    "size_label": spec.size_label,
+                    "count": spec.count,
+                    "references": len(spec.references),
+                    "watermark": self.settings.watermark,
+                },
+            )
+        )
+        progress = Progress(job_id=job_id, requested=spec.count)
+        failures: list[ImageApiError] = []
+        error: UserFacingError | None = None
+        tokens = 0
+        ticker = asyncio.create_task(self._tick(delivery, progress))
+        try:
+            async with self._slots:
+                await self.store.mark_running(job_id)
+                log.info("job %s: calling the API for %d image(s) at %s", job_id, spec.count, spec.size)
+                tokens = await self._generate(job, delivery, progress, failures)
+        except UserFacingError as exc:
+            error = exc
+            log.info("job %s failed: %s", job_id, exc.code)
+        except TimeoutError:
+            error = ApiTimeout("The image service took too long, so the job was stopped.", code="deadline")
+            log.warning("job %s hit its deadline of %.0fs", job_id, self.settings.job_deadline_seconds)
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+        outcome = Outcome(
+            job_id=job_id,
+            status=_status(progress.delivered, failures, error),
+            requested=spec.count,
+            delivered=progress.delivered,
+            failures=tuple(failures),
+            error=error,
+            duration=progress.elapsed,
+        )
+        await self.store.finish_job(
+            job_id,
+            outcome.status,
+            error_code=(error.code if error else failures[0].code if failures else None),
+            images_failed=len(failures),
+            output_tokens=tokens,
+        )
+        log.info(
+            "job %s %s: %d/%d image(s) in %.1fs",
+            job_id,
+            outcome.status,
+            outcome.delivered,
+            spec.count,
+            outcome.duration,
+        )
+        try:
+            await delivery.finish(outcome)
+        except Exception:
+            log.exception("job %s: could not post the final message", job_id)
+        return outcome
+
+    async def _generate(
+        self, job: PreparedJob, delivery: Delivery, progress: Progress, failures: list[ImageApiError]
+    ) -> int:
+        tokens = 0
+        async with asyncio.timeout(self.settings.job_deadline_seconds):
+            async for event in self.client.generate(job.request):
+                if isinstance(event, ImageReady):
+                    await self._deliver(event, delivery, progress, failures)
+                elif isinstance(event, ImageFailed):
+                    failures.append(event.error)
+                    progress.failed += 1
+                    log.info("job %s: image %d failed (%s)", progress.job_id, event.index, event.error.code)
+                elif isinstance(event, Completed) and event.usage:
+                    tokens = event.usage.output_tokens
+                await _quietly(delivery.progress(progress), progress.job_id)
+        return tokens
+
+    async def _deliver(
+        self, event: ImageReady, delivery: Delivery, progress: Progress, failures: list[ImageApiError]
+    ) -> None:
+        try:
+            fitted = await asyncio.to_thread(fit_for_upload, event.data, delivery.upload_limit)
+        except UserFacingError as exc:
+            failures.append(ImageApiError(exc.message, code="bad_output"))
+            progress.failed += 1
+            return
+        image = OutputImage(
+            position=progress.delivered,
+            api_index=event.index,
+            data=fitted.data,
+            width=fitted.width,
+            height=fitted.height,
+            resized=fitted.changed,
+        )
+        try:
+            posted = await delivery.deliver(image, progress)
+        except Exception:
+            log.exception("job %s: image %d could not be posted", progress.job_id, event.index)
+            failures.append(ImageApiError("An image could not be posted to Discord.", code="delivery_failed"))
+            progress.failed += 1
+            return
+        counted = await self.store.record_image(
+            progress.job_id,
+            event.index,
+            message_id=posted.message_id,
+            channel_id=posted.channel_id,
+            url=posted.url,
+            width=fitted.width,
+            height=fitted.height,
+            size=len(fitted.data),
+        )
+        if counted:
+            progress.delivered += 1
+
+    async def _tick(self, delivery: Delivery, progress: Progress) -> None:
+        while True:
+            await asyncio.sleep(self.settings.progress_interval)
+            await _quietly(delivery.progress(progress), progress.job_id)
+
+
+async def _quietly(update: object, job_id: int) -> None:
+    """Progress updates are best effort: a failed edit must not fail the job."""
+    try:
+        await update  # type: ignore[misc]
+    except Exception:
+        log.warning("job %s: progress update failed", job_id, exc_info=True)
+
+
+def _status(delivered: int, failures: list[ImageApiError], error: UserFacingError | None) -> str:
+    if delivered:
+        return "partial" if failures or error else "completed"
+    problems = [*failures, *([error] if error else [])]
+    if problems and all(isinstance(problem, ContentBlocked) for problem in problems):
+        return "blocked"
+    return "failed"

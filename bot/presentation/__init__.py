@@ -1,0 +1,1 @@
+"""Everything users see: texts, result delivery, replies."""

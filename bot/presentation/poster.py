@@ -1,0 +1,195 @@
+"""ResultPoster: delivers a job's images into Discord as they arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+
+from bot.jobs import Outcome, OutputImage, Posted, Progress
+from bot.presentation import text
+from bot.presentation.replies import token_expired
+
+log = logging.getLogger(__name__)
+
+IMAGES_PER_MESSAGE = 10
+MIN_EDIT_GAP = 2.0
+
+
+@dataclass(slots=True)
+class _Page:
+    """One message holding up to ten images of the set."""
+
+    message: Any  # InteractionMessage, WebhookMessage or Message: all have .edit(attachments=…)
+    via_token: bool
+    first: int
+    attachments: list[discord.Attachment] = field(default_factory=list)
+
+
+class ResultPoster:
+    """A `Delivery` for one interaction; switches to channel replies before the token expires."""
+
+    def __init__(
+        self,
+        interaction: discord.Interaction,
+        *,
+        prompt: str,
+        size_label: str,
+        token_ttl: float,
+        safety_margin: float,
+        original_id: int | None = None,
+        started: float | None = None,
+    ) -> None:
+        self.interaction = interaction
+        self.prompt = prompt
+        self.size_label = size_label
+        self.upload_limit = interaction.filesize_limit
+        self.requester = interaction.user.mention
+        started = time.monotonic() if started is None else started
+        self._token_deadline = started + max(0.0, token_ttl - safety_margin)
+        self._original_id = original_id
+        self._pages: list[_Page] = []
+        self._lock = asyncio.Lock()
+        self._last_edit = 0.0
+        self._last_shown: tuple[int, int] | None = None
+        self._progress_text = ""
+        self._requested = 1
+
+    def token_alive(self) -> bool:
+        """Whether interaction-token calls may still be made."""
+        return time.monotonic() < self._token_deadline
+
+    async def progress(self, progress: Progress) -> None:
+        """Edit the status line; at most one edit per MIN_EDIT_GAP unless the counts changed."""
+        counts = (progress.delivered, progress.failed)
+        now = time.monotonic()
+        if counts == self._last_shown and now - self._last_edit < MIN_EDIT_GAP:
+            return
+        async with self._lock:
+            self._progress_text = text.progress_line(progress)
+            await self._edit_status(self._status_content())
+            self._last_shown, self._last_edit = counts, time.monotonic()
+
+    async def deliver(self, image: OutputImage, progress: Progress) -> Posted:
+        """Attach the image to the current page, or start a new page."""
+        async with self._lock:
+            self._requested = progress.requested
+            progress_after = Progress(
+                progress.job_id, progress.requested, progress.delivered + 1, progress.failed, progress.started
+            )
+            self._progress_text = text.progress_line(progress_after)
+            file = discord.File(
+                io.BytesIO(image.data),
+                filename=f"seedream_{progress.job_id}_{image.position + 1}.jpg",
+                description=text.alt_text(self.prompt),
+            )
+            page = self._open_page()
+            message = await self._add_to_page(page, file, image.position)
+            attachment = message.attachments[-1] if message.attachments else None
+            self._last_shown, self._last_edit = (progress_after.delivered, progress.failed), time.monotonic()
+            return Posted(message.id, message.channel.id, attachment.url if attachment else None)
+
+    async def finish(self, outcome: Outcome) -> None:
+        """Replace the status line with the summary (or the error)."""
+        async with self._lock:
+            self._progress_text = ""
+            final = text.summary(self.prompt, self.requester, self.size_label, outcome)
+            if not await self._edit_status(final, final=True):
+                await self._channel_send(content=final)
+
+    # Pages -----------------------------------------------------------------------------------------
+
+    def _open_page(self) -> _Page | None:
+        if not self._pages:
+            return None
+        page = self._pages[-1]
+        if len(page.attachments) >= IMAGES_PER_MESSAGE or (page.via_token and not self.token_alive()):
+            return None
+        return page
+
+    async def _add_to_page(self, page: _Page | None, file: discord.File, position: int) -> Any:
+        if page is not None:
+            try:
+                message = await page.message.edit(
+                    content=self._page_content(page, extra=1), attachments=[*page.attachments, file]
+                )
+                page.attachments = list(message.attachments)
+                return message
+            except discord.HTTPException as error:
+                if not (page.via_token and token_expired(error)):
+                    raise
+                self._token_deadline = 0.0
+                file.reset()
+        return await self._new_page(file, position)
+
+    async def _new_page(self, file: discord.File, position: int) -> Any:
+        first = not self._pages
+        page = _Page(message=None, via_token=self.token_alive(), first=position)
+        content = self._page_content(page, extra=1)
+        message: Any = None
+        if page.via_token:
+            try:
+                if first:
+                    message = await self.interaction.edit_original_response(content=content, attachments=[file])
+                else:
+                    message = await self.interaction.followup.send(content=content, file=file, wait=True)
+            except discord.HTTPException as error:
+                if not token_expired(error):
+                    raise
+                self._token_deadline = 0.0
+                page.via_token = False
+                file.reset()
+        if message is None:
+            page.via_token = False
+            message = await self._channel_send(content=content, file=file)
+        page.message = message
+        page.attachments = list(message.attachments)
+        self._pages.append(page)
+        return message
+
+    def _page_content(self, page: _Page, extra: int = 0) -> str:
+        if page.first == 0:
+            return self._status_content()
+        last = page.first + len(page.attachments) + extra
+        return text.page_header(self.prompt, page.first + 1, last, self._requested)
+
+    def _status_content(self) -> str:
+        head = text.header(self.prompt, self.requester)
+        return f"{head}\n{self._progress_text}" if self._progress_text else head
+
+    # Status ----------------------------------------------------------------------------------------
+
+    async def _edit_status(self, content: str, *, final: bool = False) -> bool:
+        """Edit the message that carries the status; False when only a new message could show it."""
+        if self.token_alive():
+            try:
+                await self.interaction.edit_original_response(content=content)
+                return True
+            except discord.HTTPException as error:
+                if not token_expired(error):
+                    raise
+                self._token_deadline = 0.0
+        first = self._pages[0] if self._pages else None
+        if first is not None and not first.via_token and not final:
+            await first.message.edit(content=content)
+            return True
+        return not final  # progress is not worth a new message once the token is gone
+
+    async def _channel_send(self, **kwargs: Any) -> discord.Message:
+        channel = self.interaction.channel
+        if not isinstance(channel, discord.abc.Messageable):
+            raise RuntimeError("interaction has no messageable channel")
+        reference = None
+        if self._original_id is not None and self.interaction.channel_id is not None:
+            reference = discord.MessageReference(
+                message_id=self._original_id,
+                channel_id=self.interaction.channel_id,
+                guild_id=self.interaction.guild_id,
+                fail_if_not_exists=False,
+            )
+        return await channel.send(reference=reference, **kwargs)

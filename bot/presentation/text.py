@@ -1,0 +1,96 @@
+"""Message texts: safe echoes of user input, progress lines and summaries."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+
+from bot.jobs import Outcome, Progress
+
+ALT_TEXT_LIMIT = 1024
+PROMPT_ECHO_LIMIT = 400
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+
+def clean_prompt(prompt: str) -> str:
+    """Drop zero-width and direction-control characters and squeeze whitespace."""
+    return " ".join(_INVISIBLE.sub("", prompt).split())
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary when possible, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def echo(prompt: str, limit: int = PROMPT_ECHO_LIMIT) -> str:
+    """A prompt as it may be shown in a message: shortened, markdown and mentions neutralised."""
+    text = shorten(clean_prompt(prompt), limit)
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def alt_text(prompt: str) -> str:
+    """Alt text for a generated image: its prompt, cut to Discord's limit."""
+    return shorten(clean_prompt(prompt), ALT_TEXT_LIMIT) or "Generated image"
+
+
+def duration(seconds: float) -> str:
+    """`42s`, `3m 05s`."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    return f"{seconds // 60}m {seconds % 60:02d}s"
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 image`, `4 images`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def progress_line(progress: Progress) -> str:
+    """`⏳ 2 of 4 images… (35s)`."""
+    done = progress.delivered + progress.failed
+    if progress.requested == 1:
+        state = "Generating your image…"
+    elif done == 0:
+        state = f"Generating {progress.requested} images…"
+    else:
+        state = f"{progress.delivered} of {progress.requested} images…"
+        if progress.failed:
+            state += f" ({progress.failed} failed)"
+    return f"⏳ {state} ({duration(progress.elapsed)})"
+
+
+def header(prompt: str, requester: str) -> str:
+    """First line of every result message."""
+    return f"**{echo(prompt)}** — {requester}"
+
+
+def summary(prompt: str, requester: str, size_label: str, outcome: Outcome) -> str:
+    """The final text: requester, prompt, size, count, duration, and what went wrong if anything."""
+    lines = [header(prompt, requester)]
+    if outcome.delivered:
+        lines.append(f"{size_label} · {plural(outcome.delivered, 'image')} · {duration(outcome.duration)}")
+        missing = outcome.requested - outcome.delivered - len(outcome.failures)
+        if missing > 0 and outcome.error is None:
+            lines.append(
+                f"ℹ️ The model returned {plural(outcome.delivered, 'image')} of the {outcome.requested} asked for."
+            )
+    if outcome.failures:
+        lines.append(f"⚠️ {outcome.failure_summary()}")
+    if outcome.error is not None:
+        prefix = "⚠️ The set stopped early: " if outcome.delivered else "❌ "
+        lines.append(prefix + outcome.error.message)
+    return "\n".join(lines)
+
+
+def page_header(prompt: str, first: int, last: int, total: int) -> str:
+    """Content of the second and later messages of a large set."""
+    span = f"image {first}" if first == last else f"images {first}–{last}"
+    return f"**{echo(prompt, 120)}** — {span} of {total}"

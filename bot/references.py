@@ -1,0 +1,46 @@
+"""Download member-supplied reference images, only from allowed hosts and within a size cap."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from bot.errors import BadAttachment
+from bot.imagegen.client import DownloadTooLarge, read_capped
+
+log = logging.getLogger(__name__)
+
+
+class ReferenceFetcher:
+    """Fetches attachment bytes from Discord's CDN (or the configured test CDN)."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, allowed_hosts: frozenset[str], max_bytes: int, timeout: float = 30.0
+    ) -> None:
+        self._session = session
+        self.allowed_hosts = allowed_hosts
+        self.max_bytes = max_bytes
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    def allowed(self, url: str) -> bool:
+        """True for http(s) URLs on an allowed host."""
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.allowed_hosts
+
+    async def fetch(self, url: str, name: str) -> bytes:
+        """The file's bytes, or BadAttachment with a reason a member understands."""
+        if not self.allowed(url):
+            log.warning("refused to fetch a reference from a host that is not allowed: %s", urlsplit(url).hostname)
+            raise BadAttachment(f"`{name}` is not hosted on Discord, so it can't be used.")
+        try:
+            async with self._session.get(url, timeout=self._timeout) as response:
+                if response.status != 200:
+                    raise BadAttachment(f"`{name}` could not be downloaded from Discord (HTTP {response.status}).")
+                return await read_capped(response, self.max_bytes)
+        except DownloadTooLarge as exc:
+            limit = self.max_bytes // (1024 * 1024)
+            raise BadAttachment(f"`{name}` is larger than the {limit} MB limit for reference images.") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise BadAttachment(f"`{name}` could not be downloaded from Discord. Please try again.") from exc

@@ -1,0 +1,52 @@
+"""Services: everything a cog may use, built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+
+from bot.imagegen.client import ClientOptions, ImageApiClient
+from bot.jobs import JobRunner
+from bot.references import ReferenceFetcher
+from bot.settings import Settings
+from bot.store import UsageStore
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The bot's shared resources; ImageBot neither creates nor closes them."""
+
+    settings: Settings
+    http: aiohttp.ClientSession
+    store: UsageStore
+    images: ImageApiClient
+    jobs: JobRunner
+    references: ReferenceFetcher
+
+
+def image_client(settings: Settings, http: aiohttp.ClientSession) -> ImageApiClient:
+    """An ImageApiClient configured from settings."""
+    options = ClientOptions(
+        connect_timeout=settings.api_connect_timeout,
+        first_image_timeout=settings.api_first_image_timeout,
+        image_timeout=settings.api_image_timeout,
+        result_max_bytes=settings.result_max_bytes,
+        max_retries=settings.api_max_retries,
+        backoff_base=settings.api_backoff_base,
+        backoff_max=settings.api_backoff_max,
+    )
+    return ImageApiClient(http, settings.image_api_base_url, settings.image_api_key.get_secret_value(), options)
+
+
+def build_services(settings: Settings, http: aiohttp.ClientSession, store: UsageStore) -> Services:
+    """Wire the services together."""
+    images = image_client(settings, http)
+    return Services(
+        settings=settings,
+        http=http,
+        store=store,
+        images=images,
+        jobs=JobRunner(settings, images, store),
+        references=ReferenceFetcher(http, settings.allowed_reference_hosts, settings.reference_max_bytes),
+    )

@@ -1,0 +1,113 @@
+"""Configuration from environment variables and an optional `.env` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DISCORD_DEFAULT_API = "https://discord.com/api/v10"
+ARK_DEFAULT_API = "https://ark.cn-beijing.volces.com/api/v3"
+DISCORD_CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
+
+
+class Settings(BaseSettings):
+    """Every knob of the bot; the environment variable is the field name in upper case."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    discord_token: SecretStr
+    discord_api_base_url: str = DISCORD_DEFAULT_API
+    image_api_base_url: str = ARK_DEFAULT_API
+    image_api_key: SecretStr
+    image_model: str = "doubao-seedream-4-0-250828"
+    database_url: str = "sqlite:///data/imagine.db"
+
+    default_resolution: Literal["1K", "2K", "4K"] = "2K"
+    watermark: bool = False
+    stream: bool = True
+    response_format: Literal["url", "b64_json"] = "url"
+    optimize_prompt_mode: Literal["standard", "fast"] | None = None
+    reference_mode: Literal["data", "url"] = "data"
+    reference_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    reference_max_side: int = Field(default=2048, ge=256, le=6000)
+    reference_hosts: list[str] = Field(default_factory=list)
+    result_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+
+    api_connect_timeout: float = Field(default=15.0, gt=0)
+    api_first_image_timeout: float = Field(default=180.0, gt=0)
+    api_image_timeout: float = Field(default=120.0, gt=0)
+    job_deadline_seconds: float = Field(default=1500.0, gt=0)
+    api_max_retries: int = Field(default=3, ge=0, le=10)
+    api_backoff_base: float = Field(default=1.0, ge=0)
+    api_backoff_max: float = Field(default=30.0, ge=0)
+
+    max_concurrent_jobs: int = Field(default=4, ge=1, le=200)
+    interaction_token_ttl: float = Field(default=900.0, gt=0)
+    token_safety_margin: float = Field(default=60.0, ge=0)
+    progress_interval: float = Field(default=10.0, gt=0)
+
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+
+    @field_validator("discord_api_base_url", "image_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlite_url(cls, value: str) -> str:
+        database_path(value)
+        return value
+
+    @field_validator("discord_token", "image_api_key")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file named by DATABASE_URL."""
+        return database_path(self.database_url)
+
+    @property
+    def uses_custom_discord_api(self) -> bool:
+        """True when DISCORD_API_BASE_URL points somewhere other than Discord."""
+        return self.discord_api_base_url != DISCORD_DEFAULT_API
+
+    @property
+    def allowed_reference_hosts(self) -> frozenset[str]:
+        """Hosts reference images may be downloaded from."""
+        hosts = set(self.reference_hosts or DISCORD_CDN_HOSTS)
+        if self.uses_custom_discord_api:
+            hosts.add(urlsplit(self.discord_api_base_url).hostname or "")
+        return frozenset(h.lower() for h in hosts if h)
+
+
+def database_path(url: str) -> Path:
+    """Turn `sqlite:///rel.db`, `sqlite:////abs.db` or a plain path into a Path."""
+    if "://" not in url:
+        return Path(url)
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise ValueError("must look like sqlite:///relative/file.db or sqlite:////absolute/file.db")
+    return Path(url[len(prefix) :])
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per bad setting, naming the environment variable and never echoing its value."""
+    lines = []
+    for item in error.errors():
+        name = "_".join(str(part) for part in item["loc"]).upper() or "configuration"
+        reason = "is required but not set" if item["type"] == "missing" else item["msg"]
+        lines.append(f"{name}: {reason}")
+    return "; ".join(lines)

@@ -1,0 +1,1 @@
+"""Numbered SQL migrations; `PRAGMA user_version` records the last one applied."""

@@ -1,0 +1,40 @@
+"""CommandTree that turns errors into one friendly answer."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserFacingError
+from bot.presentation.replies import tell
+
+log = logging.getLogger(__name__)
+
+
+def error_reference() -> str:
+    """A short random reference to quote in logs and in the member's error message."""
+    return secrets.token_hex(3)
+
+
+class BotTree(app_commands.CommandTree):
+    """App-command tree with one error policy for every command."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Explain UserFacingErrors and check failures; log anything else with a reference."""
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(cause, UserFacingError):
+            await tell(interaction, cause.message)
+            return
+        if isinstance(cause, app_commands.CommandOnCooldown):
+            await tell(interaction, f"Slow down a little: try again in {cause.retry_after:.0f}s.")
+            return
+        if isinstance(cause, app_commands.MissingPermissions | app_commands.CheckFailure):
+            await tell(interaction, "You don't have permission to use this command here.")
+            return
+        ref = error_reference()
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error("command %s by user %s failed (ref %s)", command, interaction.user.id, ref, exc_info=cause)
+        await tell(interaction, f"Something went wrong (ref {ref}). Please try again.")

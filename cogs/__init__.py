@@ -1,0 +1,1 @@
+"""discord.py extensions loaded by ImageBot.setup_hook."""

@@ -1,0 +1,129 @@
+"""/imagine: generate one image or a consistent set, optionally from reference images."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import ImageBot
+from bot.errors import BadAttachment, UserFacingError
+from bot.imagegen.models import ASPECT_SIZES, MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES, RESOLUTIONS, size_for
+from bot.jobs import JobRunner, JobSpec, ReferenceInput
+from bot.presentation.poster import ResultPoster
+from bot.references import ReferenceFetcher
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
+RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
+ASPECT_CHOICES = [app_commands.Choice(name=a, value=a) for a in ASPECT_SIZES]
+
+
+def size_label(resolution: str, aspect: str | None) -> str:
+    """`2K · 16:9 (2848x1600)` or `2K · auto ratio`."""
+    if aspect is None:
+        return f"{resolution} · ratio from prompt"
+    return f"{resolution} · {aspect} ({size_for(resolution, aspect)})"
+
+
+def check_attachment(attachment: discord.Attachment, max_bytes: int) -> None:
+    """Refuse obvious non-images and oversized files before anything slow happens."""
+    content_type = (attachment.content_type or "").split(";")[0].strip().lower()
+    if content_type not in IMAGE_TYPES:
+        raise BadAttachment(f"`{attachment.filename}` is not an image. Attach PNG, JPEG, WebP, GIF, BMP or TIFF files.")
+    if attachment.size <= 0:
+        raise BadAttachment(f"`{attachment.filename}` is an empty file.")
+    if attachment.size > max_bytes:
+        raise BadAttachment(
+            f"`{attachment.filename}` is larger than the {max_bytes // (1024 * 1024)} MB limit for reference images."
+        )
+
+
+class Imagine(commands.Cog):
+    """The /imagine command."""
+
+    def __init__(self, settings: Settings, jobs: JobRunner, references: ReferenceFetcher) -> None:
+        self.settings = settings
+        self.jobs = jobs
+        self.references = references
+
+    @app_commands.command(description="Generate images with Seedream 4.0")
+    @app_commands.describe(
+        prompt="What to draw; for a set, describe how the images relate",
+        count=f"How many images (1-{MAX_TOTAL_IMAGES}); more than one makes a consistent set",
+        resolution="1K, 2K or 4K (default set by the server owner)",
+        aspect="Aspect ratio; leave empty to let the prompt decide",
+        image1="Reference image to edit or blend",
+        image2="Another reference image",
+        image3="Another reference image",
+        image4="Another reference image",
+        image5="Another reference image",
+        image6="Another reference image",
+    )
+    @app_commands.choices(resolution=RESOLUTION_CHOICES, aspect=ASPECT_CHOICES)
+    @app_commands.guild_only()
+    async def imagine(
+        self,
+        interaction: discord.Interaction,
+        prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
+        count: app_commands.Range[int, 1, MAX_TOTAL_IMAGES] = 1,
+        resolution: str | None = None,
+        aspect: str | None = None,
+        image1: discord.Attachment | None = None,
+        image2: discord.Attachment | None = None,
+        image3: discord.Attachment | None = None,
+        image4: discord.Attachment | None = None,
+        image5: discord.Attachment | None = None,
+        image6: discord.Attachment | None = None,
+    ) -> None:
+        """Check cheaply, defer at once, then fetch references, generate and deliver."""
+        started = time.monotonic()
+        attachments = [a for a in (image1, image2, image3, image4, image5, image6) if a is not None]
+        for attachment in attachments:
+            check_attachment(attachment, self.settings.reference_max_bytes)
+        resolution = resolution or self.settings.default_resolution
+        spec = JobSpec(
+            user_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            prompt=prompt,
+            count=count,
+            size=size_for(resolution, aspect),
+            size_label=size_label(resolution, aspect),
+        )
+        self.jobs.check(spec, references=len(attachments))  # raises BadInput: answered privately
+
+        callback = await interaction.response.defer(thinking=True)
+        poster = ResultPoster(
+            interaction,
+            prompt=prompt,
+            size_label=spec.size_label,
+            token_ttl=self.settings.interaction_token_ttl,
+            safety_margin=self.settings.token_safety_margin,
+            original_id=callback.message_id if callback else None,
+            started=started,
+        )
+        try:
+            references = await asyncio.gather(*(self._download(a) for a in attachments))
+            prepared = await self.jobs.prepare(dataclasses.replace(spec, references=tuple(references)))
+        except UserFacingError as error:
+            await interaction.edit_original_response(content=f"❌ {error.message}")
+            return
+        await self.jobs.run(prepared, poster)
+
+    async def _download(self, attachment: discord.Attachment) -> ReferenceInput:
+        data = await self.references.fetch(attachment.url, attachment.filename)
+        return ReferenceInput(name=attachment.filename, data=data, url=attachment.url)
+
+
+async def setup(bot: ImageBot) -> None:
+    """Extension entry point."""
+    services = bot.services
+    await bot.add_cog(Imagine(services.settings, services.jobs, services.references))
