@@ -164,7 +164,7 @@ class FakeImageApi:
         """Queue faults; each accepted generation request consumes the next one."""
         self._faults.extend(faults)
 
-    async def wait_for(self, predicate: Callable[[], T], timeout: float = 10) -> T:  # noqa: ASYNC109
+    async def wait_for(self, predicate: Callable[[], T], timeout: float = 10) -> T:
         """Wait until `predicate()` is truthy, re-checking on every state change."""
         try:
             async with asyncio.timeout(timeout):

@@ -172,8 +172,7 @@ def _size(value: Any, prompt: str) -> tuple[int, int]:
     width, height = int(match[1]), int(match[2])
     if not MIN_PIXELS <= width * height <= MAX_PIXELS:
         message = (
-            f"The parameter `size` {value} has {width * height} pixels; "
-            f"it must be within [{MIN_PIXELS}, {MAX_PIXELS}]."
+            f"The parameter `size` {value} has {width * height} pixels; it must be within [{MIN_PIXELS}, {MAX_PIXELS}]."
         )
         raise ApiError.invalid("size", message)
     if not 1 / MAX_RATIO <= width / height <= MAX_RATIO:
@@ -244,8 +243,7 @@ def _max_images(options: Any, references: int) -> int:
         raise ApiError.invalid(param, f"The parameter `{param}` must be an integer in [1, 15].")
     if references + value > MAX_SET_TOTAL:
         message = (
-            f"The number of reference images ({references}) plus `{param}` ({value}) "
-            f"must not exceed {MAX_SET_TOTAL}."
+            f"The number of reference images ({references}) plus `{param}` ({value}) must not exceed {MAX_SET_TOTAL}."
         )
         raise ApiError.invalid(param, message)
     return value

@@ -1,0 +1,136 @@
+"""Shared fixtures: the two loopback fakes and the real bot running against them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import discord
+import pytest
+
+from bot.client import ImageBot
+from bot.services import Services, build_services
+from bot.settings import Settings
+from bot.store import UsageStore
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.image_api import FakeImageApi
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture
+async def discord_fake() -> AsyncIterator[FakeDiscord]:
+    """A loopback Discord (REST, gateway, CDN)."""
+    fake = FakeDiscord()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+@pytest.fixture
+async def image_api() -> AsyncIterator[FakeImageApi]:
+    """A loopback Seedream API producing small real JPEGs."""
+    fake = FakeImageApi(render_size=(320, 240))
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, discord_fake: FakeDiscord, image_api: FakeImageApi) -> SettingsFactory:
+    """Settings pointing at the fakes; keyword arguments override any field."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "discord_token": discord_fake.token,
+            "discord_api_base_url": discord_fake.base_url,
+            "image_api_base_url": image_api.base_url,
+            "image_api_key": "fake-api-key",
+            "database_url": f"sqlite:///{tmp_path / 'bot.db'}",
+            "dev_guild_id": int(discord_fake.guild_id),
+            "api_backoff_base": 0.01,
+            "api_backoff_max": 0.05,
+            "api_first_image_timeout": 10.0,
+            "progress_interval": 0.5,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+class BotHarness:
+    """Runs the real ImageBot in this event loop, the way `python -m bot` does."""
+
+    def __init__(self, settings: Settings, discord_fake: FakeDiscord) -> None:
+        self.settings = settings
+        self.discord = discord_fake
+        self.bot: ImageBot | None = None
+        self.services: Services | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._http: aiohttp.ClientSession | None = None
+
+    @property
+    def store(self) -> UsageStore:
+        """The running bot's store."""
+        assert self.services is not None
+        return self.services.store
+
+    async def start(self) -> None:
+        """Open resources, log in, connect, and wait until the fake saw READY."""
+        self._http = aiohttp.ClientSession()
+        store = await UsageStore.open(self.settings.database_path)
+        self.services = build_services(self.settings, self._http, store)
+        self.bot = ImageBot(self.services)
+        await self.bot.login(self.settings.discord_token.get_secret_value())
+        self._task = asyncio.create_task(self.bot.connect(reconnect=False))
+        await self.discord.wait_ready(timeout=15)
+
+    async def stop(self) -> None:
+        """Close the bot and its resources."""
+        if self.bot is not None:
+            await self.bot.close()
+        if self._task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._task, 10)
+        if self.services is not None:
+            await self.services.store.close()
+        if self._http is not None:
+            await self._http.close()
+
+
+@pytest.fixture
+async def start_bot(discord_fake: FakeDiscord, make_settings: SettingsFactory) -> AsyncIterator[Callable[..., Any]]:
+    """Start the bot with settings overrides; every started bot is stopped at the end."""
+    harnesses: list[BotHarness] = []
+    original_base = discord.http.Route.BASE
+    original_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+
+    async def start(**overrides: Any) -> BotHarness:
+        harness = BotHarness(make_settings(**overrides), discord_fake)
+        harnesses.append(harness)
+        await harness.start()
+        return harness
+
+    try:
+        yield start
+    finally:
+        for harness in reversed(harnesses):
+            await harness.stop()
+        discord.http.Route.BASE = original_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original_gateway
+
+
+@pytest.fixture
+async def running_bot(start_bot: Callable[..., Any]) -> BotHarness:
+    """The bot with default test settings."""
+    harness: BotHarness = await start_bot()
+    return harness

@@ -1,0 +1,52 @@
+"""Small waiting and inspection helpers for end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from typing import Any
+
+from PIL import Image
+
+from bot.store import JobRecord
+from tests.conftest import BotHarness
+from tests.fakes.discord import FakeDiscord
+
+NO_PINGS = {"parse": []}
+
+
+async def job_done(harness: BotHarness, count: int = 1, timeout: float = 30) -> list[JobRecord]:
+    """Wait until `count` jobs exist and all are finished; newest first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        jobs = await harness.store.recent_jobs(count)
+        if len(jobs) >= count and all(job.finished_at is not None for job in jobs):
+            return jobs
+        if time.monotonic() > deadline:
+            raise AssertionError(f"jobs not finished in {timeout}s: {jobs}")
+        await asyncio.sleep(0.05)
+
+
+async def final_original(fake: FakeDiscord, interaction: Any, timeout: float = 30) -> Any:
+    """The @original message once its status line is gone (the job's final state)."""
+
+    def settled() -> Any:
+        message = interaction.original
+        if message is not None and message.content and "⏳" not in message.content:
+            return message
+        return None
+
+    return await fake.wait_for(settled, timeout=timeout)
+
+
+def decode(data: bytes) -> Image.Image:
+    """Open uploaded bytes as an image (fails the test if they are not one)."""
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def message_requests(fake: FakeDiscord) -> list[Any]:
+    """Recorded REST calls that create or edit a message with content."""
+    return [r for r in fake.requests if isinstance(r.json, dict) and "content" in r.json]

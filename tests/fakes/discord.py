@@ -1,0 +1,484 @@
+"""A loopback Discord for tests: REST at `/api/v10`, gateway at `/gw`, attachment CDN at `/cdn`.
+
+The real bot (discord.py) talks to it over 127.0.0.1; tests act as users (`slash`, `click`,
+`send_message`, ...) and inspect what the bot did (`messages`, `requests`, interaction records).
+
+    fake = FakeDiscord()
+    await fake.start()
+    discord.http.Route.BASE = fake.base_url
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
+    ...
+    user = fake.add_member("al")
+    reply = await fake.slash(user, "imagine", prompt="a red fox")
+    await reply.wait_response()
+
+Conventions worth knowing:
+- `slash`/`click`/`context_menu`/`submit_modal` return as soon as the bot got the interaction; use
+  `interaction.wait_response()` or `wait_for(...)` for the answer. They raise AssertionError for
+  anything a real client could not send (unknown command/option/custom_id, missing required option).
+- The first followup after a type-5 defer fills the "thinking" @original (as Discord does): it is
+  the same FakeMessage as `interaction.original` and `interaction.followups[0]`, and it keeps the
+  defer's visibility.
+- `commands` is keyed by "global" or the guild id; an empty message is 400 code 50006 (Discord's code).
+- Users' messages are blanked for sessions without MESSAGE_CONTENT unless they mention the bot.
+
+Helpers live in `discord_*.py` next to this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from .discord_gateway import GatewayConnection, GatewayHub
+from .discord_interactions import (
+    command_data,
+    component_data,
+    context_menu_data,
+    modal_submit_data,
+    new_interaction,
+)
+from .discord_messages import Body, MessageWriter, read_body
+from .discord_models import (
+    APPLICATION_COMMAND,
+    AUTOCOMPLETE,
+    INTENT_GUILD_MEMBERS,
+    MESSAGE_COMPONENT,
+    MODAL_SUBMIT,
+    DiscordError,
+    FailRule,
+    FakeAttachment,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+    RecordedRequest,
+    UploadedFile,
+)
+from .discord_rest import BotRoutes, Call, Route, error_response, json_response
+from .discord_state import DiscordState
+from .discord_webhooks import InteractionRoutes
+
+__all__ = [
+    "FakeAttachment",
+    "FakeDiscord",
+    "FakeInteraction",
+    "FakeMessage",
+    "FakeUser",
+    "RecordedRequest",
+    "UploadedFile",
+]
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v10"
+CDN_FILE = re.compile(r"/cdn/attachments/(\d+)/([^/]+)")
+STATUS_MESSAGES = {
+    400: "400: Bad Request",
+    401: "401: Unauthorized",
+    403: "Missing Access",
+    404: "404: Not Found",
+    500: "500: Internal Server Error",
+    502: "502: Bad Gateway",
+    503: "503: Service Unavailable",
+    504: "504: Gateway Timeout",
+}
+
+
+class FakeDiscord:
+    """One guild, one bot application, any number of members; records everything the bot does."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "fake-bot-token",
+        token_ttl: float = 900.0,
+        ack_deadline: float = 3.0,
+        attachment_size_limit: int = 10 * 1024 * 1024,
+        message_content_approved: bool = True,
+    ) -> None:
+        self.token = token
+        self._state = state = DiscordState(
+            token=token,
+            token_ttl=token_ttl,
+            ack_deadline=ack_deadline,
+            attachment_size_limit=attachment_size_limit,
+            message_content_approved=message_content_approved,
+        )
+        self._hub = state.hub = GatewayHub(state)
+        writer = MessageWriter(state)
+        self._routes: list[Route] = [
+            *BotRoutes(state, writer).routes(),
+            *InteractionRoutes(state, writer).routes(),
+        ]
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+        self.cdn_base = ""
+        self.application_id = state.application_id
+        self.bot_user = state.bot_user
+        self.guild_id = state.guild_id
+        self.channel_id = state.channel_id
+        self.requests: list[RecordedRequest] = state.requests
+        self.messages: dict[str, FakeMessage] = state.messages
+        self.commands: dict[str, list[dict[str, Any]]] = state.commands
+        self.unhandled: list[str] = state.unhandled
+
+    # ------------------------------------------------------------------ read-only views
+
+    @property
+    def gateway_url(self) -> str:
+        """`ws://127.0.0.1:PORT/gw` (what `GET /gateway/bot` returns)."""
+        return self._state.gateway_url
+
+    @property
+    def bot(self) -> FakeUser:
+        """The bot as a guild member."""
+        return self._state.bot
+
+    @property
+    def members(self) -> dict[str, FakeUser]:
+        """Guild members by id (the bot included)."""
+        return self._state.members
+
+    @property
+    def interactions(self) -> dict[str, FakeInteraction]:
+        """Every interaction sent to the bot, by id."""
+        return self._state.interactions
+
+    @property
+    def connections(self) -> list[GatewayConnection]:
+        """Open gateway sessions (each has `.intents`, `.identify`, `.ready`)."""
+        return list(self._hub.connections)
+
+    @property
+    def identifies(self) -> list[dict[str, Any]]:
+        """Every accepted IDENTIFY payload, in order."""
+        return self._hub.identifies
+
+    @property
+    def attachment_size_limit(self) -> int:
+        """Upload limit per file, sent in interactions and enforced on uploads."""
+        return self._state.attachment_size_limit
+
+    @attachment_size_limit.setter
+    def attachment_size_limit(self, value: int) -> None:
+        self._state.attachment_size_limit = value
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Listen on 127.0.0.1 on a free port."""
+        app = web.Application(client_max_size=256 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        root = f"http://127.0.0.1:{port}"
+        self.base_url = self._state.base_url = root + API_PREFIX
+        self.cdn_base = self._state.cdn_base = root + "/cdn"
+        self._state.gateway_url = f"ws://127.0.0.1:{port}/gw"
+
+    async def close(self) -> None:
+        """Close gateway sessions and the server."""
+        await self._hub.close()
+        if self._runner is not None:
+            await asyncio.wait_for(self._runner.cleanup(), 10)
+            self._runner = None
+
+    async def __aenter__(self) -> FakeDiscord:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ guild setup
+
+    def add_member(
+        self,
+        username: str | None = None,
+        *,
+        roles: list[str] | tuple[str, ...] = (),
+        manage_messages: bool = False,
+        manage_guild: bool = False,
+    ) -> FakeUser:
+        """A new guild member; `roles` are role ids or names (unknown names become roles)."""
+        state = self._state
+        user = FakeUser(
+            id=state.ids.next(),
+            username=username or f"user{len(state.members)}",
+            roles=[state.role_id(r) for r in roles],
+            manage_messages=manage_messages,
+            manage_guild=manage_guild,
+        )
+        state.members[user.id] = user
+        state.changed()
+        self._hub.enqueue(
+            "GUILD_MEMBER_ADD", {**user.member_payload(), "guild_id": self.guild_id}, intent=INTENT_GUILD_MEMBERS
+        )
+        return user
+
+    def add_channel(self, name: str) -> str:
+        """A new guild text channel; returns its id."""
+        return self._state.add_channel(name)
+
+    def add_role(self, name: str) -> str:
+        """A new role without permissions; returns its id."""
+        return self._state.add_role(name)
+
+    def dm_channel(self, user: FakeUser) -> str:
+        """The DM channel between `user` and the bot (for `send_message(channel_id=...)`)."""
+        return self._state.dm_channel(user)
+
+    def add_attachment(
+        self,
+        data: bytes,
+        filename: str,
+        content_type: str | None = "image/png",
+        *,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> dict[str, Any]:
+        """Put a file on the fake CDN; returns its Discord attachment payload."""
+        assert self.cdn_base, "start() the fake before adding attachments (URLs need the port)"
+        stored = self._state.store_file(data, filename, content_type, width=width, height=height)
+        return stored.payload()
+
+    # ------------------------------------------------------------------ acting as users
+
+    async def wait_ready(self, timeout: float = 10) -> None:
+        """Wait until a gateway session identified and got READY + GUILD_CREATE."""
+        await self._state.wait_for(self._hub.ready_connections, timeout, "a gateway session to IDENTIFY and get READY")
+
+    async def slash(
+        self, user: FakeUser, name: str, *, channel_id: str | None = None, **options: Any
+    ) -> FakeInteraction:
+        """Run `/name` (e.g. "imagine" or "admin stats") with options checked against the synced command."""
+        data = command_data(self._state, name, options)
+        return await self._interact(user, APPLICATION_COMMAND, data, channel_id)
+
+    async def autocomplete(
+        self, user: FakeUser, name: str, focused: str, *, channel_id: str | None = None, **options: Any
+    ) -> FakeInteraction:
+        """Ask for autocomplete choices of option `focused` (its partial value is in `options`)."""
+        data = command_data(self._state, name, options, focused=focused)
+        return await self._interact(user, AUTOCOMPLETE, data, channel_id)
+
+    async def click(
+        self, user: FakeUser, message: FakeMessage, custom_id: str, *, values: list[str] | None = None
+    ) -> FakeInteraction:
+        """Press a button (or choose select `values`) that exists on `message`."""
+        data = component_data(self._state, message, custom_id, values)
+        return await self._interact(user, MESSAGE_COMPONENT, data, message.channel_id, message=message)
+
+    async def context_menu(self, user: FakeUser, name: str, target: FakeMessage | FakeUser) -> FakeInteraction:
+        """Run a message (or user) context-menu command on `target`."""
+        data = context_menu_data(self._state, name, target)
+        channel_id = target.channel_id if isinstance(target, FakeMessage) else None
+        return await self._interact(user, APPLICATION_COMMAND, data, channel_id)
+
+    async def submit_modal(
+        self, user: FakeUser, modal_from: FakeInteraction, values: dict[str, str]
+    ) -> FakeInteraction:
+        """Submit the modal that `modal_from` opened (callback 9), answering inputs by custom_id."""
+        modal = modal_from.modal
+        assert modal is not None, (
+            f"interaction {modal_from.name!r} opened no modal (callback type {modal_from.response_type})"
+        )
+        data = modal_submit_data(modal, values)
+        return await self._interact(user, MODAL_SUBMIT, data, modal_from.channel_id, message=modal_from.message)
+
+    async def _interact(
+        self,
+        user: FakeUser,
+        kind: int,
+        data: dict[str, Any],
+        channel_id: str | None,
+        *,
+        message: FakeMessage | None = None,
+    ) -> FakeInteraction:
+        await self.wait_ready()
+        interaction = new_interaction(
+            self._state, user, kind, data, channel_id=channel_id or self.channel_id, message=message
+        )
+        interaction.created = time.monotonic()
+        delivered = await self._hub.dispatch("INTERACTION_CREATE", lambda conn: interaction.payload, only_latest=True)
+        assert delivered, f"no gateway session received interaction {interaction.name!r}"
+        return interaction
+
+    async def send_message(
+        self,
+        user: FakeUser,
+        content: str,
+        *,
+        attachments: list[dict[str, Any]] | tuple[()] = (),
+        embeds: list[dict[str, Any]] | tuple[()] = (),
+        reply_to: FakeMessage | None = None,
+        mention_bot: bool = False,
+        channel_id: str | None = None,
+    ) -> FakeMessage:
+        """`user` posts a message; stored and dispatched as MESSAGE_CREATE (blanked without the intent)."""
+        state = self._state
+        channel_id = channel_id or self.channel_id
+        assert channel_id in state.channels, f"unknown channel {channel_id}"
+        if mention_bot and self.bot.mention not in content:
+            content = f"{self.bot.mention} {content}"
+        mentions, role_mentions = state.mentions_in(content)
+        guild_id = state.guild_of(channel_id)
+        message = FakeMessage(
+            id=state.ids.next(),
+            channel_id=channel_id,
+            author=user.user_payload(),
+            content=content,
+            embeds=list(embeds),
+            attachments=[state.attachment_from(a) for a in attachments],
+            guild_id=guild_id,
+            member=user.member_payload(with_user=False) if guild_id else None,
+            mentions=mentions,
+            mention_roles=role_mentions,
+        )
+        if reply_to is not None:
+            message.type = 19
+            message.referenced = reply_to
+            message.message_reference = {k: v for k, v in _reference(reply_to).items() if v is not None}
+        state.add_message(message)
+        await state.dispatch_message("MESSAGE_CREATE", message)
+        return message
+
+    # ------------------------------------------------------------------ faults
+
+    async def drop_connections(self) -> None:
+        """Close every gateway session (code 4000); discord.py reconnects."""
+        await self._hub.drop()
+
+    def fail_next(
+        self,
+        method: str,
+        path_regex: str,
+        status: int,
+        *,
+        times: int = 1,
+        code: int = 0,
+        retry_after: float | None = None,
+    ) -> None:
+        """Fail the next `times` requests whose method matches ("*" = any) and path matches (re.search).
+
+        The path is the part after `/api/v10` (e.g. `/channels/1/messages`) or the full `/cdn/...` path.
+        """
+        rule = FailRule(method.upper(), re.compile(path_regex), status, times, code, retry_after)
+        self._state.fail_rules.append(rule)
+
+    def expire_token(self, token: str) -> None:
+        """Make an interaction token invalid at once (webhooks then answer 401 / 50027)."""
+        self._state.expired_tokens.add(token)
+        self._state.changed()
+
+    # ------------------------------------------------------------------ inspection
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10) -> Any:
+        """Return the predicate's first truthy value; re-checked on every change of the fake."""
+        return await self._state.wait_for(predicate, timeout)
+
+    def channel_messages(self, channel_id: str | None = None) -> list[FakeMessage]:
+        """Visible (non-ephemeral, not deleted) messages of a channel, oldest first."""
+        channel_id = channel_id or self.channel_id
+        return [m for m in self.messages.values() if m.channel_id == channel_id and not m.ephemeral and not m.deleted]
+
+    # ------------------------------------------------------------------ HTTP plumbing
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if path == "/gw":
+            return await self._hub.handle(request)
+        if path.startswith("/cdn/"):
+            return await self._serve_cdn(request)
+        if path.startswith(API_PREFIX + "/"):
+            return await self._serve_api(request, path[len(API_PREFIX) :])
+        return json_response({"message": "404: Not Found", "code": 0}, 404)
+
+    async def _serve_api(self, request: web.Request, path: str) -> web.StreamResponse:
+        body_error: DiscordError | None = None
+        try:
+            body = await read_body(request)
+        except DiscordError as exc:
+            body, body_error = Body(None, []), exc
+        authorized = request.headers.get("Authorization") == f"Bot {self.token}"
+        record = RecordedRequest(request.method, path, dict(request.query), body.json, body.files, authorized)
+        self._state.requests.append(record)
+        try:
+            response = await self._route(request.method, path, Call({}, record.query, body, record), body_error)
+        except DiscordError as exc:
+            response = error_response(exc)
+        except Exception as exc:
+            log.exception("fake Discord failed on %s %s", request.method, path)
+            response = json_response({"message": f"fake Discord crashed: {exc!r}", "code": 0}, 400)
+        record.status = response.status
+        self._state.changed()
+        return response
+
+    async def _route(self, method: str, path: str, call: Call, body_error: DiscordError | None) -> web.StreamResponse:
+        found = next(((r, m) for r in self._routes if r.method == method and (m := r.pattern.match(path))), None)
+        if found is not None and found[0].bot_auth and not call.record.authorized:
+            raise DiscordError(401, 0, "401: Unauthorized")
+        if (rule := self._take_failure(method, path)) is not None:
+            return _failure_response(rule)
+        if body_error is not None:
+            raise body_error
+        if found is None:
+            self._state.unhandled.append(f"{method} {path}")
+            return json_response({"message": "404: Not Found", "code": 0}, 404)
+        route, match = found
+        call.params = match.groupdict()
+        return await route.handler(call)
+
+    async def _serve_cdn(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        record = RecordedRequest(request.method, path, dict(request.query), None, [], False)
+        self._state.requests.append(record)
+        response: web.StreamResponse
+        match = CDN_FILE.fullmatch(path)
+        stored = self._state.files.get(match.group(1)) if match else None
+        if (rule := self._take_failure(request.method, path)) is not None:
+            response = _failure_response(rule)
+        elif stored is None or match is None or match.group(2) != stored.filename or request.method != "GET":
+            response = web.Response(status=404, text="404: Not Found")
+        else:
+            content_type = stored.content_type or "application/octet-stream"
+            response = web.Response(body=stored.data, headers={"Content-Type": content_type})
+        record.status = response.status
+        self._state.changed()
+        return response
+
+    def _take_failure(self, method: str, path: str) -> FailRule | None:
+        for rule in self._state.fail_rules:
+            if rule.times > 0 and rule.method in ("*", method) and rule.pattern.search(path):
+                rule.times -= 1
+                if rule.times == 0:
+                    self._state.fail_rules.remove(rule)
+                return rule
+        return None
+
+
+def _reference(message: FakeMessage) -> dict[str, Any]:
+    return {"type": 0, "message_id": message.id, "channel_id": message.channel_id, "guild_id": message.guild_id}
+
+
+def _failure_response(rule: FailRule) -> web.Response:
+    if rule.status == 429:
+        retry_after = 0.05 if rule.retry_after is None else rule.retry_after
+        body: dict[str, Any] = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+        if rule.code:
+            body["code"] = rule.code
+        headers = {"Via": "1.1 google", "Retry-After": str(math.ceil(retry_after)), "X-RateLimit-Scope": "user"}
+        return json_response(body, 429, headers)
+    headers = {} if rule.retry_after is None else {"Retry-After": str(math.ceil(rule.retry_after))}
+    message = STATUS_MESSAGES.get(rule.status, f"{rule.status}: Error")
+    return json_response({"message": message, "code": rule.code}, rule.status, headers)

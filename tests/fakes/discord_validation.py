@@ -1,0 +1,363 @@
+"""Discord's documented limits for messages, components, modals and application commands.
+
+Each check returns Discord's nested form-error tree (empty when valid), e.g.
+`{"embeds": {"0": {"title": {"_errors": [{"code": ..., "message": ...}]}}}}`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .discord_models import FLAG_COMPONENTS_V2, walk_components
+
+Errors = dict[str, Any]
+
+MAX_CONTENT = 2000
+MAX_EMBEDS = 10
+MAX_ATTACHMENTS = 10
+MAX_EMBED_TOTAL = 6000
+EMBED_LIMITS = {"title": 256, "description": 4096}
+SELECT_TYPES = {3, 5, 6, 7, 8}
+V2_TOP_LEVEL = {1, 9, 10, 12, 13, 14, 17}
+COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+
+
+def error(code: str, message: str) -> Errors:
+    """One leaf of Discord's error tree."""
+    return {"_errors": [{"code": code, "message": message}]}
+
+
+def _too_long(limit: int) -> Errors:
+    return error("BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+
+
+def _bad_length(low: int, high: int) -> Errors:
+    return error("BASE_TYPE_BAD_LENGTH", f"Must be between {low} and {high} in length.")
+
+
+def _check_len(errors: Errors, key: str, value: Any, high: int, low: int = 0) -> None:
+    if value is None:
+        if low:
+            errors[key] = error("BASE_TYPE_REQUIRED", "This field is required")
+        return
+    if not isinstance(value, str):
+        errors[key] = error("BASE_TYPE_STRING", "Must be a string.")
+    elif not low <= len(value) <= high:
+        errors[key] = _too_long(high) if low == 0 else _bad_length(low, high)
+
+
+def validate_message_fields(payload: dict[str, Any], *, flags: int) -> Errors:
+    """Content, embeds, components and attachment entries of a create/edit payload."""
+    errors: Errors = {}
+    _check_len(errors, "content", payload.get("content"), MAX_CONTENT)
+    if payload.get("embeds") is not None and (embed_errors := validate_embeds(payload["embeds"])):
+        errors["embeds"] = embed_errors
+    components = payload.get("components")
+    if components is not None and (component_errors := validate_components(components, flags=flags)):
+        errors["components"] = component_errors
+    if flags & FLAG_COMPONENTS_V2 and (payload.get("content") or payload.get("embeds")):
+        errors["content"] = error("MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2", "Invalid with v2 flag")
+    entries = payload.get("attachments")
+    if isinstance(entries, list):
+        entry_errors: Errors = {}
+        for index, entry in enumerate(entries):
+            item: Errors = {}
+            _check_len(item, "description", entry.get("description"), 1024)
+            _check_len(item, "filename", entry.get("filename"), 1024)
+            if item:
+                entry_errors[str(index)] = item
+        if entry_errors:
+            errors["attachments"] = entry_errors
+    return errors
+
+
+def validate_attachment_count(count: int) -> Errors:
+    """At most 10 attachments per message."""
+    if count > MAX_ATTACHMENTS:
+        return {"attachments": _too_long(MAX_ATTACHMENTS)}
+    return {}
+
+
+def validate_embeds(embeds: Any) -> Errors:
+    """Per-embed field limits and the 6000-character total."""
+    if not isinstance(embeds, list):
+        return error("BASE_TYPE_ARRAY", "Must be an array.")
+    if len(embeds) > MAX_EMBEDS:
+        return _too_long(MAX_EMBEDS)
+    errors: Errors = {}
+    total = 0
+    for index, embed in enumerate(embeds):
+        item: Errors = {}
+        for key, limit in EMBED_LIMITS.items():
+            _check_len(item, key, embed.get(key), limit)
+            total += len(embed.get(key) or "")
+        footer, author = embed.get("footer") or {}, embed.get("author") or {}
+        if footer:
+            footer_errors: Errors = {}
+            _check_len(footer_errors, "text", footer.get("text"), 2048, low=1)
+            if footer_errors:
+                item["footer"] = footer_errors
+            total += len(footer.get("text") or "")
+        if author:
+            author_errors: Errors = {}
+            _check_len(author_errors, "name", author.get("name"), 256, low=1)
+            if author_errors:
+                item["author"] = author_errors
+            total += len(author.get("name") or "")
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            item["fields"] = _too_long(25)
+        else:
+            field_errors: Errors = {}
+            for number, embed_field in enumerate(fields):
+                one: Errors = {}
+                _check_len(one, "name", embed_field.get("name"), 256, low=1)
+                _check_len(one, "value", embed_field.get("value"), 1024, low=1)
+                total += len(embed_field.get("name") or "") + len(embed_field.get("value") or "")
+                if one:
+                    field_errors[str(number)] = one
+            if field_errors:
+                item["fields"] = field_errors
+        if item:
+            errors[str(index)] = item
+    if not errors and total > MAX_EMBED_TOTAL:
+        return error("MAX_EMBED_SIZE_EXCEEDED", f"Embed size exceeds maximum size of {MAX_EMBED_TOTAL}")
+    return errors
+
+
+def validate_components(components: Any, *, flags: int) -> Errors:
+    """Action rows (≤5 rows, ≤5 buttons), custom_id 1–100 and unique; components v2 up to 40."""
+    if not isinstance(components, list):
+        return error("BASE_TYPE_ARRAY", "Must be an array.")
+    v2 = bool(flags & FLAG_COMPONENTS_V2)
+    if v2 and len(walk_components(components)) > 40:
+        return error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 40 in length.")
+    if not v2 and len(components) > 5:
+        return _too_long(5)
+    errors: Errors = {}
+    for index, component in enumerate(components):
+        allowed = V2_TOP_LEVEL if v2 else {1}
+        if component.get("type") not in allowed:
+            errors[str(index)] = error("UNION_TYPE_CHOICES", f"Value must be one of {sorted(allowed)}.")
+            continue
+        for row in [component, *_nested_rows(component)]:
+            if row.get("type") == 1 and (row_errors := _validate_row(row)):
+                errors[str(index)] = row_errors
+                break
+    if errors:
+        return errors
+    seen: set[str] = set()
+    for component in walk_components(components):
+        custom_id = component.get("custom_id")
+        if custom_id is None:
+            continue
+        if custom_id in seen:
+            return error("COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated")
+        seen.add(custom_id)
+    return {}
+
+
+def _nested_rows(component: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in walk_components(component.get("components") or []) if c.get("type") == 1]
+
+
+def _validate_row(row: dict[str, Any]) -> Errors:
+    children = row.get("components") or []
+    if not 1 <= len(children) <= 5:
+        return {"components": _bad_length(1, 5)}
+    if any(c.get("type") in SELECT_TYPES for c in children) and len(children) > 1:
+        return {"components": error("COMPONENT_LAYOUT_WIDTH_EXCEEDED", "A select fills a whole row")}
+    errors: Errors = {}
+    for index, child in enumerate(children):
+        item = _validate_interactive(child)
+        if item:
+            errors[str(index)] = item
+    return {"components": errors} if errors else {}
+
+
+def _validate_interactive(component: dict[str, Any]) -> Errors:
+    item: Errors = {}
+    kind = component.get("type")
+    if kind == 2:
+        _check_len(item, "label", component.get("label"), 80)
+        style = component.get("style")
+        if style == 5:
+            if not component.get("url") or "custom_id" in component:
+                item["url"] = error("BUTTON_COMPONENT_URL_REQUIRED", "A url is required (and no custom_id)")
+            return item
+        if style == 6:
+            return item
+    elif kind in SELECT_TYPES:
+        _check_len(item, "placeholder", component.get("placeholder"), 150)
+        if kind == 3 and not 1 <= len(component.get("options") or []) <= 25:
+            item["options"] = _bad_length(1, 25)
+    else:
+        item["type"] = error("UNION_TYPE_CHOICES", "Value must be a button or a select.")
+        return item
+    _check_len(item, "custom_id", component.get("custom_id"), 100, low=1)
+    return item
+
+
+def validate_modal(data: Any) -> Errors:
+    """Modal callback data: title ≤45, custom_id 1–100, 1–5 rows/labels with text inputs."""
+    if not isinstance(data, dict):
+        return {"data": error("BASE_TYPE_REQUIRED", "This field is required")}
+    errors: Errors = {}
+    _check_len(errors, "title", data.get("title"), 45, low=1)
+    _check_len(errors, "custom_id", data.get("custom_id"), 100, low=1)
+    components = data.get("components") or []
+    if not 1 <= len(components) <= 5:
+        errors["components"] = _bad_length(1, 5)
+        return errors
+    component_errors: Errors = {}
+    for index, component in enumerate(components):
+        inputs = _modal_inputs(component)
+        if inputs is None:
+            component_errors[str(index)] = error("UNION_TYPE_CHOICES", "Not a valid modal component.")
+            continue
+        for field_input in inputs:
+            item: Errors = {}
+            _check_len(item, "custom_id", field_input.get("custom_id"), 100, low=1)
+            if field_input.get("type") == 4:
+                _check_len(item, "value", field_input.get("value"), 4000)
+                _check_len(item, "placeholder", field_input.get("placeholder"), 100)
+                if component.get("type") == 1:
+                    _check_len(item, "label", field_input.get("label"), 45, low=1)
+                if field_input.get("style") not in (1, 2):
+                    item["style"] = error("BASE_TYPE_CHOICES", "Value must be one of (1, 2).")
+            if item:
+                component_errors[str(index)] = item
+        if component.get("type") == 18:
+            label: Errors = {}
+            _check_len(label, "label", component.get("label"), 45, low=1)
+            if label:
+                component_errors[str(index)] = label
+    if component_errors:
+        errors["components"] = component_errors
+    return {"data": errors} if errors else {}
+
+
+def _modal_inputs(component: dict[str, Any]) -> list[dict[str, Any]] | None:
+    kind = component.get("type")
+    if kind == 1:
+        children = component.get("components") or []
+        return children if len(children) == 1 and children[0].get("type") == 4 else None
+    if kind == 18:
+        inner = component.get("component")
+        return [inner] if isinstance(inner, dict) else None
+    if kind == 10:
+        return []
+    return None
+
+
+def validate_commands(commands: Any) -> Errors:
+    """Bulk-overwrite payload: names, descriptions, options and choices within Discord's limits."""
+    if not isinstance(commands, list):
+        return error("BASE_TYPE_ARRAY", "Must be an array.")
+    errors: Errors = {}
+    seen: set[tuple[int, str]] = set()
+    for index, command in enumerate(commands):
+        kind = command.get("type", 1)
+        item: Errors = {}
+        name = command.get("name")
+        if kind == 1:
+            _check_name(item, name)
+            _check_len(item, "description", command.get("description"), 100, low=1)
+            if option_errors := _validate_options(command.get("options") or [], parent=None):
+                item["options"] = option_errors
+        elif kind in (2, 3):
+            _check_len(item, "name", name, 32, low=1)
+            if command.get("description") or command.get("options"):
+                item["description"] = error("APPLICATION_COMMAND_INVALID", "Context menus take no description")
+        else:
+            item["type"] = error("BASE_TYPE_CHOICES", "Value must be one of (1, 2, 3).")
+        if (kind, name) in seen:
+            item["name"] = error("APPLICATION_COMMANDS_DUPLICATE_NAME", f"Command names must be unique: {name}")
+        seen.add((kind, str(name)))
+        if _payload_size(command) > 8000:
+            item.update(error("APPLICATION_COMMAND_TOO_LARGE", "Command exceeds maximum size (8000)"))
+        if item:
+            errors[str(index)] = item
+    return errors
+
+
+def _check_name(errors: Errors, name: Any) -> None:
+    if not isinstance(name, str) or not COMMAND_NAME.match(name) or name != name.lower():
+        errors["name"] = error("APPLICATION_COMMAND_INVALID_NAME", f"Command name is invalid: {name!r}")
+
+
+def _validate_options(options: list[dict[str, Any]], *, parent: int | None) -> Errors:
+    if len(options) > 25:
+        return _too_long(25)
+    errors: Errors = {}
+    kinds = {o.get("type") for o in options}
+    if kinds & {1, 2} and kinds - {1, 2}:
+        return error("APPLICATION_COMMAND_OPTIONS_TYPE_INVALID", "Sub-commands cannot be mixed with options")
+    names: set[str] = set()
+    optional_seen = False
+    for index, option in enumerate(options):
+        item: Errors = {}
+        kind = option.get("type")
+        _check_name(item, option.get("name"))
+        _check_len(item, "description", option.get("description"), 100, low=1)
+        if option.get("name") in names:
+            item["name"] = error("APPLICATION_COMMAND_OPTIONS_DUPLICATE_NAME", "Option names must be unique")
+        names.add(str(option.get("name")))
+        if kind in (1, 2):
+            if parent == 1 or (kind == 2 and parent is not None):
+                item["type"] = error("APPLICATION_COMMAND_OPTIONS_TYPE_INVALID", "Invalid nesting")
+            nested = option.get("options") or []
+            if kind == 2 and any(o.get("type") != 1 for o in nested):
+                item["options"] = error("APPLICATION_COMMAND_OPTIONS_TYPE_INVALID", "Groups hold sub-commands")
+            elif nested_errors := _validate_options(nested, parent=kind):
+                item["options"] = nested_errors
+        elif parent == 2:
+            item["type"] = error("APPLICATION_COMMAND_OPTIONS_TYPE_INVALID", "Groups hold sub-commands")
+        elif kind not in range(3, 12):
+            item["type"] = error("BASE_TYPE_CHOICES", "Value must be one of (1..11).")
+        else:
+            _validate_option_values(item, option)
+            if option.get("required"):
+                if optional_seen:
+                    item["required"] = error(
+                        "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                        "Required options must be placed before non-required options",
+                    )
+            else:
+                optional_seen = True
+        if item:
+            errors[str(index)] = item
+    return errors
+
+
+def _validate_option_values(item: Errors, option: dict[str, Any]) -> None:
+    choices = option.get("choices") or []
+    if len(choices) > 25:
+        item["choices"] = _too_long(25)
+    elif choices and option.get("autocomplete"):
+        item["autocomplete"] = error("APPLICATION_COMMAND_OPTION_CHOICES_AUTOCOMPLETE", "Autocomplete excludes choices")
+    else:
+        choice_errors: Errors = {}
+        for index, choice in enumerate(choices):
+            one: Errors = {}
+            _check_len(one, "name", choice.get("name"), 100, low=1)
+            if option.get("type") == 3:
+                _check_len(one, "value", choice.get("value"), 100, low=1)
+            if one:
+                choice_errors[str(index)] = one
+        if choice_errors:
+            item["choices"] = choice_errors
+    for key in ("min_length", "max_length"):
+        value = option.get(key)
+        if value is not None and not 0 <= value <= 6000:
+            item[key] = error("NUMBER_TYPE_MAX", "int value should be between 0 and 6000.")
+
+
+def _payload_size(command: dict[str, Any]) -> int:
+    size = len(command.get("name") or "") + len(command.get("description") or "")
+    for option in command.get("options") or []:
+        size += _payload_size(option)
+        for choice in option.get("choices") or []:
+            size += len(str(choice.get("name"))) + len(str(choice.get("value")))
+    return size
