@@ -10,12 +10,13 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot.presentation.buttons import RESULT_ITEMS
 from bot.services import Services
 from bot.tree import BotTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.imagine",)
+EXTENSIONS = ("cogs.imagine", "cogs.blend", "cogs.tray", "cogs.results")
 _SYNC_KEY = "commands_hash"
 
 
@@ -30,7 +31,7 @@ class ImageBot(commands.Bot):
     def __init__(self, services: Services) -> None:
         settings = services.settings
         intents = discord.Intents.default()
-        intents.message_content = False
+        intents.message_content = settings.message_content_intent
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -54,6 +55,7 @@ class ImageBot(commands.Bot):
         """Load the cogs, then sync commands: to the dev guild at once, globally when they changed."""
         for name in EXTENSIONS:
             await self.load_extension(name)
+        self.add_dynamic_items(*RESULT_ITEMS)  # result buttons survive restarts
         await self.sync_commands()
 
     async def sync_commands(self) -> None:

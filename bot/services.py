@@ -11,6 +11,7 @@ from bot.jobs import JobRunner
 from bot.references import ReferenceFetcher
 from bot.settings import Settings
 from bot.store import UsageStore
+from bot.tray import ReferenceTray
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ class Services:
     images: ImageApiClient
     jobs: JobRunner
     references: ReferenceFetcher
+    tray: ReferenceTray  # images members collected with "Add to references"
 
 
 def image_client(settings: Settings, http: aiohttp.ClientSession) -> ImageApiClient:
@@ -49,4 +51,5 @@ def build_services(settings: Settings, http: aiohttp.ClientSession, store: Usage
         images=images,
         jobs=JobRunner(settings, images, store),
         references=ReferenceFetcher(http, settings.allowed_reference_hosts, settings.reference_max_bytes),
+        tray=ReferenceTray(settings.reference_tray_ttl),
     )

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     token_safety_margin: float = Field(default=60.0, ge=0)
     progress_interval: float = Field(default=10.0, gt=0)
 
+    # Reply blending, reference tray and result buttons
+    message_content_intent: bool = False
+    reference_tray_ttl: float = Field(default=3600.0, gt=0, le=12 * 3600)
+
     dev_guild_id: int | None = None
     log_level: str = "INFO"
 

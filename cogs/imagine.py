@@ -15,22 +15,20 @@ from bot.client import ImageBot
 from bot.errors import BadAttachment, UserFacingError
 from bot.imagegen.models import ASPECT_SIZES, MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES, RESOLUTIONS, size_for
 from bot.jobs import JobRunner, JobSpec, ReferenceInput
+from bot.presentation.buttons import buttons_for
+from bot.presentation.launch import KeepReferences
 from bot.presentation.poster import ResultPoster
+from bot.presentation.text import size_label
 from bot.references import ReferenceFetcher
 from bot.settings import Settings
+from bot.store import UsageStore
+from bot.tray import ReferenceTray, TrayItem
 
 log = logging.getLogger(__name__)
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
 RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
 ASPECT_CHOICES = [app_commands.Choice(name=a, value=a) for a in ASPECT_SIZES]
-
-
-def size_label(resolution: str, aspect: str | None) -> str:
-    """`2K · 16:9 (2848x1600)` or `2K · auto ratio`."""
-    if aspect is None:
-        return f"{resolution} · ratio from prompt"
-    return f"{resolution} · {aspect} ({size_for(resolution, aspect)})"
 
 
 def check_attachment(attachment: discord.Attachment, max_bytes: int) -> None:
@@ -49,10 +47,19 @@ def check_attachment(attachment: discord.Attachment, max_bytes: int) -> None:
 class Imagine(commands.Cog):
     """The /imagine command."""
 
-    def __init__(self, settings: Settings, jobs: JobRunner, references: ReferenceFetcher) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        jobs: JobRunner,
+        references: ReferenceFetcher,
+        tray: ReferenceTray,
+        store: UsageStore,
+    ) -> None:
         self.settings = settings
         self.jobs = jobs
         self.references = references
+        self.tray = tray
+        self.store = store
 
     @app_commands.command(description="Generate images with Seedream 4.0")
     @app_commands.describe(
@@ -66,6 +73,7 @@ class Imagine(commands.Cog):
         image4="Another reference image",
         image5="Another reference image",
         image6="Another reference image",
+        use_tray="Also use the images in your reference tray (Apps → Add to references)",
     )
     @app_commands.choices(resolution=RESOLUTION_CHOICES, aspect=ASPECT_CHOICES)
     @app_commands.guild_only()
@@ -82,12 +90,16 @@ class Imagine(commands.Cog):
         image4: discord.Attachment | None = None,
         image5: discord.Attachment | None = None,
         image6: discord.Attachment | None = None,
+        use_tray: bool = False,
     ) -> None:
         """Check cheaply, defer at once, then fetch references, generate and deliver."""
         started = time.monotonic()
         attachments = [a for a in (image1, image2, image3, image4, image5, image6) if a is not None]
         for attachment in attachments:
             check_attachment(attachment, self.settings.reference_max_bytes)
+        tray_items = self.tray.items(interaction.guild_id, interaction.user.id) if use_tray else []
+        if use_tray and not tray_items:
+            raise BadAttachment("Your reference tray is empty. Use Apps → Add to references on a message first.")
         resolution = resolution or self.settings.default_resolution
         spec = JobSpec(
             user_id=interaction.user.id,
@@ -98,7 +110,7 @@ class Imagine(commands.Cog):
             size=size_for(resolution, aspect),
             size_label=size_label(resolution, aspect),
         )
-        self.jobs.check(spec, references=len(attachments))  # raises BadInput: answered privately
+        self.jobs.check(spec, references=len(attachments) + len(tray_items))  # raises BadInput: answered privately
 
         callback = await interaction.response.defer(thinking=True)
         poster = ResultPoster(
@@ -109,21 +121,28 @@ class Imagine(commands.Cog):
             safety_margin=self.settings.token_safety_margin,
             original_id=callback.message_id if callback else None,
             started=started,
+            buttons=buttons_for,
         )
         try:
-            references = await asyncio.gather(*(self._download(a) for a in attachments))
+            references = await asyncio.gather(
+                *(self._download(a) for a in attachments), *(self._from_tray(i) for i in tray_items)
+            )
             prepared = await self.jobs.prepare(dataclasses.replace(spec, references=tuple(references)))
         except UserFacingError as error:
             await interaction.edit_original_response(content=f"❌ {error.message}")
             return
-        await self.jobs.run(prepared, poster)
+        await self.jobs.run(prepared, KeepReferences(poster, self.store, prepared.references))
 
     async def _download(self, attachment: discord.Attachment) -> ReferenceInput:
         data = await self.references.fetch(attachment.url, attachment.filename)
         return ReferenceInput(name=attachment.filename, data=data, url=attachment.url)
 
+    async def _from_tray(self, item: TrayItem) -> ReferenceInput:
+        data = await self.references.fetch(item.url, item.name)
+        return ReferenceInput(name=item.name, data=data, url=item.url)
+
 
 async def setup(bot: ImageBot) -> None:
     """Extension entry point."""
     services = bot.services
-    await bot.add_cog(Imagine(services.settings, services.jobs, services.references))
+    await bot.add_cog(Imagine(services.settings, services.jobs, services.references, services.tray, services.store))

@@ -1,4 +1,9 @@
-"""ResultPoster: delivers a job's images into Discord as they arrive."""
+"""Deliveries that post a job's images into Discord as they arrive.
+
+`PagedPoster` holds what every delivery shares (the status line, pages of ten images, the summary and
+the result buttons); `ResultPoster` answers a slash command or a button through its interaction, and
+`MessagePoster` (in `message_poster.py`) answers a plain message with the bot token.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 import io
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +26,8 @@ log = logging.getLogger(__name__)
 IMAGES_PER_MESSAGE = 10
 MIN_EDIT_GAP = 2.0
 
+ButtonsFactory = Callable[[Outcome], "discord.ui.View | None"]
+
 
 @dataclass(slots=True)
 class _Page:
@@ -31,38 +39,31 @@ class _Page:
     attachments: list[discord.Attachment] = field(default_factory=list)
 
 
-class ResultPoster:
-    """A `Delivery` for one interaction; switches to channel replies before the token expires."""
+class PagedPoster:
+    """A `Delivery` without the transport: subclasses say how to post a page and edit the status."""
 
     def __init__(
         self,
-        interaction: discord.Interaction,
         *,
         prompt: str,
         size_label: str,
-        token_ttl: float,
-        safety_margin: float,
-        original_id: int | None = None,
-        started: float | None = None,
+        upload_limit: int,
+        requester: str,
+        buttons: ButtonsFactory | None = None,
+        preface: str | None = None,
     ) -> None:
-        self.interaction = interaction
         self.prompt = prompt
         self.size_label = size_label
-        self.upload_limit = interaction.filesize_limit
-        self.requester = interaction.user.mention
-        started = time.monotonic() if started is None else started
-        self._token_deadline = started + max(0.0, token_ttl - safety_margin)
-        self._original_id = original_id
+        self.upload_limit = upload_limit
+        self.requester = requester
+        self.preface = preface
+        self._buttons = buttons
         self._pages: list[_Page] = []
         self._lock = asyncio.Lock()
         self._last_edit = 0.0
         self._last_shown: tuple[int, int] | None = None
         self._progress_text = ""
         self._requested = 1
-
-    def token_alive(self) -> bool:
-        """Whether interaction-token calls may still be made."""
-        return time.monotonic() < self._token_deadline
 
     async def progress(self, progress: Progress) -> None:
         """Edit the status line; at most one edit per MIN_EDIT_GAP unless the counts changed."""
@@ -95,12 +96,38 @@ class ResultPoster:
             return Posted(message.id, message.channel.id, attachment.url if attachment else None)
 
     async def finish(self, outcome: Outcome) -> None:
-        """Replace the status line with the summary (or the error)."""
+        """Replace the status line with the summary (or the error), with the result buttons."""
         async with self._lock:
             self._progress_text = ""
-            final = text.summary(self.prompt, self.requester, self.size_label, outcome)
-            if not await self._edit_status(final, final=True):
-                await self._channel_send(content=final)
+            final = self._with_preface(text.summary(self.prompt, self.requester, self.size_label, outcome))
+            view = None
+            if self._buttons is not None:
+                view = self._buttons(outcome)
+                final += f"\n-# Job #{outcome.job_id} · `/job {outcome.job_id}` brings it back"
+            if not await self._edit_status(final, final=True, view=view):
+                await self._channel_send(content=final, **({"view": view} if view is not None else {}))
+
+    # Transport: what subclasses provide ---------------------------------------------------------------
+
+    def _page_writable(self, page: _Page) -> bool:
+        """Whether a page may still be edited to add an image."""
+        return True
+
+    def _page_lost(self, page: _Page, error: discord.HTTPException) -> bool:
+        """Whether a failed page edit means "start a new page" rather than a real failure."""
+        return False
+
+    async def _post_page(self, first: bool, content: str, file: discord.File) -> tuple[Any, bool]:
+        """Post a new page; returns the message and whether it was sent through an interaction token."""
+        raise NotImplementedError
+
+    async def _edit_status(self, content: str, *, final: bool = False, view: discord.ui.View | None = None) -> bool:
+        """Edit the message that carries the status; False when only a new message could show it."""
+        raise NotImplementedError
+
+    async def _channel_send(self, **kwargs: Any) -> discord.Message:
+        """Post a plain channel message (a reply where possible)."""
+        raise NotImplementedError
 
     # Pages -----------------------------------------------------------------------------------------
 
@@ -108,7 +135,7 @@ class ResultPoster:
         if not self._pages:
             return None
         page = self._pages[-1]
-        if len(page.attachments) >= IMAGES_PER_MESSAGE or (page.via_token and not self.token_alive()):
+        if len(page.attachments) >= IMAGES_PER_MESSAGE or not self._page_writable(page):
             return None
         return page
 
@@ -121,32 +148,15 @@ class ResultPoster:
                 page.attachments = list(message.attachments)
                 return message
             except discord.HTTPException as error:
-                if not (page.via_token and token_expired(error)):
+                if not self._page_lost(page, error):
                     raise
-                self._token_deadline = 0.0
                 file.reset()
         return await self._new_page(file, position)
 
     async def _new_page(self, file: discord.File, position: int) -> Any:
         first = not self._pages
-        page = _Page(message=None, via_token=self.token_alive(), first=position)
-        content = self._page_content(page, extra=1)
-        message: Any = None
-        if page.via_token:
-            try:
-                if first:
-                    message = await self.interaction.edit_original_response(content=content, attachments=[file])
-                else:
-                    message = await self.interaction.followup.send(content=content, file=file, wait=True)
-            except discord.HTTPException as error:
-                if not token_expired(error):
-                    raise
-                self._token_deadline = 0.0
-                page.via_token = False
-                file.reset()
-        if message is None:
-            page.via_token = False
-            message = await self._channel_send(content=content, file=file)
+        page = _Page(message=None, via_token=False, first=position)
+        message, page.via_token = await self._post_page(first, self._page_content(page, extra=1), file)
         page.message = message
         page.attachments = list(message.attachments)
         self._pages.append(page)
@@ -159,16 +169,73 @@ class ResultPoster:
         return text.page_header(self.prompt, page.first + 1, last, self._requested)
 
     def _status_content(self) -> str:
-        head = text.header(self.prompt, self.requester)
+        head = self._with_preface(text.header(self.prompt, self.requester))
         return f"{head}\n{self._progress_text}" if self._progress_text else head
 
-    # Status ----------------------------------------------------------------------------------------
+    def _with_preface(self, content: str) -> str:
+        return f"{self.preface}\n{content}" if self.preface else content
 
-    async def _edit_status(self, content: str, *, final: bool = False) -> bool:
-        """Edit the message that carries the status; False when only a new message could show it."""
+
+class ResultPoster(PagedPoster):
+    """A `Delivery` for one interaction; switches to channel replies before the token expires."""
+
+    def __init__(
+        self,
+        interaction: discord.Interaction,
+        *,
+        prompt: str,
+        size_label: str,
+        token_ttl: float,
+        safety_margin: float,
+        original_id: int | None = None,
+        started: float | None = None,
+        buttons: ButtonsFactory | None = None,
+        preface: str | None = None,
+    ) -> None:
+        super().__init__(
+            prompt=prompt,
+            size_label=size_label,
+            upload_limit=interaction.filesize_limit,
+            requester=interaction.user.mention,
+            buttons=buttons,
+            preface=preface,
+        )
+        self.interaction = interaction
+        started = time.monotonic() if started is None else started
+        self._token_deadline = started + max(0.0, token_ttl - safety_margin)
+        self._original_id = original_id
+
+    def token_alive(self) -> bool:
+        """Whether interaction-token calls may still be made."""
+        return time.monotonic() < self._token_deadline
+
+    def _page_writable(self, page: _Page) -> bool:
+        return not (page.via_token and not self.token_alive())
+
+    def _page_lost(self, page: _Page, error: discord.HTTPException) -> bool:
+        if page.via_token and token_expired(error):
+            self._token_deadline = 0.0
+            return True
+        return False
+
+    async def _post_page(self, first: bool, content: str, file: discord.File) -> tuple[Any, bool]:
         if self.token_alive():
             try:
-                await self.interaction.edit_original_response(content=content)
+                if first:
+                    return await self.interaction.edit_original_response(content=content, attachments=[file]), True
+                return await self.interaction.followup.send(content=content, file=file, wait=True), True
+            except discord.HTTPException as error:
+                if not token_expired(error):
+                    raise
+                self._token_deadline = 0.0
+                file.reset()
+        return await self._channel_send(content=content, file=file), False
+
+    async def _edit_status(self, content: str, *, final: bool = False, view: discord.ui.View | None = None) -> bool:
+        extra: dict[str, Any] = {"view": view} if view is not None else {}
+        if self.token_alive():
+            try:
+                await self.interaction.edit_original_response(content=content, **extra)
                 return True
             except discord.HTTPException as error:
                 if not token_expired(error):

@@ -6,6 +6,7 @@ import re
 
 import discord
 
+from bot.imagegen.models import size_for
 from bot.jobs import Outcome, Progress
 
 ALT_TEXT_LIMIT = 1024
@@ -94,3 +95,10 @@ def page_header(prompt: str, first: int, last: int, total: int) -> str:
     """Content of the second and later messages of a large set."""
     span = f"image {first}" if first == last else f"images {first}–{last}"
     return f"**{echo(prompt, 120)}** — {span} of {total}"
+
+
+def size_label(resolution: str, aspect: str | None) -> str:
+    """`2K · 16:9 (2848x1600)` or `2K · ratio from prompt`."""
+    if aspect is None:
+        return f"{resolution} · ratio from prompt"
+    return f"{resolution} · {aspect} ({size_for(resolution, aspect)})"

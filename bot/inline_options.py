@@ -1,0 +1,48 @@
+"""Options written inline in a mention, e.g. `@Bot turn this into a watercolor --n 4 --ar 16:9`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.errors import BadInput
+from bot.imagegen.models import ASPECT_SIZES, RESOLUTIONS
+
+_COUNT = re.compile(r"(?:(?<!\S)--(?:n|count)(?:\s+|=)(\d{1,3})|(?<!\S)[x×](\d{1,3}))(?!\S)", re.IGNORECASE)
+_ASPECT = re.compile(r"(?<!\S)--(?:ar|aspect)(?:\s+|=)(\S+)", re.IGNORECASE)
+_RESOLUTION = re.compile(r"(?<!\S)--(?:res|resolution)(?:\s+|=)(\S+)", re.IGNORECASE)
+_MENTION = re.compile(r"<@!?(\d+)>")
+
+
+@dataclass(frozen=True, slots=True)
+class InlineOptions:
+    """The prompt without the options, and the options that were given."""
+
+    prompt: str
+    count: int | None = None
+    aspect: str | None = None
+    resolution: str | None = None
+
+
+def strip_mentions(content: str, user_id: int) -> str:
+    """Remove mentions of `user_id` (the bot) from a message."""
+    return _MENTION.sub(lambda m: "" if int(m[1]) == user_id else m[0], content)
+
+
+def parse_inline(text: str) -> InlineOptions:
+    """Take `--n 4` / `x4`, `--ar 16:9` and `--res 4K` out of `text`; raise BadInput for bad values."""
+    count = aspect = resolution = None
+    if found := list(_COUNT.finditer(text)):
+        count = int(found[-1][1] or found[-1][2])
+        text = _COUNT.sub(" ", text)
+    if found := list(_ASPECT.finditer(text)):
+        aspect = found[-1][1]
+        if aspect not in ASPECT_SIZES:
+            raise BadInput(f"`{aspect}` is not a supported aspect ratio; use one of {', '.join(ASPECT_SIZES)}.")
+        text = _ASPECT.sub(" ", text)
+    if found := list(_RESOLUTION.finditer(text)):
+        resolution = found[-1][1].upper()
+        if resolution not in RESOLUTIONS:
+            raise BadInput(f"`{found[-1][1]}` is not a resolution; use 1K, 2K or 4K.")
+        text = _RESOLUTION.sub(" ", text)
+    return InlineOptions(" ".join(text.split()), count, aspect, resolution)

@@ -1,0 +1,165 @@
+"""What the result buttons do: reroll, variations, upscale, use as reference, delete."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+import discord
+
+from bot.errors import BadInput, UserFacingError
+from bot.imagegen.models import ASPECT_SIZES, MAX_TOTAL_IMAGES, size_for
+from bot.jobs import JobSpec
+from bot.presentation import text
+from bot.presentation.launch import Launcher, PendingReference, filename_of
+from bot.presentation.poster import ButtonsFactory
+from bot.services import Services
+from bot.store import DeliveredImage, JobRecord
+
+log = logging.getLogger(__name__)
+
+VARIATION_COUNT = 4
+UPSCALE_RESOLUTION = "4K"
+
+
+class JobGone(UserFacingError):
+    """The job behind a button or a /job id does not exist (in this server)."""
+
+    code = "job_gone"
+
+
+def result_filename(job_id: int, number: int) -> str:
+    """The file name the posters give image `number` (1-based) of a job."""
+    return f"seedream_{job_id}_{number}.jpg"
+
+
+def closest_aspect(width: int, height: int) -> str:
+    """The supported aspect ratio nearest to width:height."""
+    ratio = width / height
+
+    def distance(aspect: str) -> float:
+        w, h = (int(part) for part in aspect.split(":"))
+        return abs(w / h - ratio)
+
+    return min(ASPECT_SIZES, key=distance)
+
+
+class ResultActions:
+    """Runs the button actions for one interaction's member."""
+
+    def __init__(self, client: discord.Client, services: Services, *, buttons: ButtonsFactory) -> None:
+        self.launcher = Launcher(client, services, buttons=buttons)
+        self.services = services
+        self.store = services.store
+
+    async def job(self, interaction: discord.Interaction, job_id: int) -> JobRecord:
+        """The job, if it exists in this server; JobGone otherwise."""
+        job = await self.store.get_job(job_id)
+        if job is None or job.guild_id != interaction.guild_id:
+            raise JobGone(f"Job #{job_id} no longer exists, so this button does nothing any more.")
+        return job
+
+    async def image(self, job: JobRecord, number: int) -> tuple[DeliveredImage, PendingReference]:
+        """Image `number` (1-based) of a job, as a reference read fresh from its message."""
+        images = await self.store.job_images(job.id)
+        name = result_filename(job.id, number)
+        found = next((i for i in images if i.url and filename_of(i.url) == name), None)
+        if found is None and 1 <= number <= len(images):
+            found = images[number - 1]
+        if found is None or found.message_id is None:
+            raise JobGone(f"Image {number} of job #{job.id} is not available any more.")
+        return found, PendingReference(name, channel_id=found.channel_id, message_id=found.message_id)
+
+    def spec(self, interaction: discord.Interaction, job: JobRecord, **changes: Any) -> JobSpec:
+        """A new job for the member who pressed, from `job`'s prompt and parameters."""
+        params = job.params
+        values: dict[str, Any] = {
+            "user_id": interaction.user.id,
+            "guild_id": interaction.guild_id,
+            "channel_id": interaction.channel_id,
+            "prompt": job.prompt,
+            "count": int(params.get("count", job.images_requested)),
+            "size": str(params.get("size", self.services.settings.default_resolution)),
+            "size_label": str(params.get("size_label", params.get("size", ""))),
+            "kind": "reroll",
+        }
+        values.update(changes)
+        return JobSpec(**values)
+
+    async def reroll(self, interaction: discord.Interaction, job_id: int) -> None:
+        """The same prompt, references and options again, as a new job."""
+        job = await self.job(interaction, job_id)
+        saved = await self.store.references.load(job.id)
+        if len(saved) < int(job.params.get("references", 0)):
+            raise BadInput(f"The reference images of job #{job.id} are no longer kept, so it can't be rerolled.")
+        references = [
+            PendingReference(f"reference_{n}.{ref.mime.split('/')[-1]}", data=ref.data)
+            for n, ref in enumerate(saved, 1)
+        ]
+        spec = self.spec(interaction, job)
+        await self.launcher.from_interaction(interaction, spec, references, preface=f"🔁 Reroll of job #{job.id}")
+
+    async def variations(self, interaction: discord.Interaction, job_id: int, number: int) -> None:
+        """A new set of VARIATION_COUNT images with this image as the reference."""
+        job = await self.job(interaction, job_id)
+        _, reference = await self.image(job, number)
+        spec = self.spec(interaction, job, count=min(VARIATION_COUNT, MAX_TOTAL_IMAGES - 1), kind="variations")
+        preface = f"🎨 Variations of image {number} of job #{job.id}"
+        await self.launcher.from_interaction(interaction, spec, [reference], preface=preface)
+
+    async def upscale(self, interaction: discord.Interaction, job_id: int, number: int) -> None:
+        """This image regenerated at 4K with itself as the reference, keeping its aspect ratio."""
+        job = await self.job(interaction, job_id)
+        image, reference = await self.image(job, number)
+        aspect = closest_aspect(image.width or 1, image.height or 1) if image.width and image.height else None
+        spec = self.spec(
+            interaction,
+            job,
+            count=1,
+            size=size_for(UPSCALE_RESOLUTION, aspect),
+            size_label=text.size_label(UPSCALE_RESOLUTION, aspect),
+            kind="upscale",
+        )
+        preface = f"⬆️ Upscale of image {number} of job #{job.id}"
+        await self.launcher.from_interaction(interaction, spec, [reference], preface=preface)
+
+    async def use_as_reference(self, interaction: discord.Interaction, job_id: int, number: int) -> None:
+        """Put this image into the member's reference tray."""
+        job = await self.job(interaction, job_id)
+        image, reference = await self.image(job, number)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        url = await self.launcher.fresh_url(reference)
+        tray = self.services.tray
+        added, full = tray.add(
+            interaction.guild_id,
+            interaction.user.id,
+            [(reference.name, url)],
+            channel_id=image.channel_id or 0,
+            message_id=image.message_id or 0,
+        )
+        held = len(tray.items(interaction.guild_id, interaction.user.id))
+        if full:
+            message = f"Your reference tray is full ({held}/{tray.limit}). Remove something with `/tray` first."
+        elif added:
+            message = f"📌 Added image {number} of job #{job.id} to your references ({held}/{tray.limit})."
+        else:
+            message = f"Image {number} of job #{job.id} is already in your references ({held}/{tray.limit})."
+        await interaction.followup.send(message, ephemeral=True)
+
+    async def delete(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Delete a job's messages: only its requester or members who can manage messages."""
+        job = await self.job(interaction, job_id)
+        permissions = interaction.permissions
+        if interaction.user.id != job.user_id and not permissions.manage_messages:
+            raise BadInput("Only the member who asked for these images, or a moderator, can delete them.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        targets = {(i.channel_id, i.message_id) for i in await self.store.job_images(job.id) if i.message_id}
+        if interaction.message is not None and not interaction.message.flags.ephemeral:
+            targets.add((interaction.message.channel.id, interaction.message.id))
+        for channel_id, message_id in targets:
+            channel: Any = self.launcher.client.get_partial_messageable(channel_id or interaction.channel_id or 0)
+            with contextlib.suppress(discord.NotFound):
+                await channel.get_partial_message(message_id).delete()
+        log.info("job %s: %d message(s) deleted by user %s", job.id, len(targets), interaction.user.id)
+        await interaction.followup.send(f"🗑️ Deleted the messages of job #{job.id}.", ephemeral=True)

@@ -1,0 +1,179 @@
+"""Launcher: the one way every job is started, from an interaction or from a plain message."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import discord
+
+from bot.errors import BadAttachment, UserFacingError
+from bot.imaging import PreparedReference
+from bot.jobs import Delivery, JobSpec, Outcome, OutputImage, Posted, PreparedJob, Progress, ReferenceInput
+from bot.presentation import text
+from bot.presentation.message_poster import MessagePoster
+from bot.presentation.poster import ButtonsFactory, ResultPoster
+from bot.services import Services
+from bot.store import UsageStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReference:
+    """A reference to load after the member was answered: bytes, a CDN URL, or an attachment of a message.
+
+    URLs of attachments expire, so an image in a message is given by message and file name and its URL is
+    read from a fresh copy of the message when the job runs.
+    """
+
+    name: str
+    data: bytes | None = None
+    url: str | None = None
+    channel_id: int | None = None
+    message_id: int | None = None
+
+
+def filename_of(url: str) -> str:
+    """The file name at the end of an attachment URL."""
+    return unquote(PurePosixPath(urlsplit(url).path).name)
+
+
+class KeepReferences:
+    """Wraps a Delivery: saves the job's prepared references before the final message shows the buttons."""
+
+    def __init__(self, inner: Delivery, store: UsageStore, references: Sequence[PreparedReference]) -> None:
+        self.inner = inner
+        self.store = store
+        self.references = tuple(references)
+        self.upload_limit = inner.upload_limit
+
+    async def progress(self, progress: Progress) -> None:
+        """Delegate."""
+        await self.inner.progress(progress)
+
+    async def deliver(self, image: OutputImage, progress: Progress) -> Posted:
+        """Delegate."""
+        return await self.inner.deliver(image, progress)
+
+    async def finish(self, outcome: Outcome) -> None:
+        """Save the references (so Reroll can use them), then let the inner delivery finish."""
+        try:
+            await self.store.references.save(outcome.job_id, self.references)
+        except Exception:
+            log.exception("job %s: could not keep its reference images", outcome.job_id)
+        await self.inner.finish(outcome)
+
+
+class Launcher:
+    """Admits, acknowledges, loads references, prepares and runs jobs; every job start goes through here."""
+
+    def __init__(self, client: discord.Client, services: Services, *, buttons: ButtonsFactory | None = None) -> None:
+        self.client = client
+        self.services = services
+        self.buttons = buttons
+
+    async def admit(self, spec: JobSpec, member: discord.abc.User, *, references: int) -> None:
+        """The single gate before anything is acknowledged: raise a UserFacingError to refuse the job.
+
+        (Quotas and other per-member limits belong here; `member.roles` holds a guild member's roles.)
+        """
+        self.services.jobs.check(spec, references=references)
+
+    async def from_interaction(
+        self,
+        interaction: discord.Interaction,
+        spec: JobSpec,
+        references: Sequence[PendingReference],
+        *,
+        preface: str | None = None,
+        started: float | None = None,
+    ) -> None:
+        """Admit (refusals raise before the defer, so they are private), defer publicly, run, deliver."""
+        started = time.monotonic() if started is None else started
+        await self.admit(spec, interaction.user, references=len(references))
+        callback = await interaction.response.defer(thinking=True)
+        settings = self.services.settings
+        poster = ResultPoster(
+            interaction,
+            prompt=spec.prompt,
+            size_label=spec.size_label,
+            token_ttl=settings.interaction_token_ttl,
+            safety_margin=settings.token_safety_margin,
+            original_id=callback.message_id if callback else None,
+            started=started,
+            buttons=self.buttons,
+            preface=preface,
+        )
+        try:
+            prepared = await self.prepare(spec, references)
+        except UserFacingError as error:
+            await interaction.edit_original_response(content=f"❌ {error.message}")
+            return
+        await self.run(prepared, poster)
+
+    async def from_message(
+        self,
+        message: discord.Message,
+        spec: JobSpec,
+        references: Sequence[PendingReference],
+        *,
+        preface: str | None = None,
+    ) -> None:
+        """Admit (a refusal raises before anything is posted), reply with a status message, run, deliver."""
+        await self.admit(spec, message.author, references=len(references))
+        head = text.header(spec.prompt, message.author.mention)
+        status_text = f"{preface}\n{head}" if preface else head
+        status = await message.reply(f"{status_text}\n⏳ Getting the reference images…", mention_author=False)
+        poster = MessagePoster(
+            message, status, prompt=spec.prompt, size_label=spec.size_label, buttons=self.buttons, preface=preface
+        )
+        try:
+            prepared = await self.prepare(spec, references)
+        except UserFacingError as error:
+            await status.edit(content=f"{status_text}\n❌ {error.message}")
+            return
+        await self.run(prepared, poster)
+
+    async def prepare(self, spec: JobSpec, references: Sequence[PendingReference]) -> PreparedJob:
+        """Load every reference (concurrently) and let the JobRunner check and prepare the job."""
+        loaded = await asyncio.gather(*(self.load(reference) for reference in references))
+        return await self.services.jobs.prepare(dataclasses.replace(spec, references=tuple(loaded)))
+
+    async def run(self, prepared: PreparedJob, delivery: Delivery) -> Outcome:
+        """Run a prepared job; its references are kept for Reroll."""
+        keeping = KeepReferences(delivery, self.services.store, prepared.references)
+        return await self.services.jobs.run(prepared, keeping)
+
+    async def load(self, reference: PendingReference) -> ReferenceInput:
+        """The bytes of one reference image."""
+        if reference.data is not None:
+            return ReferenceInput(name=reference.name, data=reference.data)
+        url = reference.url
+        if url is None:
+            url = await self.fresh_url(reference)
+        data = await self.services.references.fetch(url, reference.name)
+        return ReferenceInput(name=reference.name, data=data, url=url)
+
+    async def fresh_url(self, reference: PendingReference) -> str:
+        """Re-fetch the message that holds an attachment, for a URL that has not expired."""
+        if reference.channel_id is None or reference.message_id is None:
+            raise BadAttachment(f"`{reference.name}` can no longer be found.")
+        channel: Any = self.client.get_partial_messageable(reference.channel_id)
+        try:
+            message = await channel.fetch_message(reference.message_id)
+        except discord.NotFound:
+            raise BadAttachment("That image was deleted, so it can't be used any more.") from None
+        except discord.HTTPException as error:
+            raise BadAttachment(f"That image could not be read from Discord (HTTP {error.status}).") from None
+        for attachment in message.attachments:
+            if attachment.filename == reference.name:
+                return attachment.url
+        raise BadAttachment("That image is no longer attached to its message, so it can't be used.")

@@ -1,0 +1,33 @@
+"""JobReferences: the reference images a job was run with, kept for Reroll."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiosqlite
+
+from bot.imaging import PreparedReference
+
+
+class JobReferences:
+    """SQL for the `job_references` table (migration 0004)."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def save(self, job_id: int, references: Sequence[PreparedReference]) -> None:
+        """Keep a job's prepared references (replacing any saved before)."""
+        await self._db.execute("DELETE FROM job_references WHERE job_id = ?", (job_id,))
+        await self._db.executemany(
+            "INSERT INTO job_references (job_id, idx, mime, width, height, data) VALUES (?, ?, ?, ?, ?, ?)",
+            [(job_id, i, ref.mime, ref.width, ref.height, ref.data) for i, ref in enumerate(references)],
+        )
+        await self._db.commit()
+
+    async def load(self, job_id: int) -> list[PreparedReference]:
+        """A job's saved references, in their original order."""
+        async with self._db.execute(
+            "SELECT data, mime, width, height FROM job_references WHERE job_id = ? ORDER BY idx", (job_id,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [PreparedReference(bytes(row[0]), str(row[1]), int(row[2]), int(row[3])) for row in rows]

@@ -1,0 +1,61 @@
+"""Finding the images of a message: attachments and image embeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import discord
+
+from bot.errors import BadAttachment
+from bot.presentation.launch import PendingReference, filename_of
+from cogs.imagine import IMAGE_TYPES
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+
+
+@dataclass(slots=True)
+class Found:
+    """Images found in one or more messages, and how many other files were skipped."""
+
+    images: list[PendingReference] = field(default_factory=list)
+    skipped: int = 0
+
+    def __iadd__(self, other: Found) -> Found:
+        self.images.extend(other.images)
+        self.skipped += other.skipped
+        return self
+
+
+def is_image(attachment: discord.Attachment) -> bool:
+    """Whether an attachment is an image format the bot can use."""
+    content_type = (attachment.content_type or "").split(";")[0].strip().lower()
+    if content_type:
+        return content_type in IMAGE_TYPES
+    return PurePosixPath(attachment.filename.lower()).suffix in IMAGE_EXTENSIONS
+
+
+def images_in(message: discord.Message, max_bytes: int) -> Found:
+    """The usable images of a message, in order: attachments first, then image embeds."""
+    found = Found()
+    for attachment in message.attachments:
+        if not is_image(attachment):
+            found.skipped += 1
+            continue
+        if attachment.size > max_bytes:
+            limit = max_bytes // (1024 * 1024)
+            raise BadAttachment(f"`{attachment.filename}` is larger than the {limit} MB limit for reference images.")
+        found.images.append(PendingReference(attachment.filename, url=attachment.url))
+    for embed in message.embeds:
+        url = _embed_image(embed)
+        if url:
+            found.images.append(PendingReference(filename_of(url) or "embedded image", url=url))
+    return found
+
+
+def _embed_image(embed: discord.Embed) -> str | None:
+    """The Discord-proxied URL of an embed's image (link previews of pictures, or image embeds)."""
+    for media in (embed.image, embed.thumbnail if embed.type == "image" else None):
+        if media is not None and (media.proxy_url or media.url):
+            return media.proxy_url or media.url
+    return None

@@ -1,0 +1,130 @@
+"""The reference tray: Apps → "Add to references" collects images, `/tray` shows them, `/imagine use_tray` uses them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import ImageBot
+from bot.errors import BadInput
+from bot.presentation import text
+from bot.tray import ReferenceTray
+from cogs.blend._gather import images_in
+
+log = logging.getLogger(__name__)
+
+VIEW_TIMEOUT = 600.0
+PLACEHOLDER_OPTION = discord.SelectOption(label="-")  # replaced by the tray's items
+
+
+def describe_tray(tray: ReferenceTray, guild_id: int | None, user_id: int, lead: str = "") -> str:
+    """The tray as an ephemeral message: one line per image with a link to where it came from."""
+    items = tray.items(guild_id, user_id)
+    hours = tray.ttl / 3600
+    kept = f"{hours:g} h" if hours >= 1 else f"{tray.ttl / 60:g} min"
+    head = f"{lead}\n" if lead else ""
+    if not items:
+        return head + "📌 Your reference tray is empty. Use **Apps → Add to references** on a message with images."
+    count = f"{len(items)}/{tray.limit}"
+    lines = [f"📌 Your references ({count}, each kept for {kept}); `/imagine use_tray:True` uses them:"]
+    for number, item in enumerate(items, 1):
+        link = f"https://discord.com/channels/{guild_id or '@me'}/{item.channel_id}/{item.message_id}"
+        lines.append(f"{number}. [{text.echo(item.name, 60)}]({link})")
+    return head + "\n".join(lines)
+
+
+class TrayView(discord.ui.View):
+    """Remove one image or clear the tray; only for its owner, for a limited time."""
+
+    def __init__(self, tray: ReferenceTray, guild_id: int | None, user_id: int) -> None:
+        super().__init__(timeout=VIEW_TIMEOUT)
+        self.tray, self.guild_id, self.user_id = tray, guild_id, user_id
+        items = tray.items(guild_id, user_id)
+        if not items:
+            self.remove_item(self.remove)
+            self.remove_item(self.clear)
+            return
+        self.remove.options = [
+            discord.SelectOption(label=f"{n}. {text.shorten(item.name, 90)}", value=str(n - 1))
+            for n, item in enumerate(items, 1)
+        ]
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+        """Only the tray's owner can change it."""
+        if interaction.user.id == self.user_id:
+            return True
+        await interaction.response.send_message("This is someone else's reference tray.", ephemeral=True)
+        return False
+
+    @discord.ui.select(placeholder="Remove an image…", custom_id="tray:remove", options=[PLACEHOLDER_OPTION])
+    async def remove(self, interaction: discord.Interaction, select: discord.ui.Select[Any]) -> None:
+        """Remove the chosen image."""
+        removed = self.tray.remove(self.guild_id, self.user_id, int(select.values[0]))
+        lead = f"Removed `{text.echo(removed.name, 60)}`." if removed else "That image was already gone."
+        await self._refresh(interaction, lead)
+
+    @discord.ui.button(label="Clear", emoji="🧹", style=discord.ButtonStyle.danger, custom_id="tray:clear")
+    async def clear(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+        """Empty the tray."""
+        count = self.tray.clear(self.guild_id, self.user_id)
+        await self._refresh(interaction, f"Cleared {text.plural(count, 'image')}.")
+
+    async def _refresh(self, interaction: discord.Interaction, lead: str) -> None:
+        view = TrayView(self.tray, self.guild_id, self.user_id)
+        content = describe_tray(self.tray, self.guild_id, self.user_id, lead)
+        await interaction.response.edit_message(content=content, view=view)
+        self.stop()
+
+
+class Tray(commands.Cog):
+    """The "Add to references" message command and `/tray`."""
+
+    def __init__(self, bot: ImageBot, tray: ReferenceTray, max_bytes: int) -> None:
+        self.bot = bot
+        self.tray = tray
+        self.max_bytes = max_bytes
+        self.menu = app_commands.ContextMenu(name="Add to references", callback=self.add_menu)
+        self.menu.guild_only = True
+
+    async def cog_load(self) -> None:
+        """Register the message command."""
+        self.bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        """Unregister the message command."""
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    async def add_menu(self, interaction: discord.Interaction, target: discord.Message) -> None:
+        """Put the message's images into the member's tray and show the tray."""
+        found = images_in(target, self.max_bytes)
+        if not found.images:
+            raise BadInput("That message has no images to add.")
+        images = [(image.name, image.url) for image in found.images if image.url]
+        added, full = self.tray.add(
+            interaction.guild_id, interaction.user.id, images, channel_id=target.channel.id, message_id=target.id
+        )
+        lead = f"Added {text.plural(added, 'image')}."
+        if full:
+            lead += f" {text.plural(full, 'image')} did not fit: the tray holds {self.tray.limit}."
+        await self._show(interaction, lead)
+
+    @app_commands.command(name="tray", description="Show the images you collected with Apps → Add to references")
+    @app_commands.guild_only()
+    async def show_tray(self, interaction: discord.Interaction) -> None:
+        """Show the member's tray privately, with buttons to remove images or clear it."""
+        await self._show(interaction, "")
+
+    async def _show(self, interaction: discord.Interaction, lead: str) -> None:
+        content = describe_tray(self.tray, interaction.guild_id, interaction.user.id, lead)
+        view = TrayView(self.tray, interaction.guild_id, interaction.user.id)
+        await interaction.response.send_message(content, view=view, ephemeral=True)
+
+
+async def setup(bot: ImageBot) -> None:
+    """Extension entry point."""
+    services = bot.services
+    await bot.add_cog(Tray(bot, services.tray, services.settings.reference_max_bytes))
