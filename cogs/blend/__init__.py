@@ -134,7 +134,8 @@ class Blend(commands.Cog):
         reference = message.reference
         if reference is None or reference.message_id is None:
             return None
-        channel: Any = self.bot.get_partial_messageable(reference.channel_id or message.channel.id)
+        guild_id = message.guild.id if message.guild else None
+        channel: Any = self.bot.get_partial_messageable(reference.channel_id or message.channel.id, guild_id=guild_id)
         try:
             return await channel.fetch_message(reference.message_id)
         except discord.NotFound:

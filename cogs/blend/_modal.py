@@ -43,20 +43,25 @@ class BlendModal(discord.ui.Modal, title="Blend with prompt"):
 
     prompt: discord.ui.TextInput[Any] = discord.ui.TextInput(
         label="Prompt",
+        custom_id="blend:prompt",
         style=discord.TextStyle.paragraph,
         placeholder="e.g. turn this into a watercolor",
         max_length=MAX_PROMPT_CHARS,
     )
     count: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Number of images (1-14)", default="1", required=False, max_length=2
+        label="Number of images (1-14)", custom_id="blend:count", default="1", required=False, max_length=2
     )
     aspect: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Aspect ratio (optional)", placeholder="16:9, 1:1, 9:16 …", required=False, max_length=5
+        label="Aspect ratio (optional)",
+        custom_id="blend:aspect",
+        placeholder="16:9, 1:1, 9:16 …",
+        required=False,
+        max_length=5,
     )
 
     def __init__(self, images: int, submit: Submit) -> None:
-        super().__init__(timeout=900)
-        self.title = f"Blend {images} image{'s' if images != 1 else ''} with a prompt"
+        title = f"Blend {images} image{'s' if images != 1 else ''} with a prompt"
+        super().__init__(title=title, timeout=900)
         self._submit = submit
 
     async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]

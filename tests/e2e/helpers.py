@@ -50,3 +50,22 @@ def decode(data: bytes) -> Image.Image:
 def message_requests(fake: FakeDiscord) -> list[Any]:
     """Recorded REST calls that create or edit a message with content."""
     return [r for r in fake.requests if isinstance(r.json, dict) and "content" in r.json]
+
+
+def bot_replies(fake: FakeDiscord, message: Any) -> list[Any]:
+    """The bot's visible channel messages that reply to `message`, oldest first."""
+    return [
+        m
+        for m in fake.channel_messages(message.channel_id)
+        if m.author.get("id") == fake.bot.id and (m.message_reference or {}).get("message_id") == message.id
+    ]
+
+
+async def final_reply(fake: FakeDiscord, message: Any, timeout: float = 30) -> Any:
+    """The bot's first reply to `message` once it shows no progress line (a job's final state, or an answer)."""
+
+    def settled() -> Any:
+        replies = bot_replies(fake, message)
+        return replies[0] if replies and "⏳" not in replies[0].content else None
+
+    return await fake.wait_for(settled, timeout=timeout)

@@ -1,0 +1,75 @@
+"""The reference tray: Apps → "Add to references", /tray, and /imagine use_tray, end to end."""
+
+from __future__ import annotations
+
+from tests.e2e.helpers import final_original, job_done
+from tests.images import png
+
+
+async def collect(fake, user, *messages):
+    """Run "Add to references" on each message; return the last answer."""
+    answer = None
+    for message in messages:
+        answer = await fake.context_menu(user, "Add to references", message)
+        await answer.wait_response()
+    return answer
+
+
+async def test_tray_collects_images_from_several_messages_for_imagine(discord_fake, image_api, running_bot) -> None:
+    alice, bob = discord_fake.add_member("alice"), discord_fake.add_member("bob")
+    one = await discord_fake.send_message(bob, "", attachments=[discord_fake.add_attachment(png(100, 80), "a.png")])
+    two = await discord_fake.send_message(
+        bob,
+        "",
+        attachments=[discord_fake.add_attachment(png(90, 70), "b.png"), discord_fake.add_attachment(png(80, 60), "c.png")],
+    )
+    answer = await collect(discord_fake, alice, one, two)
+    assert answer.ephemeral and "(3/14" in answer.original.content and "c.png" in answer.original.content
+
+    interaction = await discord_fake.slash(alice, "imagine", prompt="combine them", use_tray=True)
+    message = await final_original(discord_fake, interaction)
+    assert [(r.width, r.height) for r in image_api.requests[0].references] == [(100, 80), (90, 70), (80, 60)]
+    assert len(message.attachments) == 1
+    [job] = await job_done(running_bot)
+    assert job.params["references"] == 3
+
+
+async def test_tray_is_per_member(discord_fake, image_api, running_bot) -> None:
+    alice, bob = discord_fake.add_member("alice"), discord_fake.add_member("bob")
+    one = await discord_fake.send_message(bob, "", attachments=[discord_fake.add_attachment(png(), "a.png")])
+    await collect(discord_fake, alice, one)
+    interaction = await discord_fake.slash(bob, "imagine", prompt="x", use_tray=True)
+    await interaction.wait_response()
+    assert interaction.ephemeral and "tray is empty" in interaction.original.content
+    assert image_api.requests == []
+
+
+async def test_tray_items_can_be_removed_and_cleared(discord_fake, image_api, running_bot) -> None:
+    alice = discord_fake.add_member("alice")
+    files = [discord_fake.add_attachment(png(50 + i, 50), f"f{i}.png") for i in range(3)]
+    source = await discord_fake.send_message(alice, "", attachments=files)
+    answer = await collect(discord_fake, alice, source)
+    panel = answer.original
+
+    removed = await discord_fake.click(alice, panel, "tray:remove", values=["1"])
+    await removed.wait_response()
+    assert "Removed `f1.png`" in panel.content and "[f1.png]" not in panel.content and "(2/14" in panel.content
+
+    cleared = await discord_fake.click(alice, panel, "tray:clear")
+    await cleared.wait_response()
+    assert "Cleared 2 images" in panel.content and "empty" in panel.content and panel.custom_ids() == []
+
+
+async def test_result_image_can_be_added_to_the_tray(discord_fake, image_api, running_bot) -> None:
+    alice = discord_fake.add_member("alice")
+    interaction = await discord_fake.slash(alice, "imagine", prompt="a key")
+    result = await final_original(discord_fake, interaction)
+    [job] = await job_done(running_bot)
+
+    click = await discord_fake.click(alice, result, f"img:ref:{job.id}:1")
+    answer = await discord_fake.wait_for(lambda: click.followups and click.followups[-1])
+    assert click.ephemeral and "Added image 1" in answer.content
+
+    shown = await discord_fake.slash(alice, "tray")
+    await shown.wait_response()
+    assert f"/{result.channel_id}/{result.id})" in shown.original.content and "(1/14" in shown.original.content
