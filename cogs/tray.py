@@ -74,10 +74,10 @@ class TrayView(discord.ui.View):
         await self._refresh(interaction, f"Cleared {text.plural(count, 'image')}.")
 
     async def _refresh(self, interaction: discord.Interaction, lead: str) -> None:
+        self.stop()  # before the new view is stored: both use the same custom_ids
         view = TrayView(self.tray, self.guild_id, self.user_id)
         content = describe_tray(self.tray, self.guild_id, self.user_id, lead)
         await interaction.response.edit_message(content=content, view=view)
-        self.stop()
 
 
 class Tray(commands.Cog):

@@ -77,7 +77,9 @@ async def test_without_the_intent_the_mentions_own_images_still_work(discord_fak
     alice, bob = discord_fake.add_member("alice"), discord_fake.add_member("bob")
     parent = await discord_fake.send_message(bob, "pic", attachments=[discord_fake.add_attachment(png(), "p.png")])
     own = discord_fake.add_attachment(png(90, 60), "mine.png")
-    mention = await discord_fake.send_message(alice, "make it blue", mention_bot=True, reply_to=parent, attachments=[own])
+    mention = await discord_fake.send_message(
+        alice, "make it blue", mention_bot=True, reply_to=parent, attachments=[own]
+    )
     reply = await final_reply(discord_fake, mention)
 
     assert [(r.width, r.height) for r in image_api.requests[0].references] == [(90, 60)]
@@ -106,7 +108,9 @@ async def test_more_than_fourteen_references_are_cut_with_a_note(discord_fake, i
     sizes = [(40 + i, 40) for i in range(16)]
     files = [discord_fake.add_attachment(png(w, h), f"i{n}.png") for n, (w, h) in enumerate(sizes)]
     parent = await discord_fake.send_message(bob, "many", attachments=files[:10])
-    mention = await discord_fake.send_message(alice, "a collage", mention_bot=True, reply_to=parent, attachments=files[10:])
+    mention = await discord_fake.send_message(
+        alice, "a collage", mention_bot=True, reply_to=parent, attachments=files[10:]
+    )
     reply = await final_reply(discord_fake, mention)
 
     assert [(r.width, r.height) for r in image_api.requests[0].references] == sizes[:14]
@@ -116,7 +120,9 @@ async def test_more_than_fourteen_references_are_cut_with_a_note(discord_fake, i
 async def test_blend_message_command_opens_a_modal_and_runs(discord_fake, image_api, running_bot) -> None:
     alice, bob = discord_fake.add_member("alice"), discord_fake.add_member("bob")
     target = await discord_fake.send_message(
-        bob, "", attachments=[discord_fake.add_attachment(png(200, 100), "a.png"), discord_fake.add_attachment(png(), "b.png")]
+        bob,
+        "",
+        attachments=[discord_fake.add_attachment(png(200, 100), "a.png"), discord_fake.add_attachment(png(), "b.png")],
     )
     menu = await discord_fake.context_menu(alice, "Blend with prompt…", target)
     await menu.wait_response()
@@ -129,13 +135,17 @@ async def test_blend_message_command_opens_a_modal_and_runs(discord_fake, image_
 
     request = image_api.requests[0]
     assert [(r.width, r.height) for r in request.references] == [(200, 100), (64, 48)]
-    assert request.json["size"] == "1600x2848" and request.json["sequential_image_generation_options"]["max_images"] == 3
+    assert (
+        request.json["size"] == "1600x2848" and request.json["sequential_image_generation_options"]["max_images"] == 3
+    )
     assert len(message.attachments) == 3 and not submitted.ephemeral
     [job] = await job_done(running_bot)
     assert job.kind == "blend" and job.user_id == int(alice.id)
 
 
-async def test_blend_message_command_on_a_message_without_images_is_refused(discord_fake, image_api, running_bot) -> None:
+async def test_blend_message_command_on_a_message_without_images_is_refused(
+    discord_fake, image_api, running_bot
+) -> None:
     alice = discord_fake.add_member("alice")
     target = await discord_fake.send_message(alice, "just words")
     menu = await discord_fake.context_menu(alice, "Blend with prompt…", target)

@@ -21,7 +21,10 @@ async def test_tray_collects_images_from_several_messages_for_imagine(discord_fa
     two = await discord_fake.send_message(
         bob,
         "",
-        attachments=[discord_fake.add_attachment(png(90, 70), "b.png"), discord_fake.add_attachment(png(80, 60), "c.png")],
+        attachments=[
+            discord_fake.add_attachment(png(90, 70), "b.png"),
+            discord_fake.add_attachment(png(80, 60), "c.png"),
+        ],
     )
     answer = await collect(discord_fake, alice, one, two)
     assert answer.ephemeral and "(3/14" in answer.original.content and "c.png" in answer.original.content
