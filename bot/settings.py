@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     # Reply blending, reference tray and result buttons
     message_content_intent: bool = False
     reference_tray_ttl: float = Field(default=3600.0, gt=0, le=12 * 3600)
+    keep_references_days: float = Field(default=30.0, ge=0)
 
     dev_guild_id: int | None = None
     log_level: str = "INFO"

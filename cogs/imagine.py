@@ -131,7 +131,8 @@ class Imagine(commands.Cog):
         except UserFacingError as error:
             await interaction.edit_original_response(content=f"❌ {error.message}")
             return
-        await self.jobs.run(prepared, KeepReferences(poster, self.store, prepared.references))
+        keep_days = self.settings.keep_references_days
+        await self.jobs.run(prepared, KeepReferences(poster, self.store, prepared.references, keep_days=keep_days))
 
     async def _download(self, attachment: discord.Attachment) -> ReferenceInput:
         data = await self.references.fetch(attachment.url, attachment.filename)

@@ -90,13 +90,10 @@ class ResultActions:
     async def reroll(self, interaction: discord.Interaction, job_id: int) -> None:
         """The same prompt, references and options again, as a new job."""
         job = await self.job(interaction, job_id)
-        saved = await self.store.references.load(job.id)
-        if len(saved) < int(job.params.get("references", 0)):
+        kept = await self.store.references.count(job.id)
+        if kept < int(job.params.get("references", 0)):
             raise BadInput(f"The reference images of job #{job.id} are no longer kept, so it can't be rerolled.")
-        references = [
-            PendingReference(f"reference_{n}.{ref.mime.split('/')[-1]}", data=ref.data)
-            for n, ref in enumerate(saved, 1)
-        ]
+        references = [PendingReference(f"reference {n + 1}", kept=(job.id, n)) for n in range(kept)]
         spec = self.spec(interaction, job)
         await self.launcher.from_interaction(interaction, spec, references, preface=f"🔁 Reroll of job #{job.id}")
 

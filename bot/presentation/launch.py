@@ -39,6 +39,7 @@ class PendingReference:
     url: str | None = None
     channel_id: int | None = None
     message_id: int | None = None
+    kept: tuple[int, int] | None = None  # (job id, index) of a reference kept in the database
 
 
 def filename_of(url: str) -> str:
@@ -49,10 +50,13 @@ def filename_of(url: str) -> str:
 class KeepReferences:
     """Wraps a Delivery: saves the job's prepared references before the final message shows the buttons."""
 
-    def __init__(self, inner: Delivery, store: UsageStore, references: Sequence[PreparedReference]) -> None:
+    def __init__(
+        self, inner: Delivery, store: UsageStore, references: Sequence[PreparedReference], *, keep_days: float = 30.0
+    ) -> None:
         self.inner = inner
         self.store = store
         self.references = tuple(references)
+        self.keep_days = keep_days
         self.upload_limit = inner.upload_limit
 
     async def progress(self, progress: Progress) -> None:
@@ -66,7 +70,9 @@ class KeepReferences:
     async def finish(self, outcome: Outcome) -> None:
         """Save the references (so Reroll can use them), then let the inner delivery finish."""
         try:
-            await self.store.references.save(outcome.job_id, self.references)
+            if self.keep_days > 0:
+                await self.store.references.save(outcome.job_id, self.references)
+            await self.store.references.prune(self.store.clock() - self.keep_days * 86400)
         except Exception:
             log.exception("job %s: could not keep its reference images", outcome.job_id)
         await self.inner.finish(outcome)
@@ -149,13 +155,19 @@ class Launcher:
 
     async def run(self, prepared: PreparedJob, delivery: Delivery) -> Outcome:
         """Run a prepared job; its references are kept for Reroll."""
-        keeping = KeepReferences(delivery, self.services.store, prepared.references)
+        keep_days = self.services.settings.keep_references_days
+        keeping = KeepReferences(delivery, self.services.store, prepared.references, keep_days=keep_days)
         return await self.services.jobs.run(prepared, keeping)
 
     async def load(self, reference: PendingReference) -> ReferenceInput:
         """The bytes of one reference image."""
         if reference.data is not None:
             return ReferenceInput(name=reference.name, data=reference.data)
+        if reference.kept is not None:
+            kept = await self.services.store.references.load_one(*reference.kept)
+            if kept is None:
+                raise BadAttachment(f"`{reference.name}` is no longer kept, so it can't be used again.")
+            return ReferenceInput(name=reference.name, data=kept.data)
         url = reference.url
         if url is None:
             url = await self.fresh_url(reference)

@@ -24,6 +24,28 @@ class JobReferences:
         )
         await self._db.commit()
 
+    async def prune(self, older_than: float) -> int:
+        """Forget the references of jobs created before `older_than` (epoch seconds); returns rows removed."""
+        cursor = await self._db.execute(
+            "DELETE FROM job_references WHERE job_id IN (SELECT id FROM jobs WHERE created_at < ?)", (older_than,)
+        )
+        await self._db.commit()
+        return cursor.rowcount
+
+    async def count(self, job_id: int) -> int:
+        """How many references are kept for a job."""
+        async with self._db.execute("SELECT COUNT(*) FROM job_references WHERE job_id = ?", (job_id,)) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def load_one(self, job_id: int, index: int) -> PreparedReference | None:
+        """One kept reference of a job (0-based), or None."""
+        async with self._db.execute(
+            "SELECT data, mime, width, height FROM job_references WHERE job_id = ? AND idx = ?", (job_id, index)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return PreparedReference(bytes(row[0]), str(row[1]), int(row[2]), int(row[3])) if row else None
+
     async def load(self, job_id: int) -> list[PreparedReference]:
         """A job's saved references, in their original order."""
         async with self._db.execute(

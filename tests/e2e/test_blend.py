@@ -151,3 +151,38 @@ async def test_blend_message_command_on_a_message_without_images_is_refused(
     menu = await discord_fake.context_menu(alice, "Blend with prompt…", target)
     await menu.wait_response()
     assert menu.ephemeral and "no images" in menu.original.content
+
+
+async def test_reply_to_an_image_embed_uses_the_proxied_image(discord_fake, image_api, start_bot) -> None:
+    await start_bot(message_content_intent=True)
+    alice, bob = discord_fake.add_member("alice"), discord_fake.add_member("bob")
+    hosted = discord_fake.add_attachment(png(150, 100), "preview.png")
+    embed = {
+        "type": "image",
+        "url": "https://example.com/preview.png",
+        "thumbnail": {"url": "https://example.com/preview.png", "proxy_url": hosted["proxy_url"]},
+    }
+    parent = await discord_fake.send_message(bob, "https://example.com/preview.png", embeds=[embed])
+    mention = await discord_fake.send_message(alice, "as a mosaic", mention_bot=True, reply_to=parent)
+    reply = await final_reply(discord_fake, mention)
+
+    assert [(r.width, r.height) for r in image_api.requests[0].references] == [(150, 100)]
+    assert len(reply.attachments) == 1
+
+
+async def test_a_big_reply_set_is_split_into_messages_of_ten(discord_fake, image_api, running_bot) -> None:
+    alice = discord_fake.add_member("alice")
+    own = discord_fake.add_attachment(png(), "seed.png")
+    mention = await discord_fake.send_message(alice, "a sticker sheet --n 12", mention_bot=True, attachments=[own])
+    first = await final_reply(discord_fake, mention)
+    [job] = await job_done(running_bot)
+
+    replies = await discord_fake.wait_for(
+        lambda: len(bot_replies(discord_fake, mention)) == 2 and bot_replies(discord_fake, mention)
+    )
+    assert [len(m.attachments) for m in replies] == [10, 2]
+    assert replies[0] is first and "12 images" in first.content and "images 11–12 of 12" in replies[1].content
+    assert (
+        job.images_delivered == 12
+        and image_api.requests[0].json["sequential_image_generation_options"]["max_images"] == 12
+    )

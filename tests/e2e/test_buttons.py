@@ -170,3 +170,16 @@ async def test_job_command_for_an_unknown_job_is_private(discord_fake, image_api
     shown = await discord_fake.slash(alice, "job", id=999)
     await shown.wait_response()
     assert shown.ephemeral and "no job #999" in shown.original.content
+
+
+async def test_reroll_without_kept_references_is_refused_privately(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot(keep_references_days=0)
+    alice = discord_fake.add_member("alice")
+    ref = discord_fake.add_attachment(png(120, 90), "ref.png")
+    result = await imagine(discord_fake, alice, prompt="a fox", image1=ref)
+    [job] = await job_done(harness)
+
+    click = await discord_fake.click(alice, result, f"img:reroll:{job.id}")
+    await click.wait_response()
+    assert click.ephemeral and "no longer kept" in click.original.content
+    assert len(image_api.requests) == 1
