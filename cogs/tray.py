@@ -48,12 +48,12 @@ class TrayView(discord.ui.View):
             self.remove_item(self.remove)
             self.remove_item(self.clear)
             return
-        self.remove.options = [
+        self.remove.options = [  # type: ignore[assignment]
             discord.SelectOption(label=f"{n}. {text.shorten(item.name, 90)}", value=str(n - 1))
             for n, item in enumerate(items, 1)
         ]
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Only the tray's owner can change it."""
         if interaction.user.id == self.user_id:
             return True
@@ -65,15 +65,15 @@ class TrayView(discord.ui.View):
         """Remove the chosen image."""
         removed = self.tray.remove(self.guild_id, self.user_id, int(select.values[0]))
         lead = f"Removed `{text.echo(removed.name, 60)}`." if removed else "That image was already gone."
-        await self._refresh(interaction, lead)
+        await self._redraw(interaction, lead)
 
     @discord.ui.button(label="Clear", emoji="🧹", style=discord.ButtonStyle.danger, custom_id="tray:clear")
     async def clear(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
         """Empty the tray."""
         count = self.tray.clear(self.guild_id, self.user_id)
-        await self._refresh(interaction, f"Cleared {text.plural(count, 'image')}.")
+        await self._redraw(interaction, f"Cleared {text.plural(count, 'image')}.")
 
-    async def _refresh(self, interaction: discord.Interaction, lead: str) -> None:
+    async def _redraw(self, interaction: discord.Interaction, lead: str) -> None:
         self.stop()  # before the new view is stored: both use the same custom_ids
         view = TrayView(self.tray, self.guild_id, self.user_id)
         content = describe_tray(self.tray, self.guild_id, self.user_id, lead)

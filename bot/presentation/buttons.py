@@ -68,7 +68,7 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"img:(
         """Rebuild the button from its custom_id."""
         return cls(match["action"], int(match["job"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         """Run the action."""
         if self.action == "reroll":
             await guarded(interaction, self.custom_id, lambda actions: actions.reroll(interaction, self.job_id))
@@ -96,7 +96,7 @@ class ImageButton(
         """Rebuild the button from its custom_id."""
         return cls(match["action"], int(match["job"]), int(match["number"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         """Run the action."""
         job_id, number = self.job_id, self.number
         if self.action == "vary":
@@ -128,7 +128,7 @@ class ImagePicker(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"img
         """Rebuild the select from its custom_id."""
         return cls(int(match["job"]), int(match["count"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         """Offer the chosen image's buttons privately."""
         number = int(self.item.values[0])
 

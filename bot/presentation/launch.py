@@ -9,7 +9,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import discord
@@ -178,7 +177,7 @@ class Launcher:
         """Re-fetch the message that holds an attachment, for a URL that has not expired."""
         if reference.channel_id is None or reference.message_id is None:
             raise BadAttachment(f"`{reference.name}` can no longer be found.")
-        channel: Any = self.client.get_partial_messageable(reference.channel_id)
+        channel = self.client.get_partial_messageable(reference.channel_id)
         try:
             message = await channel.fetch_message(reference.message_id)
         except discord.NotFound:

@@ -60,7 +60,10 @@ class MessagePoster(PagedPoster):
         if self._status is None:
             return not final
         try:
-            self._status = await self._status.edit(content=content, **({"view": view} if view is not None else {}))
+            if view is not None:
+                self._status = await self._status.edit(content=content, view=view)
+            else:
+                self._status = await self._status.edit(content=content)
             return True
         except discord.NotFound:
             self._status = None

@@ -251,12 +251,11 @@ class ResultPoster(PagedPoster):
         channel = self.interaction.channel
         if not isinstance(channel, discord.abc.Messageable):
             raise RuntimeError("interaction has no messageable channel")
-        reference = None
         if self._original_id is not None and self.interaction.channel_id is not None:
-            reference = discord.MessageReference(
+            kwargs["reference"] = discord.MessageReference(
                 message_id=self._original_id,
                 channel_id=self.interaction.channel_id,
                 guild_id=self.interaction.guild_id,
                 fail_if_not_exists=False,
             )
-        return await channel.send(reference=reference, **kwargs)
+        return await channel.send(**kwargs)

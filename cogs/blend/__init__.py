@@ -135,7 +135,7 @@ class Blend(commands.Cog):
         if reference is None or reference.message_id is None:
             return None
         guild_id = message.guild.id if message.guild else None
-        channel: Any = self.bot.get_partial_messageable(reference.channel_id or message.channel.id, guild_id=guild_id)
+        channel = self.bot.get_partial_messageable(reference.channel_id or message.channel.id, guild_id=guild_id)
         try:
             return await channel.fetch_message(reference.message_id)
         except discord.NotFound:

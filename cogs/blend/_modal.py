@@ -64,7 +64,7 @@ class BlendModal(discord.ui.Modal, title="Blend with prompt"):
         super().__init__(title=title, timeout=900)
         self._submit = submit
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def on_submit(self, interaction: discord.Interaction) -> None:
         """Check the fields, then start the job."""
         count = parse_count(self.count.value)
         aspect = parse_aspect(self.aspect.value)
