@@ -95,8 +95,10 @@ async def test_delete_by_a_moderator_is_allowed(discord_fake, image_api, running
     result = await imagine(discord_fake, alice, prompt="a sketch")
     [job] = await job_done(running_bot)
 
-    await discord_fake.click(mod, result, f"img:delete:{job.id}")
+    click = await discord_fake.click(mod, result, f"img:delete:{job.id}")
     await discord_fake.wait_for(lambda: result.deleted)
+    answer = await discord_fake.wait_for(lambda: click.followups and click.followups[-1])
+    assert "Deleted" in answer.content
 
 
 async def test_picking_one_image_of_a_set_offers_its_buttons(discord_fake, image_api, running_bot) -> None:
