@@ -16,6 +16,7 @@ from bot.errors import BadAttachment, UserFacingError
 from bot.imagegen.models import ASPECT_SIZES, MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES, RESOLUTIONS, size_for
 from bot.jobs import JobRunner, JobSpec, ReferenceInput
 from bot.presentation.poster import ResultPoster
+from bot.presentation.recovery import origin_for
 from bot.references import ReferenceFetcher
 from bot.settings import Settings
 
@@ -99,8 +100,12 @@ class Imagine(commands.Cog):
             size_label=size_label(resolution, aspect),
         )
         self.jobs.check(spec, references=len(attachments))  # raises BadInput: answered privately
-
-        callback = await interaction.response.defer(thinking=True)
+        ticket = self.jobs.reserve(interaction.user.id)  # raises QueueFull: answered privately
+        try:
+            callback = await interaction.response.defer(thinking=True)
+        except BaseException:
+            ticket.release()
+            raise
         poster = ResultPoster(
             interaction,
             prompt=prompt,
@@ -110,13 +115,17 @@ class Imagine(commands.Cog):
             original_id=callback.message_id if callback else None,
             started=started,
         )
+        origin = origin_for(interaction, callback, self.settings, started)
         try:
             references = await asyncio.gather(*(self._download(a) for a in attachments))
-            prepared = await self.jobs.prepare(dataclasses.replace(spec, references=tuple(references)))
-        except UserFacingError as error:
+            prepared = await self.jobs.prepare(dataclasses.replace(spec, references=tuple(references), origin=origin))
+        except BaseException as error:
+            ticket.release()
+            if not isinstance(error, UserFacingError):
+                raise
             await interaction.edit_original_response(content=f"❌ {error.message}")
             return
-        await self.jobs.run(prepared, poster)
+        await self.jobs.run(prepared, poster, ticket)
 
     async def _download(self, attachment: discord.Attachment) -> ReferenceInput:
         data = await self.references.fetch(attachment.url, attachment.filename)

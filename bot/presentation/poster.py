@@ -56,7 +56,7 @@ class ResultPoster:
         self._pages: list[_Page] = []
         self._lock = asyncio.Lock()
         self._last_edit = 0.0
-        self._last_shown: tuple[int, int] | None = None
+        self._last_shown: tuple[int, int, int, bool] | None = None
         self._progress_text = ""
         self._requested = 1
 
@@ -66,7 +66,7 @@ class ResultPoster:
 
     async def progress(self, progress: Progress) -> None:
         """Edit the status line; at most one edit per MIN_EDIT_GAP unless the counts changed."""
-        counts = (progress.delivered, progress.failed)
+        counts = (progress.delivered, progress.failed, progress.queue_position, progress.paused)
         now = time.monotonic()
         if counts == self._last_shown and now - self._last_edit < MIN_EDIT_GAP:
             return
@@ -91,7 +91,8 @@ class ResultPoster:
             page = self._open_page()
             message = await self._add_to_page(page, file, image.position)
             attachment = message.attachments[-1] if message.attachments else None
-            self._last_shown, self._last_edit = (progress_after.delivered, progress.failed), time.monotonic()
+            shown = (progress_after.delivered, progress.failed, 0, False)
+            self._last_shown, self._last_edit = shown, time.monotonic()
             return Posted(message.id, message.channel.id, attachment.url if attachment else None)
 
     async def finish(self, outcome: Outcome) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.store.journal import JobJournal
+
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
@@ -85,6 +87,7 @@ class UsageStore:
     def __init__(self, db: aiosqlite.Connection, clock: Callable[[], float] = time.time) -> None:
         self._db = db
         self.clock = clock
+        self.journal = JobJournal(db, lambda: self.clock())
 
     @classmethod
     async def open(
