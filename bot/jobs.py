@@ -7,8 +7,9 @@ import contextlib
 import logging
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
@@ -32,6 +33,7 @@ from bot.store import UsageStore
 from bot.store.journal import Origin
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +254,7 @@ class JobRunner:
         try:
             await ticket.wait(lambda position: self._queued(delivery, progress, position))
             progress.queue_position = 0
-            await self.store.mark_running(job_id)
+            await _shielded(self.store.mark_running(job_id))
             log.info("job %s: calling the API for %d image(s) at %s", job_id, spec.count, spec.size)
             tokens = await self._generate(job, delivery, progress, failures)
         except UserFacingError as exc:
@@ -268,7 +270,7 @@ class JobRunner:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
-        return await self._finish(progress, delivery, failures, error, tokens)
+        return await _shielded(self._finish(progress, delivery, failures, error, tokens))
 
     async def _queued(self, delivery: Delivery, progress: Progress, position: int) -> None:
         progress.queue_position = position
@@ -335,8 +337,8 @@ class JobRunner:
         pending = {a.task for _, a in left if a.task is not None and not a.task.done()}
         for task in pending:
             task.cancel()
-        if pending:
-            await asyncio.wait(pending, timeout=5)
+        if pending:  # an image being posted is finished and recorded first
+            await asyncio.wait(pending, timeout=15)
         return [job_id for job_id, _ in left]
 
     async def _generate(
@@ -345,8 +347,8 @@ class JobRunner:
         tokens = 0
         async with asyncio.timeout(self.settings.job_deadline_seconds):
             async for event in self.client.generate(job.request):
-                if isinstance(event, ImageReady):
-                    await self._deliver(event, delivery, progress, failures)
+                if isinstance(event, ImageReady):  # a posted image is always recorded, even during shutdown
+                    await _shielded(self._deliver(event, delivery, progress, failures))
                 elif isinstance(event, ImageFailed):
                     failures.append(event.error)
                     progress.failed += 1
@@ -395,6 +397,17 @@ class JobRunner:
         while True:
             await asyncio.sleep(self.settings.progress_interval)
             await _quietly(delivery.progress(progress), progress.job_id)
+
+
+async def _shielded(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` to its end even if the job is cancelled meanwhile (then re-raise the cancellation)."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
 
 
 async def _quietly(update: object, job_id: int) -> None:
