@@ -169,7 +169,6 @@ class JobRunner:
             settings.max_concurrent_jobs, settings.max_jobs_per_member, settings.max_queue_length
         )
         self.guard = DeliveryGuard(settings)
-        self.closing = False
         self._active: dict[int, _Active] = {}
 
     def check(self, spec: JobSpec, *, references: int | None = None) -> None:
@@ -324,7 +323,6 @@ class JobRunner:
         Interrupted jobs stay unfinished in the journal (restart recovery answers them); their status line
         says so. Returns the ids of the interrupted jobs.
         """
-        self.closing = True
         tasks = {a.task for a in self._active.values() if a.task is not None}
         if tasks and grace > 0:
             await asyncio.wait(tasks, timeout=grace)

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.presentation.recovery import RESTARTING
 from bot.presentation.replies import tell
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ class BotTree(app_commands.CommandTree):
         """While the bot is shutting down, refuse new commands with a friendly private note."""
         if getattr(interaction.client, "closing", False):
             if interaction.type == discord.InteractionType.application_command:
-                await tell(interaction, "The bot is restarting. Please try again in a minute.")
+                await tell(interaction, RESTARTING)
             return False
         return True
 

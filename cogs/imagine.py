@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import time
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -18,6 +19,7 @@ from bot.jobs import JobRunner, JobSpec, ReferenceInput
 from bot.presentation.poster import ResultPoster
 from bot.presentation.recovery import origin_for
 from bot.references import ReferenceFetcher
+from bot.scheduler import Ticket
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,12 +102,7 @@ class Imagine(commands.Cog):
             size_label=size_label(resolution, aspect),
         )
         self.jobs.check(spec, references=len(attachments))  # raises BadInput: answered privately
-        ticket = self.jobs.reserve(interaction.user.id)  # raises QueueFull: answered privately
-        try:
-            callback = await interaction.response.defer(thinking=True)
-        except BaseException:
-            ticket.release()
-            raise
+        ticket, callback = await self._acknowledge(interaction)
         poster = ResultPoster(
             interaction,
             prompt=prompt,
@@ -126,6 +123,15 @@ class Imagine(commands.Cog):
             await interaction.edit_original_response(content=f"❌ {error.message}")
             return
         await self.jobs.run(prepared, poster, ticket)
+
+    async def _acknowledge(self, interaction: discord.Interaction) -> tuple[Ticket, Any]:
+        """Take a place in the queue (QueueFull is answered privately), then defer publicly."""
+        ticket = self.jobs.reserve(interaction.user.id)
+        try:
+            return ticket, await interaction.response.defer(thinking=True)
+        except BaseException:
+            ticket.release()
+            raise
 
     async def _download(self, attachment: discord.Attachment) -> ReferenceInput:
         data = await self.references.fetch(attachment.url, attachment.filename)

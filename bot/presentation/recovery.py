@@ -99,15 +99,10 @@ async def retry(interaction: discord.Interaction, job_id: int) -> None:
     started = time.monotonic()
     bot: ImageBot = interaction.client  # type: ignore[assignment]
     services = bot.services
-    if getattr(bot, "closing", False):
-        await tell(interaction, RESTARTING)
-        return
     record = await services.store.get_job(job_id)
-    if record is None:
-        await tell(interaction, "That request no longer exists.")
-        return
-    if record.user_id != interaction.user.id:
-        await tell(interaction, "Only the member who made this request can retry it.")
+    refusal = _refusal(bot, record, interaction.user.id)
+    if refusal or record is None:
+        await tell(interaction, refusal or "That request no longer exists.")
         return
     try:
         prepared = await rebuild(services.jobs, record)
@@ -137,6 +132,16 @@ async def retry(interaction: discord.Interaction, job_id: int) -> None:
         started=started,
     )
     await services.jobs.run(dataclasses.replace(prepared, spec=spec), poster, ticket)
+
+
+def _refusal(bot: ImageBot, record: JobRecord | None, user_id: int) -> str | None:
+    if getattr(bot, "closing", False):
+        return RESTARTING
+    if record is None:
+        return "That request no longer exists."
+    if record.user_id != user_id:
+        return "Only the member who made this request can retry it."
+    return None
 
 
 def interrupted_notice(record: JobRecord, *, resuming: bool) -> str:
