@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -67,8 +68,13 @@ async def run_bot(settings: Settings) -> None:
         store = await UsageStore.open(settings.database_path)
         try:
             bot = ImageBot(build_services(settings, http, store))
+            stopping: list[asyncio.Task[None]] = []
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, lambda: stopping.append(asyncio.create_task(bot.shutdown())))
             async with bot:
                 await bot.start(settings.discord_token.get_secret_value())
+            await asyncio.gather(*stopping)
         finally:
             await store.close()
 

@@ -16,7 +16,7 @@ from bot.tree import BotTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.imagine", "cogs.blend", "cogs.tray", "cogs.results")
+EXTENSIONS = ("cogs.imagine", "cogs.blend", "cogs.tray", "cogs.results", "cogs.recovery")
 _SYNC_KEY = "commands_hash"
 
 
@@ -40,6 +40,7 @@ class ImageBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.services = services
+        self.closing = False  # set by shutdown(): new interactions are refused with a "restarting" note
         if settings.uses_custom_discord_api:
             point_discord_at(settings.discord_api_base_url)
 
@@ -76,6 +77,18 @@ class ImageBot(commands.Bot):
         synced = await self.tree.sync()
         await self.services.store.set_meta(_SYNC_KEY, digest)
         log.info("synced %d global command(s)", len(synced))
+
+    async def shutdown(self, grace: float | None = None) -> None:
+        """Stop accepting, let running jobs finish for the grace period, leave the rest in the journal, close."""
+        if self.closing:
+            return
+        self.closing = True
+        grace = self.services.settings.shutdown_grace_seconds if grace is None else grace
+        log.info("shutting down: running jobs get up to %.0fs", grace)
+        interrupted = await self.services.jobs.drain(grace)
+        if interrupted:
+            log.warning("%d job(s) interrupted and left in the journal: %s", len(interrupted), interrupted)
+        await self.close()
 
     async def on_ready(self) -> None:
         """Log who we are."""

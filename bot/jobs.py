@@ -7,11 +7,13 @@ import contextlib
 import logging
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
+from bot.delivery import DeliveryGuard
 from bot.errors import ApiTimeout, BadInput, ContentBlocked, ImageApiError, UserFacingError
 from bot.imagegen.client import ImageApiClient
 from bot.imagegen.models import (
@@ -24,10 +26,14 @@ from bot.imagegen.models import (
     ImageReady,
 )
 from bot.imaging import PreparedReference, fit_for_upload, prepare_reference
+from bot.resume import journal_job
+from bot.scheduler import Scheduler, Ticket
 from bot.settings import Settings
-from bot.store import NewJob, UsageStore
+from bot.store import UsageStore
+from bot.store.journal import Origin
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,8 @@ class JobSpec:
     size_label: str
     references: tuple[ReferenceInput, ...] = ()
     kind: str = "imagine"
+    origin: Origin | None = None  # the interaction to answer; journalled for restart recovery
+    resumes: int | None = None  # id of the interrupted job this one retries
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +101,8 @@ class Progress:
     delivered: int = 0
     failed: int = 0
     started: float = field(default_factory=time.monotonic)
+    queue_position: int = 0  # 1 = next in line; 0 = not waiting
+    paused: bool = False  # the bot is restarting; the job continues (or is explained) after it
 
     @property
     def elapsed(self) -> float:
@@ -139,14 +149,27 @@ class Delivery(Protocol):
         """Show the final result or error."""
 
 
+@dataclass(slots=True)
+class _Active:
+    """A job between its journal entry and its end, as shutdown sees it."""
+
+    task: asyncio.Task[Any] | None
+    delivery: Delivery
+    progress: Progress
+
+
 class JobRunner:
-    """Runs generation jobs within the owner's concurrency limit."""
+    """Runs generation jobs through the fair scheduler; every accepted job is journalled first."""
 
     def __init__(self, settings: Settings, client: ImageApiClient, store: UsageStore) -> None:
         self.settings = settings
         self.client = client
         self.store = store
-        self._slots = asyncio.Semaphore(settings.max_concurrent_jobs)
+        self.scheduler = Scheduler(
+            settings.max_concurrent_jobs, settings.max_jobs_per_member, settings.max_queue_length
+        )
+        self.guard = DeliveryGuard(settings)
+        self._active: dict[int, _Active] = {}
 
     def check(self, spec: JobSpec, *, references: int | None = None) -> None:
         """Instant checks that need no I/O; raise BadInput before the interaction is acknowledged."""
@@ -166,6 +189,10 @@ class JobRunner:
                 f"({refs} references + {spec.count} images). Ask for fewer images."
             )
 
+    def reserve(self, user_id: int) -> Ticket:
+        """A place in the queue, taken before the interaction is acknowledged; raises QueueFull."""
+        return self.scheduler.reserve(user_id)
+
     async def prepare(self, spec: JobSpec) -> PreparedJob:
         """Decode and fit the references (in threads) and validate the request."""
         self.check(spec)
@@ -180,8 +207,12 @@ class JobRunner:
             ref.url if use_urls and ref.url else image.data_url()
             for ref, image in zip(spec.references, prepared, strict=True)
         )
+        return PreparedJob(spec, self.request_for(spec, refs), prepared)
+
+    def request_for(self, spec: JobSpec, refs: tuple[str, ...]) -> GenerationRequest:
+        """The API request for a spec whose references are already encoded."""
         try:
-            request = GenerationRequest(
+            return GenerationRequest(
                 model=self.settings.image_model,
                 prompt=spec.prompt.strip(),
                 references=refs,
@@ -195,52 +226,70 @@ class JobRunner:
         except ValidationError as exc:
             first = exc.errors()[0]
             raise BadInput(f"That request is not valid: {first['msg']}.") from exc
-        return PreparedJob(spec, request, prepared)
 
-    async def run(self, job: PreparedJob, delivery: Delivery) -> Outcome:
-        """Run a prepared job to its end; never raises for API or delivery problems."""
-        spec = job.spec
-        job_id = await self.store.create_job(
-            NewJob(
-                guild_id=spec.guild_id,
-                channel_id=spec.channel_id,
-                user_id=spec.user_id,
-                prompt=spec.prompt,
-                images_requested=spec.count,
-                kind=spec.kind,
-                params={
-                    "size": spec.size,
-                    "size_label": spec.size_label,
-                    "count": spec.count,
-                    "references": len(spec.references),
-                    "watermark": self.settings.watermark,
-                },
-            )
-        )
-        progress = Progress(job_id=job_id, requested=spec.count)
+    async def run(self, job: PreparedJob, delivery: Delivery, ticket: Ticket | None = None) -> Outcome:
+        """Journal the job, wait for a slot, run it to its end; never raises for API or delivery problems.
+
+        If the task is cancelled (shutdown), the job stays unfinished in the journal for restart recovery.
+        """
+        ticket = ticket or self.scheduler.reserve(job.spec.user_id, force=True)
+        try:
+            job_id = await journal_job(self, job)
+            progress = Progress(job_id=job_id, requested=job.spec.count)
+            self._active[job_id] = _Active(asyncio.current_task(), delivery, progress)
+            try:
+                return await self._run(job, delivery, ticket, progress)
+            finally:
+                del self._active[job_id]
+        finally:
+            ticket.release()
+
+    async def _run(self, job: PreparedJob, delivery: Delivery, ticket: Ticket, progress: Progress) -> Outcome:
+        job_id, spec = progress.job_id, job.spec
         failures: list[ImageApiError] = []
         error: UserFacingError | None = None
         tokens = 0
         ticker = asyncio.create_task(self._tick(delivery, progress))
         try:
-            async with self._slots:
-                await self.store.mark_running(job_id)
-                log.info("job %s: calling the API for %d image(s) at %s", job_id, spec.count, spec.size)
-                tokens = await self._generate(job, delivery, progress, failures)
+            await ticket.wait(lambda position: self._queued(delivery, progress, position))
+            progress.queue_position = 0
+            await _shielded(self.store.mark_running(job_id))
+            log.info("job %s: calling the API for %d image(s) at %s", job_id, spec.count, spec.size)
+            tokens = await self._generate(job, delivery, progress, failures)
         except UserFacingError as exc:
             error = exc
             log.info("job %s failed: %s", job_id, exc.code)
         except TimeoutError:
             error = ApiTimeout("The image service took too long, so the job was stopped.", code="deadline")
             log.warning("job %s hit its deadline of %.0fs", job_id, self.settings.job_deadline_seconds)
+        except asyncio.CancelledError:
+            log.warning("job %s interrupted (%d image(s) delivered); left in the journal", job_id, progress.delivered)
+            raise
         finally:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
+        return await _shielded(self._finish(progress, delivery, failures, error, tokens))
+
+    async def _queued(self, delivery: Delivery, progress: Progress, position: int) -> None:
+        progress.queue_position = position
+        if position:
+            log.info("job %s: #%d in the queue", progress.job_id, position)
+        await _quietly(delivery.progress(progress), progress.job_id)
+
+    async def _finish(
+        self,
+        progress: Progress,
+        delivery: Delivery,
+        failures: list[ImageApiError],
+        error: UserFacingError | None,
+        tokens: int,
+    ) -> Outcome:
+        job_id = progress.job_id
         outcome = Outcome(
             job_id=job_id,
             status=_status(progress.delivered, failures, error),
-            requested=spec.count,
+            requested=progress.requested,
             delivered=progress.delivered,
             failures=tuple(failures),
             error=error,
@@ -258,14 +307,37 @@ class JobRunner:
             job_id,
             outcome.status,
             outcome.delivered,
-            spec.count,
+            outcome.requested,
             outcome.duration,
         )
         try:
             await delivery.finish(outcome)
         except Exception:
             log.exception("job %s: could not post the final message", job_id)
+        await self.store.journal.close(job_id)
         return outcome
+
+    async def drain(self, grace: float) -> list[int]:
+        """Shutdown: let running jobs finish for up to `grace` seconds, then interrupt the rest.
+
+        Interrupted jobs stay unfinished in the journal (restart recovery answers them); their status line
+        says so. Returns the ids of the interrupted jobs.
+        """
+        tasks = {a.task for a in self._active.values() if a.task is not None}
+        if tasks and grace > 0:
+            await asyncio.wait(tasks, timeout=grace)
+        left = list(self._active.items())
+        for _, active in left:
+            active.progress.paused = True
+        if left:
+            updates = [_quietly(a.delivery.progress(a.progress), job_id) for job_id, a in left]
+            await asyncio.wait([asyncio.ensure_future(u) for u in updates], timeout=5)
+        pending = {a.task for _, a in left if a.task is not None and not a.task.done()}
+        for task in pending:
+            task.cancel()
+        if pending:  # an image being posted is finished and recorded first
+            await asyncio.wait(pending, timeout=15)
+        return [job_id for job_id, _ in left]
 
     async def _generate(
         self, job: PreparedJob, delivery: Delivery, progress: Progress, failures: list[ImageApiError]
@@ -273,8 +345,8 @@ class JobRunner:
         tokens = 0
         async with asyncio.timeout(self.settings.job_deadline_seconds):
             async for event in self.client.generate(job.request):
-                if isinstance(event, ImageReady):
-                    await self._deliver(event, delivery, progress, failures)
+                if isinstance(event, ImageReady):  # a posted image is always recorded, even during shutdown
+                    await _shielded(self._deliver(event, delivery, progress, failures))
                 elif isinstance(event, ImageFailed):
                     failures.append(event.error)
                     progress.failed += 1
@@ -301,11 +373,9 @@ class JobRunner:
             height=fitted.height,
             resized=fitted.changed,
         )
-        try:
-            posted = await delivery.deliver(image, progress)
-        except Exception:
-            log.exception("job %s: image %d could not be posted", progress.job_id, event.index)
-            failures.append(ImageApiError("An image could not be posted to Discord.", code="delivery_failed"))
+        posted = await self.guard.post(image, delivery, progress)
+        if isinstance(posted, ImageApiError):
+            failures.append(posted)
             progress.failed += 1
             return
         counted = await self.store.record_image(
@@ -325,6 +395,17 @@ class JobRunner:
         while True:
             await asyncio.sleep(self.settings.progress_interval)
             await _quietly(delivery.progress(progress), progress.job_id)
+
+
+async def _shielded(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` to its end even if the job is cancelled meanwhile (then re-raise the cancellation)."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
 
 
 async def _quietly(update: object, job_id: int) -> None:

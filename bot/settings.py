@@ -54,6 +54,17 @@ class Settings(BaseSettings):
     message_content_intent: bool = False
     reference_tray_ttl: float = Field(default=3600.0, gt=0, le=12 * 3600)
     keep_references_days: float = Field(default=30.0, ge=0)
+    # Nothing lost: fair queue, graceful shutdown, restart recovery, delivery retries (issue 5a).
+    max_jobs_per_member: int = Field(default=2, ge=1, le=100)
+    max_queue_length: int = Field(default=20, ge=0, le=10_000)
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    resume_interrupted_jobs: bool = False
+    retry_window_seconds: float = Field(default=86_400.0, gt=0)
+    delivery_retries: int = Field(default=2, ge=0, le=10)
+    delivery_retry_delay: float = Field(default=1.0, ge=0)
+    undelivered_dir: Path | None = None
+    undelivered_ttl_seconds: float = Field(default=86_400.0, gt=0)
+    undelivered_max_bytes: int = Field(default=512 * 1024 * 1024, ge=0)
 
     dev_guild_id: int | None = None
     log_level: str = "INFO"
@@ -83,6 +94,11 @@ class Settings(BaseSettings):
     def database_path(self) -> Path:
         """The SQLite file named by DATABASE_URL."""
         return database_path(self.database_url)
+
+    @property
+    def undelivered_path(self) -> Path:
+        """Folder for images Discord would not take: UNDELIVERED_DIR, or `undelivered/` next to the database."""
+        return self.undelivered_dir or self.database_path.parent / "undelivered"
 
     @property
     def uses_custom_discord_api(self) -> bool:

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.presentation.recovery import RESTARTING
 from bot.presentation.replies import tell
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,14 @@ def error_reference() -> str:
 
 class BotTree(app_commands.CommandTree):
     """App-command tree with one error policy for every command."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """While the bot is shutting down, refuse new commands with a friendly private note."""
+        if getattr(interaction.client, "closing", False):
+            if interaction.type == discord.InteractionType.application_command:
+                await tell(interaction, RESTARTING)
+            return False
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Explain UserFacingErrors and check failures; log anything else with a reference."""

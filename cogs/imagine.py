@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import time
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -18,8 +19,10 @@ from bot.jobs import JobRunner, JobSpec, ReferenceInput
 from bot.presentation.buttons import buttons_for
 from bot.presentation.launch import KeepReferences
 from bot.presentation.poster import ResultPoster
+from bot.presentation.recovery import origin_for
 from bot.presentation.text import size_label
 from bot.references import ReferenceFetcher
+from bot.scheduler import Ticket
 from bot.settings import Settings
 from bot.store import UsageStore
 from bot.tray import ReferenceTray, TrayItem
@@ -111,8 +114,7 @@ class Imagine(commands.Cog):
             size_label=size_label(resolution, aspect),
         )
         self.jobs.check(spec, references=len(attachments) + len(tray_items))  # raises BadInput: answered privately
-
-        callback = await interaction.response.defer(thinking=True)
+        ticket, callback = await self._acknowledge(interaction)
         poster = ResultPoster(
             interaction,
             prompt=prompt,
@@ -123,16 +125,30 @@ class Imagine(commands.Cog):
             started=started,
             buttons=buttons_for,
         )
+        origin = origin_for(interaction, callback, self.settings, started)
         try:
             references = await asyncio.gather(
                 *(self._download(a) for a in attachments), *(self._from_tray(i) for i in tray_items)
             )
-            prepared = await self.jobs.prepare(dataclasses.replace(spec, references=tuple(references)))
-        except UserFacingError as error:
+            prepared = await self.jobs.prepare(dataclasses.replace(spec, references=tuple(references), origin=origin))
+        except BaseException as error:
+            ticket.release()
+            if not isinstance(error, UserFacingError):
+                raise
             await interaction.edit_original_response(content=f"❌ {error.message}")
             return
         keep_days = self.settings.keep_references_days
-        await self.jobs.run(prepared, KeepReferences(poster, self.store, prepared.references, keep_days=keep_days))
+        delivery = KeepReferences(poster, self.store, prepared.references, keep_days=keep_days)
+        await self.jobs.run(prepared, delivery, ticket)
+
+    async def _acknowledge(self, interaction: discord.Interaction) -> tuple[Ticket, Any]:
+        """Take a place in the queue (QueueFull is answered privately), then defer publicly."""
+        ticket = self.jobs.reserve(interaction.user.id)
+        try:
+            return ticket, await interaction.response.defer(thinking=True)
+        except BaseException:
+            ticket.release()
+            raise
 
     async def _download(self, attachment: discord.Attachment) -> ReferenceInput:
         data = await self.references.fetch(attachment.url, attachment.filename)

@@ -61,13 +61,13 @@ class PagedPoster:
         self._pages: list[_Page] = []
         self._lock = asyncio.Lock()
         self._last_edit = 0.0
-        self._last_shown: tuple[int, int] | None = None
+        self._last_shown: tuple[int, int, int, bool] | None = None
         self._progress_text = ""
         self._requested = 1
 
     async def progress(self, progress: Progress) -> None:
         """Edit the status line; at most one edit per MIN_EDIT_GAP unless the counts changed."""
-        counts = (progress.delivered, progress.failed)
+        counts = (progress.delivered, progress.failed, progress.queue_position, progress.paused)
         now = time.monotonic()
         if counts == self._last_shown and now - self._last_edit < MIN_EDIT_GAP:
             return
@@ -92,7 +92,8 @@ class PagedPoster:
             page = self._open_page()
             message = await self._add_to_page(page, file, image.position)
             attachment = message.attachments[-1] if message.attachments else None
-            self._last_shown, self._last_edit = (progress_after.delivered, progress.failed), time.monotonic()
+            shown = (progress_after.delivered, progress.failed, 0, False)
+            self._last_shown, self._last_edit = shown, time.monotonic()
             return Posted(message.id, message.channel.id, attachment.url if attachment else None)
 
     async def finish(self, outcome: Outcome) -> None:

@@ -55,7 +55,11 @@ def plural(count: int, noun: str) -> str:
 
 
 def progress_line(progress: Progress) -> str:
-    """`⏳ 2 of 4 images… (35s)`."""
+    """`⏳ 2 of 4 images… (35s)`; `⏳ #3 in queue…` while waiting; a pause note while the bot restarts."""
+    if progress.paused:
+        return "⏸️ The bot is restarting. This request will get its answer here once it is back."
+    if progress.queue_position:
+        return f"⏳ #{progress.queue_position} in queue… ({duration(progress.elapsed)})"
     done = progress.delivered + progress.failed
     if progress.requested == 1:
         state = "Generating your image…"

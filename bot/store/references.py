@@ -10,7 +10,7 @@ from bot.imaging import PreparedReference
 
 
 class JobReferences:
-    """SQL for the `job_references` table (migration 0004)."""
+    """SQL for the `job_references` table (migration 0003), shared with the journal."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db

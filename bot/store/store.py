@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.store.journal import JobJournal
 from bot.store.references import JobReferences
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class UsageStore:
         self._db = db
         self.clock = clock
         self.references = JobReferences(db)  # reference images kept for Reroll (migration 0004)
+        self.journal = JobJournal(db, lambda: self.clock())
 
     @classmethod
     async def open(

@@ -368,12 +368,22 @@ class FakeDiscord:
         times: int = 1,
         code: int = 0,
         retry_after: float | None = None,
+        uploads_only: bool = False,
     ) -> None:
         """Fail the next `times` requests whose method matches ("*" = any) and path matches (re.search).
 
         The path is the part after `/api/v10` (e.g. `/channels/1/messages`) or the full `/cdn/...` path.
+        With `uploads_only`, only requests carrying files match (an image upload, not a text edit).
         """
-        rule = FailRule(method.upper(), re.compile(path_regex), status, times, code, retry_after)
+        rule = FailRule(method.upper(), re.compile(path_regex), status, times, code, retry_after, uploads_only)
+        self._state.fail_rules.append(rule)
+
+    def drop_next(self, method: str, path_regex: str, *, times: int = 1, uploads_only: bool = False) -> None:
+        """Close the connection of the next `times` matching requests without answering (status recorded as 0).
+
+        Models a network failure or a proxy dropping the request; discord.py does not retry these itself.
+        """
+        rule = FailRule(method.upper(), re.compile(path_regex), 0, times, uploads_only=uploads_only, disconnect=True)
         self._state.fail_rules.append(rule)
 
     def expire_token(self, token: str) -> None:
@@ -415,6 +425,11 @@ class FakeDiscord:
         self._state.requests.append(record)
         try:
             response = await self._route(request.method, path, Call({}, record.query, body, record), body_error)
+        except _Dropped:
+            self._state.changed()
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response(status=204)
         except DiscordError as exc:
             response = error_response(exc)
         except Exception as exc:
@@ -428,7 +443,9 @@ class FakeDiscord:
         found = next(((r, m) for r in self._routes if r.method == method and (m := r.pattern.match(path))), None)
         if found is not None and found[0].bot_auth and not call.record.authorized:
             raise DiscordError(401, 0, "401: Unauthorized")
-        if (rule := self._take_failure(method, path)) is not None:
+        if (rule := self._take_failure(method, path, uploads=bool(call.body.files))) is not None:
+            if rule.disconnect:
+                raise _Dropped()
             return _failure_response(rule)
         if body_error is not None:
             raise body_error
@@ -457,14 +474,20 @@ class FakeDiscord:
         self._state.changed()
         return response
 
-    def _take_failure(self, method: str, path: str) -> FailRule | None:
+    def _take_failure(self, method: str, path: str, *, uploads: bool = False) -> FailRule | None:
         for rule in self._state.fail_rules:
+            if rule.uploads_only and not uploads:
+                continue
             if rule.times > 0 and rule.method in ("*", method) and rule.pattern.search(path):
                 rule.times -= 1
                 if rule.times == 0:
                     self._state.fail_rules.remove(rule)
                 return rule
         return None
+
+
+class _Dropped(Exception):
+    """The connection is to be closed without an answer."""
 
 
 def _reference(message: FakeMessage) -> dict[str, Any]:

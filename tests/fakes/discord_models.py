@@ -401,3 +401,5 @@ class FailRule:
     times: int
     code: int = 0
     retry_after: float | None = None
+    uploads_only: bool = False  # match only requests that carry files (multipart uploads)
+    disconnect: bool = False  # close the connection instead of answering

@@ -1,0 +1,182 @@
+"""Answering journalled interactions after a restart: the token adapter, the Retry button, the notices."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.errors import UserFacingError
+from bot.presentation import text
+from bot.presentation.poster import ResultPoster
+from bot.presentation.replies import tell, token_expired
+from bot.resume import rebuild
+from bot.settings import Settings
+from bot.store import JobRecord
+from bot.store.journal import JournalEntry, Origin
+
+if TYPE_CHECKING:
+    from bot.client import ImageBot
+
+log = logging.getLogger(__name__)
+
+RESTARTING = "The bot is restarting. Please try again in a minute."
+
+
+def origin_for(
+    interaction: discord.Interaction, callback: Any, settings: Settings, started: float | None = None
+) -> Origin:
+    """What the journal keeps about the interaction a job answers (its token expires 15 minutes after it came)."""
+    waited = 0.0 if started is None else time.monotonic() - started
+    return Origin(
+        interaction_id=interaction.id,
+        token=interaction.token,
+        token_expires_at=time.time() - waited + settings.interaction_token_ttl,
+        status_message_id=getattr(callback, "message_id", None),
+        upload_limit=interaction.filesize_limit,
+    )
+
+
+class _Requester:
+    def __init__(self, user_id: int) -> None:
+        self.id = user_id
+        self.mention = f"<@{user_id}>"
+
+
+class TokenInteraction:
+    """The parts of an Interaction that ResultPoster uses, rebuilt after a restart from the journal."""
+
+    def __init__(self, bot: ImageBot, record: JobRecord, entry: JournalEntry | None) -> None:
+        token = entry.interaction_token if entry else None
+        self.followup = discord.Webhook.partial(bot.application_id or 0, token or "expired", client=bot)
+        self.channel_id = record.channel_id
+        self.guild_id = record.guild_id
+        self.channel = bot.get_partial_messageable(record.channel_id or 0, guild_id=record.guild_id)
+        self.filesize_limit = (entry.upload_limit if entry else None) or discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+        self.user = _Requester(record.user_id)
+        self.message_id: int | str = "@original"
+
+    async def edit_original_response(self, **fields: Any) -> discord.WebhookMessage:
+        """Edit the journalled status message through the interaction token."""
+        return await self.followup.edit_message(self.message_id, **fields)  # type: ignore[arg-type]
+
+
+class RetryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"img:retry:(?P<job>\d+)"):
+    """Retry an interrupted job: generates the images it still owes, as a new job."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Retry", emoji="🔁", style=discord.ButtonStyle.primary, custom_id=f"img:retry:{job_id}"
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any, /
+    ) -> RetryButton:
+        """Rebuild the button from its custom_id (works across restarts)."""
+        return cls(int(match["job"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        """Check, reserve a place in the queue, acknowledge, then run the new job."""
+        await retry(interaction, self.job_id)
+
+
+def retry_view(job_id: int) -> discord.ui.View:
+    """A view holding only the Retry button of `job_id`."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(RetryButton(job_id))
+    return view
+
+
+async def retry(interaction: discord.Interaction, job_id: int) -> None:
+    """Run the rest of an interrupted job for the member who asked for it."""
+    started = time.monotonic()
+    bot: ImageBot = interaction.client  # type: ignore[assignment]
+    services = bot.services
+    record = await services.store.get_job(job_id)
+    refusal = _refusal(bot, record, interaction.user.id)
+    if refusal or record is None:
+        await tell(interaction, refusal or "That request no longer exists.")
+        return
+    try:
+        prepared = await rebuild(services.jobs, record)
+        ticket = services.jobs.reserve(interaction.user.id)
+    except UserFacingError as error:
+        await tell(interaction, error.message)
+        return
+    if not await services.store.journal.claim_retry(job_id, interaction.user.id):
+        ticket.release()
+        await tell(interaction, "This request was already retried.")
+        return
+    try:
+        callback = await interaction.response.defer(thinking=True)
+    except BaseException:
+        ticket.release()
+        await services.store.journal.release_retry(job_id)
+        raise
+    settings = services.settings
+    spec = dataclasses.replace(prepared.spec, origin=origin_for(interaction, callback, settings, started))
+    poster = ResultPoster(
+        interaction,
+        prompt=record.prompt,
+        size_label=spec.size_label,
+        token_ttl=settings.interaction_token_ttl,
+        safety_margin=settings.token_safety_margin,
+        original_id=getattr(callback, "message_id", None),
+        started=started,
+    )
+    await services.jobs.run(dataclasses.replace(prepared, spec=spec), poster, ticket)
+
+
+def _refusal(bot: ImageBot, record: JobRecord | None, user_id: int) -> str | None:
+    if getattr(bot, "closing", False):
+        return RESTARTING
+    if record is None:
+        return "That request no longer exists."
+    if record.user_id != user_id:
+        return "Only the member who made this request can retry it."
+    return None
+
+
+def interrupted_notice(record: JobRecord, *, resuming: bool) -> str:
+    """What the member sees about a job the restart interrupted."""
+    head = text.header(record.prompt, f"<@{record.user_id}>")
+    delivered, requested = record.images_delivered, record.images_requested
+    owed = requested - delivered
+    if owed <= 0:
+        return f"{head}\n✅ All {text.plural(requested, 'image')} arrived before the bot restarted."
+    done = f"{delivered} of {text.plural(requested, 'image')} arrived" if delivered else "no image was made yet"
+    then = f"Making the other {owed} now…" if resuming else "Press **Retry** to get the rest."
+    if not delivered:
+        then = "Making it again now…" if resuming else "Press **Retry** to try again."
+    return f"{head}\n⚠️ The bot restarted before this request was finished ({done}). {then}"
+
+
+async def tell_member(
+    bot: ImageBot, record: JobRecord, entry: JournalEntry | None, content: str, view: discord.ui.View | None, now: float
+) -> Any:
+    """Through the journalled token while it is valid (editing the status message), else in the channel."""
+    if entry is not None and entry.token_valid(now):
+        try:
+            return await TokenInteraction(bot, record, entry).edit_original_response(
+                content=content, view=view or discord.utils.MISSING
+            )
+        except discord.HTTPException as error:
+            if not token_expired(error):
+                raise
+    channel = bot.get_partial_messageable(record.channel_id or 0, guild_id=record.guild_id)
+    reference = None
+    if entry is not None and entry.status_message_id is not None:
+        reference = discord.MessageReference(
+            message_id=entry.status_message_id,
+            channel_id=channel.id,
+            guild_id=record.guild_id,
+            fail_if_not_exists=False,
+        )
+    return await channel.send(content, view=view or discord.utils.MISSING, reference=reference or discord.utils.MISSING)

@@ -1,0 +1,126 @@
+"""Restart recovery with the in-process bot: a stop interrupts a job, the next start answers it."""
+
+from __future__ import annotations
+
+from tests.e2e.helpers import job_done
+from tests.images import png
+
+RETRY_PREFIX = "img:retry:"
+
+
+async def interrupt_a_job(discord_fake, image_api, harness, user, **options):
+    """Start a 3-image job, stop the bot (no grace) once the first image is posted; return the interaction."""
+    image_api.image_delay = 0.3
+    interaction = await discord_fake.slash(user, "imagine", prompt="three slow owls", count=3, **options)
+    await discord_fake.wait_for(lambda: interaction.original and interaction.original.attachments)
+    await harness.bot.shutdown(grace=0)
+    image_api.image_delay = 0.0
+    return interaction
+
+
+def retry_id(message) -> str | None:
+    ids = [c for c in message.custom_ids() if c.startswith(RETRY_PREFIX)]
+    return ids[0] if ids else None
+
+
+async def test_stopped_job_is_journalled_with_its_token(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot()
+    interaction = await interrupt_a_job(discord_fake, image_api, harness, discord_fake.add_member())
+    assert "restarting" in interaction.original.content
+    [job] = await harness.store.recent_jobs()
+    assert (job.status, job.finished_at, job.images_delivered) == ("running", None, 1)
+    entry = await harness.store.journal.get(job.id)
+    assert entry is not None and entry.interaction_token == interaction.token
+    assert entry.status_message_id == int(interaction.original.id)
+
+
+async def test_interrupted_job_is_answered_through_the_same_token(discord_fake, image_api, start_bot) -> None:
+    first = await start_bot()
+    interaction = await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member())
+    second = await start_bot()
+
+    message = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
+    assert "restarted" in message.content and "1 of 3 images arrived" in message.content
+    assert len(message.attachments) == 1, "the image already delivered stays"
+    [job] = await second.store.recent_jobs()
+    assert (job.status, job.error_code, job.images_delivered) == ("partial", "interrupted", 1)
+    assert retry_id(message) == f"{RETRY_PREFIX}{job.id}"
+    entry = await second.store.journal.get(job.id)
+    assert entry is not None and entry.interaction_token is None and entry.recovered_at is not None
+    edits = [r for r in discord_fake.requests if r.method == "PATCH" and interaction.token in r.path]
+    assert edits and all(not r.authorized for r in edits), "answered through the interaction token"
+
+
+async def test_restart_after_the_token_expired_posts_in_the_channel(discord_fake, image_api, start_bot) -> None:
+    first = await start_bot()
+    interaction = await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member())
+    discord_fake.expire_token(interaction.token)
+    await start_bot()
+
+    def notice():
+        found = [m for m in discord_fake.channel_messages() if m.interaction_token is None and retry_id(m)]
+        return found[0] if found else None
+
+    message = await discord_fake.wait_for(notice)
+    assert "restarted" in message.content
+    assert message.message_reference["message_id"] == interaction.original.id
+
+
+async def test_retry_delivers_the_missing_images_and_counts_each_once(discord_fake, image_api, start_bot) -> None:
+    first = await start_bot()
+    alice = discord_fake.add_member("alice")
+    interaction = await interrupt_a_job(discord_fake, image_api, first, alice)
+    second = await start_bot()
+    notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
+
+    click = await discord_fake.click(alice, notice, retry_id(notice))
+    new_job, old_job = await job_done(second, 2)
+    assert (new_job.images_requested, new_job.images_delivered, new_job.status) == (2, 2, "completed")
+    assert new_job.params["resumes"] == old_job.id and old_job.images_delivered == 1
+    assert len(click.original.attachments) == 2
+    assert len(image_api.requests) == 2 and "2 images" in image_api.requests[1].json["prompt"]
+
+    again = await discord_fake.click(alice, notice, retry_id(notice))
+    await again.wait_response()
+    assert again.ephemeral and "already retried" in again.original.content
+    assert len(await second.store.recent_jobs()) == 2
+
+
+async def test_only_the_requester_can_retry(discord_fake, image_api, start_bot) -> None:
+    first = await start_bot()
+    interaction = await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member())
+    await start_bot()
+    notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
+    click = await discord_fake.click(discord_fake.add_member(), notice, retry_id(notice))
+    await click.wait_response()
+    assert click.ephemeral and "Only the member who made this request" in click.original.content
+    assert len(image_api.requests) == 1
+
+
+async def test_retry_reuses_the_journalled_references(discord_fake, image_api, start_bot) -> None:
+    first = await start_bot()
+    alice = discord_fake.add_member()
+    ref = discord_fake.add_attachment(png(300, 200), "cat.png", "image/png")
+    interaction = await interrupt_a_job(discord_fake, image_api, first, alice, image1=ref)
+    second = await start_bot()
+    notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
+    await discord_fake.click(alice, notice, retry_id(notice))
+    await job_done(second, 2)
+    assert image_api.requests[1].json["image"] == image_api.requests[0].json["image"]
+    cdn_fetches = [r for r in discord_fake.requests if r.path.startswith("/cdn/")]
+    assert len(cdn_fetches) == 1, "the retry did not need Discord's CDN"
+
+
+async def test_resume_setting_continues_through_the_same_token(discord_fake, image_api, start_bot) -> None:
+    first = await start_bot()
+    interaction = await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member())
+    second = await start_bot(resume_interrupted_jobs=True)
+    new_job, old_job = await job_done(second, 2)
+    assert (old_job.status, old_job.images_delivered) == ("partial", 1)
+    assert (new_job.status, new_job.images_delivered, new_job.images_requested) == ("completed", 2, 2)
+    assert "Making the other 2 now" in interaction.original.content
+    assert retry_id(interaction.original) is None
+    followup_images = sum(len(m.attachments) for m in interaction.followups)
+    assert len(interaction.original.attachments) + followup_images == 3
+    entry = await second.store.journal.get(new_job.id)
+    assert entry is not None and entry.interaction_token is None
