@@ -19,6 +19,8 @@ from bot.jobs import Delivery, JobSpec, Outcome, OutputImage, Posted, PreparedJo
 from bot.presentation import text
 from bot.presentation.message_poster import MessagePoster
 from bot.presentation.poster import ButtonsFactory, ResultPoster
+from bot.presentation.recovery import origin_for
+from bot.scheduler import Ticket
 from bot.services import Services
 from bot.store import UsageStore
 
@@ -85,12 +87,13 @@ class Launcher:
         self.services = services
         self.buttons = buttons
 
-    async def admit(self, spec: JobSpec, member: discord.abc.User, *, references: int) -> None:
+    async def admit(self, spec: JobSpec, member: discord.abc.User, *, references: int) -> Ticket:
         """The single gate before anything is acknowledged: raise a UserFacingError to refuse the job.
 
-        (Quotas and other per-member limits belong here; `member.roles` holds a guild member's roles.)
+        Returns a place in the queue (QueueFull is a refusal too); the caller must run or release it.
         """
         self.services.jobs.check(spec, references=references)
+        return self.services.jobs.reserve(member.id)
 
     async def from_interaction(
         self,
@@ -103,8 +106,12 @@ class Launcher:
     ) -> None:
         """Admit (refusals raise before the defer, so they are private), defer publicly, run, deliver."""
         started = time.monotonic() if started is None else started
-        await self.admit(spec, interaction.user, references=len(references))
-        callback = await interaction.response.defer(thinking=True)
+        ticket = await self.admit(spec, interaction.user, references=len(references))
+        try:
+            callback = await interaction.response.defer(thinking=True)
+        except BaseException:
+            ticket.release()
+            raise
         settings = self.services.settings
         poster = ResultPoster(
             interaction,
@@ -117,12 +124,16 @@ class Launcher:
             buttons=self.buttons,
             preface=preface,
         )
+        spec = dataclasses.replace(spec, origin=origin_for(interaction, callback, settings, started))
         try:
             prepared = await self.prepare(spec, references)
-        except UserFacingError as error:
+        except BaseException as error:
+            ticket.release()
+            if not isinstance(error, UserFacingError):
+                raise
             await interaction.edit_original_response(content=f"❌ {error.message}")
             return
-        await self.run(prepared, poster)
+        await self.run(prepared, poster, ticket)
 
     async def from_message(
         self,
@@ -133,30 +144,42 @@ class Launcher:
         preface: str | None = None,
     ) -> None:
         """Admit (a refusal raises before anything is posted), reply with a status message, run, deliver."""
-        await self.admit(spec, message.author, references=len(references))
+        ticket = await self.admit(spec, message.author, references=len(references))
         head = text.header(spec.prompt, message.author.mention)
         status_text = f"{preface}\n{head}" if preface else head
-        status = await message.reply(f"{status_text}\n⏳ Getting the reference images…", mention_author=False)
-        poster = MessagePoster(
-            message, status, prompt=spec.prompt, size_label=spec.size_label, buttons=self.buttons, preface=preface
-        )
         try:
-            prepared = await self.prepare(spec, references)
+            status = await message.reply(f"{status_text}\n⏳ Getting the reference images…", mention_author=False)
+            poster = MessagePoster(
+                message, status, prompt=spec.prompt, size_label=spec.size_label, buttons=self.buttons, preface=preface
+            )
+            prepared = await self._prepare_or_explain(spec, references, status, status_text)
+        except BaseException:
+            ticket.release()
+            raise
+        if prepared is None:
+            ticket.release()
+            return
+        await self.run(prepared, poster, ticket)
+
+    async def _prepare_or_explain(
+        self, spec: JobSpec, references: Sequence[PendingReference], status: discord.Message, status_text: str
+    ) -> PreparedJob | None:
+        try:
+            return await self.prepare(spec, references)
         except UserFacingError as error:
             await status.edit(content=f"{status_text}\n❌ {error.message}")
-            return
-        await self.run(prepared, poster)
+            return None
 
     async def prepare(self, spec: JobSpec, references: Sequence[PendingReference]) -> PreparedJob:
         """Load every reference (concurrently) and let the JobRunner check and prepare the job."""
         loaded = await asyncio.gather(*(self.load(reference) for reference in references))
         return await self.services.jobs.prepare(dataclasses.replace(spec, references=tuple(loaded)))
 
-    async def run(self, prepared: PreparedJob, delivery: Delivery) -> Outcome:
-        """Run a prepared job; its references are kept for Reroll."""
+    async def run(self, prepared: PreparedJob, delivery: Delivery, ticket: Ticket | None = None) -> Outcome:
+        """Run a prepared job in its queue place; its references are kept for Reroll."""
         keep_days = self.services.settings.keep_references_days
         keeping = KeepReferences(delivery, self.services.store, prepared.references, keep_days=keep_days)
-        return await self.services.jobs.run(prepared, keeping)
+        return await self.services.jobs.run(prepared, keeping, ticket)
 
     async def load(self, reference: PendingReference) -> ReferenceInput:
         """The bytes of one reference image."""

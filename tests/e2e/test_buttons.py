@@ -185,3 +185,23 @@ async def test_reroll_without_kept_references_is_refused_privately(discord_fake,
     await click.wait_response()
     assert click.ephemeral and "no longer kept" in click.original.content
     assert len(image_api.requests) == 1
+
+
+async def test_button_jobs_share_the_queue_and_are_refused_privately_when_it_is_full(
+    discord_fake, image_api, start_bot
+) -> None:
+    harness = await start_bot(max_concurrent_jobs=1, max_queue_length=0)
+    alice, bob = discord_fake.add_member("alice"), discord_fake.add_member("bob")
+    result = await imagine(discord_fake, alice, prompt="a lighthouse")
+    [job] = await job_done(harness)
+
+    image_api.image_delay = 0.5
+    busy = await discord_fake.slash(alice, "imagine", prompt="keeps the only slot busy")
+    await image_api.wait_for(lambda: len(image_api.requests) == 2)
+    click = await discord_fake.click(bob, result, f"img:reroll:{job.id}")
+    await click.wait_response()
+    assert click.ephemeral and click.response_type == EPHEMERAL_MESSAGE
+    assert "busy" in click.original.content
+    await final_original(discord_fake, busy)
+    assert len(image_api.requests) == 2
+    assert [j.kind for j in await harness.store.recent_jobs()] == ["imagine", "imagine"]
