@@ -15,7 +15,7 @@ from bot.tree import BotTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.imagine",)
+EXTENSIONS = ("cogs.imagine", "cogs.usage", "cogs.admin")
 _SYNC_KEY = "commands_hash"
 
 

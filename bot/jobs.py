@@ -52,6 +52,7 @@ class JobSpec:
     size_label: str
     references: tuple[ReferenceInput, ...] = ()
     kind: str = "imagine"
+    watermark: bool | None = None  # the server's choice; None = the WATERMARK setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +188,7 @@ class JobRunner:
                 references=refs,
                 size=spec.size,
                 count=spec.count,
-                watermark=self.settings.watermark,
+                watermark=self.settings.watermark if spec.watermark is None else spec.watermark,
                 stream=self.settings.stream,
                 response_format=self.settings.response_format,
                 optimize_prompt_mode=self.settings.optimize_prompt_mode,
@@ -213,7 +214,7 @@ class JobRunner:
                     "size_label": spec.size_label,
                     "count": spec.count,
                     "references": len(spec.references),
-                    "watermark": self.settings.watermark,
+                    "watermark": self.settings.watermark if spec.watermark is None else spec.watermark,
                 },
             )
         )

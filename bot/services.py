@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from bot.guild_admin import GuildAdmin
 from bot.imagegen.client import ClientOptions, ImageApiClient
 from bot.jobs import JobRunner
+from bot.quotas import QuotaService
 from bot.references import ReferenceFetcher
 from bot.settings import Settings
 from bot.store import UsageStore
+from bot.usage import UsageService
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +26,9 @@ class Services:
     images: ImageApiClient
     jobs: JobRunner
     references: ReferenceFetcher
+    quotas: QuotaService
+    usage: UsageService
+    admin: GuildAdmin
 
 
 def image_client(settings: Settings, http: aiohttp.ClientSession) -> ImageApiClient:
@@ -42,6 +48,7 @@ def image_client(settings: Settings, http: aiohttp.ClientSession) -> ImageApiCli
 def build_services(settings: Settings, http: aiohttp.ClientSession, store: UsageStore) -> Services:
     """Wire the services together."""
     images = image_client(settings, http)
+    quotas = QuotaService(settings, store)
     return Services(
         settings=settings,
         http=http,
@@ -49,4 +56,7 @@ def build_services(settings: Settings, http: aiohttp.ClientSession, store: Usage
         images=images,
         jobs=JobRunner(settings, images, store),
         references=ReferenceFetcher(http, settings.allowed_reference_hosts, settings.reference_max_bytes),
+        quotas=quotas,
+        usage=UsageService(settings, store, quotas),
+        admin=GuildAdmin(settings, store),
     )

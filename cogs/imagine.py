@@ -15,7 +15,9 @@ from bot.client import ImageBot
 from bot.errors import BadAttachment, UserFacingError
 from bot.imagegen.models import ASPECT_SIZES, MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES, RESOLUTIONS, size_for
 from bot.jobs import JobRunner, JobSpec, ReferenceInput
+from bot.presentation.guards import confirm_cost, report_to_modlog
 from bot.presentation.poster import ResultPoster
+from bot.quotas import QuotaService
 from bot.references import ReferenceFetcher
 from bot.settings import Settings
 
@@ -49,10 +51,11 @@ def check_attachment(attachment: discord.Attachment, max_bytes: int) -> None:
 class Imagine(commands.Cog):
     """The /imagine command."""
 
-    def __init__(self, settings: Settings, jobs: JobRunner, references: ReferenceFetcher) -> None:
+    def __init__(self, settings: Settings, jobs: JobRunner, references: ReferenceFetcher, quotas: QuotaService) -> None:
         self.settings = settings
         self.jobs = jobs
         self.references = references
+        self.quotas = quotas
 
     @app_commands.command(description="Generate images with Seedream 4.0")
     @app_commands.describe(
@@ -88,7 +91,16 @@ class Imagine(commands.Cog):
         attachments = [a for a in (image1, image2, image3, image4, image5, image6) if a is not None]
         for attachment in attachments:
             check_attachment(attachment, self.settings.reference_max_bytes)
-        resolution = resolution or self.settings.default_resolution
+        admission = await self.quotas.admit(  # raises QuotaExceeded etc.: answered privately, nothing spent
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id,
+            [role.id for role in getattr(interaction.user, "roles", [])],
+            count,
+            resolution,
+            prompt,
+        )
+        resolution = admission.resolution
         spec = JobSpec(
             user_id=interaction.user.id,
             guild_id=interaction.guild_id,
@@ -97,8 +109,14 @@ class Imagine(commands.Cog):
             count=count,
             size=size_for(resolution, aspect),
             size_label=size_label(resolution, aspect),
+            watermark=admission.watermark,
         )
-        self.jobs.check(spec, references=len(attachments))  # raises BadInput: answered privately
+        with admission.released_on_error():
+            self.jobs.check(spec, references=len(attachments))  # raises BadInput: answered privately
+            confirmed = await confirm_cost(interaction, admission, count=count, resolution=resolution)
+        if confirmed is None:
+            return
+        interaction = confirmed  # the "Generate" click when the cost had to be confirmed
 
         callback = await interaction.response.defer(thinking=True)
         poster = ResultPoster(
@@ -114,9 +132,11 @@ class Imagine(commands.Cog):
             references = await asyncio.gather(*(self._download(a) for a in attachments))
             prepared = await self.jobs.prepare(dataclasses.replace(spec, references=tuple(references)))
         except UserFacingError as error:
+            admission.release()
             await interaction.edit_original_response(content=f"❌ {error.message}")
             return
-        await self.jobs.run(prepared, poster)
+        outcome = await self.jobs.run(prepared, poster)
+        await report_to_modlog(interaction, admission.limits.modlog_channel, prompt, outcome)
 
     async def _download(self, attachment: discord.Attachment) -> ReferenceInput:
         data = await self.references.fetch(attachment.url, attachment.filename)
@@ -126,4 +146,4 @@ class Imagine(commands.Cog):
 async def setup(bot: ImageBot) -> None:
     """Extension entry point."""
     services = bot.services
-    await bot.add_cog(Imagine(services.settings, services.jobs, services.references))
+    await bot.add_cog(Imagine(services.settings, services.jobs, services.references, services.quotas))

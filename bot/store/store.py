@@ -14,6 +14,9 @@ from typing import Any
 
 import aiosqlite
 
+from bot.store.guilds import GuildConfigStore
+from bot.store.usage import UsageQueries
+
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
@@ -85,6 +88,8 @@ class UsageStore:
     def __init__(self, db: aiosqlite.Connection, clock: Callable[[], float] = time.time) -> None:
         self._db = db
         self.clock = clock
+        self.usage = UsageQueries(db, lambda: self.clock())  # usage, leaderboards (reads self.clock late)
+        self.guilds = GuildConfigStore(db, lambda: self.clock())  # per-server settings and audit log
 
     @classmethod
     async def open(
