@@ -18,6 +18,7 @@ from bot.periods import day_number, next_midnight
 from bot.settings import Settings
 from bot.store import UsageStore
 from bot.store.guilds import GuildConfig
+from bot.store.usage import InFlight
 
 RESERVATION_TTL = 300.0  # seconds a reservation may wait for its job row (confirmation, downloads)
 
@@ -147,18 +148,12 @@ class QuotaService:
         """Today's use (delivered plus in flight) against the limits, and when the day resets."""
         config = await self.store.guilds.load(guild_id)
         now = self.store.clock()
-        today = day_number(now)
-        since = now - self.settings.job_deadline_seconds - 60
-        usage = self.store.usage
-        member = (await usage.totals(guild_id, user_id, today, today + 1)).images
-        server = (await usage.totals(guild_id, None, today, today + 1)).images
-        member += (await usage.in_flight(guild_id, user_id, since)).images
-        server += (await usage.in_flight(guild_id, None, since)).images
+        member, server, member_busy, server_busy = await self._today(guild_id, user_id, now)
         return Standing(
             limits=effective_limits(self.settings, config),
             exempt=bool(config.exempt_roles.intersection(role_ids)),
-            member_used=member,
-            server_used=server,
+            member_used=member + member_busy.images,
+            server_used=server + server_busy.images,
             resets_at=next_midnight(now),
         )
 
@@ -183,14 +178,8 @@ class QuotaService:
         exempt = bool(config.exempt_roles.intersection(role_ids))
         now = self.store.clock()
         await self._settle(guild, now)
-        usage = self.store.usage
-        today = day_number(now)
-        since = now - self.settings.job_deadline_seconds - 60
-        member_today = (await usage.totals(guild, user_id, today, today + 1)).images
-        server_today = (await usage.totals(guild, None, today, today + 1)).images
-        member_busy = await usage.in_flight(guild, user_id, since)
-        server_busy = await usage.in_flight(guild, None, since)
-        after_job = await usage.last_job_id()
+        member_today, server_today, member_busy, server_busy = await self._today(guild, user_id, now)
+        after_job = await self.store.usage.last_job_id()
         # No await below this line: check and reserve atomically with respect to other requests.
         mine = [r for r in self._reservations if (r.guild_id, r.user_id) == (guild, user_id)]
         ours = [r for r in self._reservations if r.guild_id == guild]
@@ -217,6 +206,15 @@ class QuotaService:
             _reservations=self._reservations,
             _reservation=reservation,
         )
+
+    async def _today(self, guild: int, user_id: int, now: float) -> tuple[int, int, InFlight, InFlight]:
+        """Images delivered today by the member and the server, and their jobs still in flight."""
+        usage = self.store.usage
+        today = day_number(now)
+        since = now - self.settings.job_deadline_seconds - 60  # older queued/running rows are crash leftovers
+        member = (await usage.totals(guild, user_id, today, today + 1)).images
+        server = (await usage.totals(guild, None, today, today + 1)).images
+        return member, server, await usage.in_flight(guild, user_id, since), await usage.in_flight(guild, None, since)
 
     async def _settle(self, guild: int, now: float) -> None:
         """Drop expired reservations and those whose job row now exists (the row counts instead)."""

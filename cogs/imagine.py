@@ -48,6 +48,12 @@ def check_attachment(attachment: discord.Attachment, max_bytes: int) -> None:
         )
 
 
+def requester(interaction: discord.Interaction) -> tuple[int | None, int | None, int, list[int]]:
+    """(guild id, channel id, user id, role ids) of whoever started the interaction, for quota checks."""
+    roles = [role.id for role in getattr(interaction.user, "roles", [])]
+    return interaction.guild_id, interaction.channel_id, interaction.user.id, roles
+
+
 class Imagine(commands.Cog):
     """The /imagine command."""
 
@@ -91,15 +97,8 @@ class Imagine(commands.Cog):
         attachments = [a for a in (image1, image2, image3, image4, image5, image6) if a is not None]
         for attachment in attachments:
             check_attachment(attachment, self.settings.reference_max_bytes)
-        admission = await self.quotas.admit(  # raises QuotaExceeded etc.: answered privately, nothing spent
-            interaction.guild_id,
-            interaction.channel_id,
-            interaction.user.id,
-            [role.id for role in getattr(interaction.user, "roles", [])],
-            count,
-            resolution,
-            prompt,
-        )
+        # Limits, channels, blocked words: a refusal is answered privately and costs nothing.
+        admission = await self.quotas.admit(*requester(interaction), count, resolution, prompt)
         resolution = admission.resolution
         spec = JobSpec(
             user_id=interaction.user.id,

@@ -162,11 +162,11 @@ async def test_expensive_job_waits_for_confirmation(discord_fake, image_api, sta
     assert ask.ephemeral and "$0.12" in ask.original.content
     assert image_api.requests == [] and await harness.store.recent_jobs() == []
 
-    generate = next(c for c in ask.original.custom_ids() if c)
     buttons = {b["label"]: b["custom_id"] for row in ask.original.components for b in row["components"]}
     click = await discord_fake.click(user, ask.original, buttons["Generate"])
     message = await final_original(discord_fake, click)
-    assert generate and len(message.attachments) == 4 and not click.ephemeral
+    assert len(message.attachments) == 4 and not click.ephemeral
+    assert "Confirmed" in ask.original.content and not ask.original.components
 
 
 async def test_cancelled_expensive_job_costs_nothing(discord_fake, image_api, start_bot) -> None:
