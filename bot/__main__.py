@@ -13,6 +13,7 @@ import aiohttp
 from pydantic import ValidationError
 
 from bot.settings import Settings, describe_validation_error
+from bot.usage_export import add_usage_commands, run_usage_command
 
 log = logging.getLogger("bot")
 
@@ -82,7 +83,11 @@ async def run_bot(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run."""
     parser = argparse.ArgumentParser(prog="imagine-bot", description="Seedream 4.0 image bot for Discord")
-    parser.parse_args(argv)
+    subparsers = parser.add_subparsers(dest="command")
+    add_usage_commands(subparsers)
+    args = parser.parse_args(argv)
+    if args.command == "usage":
+        return run_usage_command(args)  # owner tools need only DATABASE_URL, not the bot's secrets
     settings = load_settings()
     configure_logging(settings)
     try:

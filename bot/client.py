@@ -16,7 +16,15 @@ from bot.tree import BotTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.imagine", "cogs.blend", "cogs.tray", "cogs.results", "cogs.recovery")
+EXTENSIONS = (
+    "cogs.imagine",
+    "cogs.blend",
+    "cogs.tray",
+    "cogs.results",
+    "cogs.recovery",
+    "cogs.usage",
+    "cogs.admin",
+)
 _SYNC_KEY = "commands_hash"
 
 

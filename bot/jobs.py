@@ -60,6 +60,7 @@ class JobSpec:
     kind: str = "imagine"
     origin: Origin | None = None  # the interaction to answer; journalled for restart recovery
     resumes: int | None = None  # id of the interrupted job this one retries
+    watermark: bool | None = None  # the server's choice; None = the WATERMARK setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +219,7 @@ class JobRunner:
                 references=refs,
                 size=spec.size,
                 count=spec.count,
-                watermark=self.settings.watermark,
+                watermark=self.settings.watermark if spec.watermark is None else spec.watermark,
                 stream=self.settings.stream,
                 response_format=self.settings.response_format,
                 optimize_prompt_mode=self.settings.optimize_prompt_mode,

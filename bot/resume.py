@@ -29,7 +29,7 @@ async def journal_job(runner: JobRunner, job: PreparedJob) -> int:
                 "size_label": spec.size_label,
                 "count": spec.count,
                 "references": len(job.references),
-                "watermark": runner.settings.watermark,
+                "watermark": job.request.watermark,
                 **({"resumes": spec.resumes} if spec.resumes else {}),
             },
         )

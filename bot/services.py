@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from bot.guild_admin import GuildAdmin
 from bot.imagegen.client import ClientOptions, ImageApiClient
 from bot.jobs import JobRunner
+from bot.quotas import QuotaService
 from bot.references import ReferenceFetcher
 from bot.settings import Settings
 from bot.store import UsageStore
 from bot.tray import ReferenceTray
+from bot.usage import UsageService
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,9 @@ class Services:
     jobs: JobRunner
     references: ReferenceFetcher
     tray: ReferenceTray  # images members collected with "Add to references"
+    quotas: QuotaService
+    usage: UsageService
+    admin: GuildAdmin
 
 
 def image_client(settings: Settings, http: aiohttp.ClientSession) -> ImageApiClient:
@@ -44,6 +50,7 @@ def image_client(settings: Settings, http: aiohttp.ClientSession) -> ImageApiCli
 def build_services(settings: Settings, http: aiohttp.ClientSession, store: UsageStore) -> Services:
     """Wire the services together."""
     images = image_client(settings, http)
+    quotas = QuotaService(settings, store)
     return Services(
         settings=settings,
         http=http,
@@ -52,4 +59,7 @@ def build_services(settings: Settings, http: aiohttp.ClientSession, store: Usage
         jobs=JobRunner(settings, images, store),
         references=ReferenceFetcher(http, settings.allowed_reference_hosts, settings.reference_max_bytes),
         tray=ReferenceTray(settings.reference_tray_ttl),
+        quotas=quotas,
+        usage=UsageService(settings, store, quotas),
+        admin=GuildAdmin(settings, store),
     )

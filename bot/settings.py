@@ -67,6 +67,16 @@ class Settings(BaseSettings):
     undelivered_max_bytes: int = Field(default=512 * 1024 * 1024, ge=0)
 
     dev_guild_id: int | None = None
+
+    # Usage, quotas and leaderboards (issue 4): defaults a server can override; 0 = no limit.
+    quota_member_daily_images: int = Field(default=100, ge=0)
+    quota_guild_daily_images: int = Field(default=1000, ge=0)
+    quota_member_concurrent_jobs: int = Field(default=2, ge=0)
+    quota_cooldown_seconds: float = Field(default=0.0, ge=0)
+    quota_max_set_size: int = Field(default=15, ge=1, le=15)
+    quota_allow_4k: bool = True
+    price_per_image: float = Field(default=0.03, ge=0)
+    cost_confirm_above: float = Field(default=0.0, ge=0)
     log_level: str = "INFO"
 
     @field_validator("discord_api_base_url", "image_api_base_url")

@@ -17,10 +17,12 @@ from bot.errors import BadAttachment, UserFacingError
 from bot.imagegen.models import ASPECT_SIZES, MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES, RESOLUTIONS, size_for
 from bot.jobs import JobRunner, JobSpec, ReferenceInput
 from bot.presentation.buttons import buttons_for
+from bot.presentation.guards import confirm_cost, report_to_modlog
 from bot.presentation.launch import KeepReferences
 from bot.presentation.poster import ResultPoster
 from bot.presentation.recovery import origin_for
 from bot.presentation.text import size_label
+from bot.quotas import QuotaService
 from bot.references import ReferenceFetcher
 from bot.scheduler import Ticket
 from bot.settings import Settings
@@ -47,6 +49,12 @@ def check_attachment(attachment: discord.Attachment, max_bytes: int) -> None:
         )
 
 
+def requester(interaction: discord.Interaction) -> tuple[int | None, int | None, int, list[int]]:
+    """(guild id, channel id, user id, role ids) of whoever started the interaction, for quota checks."""
+    roles = [role.id for role in getattr(interaction.user, "roles", [])]
+    return interaction.guild_id, interaction.channel_id, interaction.user.id, roles
+
+
 class Imagine(commands.Cog):
     """The /imagine command."""
 
@@ -57,12 +65,14 @@ class Imagine(commands.Cog):
         references: ReferenceFetcher,
         tray: ReferenceTray,
         store: UsageStore,
+        quotas: QuotaService,
     ) -> None:
         self.settings = settings
         self.jobs = jobs
         self.references = references
         self.tray = tray
         self.store = store
+        self.quotas = quotas
 
     @app_commands.command(description="Generate images with Seedream 4.0")
     @app_commands.describe(
@@ -103,7 +113,9 @@ class Imagine(commands.Cog):
         tray_items = self.tray.items(interaction.guild_id, interaction.user.id) if use_tray else []
         if use_tray and not tray_items:
             raise BadAttachment("Your reference tray is empty. Use Apps → Add to references on a message first.")
-        resolution = resolution or self.settings.default_resolution
+        # Limits, channels, blocked words: a refusal is answered privately and costs nothing.
+        admission = await self.quotas.admit(*requester(interaction), count, resolution, prompt)
+        resolution = admission.resolution
         spec = JobSpec(
             user_id=interaction.user.id,
             guild_id=interaction.guild_id,
@@ -112,9 +124,16 @@ class Imagine(commands.Cog):
             count=count,
             size=size_for(resolution, aspect),
             size_label=size_label(resolution, aspect),
+            watermark=admission.watermark,
         )
-        self.jobs.check(spec, references=len(attachments) + len(tray_items))  # raises BadInput: answered privately
-        ticket, callback = await self._acknowledge(interaction)
+        with admission.released_on_error():
+            self.jobs.check(spec, references=len(attachments) + len(tray_items))  # BadInput: answered privately
+            confirmed = await confirm_cost(interaction, admission, count=count, resolution=resolution)
+        if confirmed is None:
+            return
+        interaction = confirmed  # the "Generate" click when the cost had to be confirmed
+        with admission.released_on_error():
+            ticket, callback = await self._acknowledge(interaction)
         poster = ResultPoster(
             interaction,
             prompt=prompt,
@@ -133,13 +152,15 @@ class Imagine(commands.Cog):
             prepared = await self.jobs.prepare(dataclasses.replace(spec, references=tuple(references), origin=origin))
         except BaseException as error:
             ticket.release()
+            admission.release()
             if not isinstance(error, UserFacingError):
                 raise
             await interaction.edit_original_response(content=f"❌ {error.message}")
             return
         keep_days = self.settings.keep_references_days
         delivery = KeepReferences(poster, self.store, prepared.references, keep_days=keep_days)
-        await self.jobs.run(prepared, delivery, ticket)
+        outcome = await self.jobs.run(prepared, delivery, ticket)
+        await report_to_modlog(interaction, admission.limits.modlog_channel, prompt, outcome)
 
     async def _acknowledge(self, interaction: discord.Interaction) -> tuple[Ticket, Any]:
         """Take a place in the queue (QueueFull is answered privately), then defer publicly."""
@@ -162,4 +183,6 @@ class Imagine(commands.Cog):
 async def setup(bot: ImageBot) -> None:
     """Extension entry point."""
     services = bot.services
-    await bot.add_cog(Imagine(services.settings, services.jobs, services.references, services.tray, services.store))
+    await bot.add_cog(
+        Imagine(services.settings, services.jobs, services.references, services.tray, services.store, services.quotas)
+    )

@@ -14,8 +14,10 @@ from typing import Any
 
 import aiosqlite
 
+from bot.store.guilds import GuildConfigStore
 from bot.store.journal import JobJournal
 from bot.store.references import JobReferences
+from bot.store.usage import UsageQueries
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ class UsageStore:
         self.clock = clock
         self.references = JobReferences(db)  # reference images kept for Reroll (migration 0004)
         self.journal = JobJournal(db, lambda: self.clock())
+        self.usage = UsageQueries(db, lambda: self.clock())  # usage, leaderboards (reads self.clock late)
+        self.guilds = GuildConfigStore(db, lambda: self.clock())  # per-server settings and audit log
 
     @classmethod
     async def open(

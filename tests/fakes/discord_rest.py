@@ -13,6 +13,7 @@ from aiohttp import web
 
 from .discord_messages import Body, MessageWriter
 from .discord_models import (
+    CREATE_PUBLIC_THREADS,
     FLAG_COMPONENTS_V2,
     FLAG_SUPPRESS_EMBEDS,
     FLAG_SUPPRESS_NOTIFICATIONS,
@@ -113,6 +114,7 @@ class BotRoutes:
             route("GET", message, self.get_message),
             route("PATCH", message, self.edit_message),
             route("DELETE", message, self.delete_message),
+            route("POST", message + "/threads", self.start_thread),
             route("PUT", message + "/reactions/{emoji}/@me", self.add_reaction),
             route("DELETE", message + "/reactions/{emoji}/@me", self.remove_reaction),
             route("GET", "/applications/{app}/commands", self.get_commands),
@@ -291,6 +293,26 @@ class BotRoutes:
             self._nonces[fields["nonce"]] = message
         await self.state.dispatch_message("MESSAGE_CREATE", message)
         return json_response(message.payload())
+
+    async def start_thread(self, call: Call) -> web.Response:
+        """Start a public thread from a message (needs CREATE_PUBLIC_THREADS; one thread per message)."""
+        message = self._message(call)
+        if not self.state.bot.permissions() & CREATE_PUBLIC_THREADS:
+            raise DiscordError(403, 50013, "Missing Permissions")
+        if self.state.channels[message.channel_id]["type"] != 0:
+            raise DiscordError(400, 50024, "Cannot execute action on this channel type")
+        if message.id in self.state.channels:
+            raise DiscordError(400, 160004, "A thread has already been created for this message")
+        payload = call.payload()
+        name = payload.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            raise invalid_form({"name": error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")})
+        duration = payload.get("auto_archive_duration") or 4320
+        if duration not in (60, 1440, 4320, 10080):
+            raise invalid_form(
+                {"auto_archive_duration": error("BASE_TYPE_CHOICES", "Value must be one of {60, 1440, 4320, 10080}.")}
+            )
+        return json_response(self.state.add_thread(message.channel_id, message.id, name, duration))
 
     async def get_message(self, call: Call) -> web.Response:
         """One message, content blanked per the latest session's intents."""

@@ -32,6 +32,7 @@ from .discord_models import (
     FakeUser,
     RecordedRequest,
     Snowflakes,
+    now_iso,
 )
 
 if TYPE_CHECKING:
@@ -191,6 +192,35 @@ class DiscordState:
             self.hub.enqueue("CHANNEL_CREATE", self.channel_payload(channel_id), intent=INTENT_GUILDS)
         return channel_id
 
+    def add_thread(self, parent_id: str, message_id: str, name: str, auto_archive_duration: int) -> dict[str, Any]:
+        """A public thread started from a message (Discord gives it the message's id); returns its payload."""
+        thread = {
+            "id": message_id,
+            "type": 11,
+            "guild_id": self.guild_id,
+            "parent_id": parent_id,
+            "owner_id": self.bot.id,
+            "name": name,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "message_count": 0,
+            "member_count": 1,
+            "total_message_sent": 0,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": auto_archive_duration,
+                "archive_timestamp": now_iso(),
+                "locked": False,
+                "create_timestamp": now_iso(),
+            },
+        }
+        self.channels[message_id] = thread
+        self.changed()
+        if self.hub is not None:
+            self.hub.enqueue("THREAD_CREATE", {**thread, "newly_created": True}, intent=INTENT_GUILDS)
+        return thread
+
     def dm_channel(self, user: FakeUser) -> str:
         """The DM channel between the bot and `user`, created on first use."""
         for channel_id, channel in self.channels.items():
@@ -211,7 +241,7 @@ class DiscordState:
 
     def guild_payload(self) -> dict[str, Any]:
         """Full GUILD_CREATE object (only the bot among `members`)."""
-        guild_channels = [c for c in self.channels.values() if c["type"] != 1]
+        guild_channels = [c for c in self.channels.values() if c["type"] not in (1, 11)]
         return {
             "id": self.guild_id,
             "name": "Fake Guild",
@@ -252,7 +282,7 @@ class DiscordState:
             "member_count": len(self.members),
             "members": [self.bot.member_payload()],
             "channels": guild_channels,
-            "threads": [],
+            "threads": [c for c in self.channels.values() if c["type"] == 11],
             "presences": [],
             "voice_states": [],
             "stage_instances": [],

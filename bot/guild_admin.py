@@ -1,0 +1,130 @@
+"""GuildAdmin: validate and apply a server's settings changes; every change is audited (who, what, when)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.errors import BadInput
+from bot.quotas import LIMIT_FIELDS, Limits, effective_limits
+from bot.settings import Settings
+from bot.store import UsageStore
+from bot.store.guilds import AuditEntry, GuildConfig
+
+MAX_WORD_CHARS = 100
+MAX_BLOCKED_WORDS = 500
+_TRUE = {"on", "true", "yes", "1", "allow", "allowed"}
+_FALSE = {"off", "false", "no", "0", "deny", "denied"}
+
+
+@dataclass(frozen=True, slots=True)
+class SettingInfo:
+    """How one setting is shown and parsed."""
+
+    label: str
+    kind: type
+    low: float = 0
+    high: float = 10**9
+
+
+SETTINGS: dict[str, SettingInfo] = {
+    "member_daily_images": SettingInfo("Images per member per day", int),
+    "server_daily_images": SettingInfo("Images per server per day", int),
+    "concurrent_jobs": SettingInfo("Concurrent jobs per member", int, 0, 50),
+    "cooldown_seconds": SettingInfo("Cooldown between requests (s)", float, 0, 86400),
+    "max_set_size": SettingInfo("Largest set size", int, 1, 15),
+    "allow_4k": SettingInfo("4K allowed", bool),
+    "default_resolution": SettingInfo("Default size", str),
+    "watermark": SettingInfo("Watermark", bool),
+}
+assert set(SETTINGS) == set(LIMIT_FIELDS)
+
+
+def parse_value(key: str, raw: str) -> Any:
+    """A setting's value from what an admin typed; `default` (None) clears the override."""
+    info = SETTINGS[key]
+    text = raw.strip().lower()
+    if text in ("default", "reset", ""):
+        return None
+    if info.kind is bool:
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        raise BadInput(f"{info.label}: answer `on` or `off` (or `default`).")
+    if key == "default_resolution":
+        if text.upper() in ("1K", "2K", "4K"):
+            return text.upper()
+        raise BadInput("Default size: choose `1K`, `2K` or `4K` (or `default`).")
+    try:
+        number = float(text)
+    except ValueError:
+        raise BadInput(f"{info.label}: `{raw[:20]}` is not a number.") from None
+    if not info.low <= number <= info.high or (info.kind is int and number != int(number)):
+        kind = "a whole number" if info.kind is int else "a number"
+        raise BadInput(f"{info.label}: use {kind} from {info.low:g} to {info.high:g} (0 = no limit where it applies).")
+    return int(number) if info.kind is int else number
+
+
+def normalise_word(word: str) -> str:
+    """A blocked word or phrase as stored: trimmed, single spaces, lower case."""
+    cleaned = " ".join(word.split()).lower()
+    if not cleaned or len(cleaned) > MAX_WORD_CHARS:
+        raise BadInput(f"A blocked word must be 1 to {MAX_WORD_CHARS} characters.")
+    return cleaned
+
+
+class GuildAdmin:
+    """Changes made through /imagine-admin; permission checks happen in the cog, before any call here."""
+
+    def __init__(self, settings: Settings, store: UsageStore) -> None:
+        self.settings = settings
+        self.store = store
+
+    async def overview(self, guild_id: int) -> tuple[Limits, GuildConfig]:
+        """The limits in force and the server's own configuration."""
+        config = await self.store.guilds.load(guild_id)
+        return effective_limits(self.settings, config), config
+
+    async def set_setting(self, guild_id: int, by: int, key: str, raw: str) -> str:
+        """Override (or reset) one setting; returns a confirmation line."""
+        if key not in SETTINGS:
+            raise BadInput(f"Unknown setting `{key}`.")
+        value = parse_value(key, raw)
+        await self.store.guilds.set_value(guild_id, key, value, by=by)
+        limits, _ = await self.overview(guild_id)
+        return f"{SETTINGS[key].label} is now **{show(getattr(limits, key))}**" + (
+            " (the bot's default)." if value is None else "."
+        )
+
+    async def set_modlog(self, guild_id: int, by: int, channel_id: int | None) -> None:
+        """Send every prompt and its outcome to this channel (None: stop)."""
+        await self.store.guilds.set_value(guild_id, "modlog_channel", channel_id, by=by)
+
+    async def set_exempt(self, guild_id: int, by: int, role_id: int, exempt: bool) -> bool:
+        """Exempt a role from the per-member limits (or stop exempting it)."""
+        return await self.store.guilds.set_member("guild_exempt_roles", guild_id, role_id, exempt, by=by)
+
+    async def set_channel(self, guild_id: int, by: int, channel_id: int, allowed: bool) -> bool:
+        """Add a channel to (or remove it from) the list the bot is restricted to."""
+        return await self.store.guilds.set_member("guild_channels", guild_id, channel_id, allowed, by=by)
+
+    async def set_word(self, guild_id: int, by: int, word: str, blocked: bool) -> bool:
+        """Block (or unblock) a word or phrase in prompts."""
+        word = normalise_word(word)
+        if blocked:
+            config = await self.store.guilds.load(guild_id)
+            if len(config.blocked_words) >= MAX_BLOCKED_WORDS:
+                raise BadInput(f"A server can block at most {MAX_BLOCKED_WORDS} words.")
+        return await self.store.guilds.set_member("guild_blocked_words", guild_id, word, blocked, by=by)
+
+    async def audit_log(self, guild_id: int) -> list[AuditEntry]:
+        """Newest changes first."""
+        return await self.store.guilds.audit_log(guild_id)
+
+
+def show(value: Any) -> str:
+    """A setting value in words."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float) and value == int(value):
+        value = int(value)
+    return "no limit" if value == 0 and not isinstance(value, bool) else str(value)

@@ -1,0 +1,86 @@
+"""Discord-side helpers for quotas: the cost confirmation and the mod-log report."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bot.jobs import Outcome
+from bot.presentation import text
+from bot.quotas import Admission
+
+log = logging.getLogger(__name__)
+
+CONFIRM_TIMEOUT = 60.0
+
+
+class _ConfirmCost(discord.ui.View):
+    """Generate / Cancel buttons on the member's private cost question."""
+
+    def __init__(self, owner_id: int) -> None:
+        super().__init__(timeout=CONFIRM_TIMEOUT)
+        self.owner_id = owner_id
+        self.answer: discord.Interaction | None = None
+        self.confirmed = False
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Only the member who asked may answer."""
+        return interaction.user.id == self.owner_id
+
+    @discord.ui.button(label="Generate", style=discord.ButtonStyle.success)
+    async def generate(self, interaction: discord.Interaction, _: discord.ui.Button[_ConfirmCost]) -> None:
+        """Go ahead."""
+        self.answer, self.confirmed = interaction, True
+        self.stop()
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button[_ConfirmCost]) -> None:
+        """Do not spend anything."""
+        self.answer = interaction
+        self.stop()
+
+
+async def confirm_cost(
+    interaction: discord.Interaction, admission: Admission, *, count: int, resolution: str
+) -> discord.Interaction | None:
+    """Ask privately before an expensive job; the interaction to continue with, or None (reservation released)."""
+    if not admission.needs_confirmation:
+        return interaction
+    view = _ConfirmCost(interaction.user.id)
+    await interaction.response.send_message(
+        f"This request makes {text.plural(count, 'image')} at {resolution}, an estimated "
+        f"**${admission.estimated_cost:.2f}**. Generate it?",
+        view=view,
+        ephemeral=True,
+    )
+    timed_out = await view.wait()
+    if view.confirmed and view.answer is not None:
+        await interaction.edit_original_response(content="✅ Confirmed.", view=None)
+        return view.answer
+    admission.release()
+    note = "Not confirmed in time; nothing was generated." if timed_out else "Cancelled; nothing was generated."
+    if view.answer is not None:
+        await view.answer.response.edit_message(content=note, view=None)
+    else:
+        await interaction.edit_original_response(content=note, view=None)
+    return None
+
+
+async def report_to_modlog(
+    interaction: discord.Interaction, channel_id: int | None, prompt: str, outcome: Outcome
+) -> None:
+    """Post the prompt, its requester and the outcome to the server's mod-log channel, if it has one."""
+    if channel_id is None:
+        return
+    line = (
+        f"🖼️ {interaction.user.mention} in <#{interaction.channel_id}> · job {outcome.job_id} · "
+        f"{outcome.status} ({outcome.delivered}/{outcome.requested})"
+    )
+    if outcome.error is not None:
+        line += f" · {outcome.error.code}"
+    try:
+        channel = interaction.client.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
+        await channel.send(f"{line}\n> {text.echo(prompt, 1500)}")
+    except discord.HTTPException as error:
+        log.warning("could not post to the mod-log channel %s (%s)", channel_id, error.status)

@@ -1,0 +1,133 @@
+"""/imagine-admin: limits, exempt roles, channels, blocked words, mod-log, statistics and the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.charts import daily_chart
+from bot.client import ImageBot
+from bot.guild_admin import SETTINGS, GuildAdmin
+from bot.presentation import usage_text
+from bot.usage import UsageService, day_label
+
+SETTING_CHOICES = [app_commands.Choice(name=info.label, value=key) for key, info in SETTINGS.items()]
+
+
+class AdminGroup(app_commands.Group):
+    """The command group; every subcommand re-checks Manage Server on the bot's side."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Discord hides the group from non-admins, but a stale client or a changed permission must not pass."""
+        if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+
+class Admin(commands.Cog):
+    """Server settings for members with Manage Server; every change is audited."""
+
+    admin = AdminGroup(
+        name="imagine-admin",
+        description="Image bot settings for this server",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(self, service: GuildAdmin, usage: UsageService) -> None:
+        self.service = service
+        self.usage = usage
+
+    @staticmethod
+    async def _reply(interaction: discord.Interaction, content: str) -> None:
+        await interaction.response.send_message(content, ephemeral=True)
+
+    @admin.command(name="show", description="Show the limits and settings in force")
+    async def show(self, interaction: discord.Interaction) -> None:
+        """All settings, marking this server's overrides."""
+        assert interaction.guild_id is not None
+        limits, config = await self.service.overview(interaction.guild_id)
+        await self._reply(interaction, usage_text.limits_overview(limits, config))
+
+    @admin.command(name="set", description="Change a limit or default (value `default` resets it)")
+    @app_commands.describe(setting="What to change", value="A number, on/off, 1K/2K/4K, or `default`")
+    @app_commands.choices(setting=SETTING_CHOICES)
+    async def set_(self, interaction: discord.Interaction, setting: str, value: str) -> None:
+        """Override one setting for this server."""
+        assert interaction.guild_id is not None
+        line = await self.service.set_setting(interaction.guild_id, interaction.user.id, setting, value)
+        await self._reply(interaction, f"✅ {line}")
+
+    @admin.command(name="exempt", description="Exempt a role from the per-member limits")
+    @app_commands.describe(role="The role", exempt="Exempt it (true) or not any more (false)")
+    async def exempt(self, interaction: discord.Interaction, role: discord.Role, exempt: bool = True) -> None:
+        """Add or remove an exempt role."""
+        assert interaction.guild_id is not None
+        await self.service.set_exempt(interaction.guild_id, interaction.user.id, role.id, exempt)
+        state = "is now exempt from" if exempt else "is no longer exempt from"
+        await self._reply(interaction, f"✅ {role.mention} {state} the per-member limits.")
+
+    @admin.command(name="channel", description="Restrict the bot to chosen channels (none chosen = everywhere)")
+    @app_commands.describe(channel="The channel", allowed="Allow it (true) or remove it from the list (false)")
+    async def channel(
+        self, interaction: discord.Interaction, channel: discord.TextChannel, allowed: bool = True
+    ) -> None:
+        """Add a channel to the allowed list, or remove it."""
+        assert interaction.guild_id is not None
+        await self.service.set_channel(interaction.guild_id, interaction.user.id, channel.id, allowed)
+        _, config = await self.service.overview(interaction.guild_id)
+        where = ", ".join(f"<#{c}>" for c in sorted(config.channels)) or "every channel"
+        await self._reply(interaction, f"✅ The bot now generates in: {where}.")
+
+    @admin.command(name="block-word", description="Refuse prompts containing a word or phrase")
+    @app_commands.describe(word="Word or phrase (whole-word, case-insensitive)", blocked="Block (true) or unblock")
+    async def block_word(self, interaction: discord.Interaction, word: str, blocked: bool = True) -> None:
+        """Add a blocked word, or remove one."""
+        assert interaction.guild_id is not None
+        changed = await self.service.set_word(interaction.guild_id, interaction.user.id, word, blocked)
+        state = "blocked" if blocked else "unblocked"
+        note = "" if changed else " (no change)"
+        await self._reply(interaction, f"✅ ||{discord.utils.escape_markdown(word.strip())}|| is {state}{note}.")
+
+    @admin.command(name="blocked-words", description="List the blocked words (privately)")
+    async def blocked_words(self, interaction: discord.Interaction) -> None:
+        """The blocked list, behind spoilers."""
+        assert interaction.guild_id is not None
+        _, config = await self.service.overview(interaction.guild_id)
+        words = ", ".join(f"||{discord.utils.escape_markdown(w)}||" for w in config.blocked_words)
+        await self._reply(interaction, (f"Blocked words: {words}" if words else "No blocked words.")[:2000])
+
+    @admin.command(name="mod-log", description="Send every prompt and its outcome to a channel")
+    @app_commands.describe(channel="The mod-log channel; leave empty to turn it off")
+    async def mod_log(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+        """Set or clear the mod-log channel."""
+        assert interaction.guild_id is not None
+        await self.service.set_modlog(interaction.guild_id, interaction.user.id, channel.id if channel else None)
+        await self._reply(interaction, f"✅ Mod-log: {channel.mention if channel else 'off'}.")
+
+    @admin.command(name="stats", description="Last 30 days: images per day, top channels, failures")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        """The server summary with a per-day chart."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        stats = await self.usage.server_stats(interaction.guild_id)
+        days = [(day_label(d.day), d.images, d.failed) for d in stats.days]
+        png = await asyncio.to_thread(daily_chart, "Images per day, last 30 days (UTC)", days)
+        file = discord.File(io.BytesIO(png), filename="usage_30_days.png", description="Images per UTC day")
+        await interaction.followup.send(usage_text.server_stats(stats), file=file, ephemeral=True)
+
+    @admin.command(name="audit", description="Recent settings changes: who, what, when")
+    async def audit(self, interaction: discord.Interaction) -> None:
+        """The newest audit entries."""
+        assert interaction.guild_id is not None
+        entries = await self.service.audit_log(interaction.guild_id)
+        await self._reply(interaction, usage_text.audit(entries)[:2000])
+
+
+async def setup(bot: ImageBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Admin(bot.services.admin, bot.services.usage))

@@ -1,0 +1,165 @@
+"""/usage and /leaderboard: who made what, quota left, top creators with page buttons and a chart."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+from typing import Any, Literal, cast
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.charts import top_chart
+from bot.client import ImageBot
+from bot.presentation import usage_text
+from bot.usage import BoardPage, UsageService
+
+log = logging.getLogger(__name__)
+
+Period = Literal["today", "week", "month", "all"]
+Metric = Literal["images", "requests"]
+
+
+def _roles(member: discord.abc.User) -> list[int]:
+    return [role.id for role in getattr(member, "roles", [])]
+
+
+class LeaderboardPage(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"lb:(?P<period>today|week|month|all):(?P<metric>images|requests):(?P<page>\d+)",
+):
+    """A page button; its custom_id holds the whole state, so it keeps working after a restart."""
+
+    def __init__(self, period: str, metric: str, page: int, *, label: str = "", disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label or f"Page {page + 1}",
+                custom_id=f"lb:{period}:{metric}:{page}",
+                disabled=disabled,
+                style=discord.ButtonStyle.secondary,
+            )
+        )
+        self.period, self.metric, self.page = period, metric, page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> LeaderboardPage:
+        """Rebuild the button from a click."""
+        return cls(match["period"], match["metric"], int(match["page"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Show the requested page in place, with the clicker's own rank."""
+        if interaction.guild_id is None:
+            return
+        usage = cast(ImageBot, interaction.client).services.usage
+        page = await usage.leaderboard(interaction.guild_id, self.period, self.metric, self.page, interaction.user.id)
+        await interaction.response.edit_message(
+            content=usage_text.leaderboard(page, interaction.user.mention), view=pager(page)
+        )
+
+
+def pager(page: BoardPage) -> discord.ui.View:
+    """Previous / next buttons (disabled at the ends)."""
+    view = discord.ui.View(timeout=None)
+    period, metric = page.period.name, page.metric
+    view.add_item(LeaderboardPage(period, metric, max(0, page.page - 1), label="◀ Previous", disabled=page.page == 0))
+    last = page.page + 1 >= page.pages
+    view.add_item(LeaderboardPage(period, metric, page.page + 1, label="Next ▶", disabled=last))
+    return view
+
+
+class Usage(commands.Cog):
+    """Usage reports, privacy requests and the leaderboard."""
+
+    usage_group = app_commands.Group(name="usage", description="Image usage and privacy", guild_only=True)
+
+    def __init__(self, usage: UsageService) -> None:
+        self.usage = usage
+
+    @usage_group.command(name="show", description="Images, requests, cost and quota left (UTC periods)")
+    @app_commands.describe(member="Whose usage to show (others need Manage Server)")
+    async def show(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+        """Answer privately with a member's usage."""
+        assert interaction.guild_id is not None
+        target = member or interaction.user
+        if target.id != interaction.user.id and not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        report = await self.usage.report(interaction.guild_id, target.id, _roles(target))
+        await interaction.response.send_message(usage_text.usage_report(target.mention, report), ephemeral=True)
+
+    @usage_group.command(name="forget-me", description="Delete your prompts and history (server totals stay)")
+    async def forget_me(self, interaction: discord.Interaction) -> None:
+        """Anonymise the member's jobs and blank their prompts, in every server."""
+        jobs = await self.usage.forget(interaction.user.id)
+        await interaction.response.send_message(
+            f"Done: your prompts and history are deleted ({jobs} request(s)). The servers keep anonymous "
+            "counts for their budgets.",
+            ephemeral=True,
+        )
+
+    @usage_group.command(name="leaderboards", description="Show or hide yourself on leaderboards")
+    @app_commands.describe(visible="Appear on leaderboards?")
+    async def leaderboards(self, interaction: discord.Interaction, visible: bool) -> None:
+        """Opt out of (or back into) every leaderboard."""
+        await self.usage.set_hidden(interaction.user.id, not visible)
+        state = "You appear on leaderboards again." if visible else "You are now hidden from leaderboards."
+        await interaction.response.send_message(state, ephemeral=True)
+
+    @app_commands.command(name="leaderboard", description="Top image creators of this server (UTC periods)")
+    @app_commands.describe(period="today, this week, this month or all time (UTC)", metric="Rank by")
+    @app_commands.guild_only()
+    async def leaderboard(
+        self, interaction: discord.Interaction, period: Period = "week", metric: Metric = "images"
+    ) -> None:
+        """Post the first page with page buttons, then the top-ten chart in a thread."""
+        assert interaction.guild_id is not None
+        page = await self.usage.leaderboard(interaction.guild_id, period, metric, 0, interaction.user.id)
+        await interaction.response.send_message(
+            usage_text.leaderboard(page, interaction.user.mention), view=pager(page)
+        )
+        if page.board.entries:
+            await self._post_chart(interaction, page)
+
+    async def _post_chart(self, interaction: discord.Interaction, page: BoardPage) -> None:
+        rows = await _named_rows(interaction, page)
+        title = f"Top {len(rows)} by {page.metric}, {page.period.label}"
+        png = await asyncio.to_thread(top_chart, title, rows, page.metric)
+        file = discord.File(io.BytesIO(png), filename="leaderboard.png", description=title)
+        try:
+            message = await interaction.original_response()
+            thread = await message.create_thread(
+                name=f"Leaderboard chart · {page.period.name}", auto_archive_duration=60
+            )
+            await thread.send(file=file)
+        except (discord.HTTPException, ValueError) as error:
+            log.info("no thread for the leaderboard chart (%s); posting it as a follow-up", error)
+            file.reset()
+            await interaction.followup.send(file=file)
+
+
+async def _named_rows(interaction: discord.Interaction, page: BoardPage) -> list[tuple[str, int]]:
+    """(display name, value) for the chart; names come from the cache or one fetch each."""
+    guild = interaction.guild
+
+    async def name(user_id: int) -> str:
+        member = guild.get_member(user_id) if guild else None
+        if member is None and guild is not None:
+            try:
+                member = await guild.fetch_member(user_id)
+            except discord.HTTPException:
+                member = None
+        return member.display_name if member else f"member …{str(user_id)[-4:]}"
+
+    top = page.board.entries[:10] if page.page == 0 else []
+    names = await asyncio.gather(*(name(entry.user_id) for entry in top))
+    return [(label, getattr(entry, page.metric)) for label, entry in zip(names, top, strict=True)]
+
+
+async def setup(bot: ImageBot) -> None:
+    """Extension entry point."""
+    bot.add_dynamic_items(LeaderboardPage)
+    await bot.add_cog(Usage(bot.services.usage))
