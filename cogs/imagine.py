@@ -160,7 +160,7 @@ class Imagine(commands.Cog):
         keep_days = self.settings.keep_references_days
         delivery = KeepReferences(poster, self.store, prepared.references, keep_days=keep_days)
         outcome = await self.jobs.run(prepared, delivery, ticket)
-        await report_to_modlog(interaction, admission.limits.modlog_channel, prompt, outcome)
+        await report_to_modlog(interaction.client, admission.limits.modlog_channel, prepared.spec, outcome)
 
     async def _acknowledge(self, interaction: discord.Interaction) -> tuple[Ticket, Any]:
         """Take a place in the queue (QueueFull is answered privately), then defer publicly."""

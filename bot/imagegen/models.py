@@ -48,6 +48,17 @@ def size_for(resolution: str, aspect: str | None) -> str:
     return ASPECT_SIZES[aspect][resolution]
 
 
+def resolution_of(size: str) -> str | None:
+    """The resolution keyword a `size` value stands for (None for a custom WxH)."""
+    if size in RESOLUTIONS:
+        return size
+    for sizes in ASPECT_SIZES.values():
+        for resolution, value in sizes.items():
+            if value == size:
+                return resolution
+    return None
+
+
 def check_size(size: str) -> str:
     """Validate a `size` value against the contract's keyword, pixel and ratio rules."""
     if size in RESOLUTIONS:

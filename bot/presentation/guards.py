@@ -6,7 +6,7 @@ import logging
 
 import discord
 
-from bot.jobs import Outcome
+from bot.jobs import JobSpec, Outcome
 from bot.presentation import text
 from bot.quotas import Admission
 
@@ -67,20 +67,18 @@ async def confirm_cost(
     return None
 
 
-async def report_to_modlog(
-    interaction: discord.Interaction, channel_id: int | None, prompt: str, outcome: Outcome
-) -> None:
+async def report_to_modlog(client: discord.Client, channel_id: int | None, spec: JobSpec, outcome: Outcome) -> None:
     """Post the prompt, its requester and the outcome to the server's mod-log channel, if it has one."""
     if channel_id is None:
         return
     line = (
-        f"🖼️ {interaction.user.mention} in <#{interaction.channel_id}> · job {outcome.job_id} · "
+        f"🖼️ <@{spec.user_id}> in <#{spec.channel_id}> · {spec.kind} job {outcome.job_id} · "
         f"{outcome.status} ({outcome.delivered}/{outcome.requested})"
     )
     if outcome.error is not None:
         line += f" · {outcome.error.code}"
     try:
-        channel = interaction.client.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
-        await channel.send(f"{line}\n> {text.echo(prompt, 1500)}")
+        channel = client.get_partial_messageable(channel_id, guild_id=spec.guild_id)
+        await channel.send(f"{line}\n> {text.echo(spec.prompt, 1500)}")
     except discord.HTTPException as error:
         log.warning("could not post to the mod-log channel %s (%s)", channel_id, error.status)

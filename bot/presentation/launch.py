@@ -14,12 +14,15 @@ from urllib.parse import unquote, urlsplit
 import discord
 
 from bot.errors import BadAttachment, UserFacingError
+from bot.imagegen.models import resolution_of
 from bot.imaging import PreparedReference
 from bot.jobs import Delivery, JobSpec, Outcome, OutputImage, Posted, PreparedJob, Progress, ReferenceInput
 from bot.presentation import text
+from bot.presentation.guards import report_to_modlog
 from bot.presentation.message_poster import MessagePoster
 from bot.presentation.poster import ButtonsFactory, ResultPoster
 from bot.presentation.recovery import origin_for
+from bot.quotas import Admission
 from bot.scheduler import Ticket
 from bot.services import Services
 from bot.store import UsageStore
@@ -79,6 +82,19 @@ class KeepReferences:
         await self.inner.finish(outcome)
 
 
+@dataclass(slots=True)
+class Admitted:
+    """A job that passed the quotas (holding its reservation) and holds a place in the queue."""
+
+    admission: Admission
+    ticket: Ticket
+
+    def release(self) -> None:
+        """The job will not run: give back the quota reservation and the queue place."""
+        self.admission.release()
+        self.ticket.release()
+
+
 class Launcher:
     """Admits, acknowledges, loads references, prepares and runs jobs; every job start goes through here."""
 
@@ -87,13 +103,25 @@ class Launcher:
         self.services = services
         self.buttons = buttons
 
-    async def admit(self, spec: JobSpec, member: discord.abc.User, *, references: int) -> Ticket:
+    async def admit(self, spec: JobSpec, member: discord.abc.User, *, references: int) -> Admitted:
         """The single gate before anything is acknowledged: raise a UserFacingError to refuse the job.
 
-        Returns a place in the queue (QueueFull is a refusal too); the caller must run or release it.
+        Quotas, channels and blocked words first (they count this job like any other), then the instant checks,
+        then a place in the queue (QueueFull is a refusal too). The caller must run or release what it gets.
         """
-        self.services.jobs.check(spec, references=references)
-        return self.services.jobs.reserve(member.id)
+        roles = [role.id for role in getattr(member, "roles", [])]
+        admission = await self.services.quotas.admit(
+            spec.guild_id, spec.channel_id, member.id, roles, spec.count, resolution_of(spec.size), spec.prompt
+        )
+        with admission.released_on_error():
+            self.services.jobs.check(spec, references=references)
+            return Admitted(admission, self.services.jobs.reserve(member.id))
+
+    @staticmethod
+    def _with_server_defaults(spec: JobSpec, admitted: Admitted) -> JobSpec:
+        if spec.watermark is not None:
+            return spec
+        return dataclasses.replace(spec, watermark=admitted.admission.watermark)
 
     async def from_interaction(
         self,
@@ -106,11 +134,11 @@ class Launcher:
     ) -> None:
         """Admit (refusals raise before the defer, so they are private), defer publicly, run, deliver."""
         started = time.monotonic() if started is None else started
-        ticket = await self.admit(spec, interaction.user, references=len(references))
+        admitted = await self.admit(spec, interaction.user, references=len(references))
         try:
             callback = await interaction.response.defer(thinking=True)
         except BaseException:
-            ticket.release()
+            admitted.release()
             raise
         settings = self.services.settings
         poster = ResultPoster(
@@ -124,16 +152,17 @@ class Launcher:
             buttons=self.buttons,
             preface=preface,
         )
+        spec = self._with_server_defaults(spec, admitted)
         spec = dataclasses.replace(spec, origin=origin_for(interaction, callback, settings, started))
         try:
             prepared = await self.prepare(spec, references)
         except BaseException as error:
-            ticket.release()
+            admitted.release()
             if not isinstance(error, UserFacingError):
                 raise
             await interaction.edit_original_response(content=f"❌ {error.message}")
             return
-        await self.run(prepared, poster, ticket)
+        await self.run(prepared, poster, admitted)
 
     async def from_message(
         self,
@@ -144,7 +173,8 @@ class Launcher:
         preface: str | None = None,
     ) -> None:
         """Admit (a refusal raises before anything is posted), reply with a status message, run, deliver."""
-        ticket = await self.admit(spec, message.author, references=len(references))
+        admitted = await self.admit(spec, message.author, references=len(references))
+        spec = self._with_server_defaults(spec, admitted)
         head = text.header(spec.prompt, message.author.mention)
         status_text = f"{preface}\n{head}" if preface else head
         try:
@@ -154,12 +184,12 @@ class Launcher:
             )
             prepared = await self._prepare_or_explain(spec, references, status, status_text)
         except BaseException:
-            ticket.release()
+            admitted.release()
             raise
         if prepared is None:
-            ticket.release()
+            admitted.release()
             return
-        await self.run(prepared, poster, ticket)
+        await self.run(prepared, poster, admitted)
 
     async def _prepare_or_explain(
         self, spec: JobSpec, references: Sequence[PendingReference], status: discord.Message, status_text: str
@@ -175,11 +205,14 @@ class Launcher:
         loaded = await asyncio.gather(*(self.load(reference) for reference in references))
         return await self.services.jobs.prepare(dataclasses.replace(spec, references=tuple(loaded)))
 
-    async def run(self, prepared: PreparedJob, delivery: Delivery, ticket: Ticket | None = None) -> Outcome:
-        """Run a prepared job in its queue place; its references are kept for Reroll."""
+    async def run(self, prepared: PreparedJob, delivery: Delivery, admitted: Admitted) -> Outcome:
+        """Run a prepared job in its queue place, keep its references for Reroll, report it to the mod-log."""
         keep_days = self.services.settings.keep_references_days
         keeping = KeepReferences(delivery, self.services.store, prepared.references, keep_days=keep_days)
-        return await self.services.jobs.run(prepared, keeping, ticket)
+        outcome = await self.services.jobs.run(prepared, keeping, admitted.ticket)
+        modlog = admitted.admission.limits.modlog_channel
+        await report_to_modlog(self.client, modlog, prepared.spec, outcome)
+        return outcome
 
     async def load(self, reference: PendingReference) -> ReferenceInput:
         """The bytes of one reference image."""

@@ -3,7 +3,7 @@ give the member's numbers and the reset, and happen before any API call."""
 
 from __future__ import annotations
 
-from tests.e2e.helpers import final_original, job_done
+from tests.e2e.helpers import final_original, final_reply, job_done
 from tests.e2e.usage_helpers import Clock
 from tests.fakes.image_api import Fault
 
@@ -179,3 +179,29 @@ async def test_cancelled_expensive_job_costs_nothing(discord_fake, image_api, st
     await click.wait_response()
     assert "Cancelled" in ask.original.content
     assert image_api.requests == [] and await harness.store.recent_jobs() == []
+
+
+async def test_buttons_count_against_the_daily_limit(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot(quota_member_daily_images=1)
+    alice = discord_fake.add_member("alice")
+    result = await run_job(discord_fake, harness, alice, prompt="a lighthouse")
+    [job] = await job_done(harness)
+
+    click = await discord_fake.click(alice, result, f"img:reroll:{job.id}")
+    await click.wait_response()
+    assert click.ephemeral and click.response_type == MESSAGE
+    assert "Daily limit per member" in click.original.content and "used 1 of your 1" in click.original.content
+    assert len(image_api.requests) == 1
+    assert len(await harness.store.recent_jobs()) == 1
+
+
+async def test_reply_blends_obey_blocked_words(discord_fake, image_api, running_bot) -> None:
+    admin = discord_fake.add_member(manage_guild=True)
+    block = await discord_fake.slash(admin, "imagine-admin block-word", word="spiders")
+    await block.wait_response()
+    alice = discord_fake.add_member("alice")
+    result = await run_job(discord_fake, running_bot, alice, prompt="a cave")
+    mention = await discord_fake.send_message(alice, "add spiders everywhere", mention_bot=True, reply_to=result)
+    reply = await final_reply(discord_fake, mention)
+    assert "blocked" in reply.content and reply.attachments == []
+    assert len(image_api.requests) == 1
