@@ -157,6 +157,11 @@ class QuotaService:
             resets_at=next_midnight(now),
         )
 
+    async def default_resolution(self, guild_id: int | None) -> str:
+        """The server's default resolution (its override, else DEFAULT_RESOLUTION)."""
+        config = await self.store.guilds.load(guild_id or 0)
+        return effective_limits(self.settings, config).default_resolution
+
     async def admit(
         self,
         guild_id: int | None,

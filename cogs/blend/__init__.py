@@ -116,7 +116,8 @@ class Blend(commands.Cog):
         count = options.count or 1
         references, note = trim_references(found.images, count)
         notes = [n for n in (note, HIDDEN_NOTE if hidden else None) if n]
-        resolution = options.resolution or self.settings.default_resolution
+        guild_id = message.guild.id if message.guild else None
+        resolution = options.resolution or await self.services.quotas.default_resolution(guild_id)
         spec = JobSpec(
             user_id=message.author.id,
             guild_id=message.guild.id if message.guild else None,
@@ -168,7 +169,7 @@ class Blend(commands.Cog):
 
         async def submit(modal_interaction: discord.Interaction, prompt: str, count: int, aspect: str | None) -> None:
             chosen, note = trim_references(references, count)
-            resolution = self.settings.default_resolution
+            resolution = await self.services.quotas.default_resolution(modal_interaction.guild_id)
             spec = JobSpec(
                 user_id=modal_interaction.user.id,
                 guild_id=modal_interaction.guild_id,

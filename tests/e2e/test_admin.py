@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.helpers import decode, final_original, job_done
+from tests.e2e.helpers import decode, final_original, final_reply, job_done
 from tests.e2e.usage_helpers import record_job
 
 DENIED = "You don't have permission"
@@ -60,6 +60,18 @@ async def test_server_default_size_and_watermark_reach_the_api(discord_fake, ima
     job = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="a lighthouse")
     await final_original(discord_fake, job)
     body = image_api.requests[0].json
+    assert body["size"] == "1K" and body["watermark"] is True
+
+
+async def test_server_defaults_also_apply_to_reply_blends(discord_fake, image_api, running_bot) -> None:
+    admin = discord_fake.add_member(manage_guild=True)
+    await admin_says(discord_fake, admin, "set", setting="default_resolution", value="1K")
+    await admin_says(discord_fake, admin, "set", setting="watermark", value="on")
+    alice = discord_fake.add_member("alice")
+    result = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="a lighthouse"))
+    mention = await discord_fake.send_message(alice, "now at night", mention_bot=True, reply_to=result)
+    await final_reply(discord_fake, mention)
+    body = image_api.requests[1].json
     assert body["size"] == "1K" and body["watermark"] is True
 
 
