@@ -21,7 +21,7 @@ from bot.presentation import text
 from bot.presentation.guards import report_to_modlog
 from bot.presentation.message_poster import MessagePoster
 from bot.presentation.poster import ButtonsFactory, ResultPoster
-from bot.presentation.recovery import origin_for
+from bot.presentation.recovery import RESTARTING, origin_for
 from bot.quotas import Admission
 from bot.scheduler import Ticket
 from bot.services import Services
@@ -109,6 +109,8 @@ class Launcher:
         Quotas, channels and blocked words first (they count this job like any other), then the instant checks,
         then a place in the queue (QueueFull is a refusal too). The caller must run or release what it gets.
         """
+        if getattr(self.client, "closing", False):  # shutting down: buttons and mentions bypass the tree's check
+            raise UserFacingError(RESTARTING, code="restarting")
         roles = [role.id for role in getattr(member, "roles", [])]
         admission = await self.services.quotas.admit(
             spec.guild_id, spec.channel_id, member.id, roles, spec.count, resolution_of(spec.size), spec.prompt
