@@ -89,11 +89,21 @@ class Admission:
     limits: Limits
     _reservations: list[_Reservation] = field(default_factory=list, repr=False)
     _reservation: _Reservation | None = field(default=None, repr=False)
+    _cooldowns: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
+    _previous_request: float | None = field(default=None, repr=False)
 
     def release(self) -> None:
         """Give the reservation back (the request will not run); safe to call twice."""
-        if self._reservation is not None and self._reservation in self._reservations:
-            self._reservations.remove(self._reservation)
+        reservation = self._reservation
+        if reservation is not None and reservation in self._reservations:
+            self._reservations.remove(reservation)
+        if reservation is not None:  # a request that never ran does not start the cooldown
+            key = (reservation.guild_id, reservation.user_id)
+            if self._cooldowns.get(key) == reservation.at:
+                if self._previous_request is None:
+                    del self._cooldowns[key]
+                else:
+                    self._cooldowns[key] = self._previous_request
         self._reservation = None
 
     @contextlib.contextmanager
@@ -198,6 +208,7 @@ class QuotaService:
         _check_server_daily(limits, server_used, count, reset)
         reservation = _Reservation(guild, user_id, count, after_job, now)
         self._reservations.append(reservation)
+        previous_request = self._last_request.get((guild, user_id))
         self._last_request[(guild, user_id)] = now
         cost = count * self.settings.price_per_image
         threshold = self.settings.cost_confirm_above
@@ -210,6 +221,8 @@ class QuotaService:
             limits=limits,
             _reservations=self._reservations,
             _reservation=reservation,
+            _cooldowns=self._last_request,
+            _previous_request=previous_request,
         )
 
     async def _today(self, guild: int, user_id: int, now: float) -> tuple[int, int, InFlight, InFlight]:
