@@ -17,6 +17,7 @@ from bot.store import DeliveredImage, JobRecord, UsageStore
 log = logging.getLogger(__name__)
 
 MAX_LINKS = 15
+MAX_CONTENT = 2000  # Discord's limit for a message's content
 
 
 def jump_url(guild_id: int | None, channel_id: int | None, message_id: int | None) -> str:
@@ -38,7 +39,15 @@ def describe_job(job: JobRecord, images: list[DeliveredImage]) -> str:
         for number, image in enumerate(images[:MAX_LINKS], 1)
         if image.message_id
     ]
-    lines.append(" · ".join(links) if links else "No image of this job reached Discord.")
+    if not links:
+        lines.append("No image of this job reached Discord.")
+        return "\n".join(lines)
+    room = MAX_CONTENT - len("\n".join(lines)) - 1
+    shown = " · ".join(links)
+    while len(shown) > room and links:  # a long prompt and a full set must still fit in one message
+        links.pop()
+        shown = " · ".join([*links, "…"])
+    lines.append(shown)
     return "\n".join(lines)
 
 
