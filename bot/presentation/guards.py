@@ -13,6 +13,7 @@ from bot.quotas import Admission
 log = logging.getLogger(__name__)
 
 CONFIRM_TIMEOUT = 60.0
+MAX_CONTENT = 2000  # Discord's limit for a message's content
 
 
 class _ConfirmCost(discord.ui.View):
@@ -77,8 +78,13 @@ async def report_to_modlog(client: discord.Client, channel_id: int | None, spec:
     )
     if outcome.error is not None:
         line += f" · {outcome.error.code}"
+    limit = 1500
+    content = f"{line}\n> {text.echo(spec.prompt, limit)}"
+    while len(content) > MAX_CONTENT and limit > 100:  # escaping markdown can double a prompt's length
+        limit -= 100
+        content = f"{line}\n> {text.echo(spec.prompt, limit)}"
     try:
         channel = client.get_partial_messageable(channel_id, guild_id=spec.guild_id)
-        await channel.send(f"{line}\n> {text.echo(spec.prompt, 1500)}")
+        await channel.send(content)
     except discord.HTTPException as error:
         log.warning("could not post to the mod-log channel %s (%s)", channel_id, error.status)
