@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.helpers import final_original, job_done
+from tests.e2e.usage_helpers import Clock
 from tests.images import png
 
 MESSAGE = 4
@@ -23,3 +26,26 @@ async def test_request_refused_for_bad_input_does_not_start_the_cooldown(discord
     assert len(message.attachments) == 10
     [job] = await job_done(harness)
     assert job.images_requested == 14
+
+
+FORGET_RESETS_LIMIT = "review: forget-me moves today's images to user 0, so the member's daily limit resets"
+
+
+@pytest.mark.xfail(strict=True, reason=FORGET_RESETS_LIMIT)
+async def test_forget_me_does_not_reset_the_daily_member_limit(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot(quota_member_daily_images=1)
+    clock = Clock()  # noon UTC
+    harness.store.clock = clock
+    user = discord_fake.add_member()
+    await final_original(discord_fake, await discord_fake.slash(user, "imagine", prompt="the one image of today"))
+    await job_done(harness)
+    forget = await discord_fake.slash(user, "usage forget-me")
+    await forget.wait_response()
+    assert "Done" in forget.original.content
+    clock.advance(600)  # same UTC day; past the in-memory reservation of the first request
+
+    again = await discord_fake.slash(user, "imagine", prompt="one more, please")
+    await again.wait_response()
+
+    assert again.ephemeral and "Daily limit per member" in again.original.content
+    assert len(image_api.requests) == 1
