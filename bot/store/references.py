@@ -25,9 +25,15 @@ class JobReferences:
         await self._db.commit()
 
     async def prune(self, older_than: float) -> int:
-        """Forget the references of jobs created before `older_than` (epoch seconds); returns rows removed."""
+        """Forget the references of finished jobs created before `older_than` (epoch seconds); returns rows removed.
+
+        Running jobs and interrupted jobs still waiting for Retry keep theirs (the journal prunes those).
+        """
         cursor = await self._db.execute(
-            "DELETE FROM job_references WHERE job_id IN (SELECT id FROM jobs WHERE created_at < ?)", (older_than,)
+            "DELETE FROM job_references WHERE job_id IN (SELECT id FROM jobs WHERE created_at < ?"
+            " AND finished_at IS NOT NULL AND id NOT IN"
+            " (SELECT job_id FROM job_journal WHERE recovered_at IS NOT NULL AND retried_by IS NULL))",
+            (older_than,),
         )
         await self._db.commit()
         return cursor.rowcount
