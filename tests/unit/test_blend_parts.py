@@ -85,6 +85,8 @@ async def test_job_references_are_kept_and_pruned(tmp_path: Path) -> None:
         refs = [PreparedReference(b"\x89PNG one", "image/png", 10, 20), PreparedReference(b"two", "image/jpeg", 30, 40)]
         await store.references.save(job, refs)
         assert await store.references.load(job) == refs
+        assert await store.references.prune(older_than=1001.0) == 0, "a running job keeps its references"
+        await store.finish_job(job, "completed")
         assert await store.references.prune(older_than=999.0) == 0
         assert await store.references.prune(older_than=1001.0) == 2
         assert await store.references.load(job) == []
