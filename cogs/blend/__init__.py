@@ -79,7 +79,9 @@ class Blend(commands.Cog):
         me = self.bot.user
         if me is None or message.author.bot or message.guild is None:
             return
-        if not any(user.id == me.id for user in message.mentions):
+        # Only an explicit @mention in the text is a request: a reply pings the bot too (it is then in
+        # `message.mentions`), and "love it!" under a result must not start a paid job.
+        if me.id not in message.raw_mentions:
             return
         try:
             await self.blend_reply(message, me.id)

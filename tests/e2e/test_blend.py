@@ -186,3 +186,15 @@ async def test_a_big_reply_set_is_split_into_messages_of_ten(discord_fake, image
         job.images_delivered == 12
         and image_api.requests[0].json["sequential_image_generation_options"]["max_images"] == 12
     )
+
+
+async def test_a_plain_reply_to_a_result_is_not_a_request(discord_fake, image_api, running_bot) -> None:
+    """Replying pings the bot (it is in `mentions`) but names nobody: that is chat, not a paid job."""
+    alice = discord_fake.add_member("alice")
+    result = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="a lighthouse"))
+    chat = await discord_fake.send_message(alice, "love it!", reply_to=result)
+    assert any(m["id"] == discord_fake.bot.id for m in chat.mentions)
+    asked = await discord_fake.send_message(alice, "now at night", reply_to=result, mention_bot=True)
+    await final_reply(discord_fake, asked)
+    assert [r.json["prompt"] for r in image_api.requests[1:]] == ["now at night"]
+    assert not [m for m in discord_fake.channel_messages() if (m.message_reference or {}).get("message_id") == chat.id]

@@ -324,14 +324,23 @@ class FakeDiscord:
         reply_to: FakeMessage | None = None,
         mention_bot: bool = False,
         channel_id: str | None = None,
+        reply_ping: bool = True,
     ) -> FakeMessage:
-        """`user` posts a message; stored and dispatched as MESSAGE_CREATE (blanked without the intent)."""
+        """`user` posts a message; stored and dispatched as MESSAGE_CREATE (blanked without the intent).
+
+        Like Discord's client, a reply pings the replied-to author unless `reply_ping=False`: that author is
+        then in `mentions` although the content does not name them.
+        """
         state = self._state
         channel_id = channel_id or self.channel_id
         assert channel_id in state.channels, f"unknown channel {channel_id}"
         if mention_bot and self.bot.mention not in content:
             content = f"{self.bot.mention} {content}"
         mentions, role_mentions = state.mentions_in(content)
+        if reply_to is not None and reply_ping and reply_to.author.get("id") != user.id:
+            pinged = state.members.get(str(reply_to.author.get("id")))
+            if pinged is not None and all(m.get("id") != pinged.id for m in mentions):
+                mentions.append({**pinged.user_payload(), "member": pinged.member_payload(with_user=False)})
         guild_id = state.guild_of(channel_id)
         message = FakeMessage(
             id=state.ids.next(),
