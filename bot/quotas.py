@@ -231,6 +231,7 @@ class QuotaService:
         today = day_number(now)
         since = now - self.settings.job_deadline_seconds - 60  # older queued/running rows are crash leftovers
         member = (await usage.totals(guild, user_id, today, today + 1)).images
+        member += await usage.forgotten_images(guild, user_id, today)
         server = (await usage.totals(guild, None, today, today + 1)).images
         return member, server, await usage.in_flight(guild, user_id, since), await usage.in_flight(guild, None, since)
 

@@ -224,7 +224,15 @@ class UsageQueries:
             " failed = failed + excluded.failed, blocked = blocked + excluded.blocked,"
             " tokens = tokens + excluded.tokens"
         )
+        today = int(self._clock() // 86_400)
         try:
+            await self._db.execute("DELETE FROM forgotten_today WHERE day < ?", (today,))
+            await self._db.execute(
+                "INSERT INTO forgotten_today (guild_id, user_id, day, images) SELECT guild_id, user_id, day, images"
+                " FROM usage_daily WHERE user_id = ? AND day = ? AND images > 0"
+                " ON CONFLICT (guild_id, user_id, day) DO UPDATE SET images = images + excluded.images",
+                (user_id, today),
+            )
             cursor = await self._db.execute("UPDATE jobs SET user_id = 0, prompt = '' WHERE user_id = ?", (user_id,))
             affected = cursor.rowcount
             await self._db.execute(
@@ -244,6 +252,15 @@ class UsageQueries:
             raise
         await self._db.commit()
         return affected
+
+    async def forgotten_images(self, guild_id: int, user_id: int, day: int) -> int:
+        """Images a member made on `day` before they used forget-me (they still count for the daily limit)."""
+        async with self._db.execute(
+            "SELECT images FROM forgotten_today WHERE guild_id = ? AND user_id = ? AND day = ?",
+            (guild_id, user_id, day),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
 
     async def set_opt_out(self, user_id: int, hidden: bool) -> None:
         """Hide a member from (or show them again on) every leaderboard."""

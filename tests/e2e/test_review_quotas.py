@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.helpers import final_original, job_done
 from tests.e2e.usage_helpers import Clock
 from tests.images import png
@@ -28,10 +26,6 @@ async def test_request_refused_for_bad_input_does_not_start_the_cooldown(discord
     assert job.images_requested == 14
 
 
-FORGET_RESETS_LIMIT = "review: forget-me moves today's images to user 0, so the member's daily limit resets"
-
-
-@pytest.mark.xfail(strict=True, reason=FORGET_RESETS_LIMIT)
 async def test_forget_me_does_not_reset_the_daily_member_limit(discord_fake, image_api, start_bot) -> None:
     harness = await start_bot(quota_member_daily_images=1)
     clock = Clock()  # noon UTC
