@@ -24,8 +24,11 @@ from bot.imagegen.models import (
     ImageReady,
 )
 from bot.imaging import PreparedReference, fit_for_upload, prepare_reference
+from bot.logs import set_job
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.store import NewJob, UsageStore
+from bot.textclean import strip_invisible
 
 log = logging.getLogger(__name__)
 
@@ -142,16 +145,19 @@ class Delivery(Protocol):
 class JobRunner:
     """Runs generation jobs within the owner's concurrency limit."""
 
-    def __init__(self, settings: Settings, client: ImageApiClient, store: UsageStore) -> None:
+    def __init__(
+        self, settings: Settings, client: ImageApiClient, store: UsageStore, *, metrics: Metrics | None = None
+    ) -> None:
         self.settings = settings
         self.client = client
         self.store = store
+        self.metrics = metrics or Metrics()
         self._slots = asyncio.Semaphore(settings.max_concurrent_jobs)
 
     def check(self, spec: JobSpec, *, references: int | None = None) -> None:
         """Instant checks that need no I/O; raise BadInput before the interaction is acknowledged."""
         refs = len(spec.references) if references is None else references
-        prompt = spec.prompt.strip()
+        prompt = strip_invisible(spec.prompt).strip()
         if not prompt:
             raise BadInput("The prompt is empty. Describe the image you want.")
         if len(prompt) > MAX_PROMPT_CHARS:
@@ -183,7 +189,7 @@ class JobRunner:
         try:
             request = GenerationRequest(
                 model=self.settings.image_model,
-                prompt=spec.prompt.strip(),
+                prompt=strip_invisible(spec.prompt).strip(),
                 references=refs,
                 size=spec.size,
                 count=spec.count,
@@ -217,6 +223,8 @@ class JobRunner:
                 },
             )
         )
+        set_job(job_id)
+        self.metrics.job_queued(job_id)
         progress = Progress(job_id=job_id, requested=spec.count)
         failures: list[ImageApiError] = []
         error: UserFacingError | None = None
@@ -225,6 +233,7 @@ class JobRunner:
         try:
             async with self._slots:
                 await self.store.mark_running(job_id)
+                self.metrics.job_started(job_id)
                 log.info("job %s: calling the API for %d image(s) at %s", job_id, spec.count, spec.size)
                 tokens = await self._generate(job, delivery, progress, failures)
         except UserFacingError as exc:
@@ -253,6 +262,7 @@ class JobRunner:
             images_failed=len(failures),
             output_tokens=tokens,
         )
+        self.metrics.job_finished(job_id, outcome.status)
         log.info(
             "job %s %s: %d/%d image(s) in %.1fs",
             job_id,
@@ -320,6 +330,7 @@ class JobRunner:
         )
         if counted:
             progress.delivered += 1
+            self.metrics.image_delivered()
 
     async def _tick(self, delivery: Delivery, progress: Progress) -> None:
         while True:

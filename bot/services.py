@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 
 from bot.imagegen.client import ClientOptions, ImageApiClient
 from bot.jobs import JobRunner
+from bot.metrics import MeteredImageApiClient, Metrics
 from bot.references import ReferenceFetcher
 from bot.settings import Settings
 from bot.store import UsageStore
@@ -23,10 +24,11 @@ class Services:
     images: ImageApiClient
     jobs: JobRunner
     references: ReferenceFetcher
+    metrics: Metrics = field(default_factory=Metrics)
 
 
-def image_client(settings: Settings, http: aiohttp.ClientSession) -> ImageApiClient:
-    """An ImageApiClient configured from settings."""
+def image_client(settings: Settings, http: aiohttp.ClientSession, metrics: Metrics | None = None) -> ImageApiClient:
+    """An ImageApiClient configured from settings (timed into `metrics` when they are on)."""
     options = ClientOptions(
         connect_timeout=settings.api_connect_timeout,
         first_image_timeout=settings.api_first_image_timeout,
@@ -36,17 +38,22 @@ def image_client(settings: Settings, http: aiohttp.ClientSession) -> ImageApiCli
         backoff_base=settings.api_backoff_base,
         backoff_max=settings.api_backoff_max,
     )
-    return ImageApiClient(http, settings.image_api_base_url, settings.image_api_key.get_secret_value(), options)
+    key = settings.image_api_key.get_secret_value()
+    if metrics is not None and metrics.enabled:
+        return MeteredImageApiClient(http, settings.image_api_base_url, key, options, metrics=metrics)
+    return ImageApiClient(http, settings.image_api_base_url, key, options)
 
 
 def build_services(settings: Settings, http: aiohttp.ClientSession, store: UsageStore) -> Services:
     """Wire the services together."""
-    images = image_client(settings, http)
+    metrics = Metrics(enabled=settings.metrics_port is not None)
+    images = image_client(settings, http, metrics)
     return Services(
         settings=settings,
         http=http,
         store=store,
         images=images,
-        jobs=JobRunner(settings, images, store),
+        jobs=JobRunner(settings, images, store, metrics=metrics),
         references=ReferenceFetcher(http, settings.allowed_reference_hosts, settings.reference_max_bytes),
+        metrics=metrics,
     )

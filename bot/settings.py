@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = None
     log_level: str = "INFO"
 
+    # Operator tools: structured logs and the optional Prometheus endpoint (off unless METRICS_PORT is set).
+    log_format: Literal["text", "json"] = "text"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+
     @field_validator("discord_api_base_url", "image_api_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:

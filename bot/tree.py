@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.logs import set_interaction
 from bot.presentation.replies import tell
 
 log = logging.getLogger(__name__)
@@ -22,10 +23,16 @@ def error_reference() -> str:
 class BotTree(app_commands.CommandTree):
     """App-command tree with one error policy for every command."""
 
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Tag this interaction's log lines with its id (a job id takes over once the job exists)."""
+        set_interaction(interaction.id)
+        return True
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Explain UserFacingErrors and check failures; log anything else with a reference."""
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         if isinstance(cause, UserFacingError):
+            log.info("refused %s by user %s: %s", _command(interaction), interaction.user.id, cause.code)
             await tell(interaction, cause.message)
             return
         if isinstance(cause, app_commands.CommandOnCooldown):
@@ -35,6 +42,10 @@ class BotTree(app_commands.CommandTree):
             await tell(interaction, "You don't have permission to use this command here.")
             return
         ref = error_reference()
-        command = interaction.command.qualified_name if interaction.command else "?"
+        command = _command(interaction)
         log.error("command %s by user %s failed (ref %s)", command, interaction.user.id, ref, exc_info=cause)
         await tell(interaction, f"Something went wrong (ref {ref}). Please try again.")
+
+
+def _command(interaction: discord.Interaction) -> str:
+    return interaction.command.qualified_name if interaction.command else "?"

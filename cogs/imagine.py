@@ -114,6 +114,7 @@ class Imagine(commands.Cog):
             references = await asyncio.gather(*(self._download(a) for a in attachments))
             prepared = await self.jobs.prepare(dataclasses.replace(spec, references=tuple(references)))
         except UserFacingError as error:
+            log.info("refused /imagine by user %s after acknowledging: %s", interaction.user.id, error.code)
             await interaction.edit_original_response(content=f"❌ {error.message}")
             return
         await self.jobs.run(prepared, poster)

@@ -29,6 +29,7 @@ ATTACH_FILES = 1 << 15
 READ_MESSAGE_HISTORY = 1 << 16
 USE_EXTERNAL_EMOJIS = 1 << 18
 USE_APPLICATION_COMMANDS = 1 << 31
+SEND_MESSAGES_IN_THREADS = 1 << 38
 MEMBER_PERMISSIONS = (
     VIEW_CHANNEL
     | SEND_MESSAGES
@@ -38,7 +39,7 @@ MEMBER_PERMISSIONS = (
     | ADD_REACTIONS
     | USE_APPLICATION_COMMANDS
 )
-BOT_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_MESSAGES | USE_EXTERNAL_EMOJIS
+BOT_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_MESSAGES | USE_EXTERNAL_EMOJIS | SEND_MESSAGES_IN_THREADS
 
 # Message flags
 FLAG_SUPPRESS_EMBEDS = 1 << 2
@@ -119,6 +120,7 @@ class FakeUser:
     manage_guild: bool = False
     bot: bool = False
     joined_at: str = field(default_factory=now_iso)
+    denied: int = 0  # permission bits taken away (e.g. a server that invited the bot without ATTACH_FILES)
 
     @property
     def mention(self) -> str:
@@ -132,7 +134,7 @@ class FakeUser:
             value |= MANAGE_MESSAGES
         if self.manage_guild:
             value |= MANAGE_GUILD
-        return value
+        return value & ~self.denied
 
     def user_payload(self) -> dict[str, Any]:
         """Discord user object."""
