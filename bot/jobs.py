@@ -12,6 +12,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from bot.cpu import run_cpu
 from bot.errors import ApiTimeout, BadInput, ContentBlocked, ImageApiError, UserFacingError
 from bot.imagegen.client import ImageApiClient
 from bot.imagegen.models import (
@@ -178,13 +179,17 @@ class JobRunner:
         side = self.settings.reference_max_side
         prepared = tuple(
             await asyncio.gather(
-                *(asyncio.to_thread(prepare_reference, ref.data, ref.name, max_side=side) for ref in spec.references)
+                *(run_cpu(prepare_reference, ref.data, ref.name, max_side=side) for ref in spec.references)
             )
         )
         use_urls = self.settings.reference_mode == "url"
         refs = tuple(
-            ref.url if use_urls and ref.url else image.data_url()
-            for ref, image in zip(spec.references, prepared, strict=True)
+            await asyncio.gather(
+                *(
+                    _as_is(ref.url) if use_urls and ref.url else run_cpu(image.data_url)
+                    for ref, image in zip(spec.references, prepared, strict=True)
+                )
+            )
         )
         try:
             request = GenerationRequest(
@@ -298,7 +303,7 @@ class JobRunner:
         self, event: ImageReady, delivery: Delivery, progress: Progress, failures: list[ImageApiError]
     ) -> None:
         try:
-            fitted = await asyncio.to_thread(fit_for_upload, event.data, delivery.upload_limit)
+            fitted = await run_cpu(fit_for_upload, event.data, delivery.upload_limit)
         except UserFacingError as exc:
             failures.append(ImageApiError(exc.message, code="bad_output"))
             progress.failed += 1
@@ -336,6 +341,10 @@ class JobRunner:
         while True:
             await asyncio.sleep(self.settings.progress_interval)
             await _quietly(delivery.progress(progress), progress.job_id)
+
+
+async def _as_is(value: str) -> str:
+    return value
 
 
 async def _quietly(update: object, job_id: int) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.cpu import run_cpu
 from bot.errors import ApiTimeout, ImageApiError, ResultUnavailable, ServiceUnavailable
 from bot.imagegen.errors import map_error, parse_retry_after
 from bot.imagegen.models import Completed, GenerationEvent, GenerationRequest, ImageFailed, ImageReady, Usage
@@ -77,10 +78,11 @@ class ImageApiClient:
     async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationEvent]:
         """Yield each image as soon as it exists, then `Completed`; retries transient failures."""
         attempt = 0
+        body = await encode_body(request)
         while True:
             produced = False
             try:
-                async for event in self._attempt(request):
+                async for event in self._attempt(request, body):
                     if not isinstance(event, Completed):
                         produced = True
                     yield event
@@ -106,15 +108,14 @@ class ImageApiClient:
         ceiling = min(self.options.backoff_max, self.options.backoff_base * 2**attempt)
         return random.uniform(ceiling / 2, ceiling)
 
-    async def _attempt(self, request: GenerationRequest) -> AsyncIterator[GenerationEvent]:
-        body = request.payload()
+    async def _attempt(self, request: GenerationRequest, body: bytes) -> AsyncIterator[GenerationEvent]:
         # A set may legitimately pause for a whole image's time between bytes when not streaming.
         read_timeout = self.options.first_image_timeout
         if not request.stream:
             read_timeout += self.options.image_timeout * (request.count - 1)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.options.connect_timeout, sock_read=read_timeout)
         try:
-            async with self._session.post(self._url, json=body, headers=self._headers, timeout=timeout) as resp:
+            async with self._session.post(self._url, data=body, headers=self._headers, timeout=timeout) as resp:
                 request_id = resp.headers.get("x-request-id")
                 if resp.status >= 300:
                     raise await self._error_from(resp, request_id)
@@ -238,6 +239,17 @@ class ImageApiClient:
         raise ResultUnavailable(
             "A generated image could not be downloaded from the image service.", code="result_download"
         ) from last
+
+
+async def encode_body(request: GenerationRequest) -> bytes:
+    """The JSON body; serialised in a thread when it carries inline reference images (megabytes of base64)."""
+    if not request.references:
+        return _json_bytes(request.payload())
+    return await run_cpu(lambda: _json_bytes(request.payload()))
+
+
+def _json_bytes(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def _interrupted(error: ImageApiError, request_id: str | None) -> ImageApiError:

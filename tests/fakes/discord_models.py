@@ -328,6 +328,7 @@ class FakeInteraction:
     payload: dict[str, Any] = field(default_factory=dict)
     message: FakeMessage | None = None
     created: float = field(default_factory=time.monotonic)
+    responded_at: float | None = None  # time.monotonic() when the callback arrived (ack latency = minus created)
     response_type: int | None = None
     ephemeral: bool = False
     original: FakeMessage | None = None
@@ -349,6 +350,7 @@ class FakeInteraction:
 
     def mark_responded(self, response_type: int) -> None:
         """Record the callback type and wake `wait_response`."""
+        self.responded_at = time.monotonic()
         self.response_type = response_type
         self._responded.set()
 
@@ -388,6 +390,7 @@ class RecordedRequest:
     files: list[UploadedFile]
     authorized: bool
     status: int = 0
+    received_at: float = field(default_factory=time.monotonic)  # once the body was read
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} -> {self.status}"
