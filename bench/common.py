@@ -219,3 +219,22 @@ class LoopLag:
         if not self.samples:
             return "no samples"
         return f"p99 {percentile(self.samples, 99) * 1000:.1f} ms, max {max(self.samples) * 1000:.1f} ms"
+
+
+def finished(interaction: object) -> bool:
+    """The job's final state is showing (summary or error) in its @original message."""
+    message = getattr(interaction, "original", None)
+    return message is not None and bool(message.content) and "⏳" not in message.content
+
+
+async def run_jobs(fake: FakeDiscord, count: int, *, images: int, timeout: float, spacing: float = 0.0) -> list:
+    """Send `count` /imagine commands (from 10 members) and wait until every one shows its final state."""
+    users = [fake.add_member() for _ in range(10)]
+    sent = []
+    for i in range(count):
+        prompt = f"job {i}: a lighthouse in four seasons"
+        sent.append(await fake.slash(users[i % 10], "imagine", prompt=prompt, count=images))
+        if spacing:
+            await asyncio.sleep(spacing)
+    await fake.wait_for(lambda: all(finished(i) for i in sent), timeout=timeout)
+    return sent

@@ -296,6 +296,7 @@ class JobRunner:
                     log.info("job %s: image %d failed (%s)", progress.job_id, event.index, event.error.code)
                 elif isinstance(event, Completed) and event.usage:
                     tokens = event.usage.output_tokens
+                del event  # the image bytes are posted; don't hold them while the next one is made
                 await _quietly(delivery.progress(progress), progress.job_id)
         return tokens
 

@@ -109,6 +109,7 @@ class MeteredImageApiClient(ImageApiClient):
                 if isinstance(event, Completed):
                     phase = "ok"
                 yield event
+                del event
         finally:
             self.metrics.api_latency(phase, time.monotonic() - started)
 

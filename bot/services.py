@@ -37,6 +37,7 @@ def image_client(settings: Settings, http: aiohttp.ClientSession, metrics: Metri
         max_retries=settings.api_max_retries,
         backoff_base=settings.api_backoff_base,
         backoff_max=settings.api_backoff_max,
+        max_images_in_flight=settings.max_images_in_flight,
     )
     key = settings.image_api_key.get_secret_value()
     if metrics is not None and metrics.enabled:

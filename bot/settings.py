@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str = "127.0.0.1"
+    # Speed: generated images held in memory at once across all jobs (bounds peak memory under load).
+    max_images_in_flight: int = Field(default=16, ge=1, le=1000)
 
     @field_validator("discord_api_base_url", "image_api_base_url")
     @classmethod

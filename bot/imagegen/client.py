@@ -37,6 +37,7 @@ class ClientOptions:
     max_retries: int = 3
     backoff_base: float = 1.0
     backoff_max: float = 30.0
+    max_images_in_flight: int = 16
 
 
 class DownloadTooLarge(Exception):
@@ -71,6 +72,8 @@ class ImageApiClient:
         self._url = f"{base_url.rstrip('/')}/images/generations"
         self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
         self.options = options or ClientOptions()
+        # Generated images held in memory at once, across all jobs: from download until the job has posted it.
+        self._image_slots = asyncio.Semaphore(self.options.max_images_in_flight)
 
     def __repr__(self) -> str:
         return f"ImageApiClient(url={self._url!r})"
@@ -86,6 +89,7 @@ class ImageApiClient:
                     if not isinstance(event, Completed):
                         produced = True
                     yield event
+                    del event  # don't keep the last image alive while waiting for the next
                 return
             except ImageApiError as error:
                 if produced or not error.retryable or attempt >= self.options.max_retries:
@@ -122,9 +126,11 @@ class ImageApiClient:
                 if resp.content_type == "text/event-stream":
                     async for event in self._read_stream(resp, request_id):
                         yield event
+                        del event
                 else:
                     async for event in self._read_json(resp, request_id):
                         yield event
+                        del event
         except TimeoutError as exc:
             raise ApiTimeout("The image service did not answer in time. Please try again.", code="timeout") from exc
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
@@ -157,7 +163,8 @@ class ImageApiClient:
             raise ServiceUnavailable(_EMPTY_RESULT, code="empty_result", request_id=request_id)
         for index, item in enumerate(items):
             if isinstance(item, dict):
-                yield await self._item_event(index, item)
+                async with self._image_slots:  # held until the consumer asks for the next event
+                    yield await self._item_event(index, item)
         yield Completed(_usage(payload.get("usage")))
 
     async def _read_stream(
@@ -182,10 +189,13 @@ class ImageApiClient:
                 raise error
             if kind.endswith("partial_succeeded") or kind.endswith("partial_failed"):
                 index = _int(frame.get("image_index"), 0)
-                event = await self._item_event(index, frame)
-                produced = True
-                yield event
-                if isinstance(event, ImageFailed) and event.final:
+                async with self._image_slots:  # held until the consumer asks for the next event
+                    event = await self._item_event(index, frame)
+                    produced = True
+                    final = isinstance(event, ImageFailed) and event.final
+                    yield event
+                    del event
+                if final:
                     break
             elif kind.endswith("completed"):
                 yield Completed(_usage(frame.get("usage")))
@@ -194,7 +204,8 @@ class ImageApiClient:
                 # A relay that wrapped a plain JSON response in one SSE frame.
                 for index, item in enumerate(frame["data"]):
                     if isinstance(item, dict):
-                        yield await self._item_event(index, item)
+                        async with self._image_slots:
+                            yield await self._item_event(index, item)
                 produced = True
         if not produced:
             raise ServiceUnavailable(_EMPTY_RESULT, code="empty_result", request_id=request_id)
