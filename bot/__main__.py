@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot.doctor import add_check_command
 from bot.generate_cli import add_generate_command
 from bot.logs import RedactingFormatter, make_handler
+from bot.metrics import MetricsUnavailable
 from bot.settings import Settings, describe_validation_error
 
 __all__ = ["RedactingFormatter", "configure_logging", "load_settings", "main"]
@@ -82,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(run_bot(settings))
     except KeyboardInterrupt:
         log.info("stopped")
+    except MetricsUnavailable as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 

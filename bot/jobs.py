@@ -286,8 +286,12 @@ class JobRunner:
         self, job: PreparedJob, delivery: Delivery, progress: Progress, failures: list[ImageApiError]
     ) -> int:
         tokens = 0
-        async with asyncio.timeout(self.settings.job_deadline_seconds):
-            async for event in self.client.generate(job.request):
+        # aclosing: a job stopped early gives back its image slot (MAX_IMAGES_IN_FLIGHT) at once.
+        async with (
+            asyncio.timeout(self.settings.job_deadline_seconds),
+            contextlib.aclosing(self.client.generate(job.request)) as events,
+        ):
+            async for event in events:
                 if isinstance(event, ImageReady):
                     await self._deliver(event, delivery, progress, failures)
                 elif isinstance(event, ImageFailed):
