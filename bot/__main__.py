@@ -70,7 +70,9 @@ async def run_bot(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run."""
-    parser = argparse.ArgumentParser(prog="imagine-bot", description="Seedream 4.0 image bot for Discord")
+    parser = argparse.ArgumentParser(
+        prog="imagine-bot", description="Seedream 4.0 image bot for Discord; without a command, runs the bot."
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_check_command(commands)
     add_generate_command(commands)
