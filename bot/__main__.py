@@ -12,38 +12,24 @@ from collections.abc import Sequence
 import aiohttp
 from pydantic import ValidationError
 
+from bot.doctor import add_check_command
+from bot.generate_cli import add_generate_command
+from bot.logs import RedactingFormatter, make_handler
+from bot.metrics import MetricsUnavailable
 from bot.settings import Settings, describe_validation_error
 from bot.usage_export import add_usage_commands, run_usage_command
+
+__all__ = ["RedactingFormatter", "configure_logging", "load_settings", "main"]
 
 log = logging.getLogger("bot")
 
 EXIT_CONFIG = 2
 
 
-class RedactingFormatter(logging.Formatter):
-    """A formatter that masks secret values wherever they appear, tracebacks included."""
-
-    def __init__(self, fmt: str, secrets: Sequence[str]) -> None:
-        super().__init__(fmt)
-        self._secrets = [s for s in secrets if len(s) >= 4]
-
-    def format(self, record: logging.LogRecord) -> str:
-        """Format, then mask."""
-        text = super().format(record)
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
-
-
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr with secrets masked."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        RedactingFormatter(
-            "%(asctime)s %(levelname)s %(name)s: %(message)s",
-            [settings.discord_token.get_secret_value(), settings.image_api_key.get_secret_value()],
-        )
-    )
+    """Log to stderr (text or JSON), each line tagged with its job or interaction id, secrets masked."""
+    secrets = [settings.discord_token.get_secret_value(), settings.image_api_key.get_secret_value()]
+    handler = make_handler(settings.log_format, secrets)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
@@ -62,13 +48,20 @@ def load_settings() -> Settings:
 async def run_bot(settings: Settings) -> None:
     """Open the shared resources, run the bot until it stops, close them."""
     from bot.client import ImageBot
+    from bot.metrics import start_metrics_server
     from bot.services import build_services
     from bot.store import UsageStore
 
     async with aiohttp.ClientSession() as http:
         store = await UsageStore.open(settings.database_path)
+        metrics_server = None
         try:
-            bot = ImageBot(build_services(settings, http, store))
+            services = build_services(settings, http, store)
+            if settings.metrics_port is not None:
+                metrics_server = await start_metrics_server(
+                    services.metrics, settings.metrics_host, settings.metrics_port
+                )
+            bot = ImageBot(services)
             stopping: list[asyncio.Task[None]] = []
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
@@ -77,23 +70,34 @@ async def run_bot(settings: Settings) -> None:
                 await bot.start(settings.discord_token.get_secret_value())
             await asyncio.gather(*stopping)
         finally:
+            if metrics_server is not None:
+                await metrics_server.cleanup()
             await store.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run."""
-    parser = argparse.ArgumentParser(prog="imagine-bot", description="Seedream 4.0 image bot for Discord")
-    subparsers = parser.add_subparsers(dest="command")
-    add_usage_commands(subparsers)
+    parser = argparse.ArgumentParser(
+        prog="imagine-bot", description="Seedream 4.0 image bot for Discord; without a command, runs the bot."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_check_command(commands)
+    add_generate_command(commands)
+    add_usage_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "usage":
         return run_usage_command(args)  # owner tools need only DATABASE_URL, not the bot's secrets
+    if getattr(args, "run", None) is not None:
+        return int(args.run(args))
     settings = load_settings()
     configure_logging(settings)
     try:
         asyncio.run(run_bot(settings))
     except KeyboardInterrupt:
         log.info("stopped")
+    except MetricsUnavailable as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
+from bot.cpu import run_cpu
 from bot.delivery import DeliveryGuard
 from bot.errors import ApiTimeout, BadInput, ContentBlocked, ImageApiError, UserFacingError
 from bot.imagegen.client import ImageApiClient
@@ -26,11 +27,14 @@ from bot.imagegen.models import (
     ImageReady,
 )
 from bot.imaging import PreparedReference, fit_for_upload, prepare_reference
+from bot.logs import set_job
+from bot.metrics import Metrics
 from bot.resume import journal_job
 from bot.scheduler import Scheduler, Ticket
 from bot.settings import Settings
 from bot.store import UsageStore
 from bot.store.journal import Origin
+from bot.textclean import strip_invisible
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -162,7 +166,9 @@ class _Active:
 class JobRunner:
     """Runs generation jobs through the fair scheduler; every accepted job is journalled first."""
 
-    def __init__(self, settings: Settings, client: ImageApiClient, store: UsageStore) -> None:
+    def __init__(
+        self, settings: Settings, client: ImageApiClient, store: UsageStore, *, metrics: Metrics | None = None
+    ) -> None:
         self.settings = settings
         self.client = client
         self.store = store
@@ -171,11 +177,12 @@ class JobRunner:
         )
         self.guard = DeliveryGuard(settings)
         self._active: dict[int, _Active] = {}
+        self.metrics = metrics or Metrics()
 
     def check(self, spec: JobSpec, *, references: int | None = None) -> None:
         """Instant checks that need no I/O; raise BadInput before the interaction is acknowledged."""
         refs = len(spec.references) if references is None else references
-        prompt = spec.prompt.strip()
+        prompt = strip_invisible(spec.prompt).strip()
         if not prompt:
             raise BadInput("The prompt is empty. Describe the image you want.")
         if len(prompt) > MAX_PROMPT_CHARS:
@@ -200,13 +207,17 @@ class JobRunner:
         side = self.settings.reference_max_side
         prepared = tuple(
             await asyncio.gather(
-                *(asyncio.to_thread(prepare_reference, ref.data, ref.name, max_side=side) for ref in spec.references)
+                *(run_cpu(prepare_reference, ref.data, ref.name, max_side=side) for ref in spec.references)
             )
         )
         use_urls = self.settings.reference_mode == "url"
         refs = tuple(
-            ref.url if use_urls and ref.url else image.data_url()
-            for ref, image in zip(spec.references, prepared, strict=True)
+            await asyncio.gather(
+                *(
+                    _as_is(ref.url) if use_urls and ref.url else run_cpu(image.data_url)
+                    for ref, image in zip(spec.references, prepared, strict=True)
+                )
+            )
         )
         return PreparedJob(spec, self.request_for(spec, refs), prepared)
 
@@ -215,7 +226,7 @@ class JobRunner:
         try:
             return GenerationRequest(
                 model=self.settings.image_model,
-                prompt=spec.prompt.strip(),
+                prompt=strip_invisible(spec.prompt).strip(),
                 references=refs,
                 size=spec.size,
                 count=spec.count,
@@ -236,6 +247,8 @@ class JobRunner:
         ticket = ticket or self.scheduler.reserve(job.spec.user_id, force=True)
         try:
             job_id = await journal_job(self, job)
+            set_job(job_id)
+            self.metrics.job_queued(job_id)
             progress = Progress(job_id=job_id, requested=job.spec.count)
             self._active[job_id] = _Active(asyncio.current_task(), delivery, progress)
             try:
@@ -255,6 +268,7 @@ class JobRunner:
             await ticket.wait(lambda position: self._queued(delivery, progress, position))
             progress.queue_position = 0
             await _shielded(self.store.mark_running(job_id))
+            self.metrics.job_started(job_id)
             log.info("job %s: calling the API for %d image(s) at %s", job_id, spec.count, spec.size)
             tokens = await self._generate(job, delivery, progress, failures)
         except UserFacingError as exc:
@@ -303,6 +317,7 @@ class JobRunner:
             images_failed=len(failures),
             output_tokens=tokens,
         )
+        self.metrics.job_finished(job_id, outcome.status)
         log.info(
             "job %s %s: %d/%d image(s) in %.1fs",
             job_id,
@@ -344,8 +359,12 @@ class JobRunner:
         self, job: PreparedJob, delivery: Delivery, progress: Progress, failures: list[ImageApiError]
     ) -> int:
         tokens = 0
-        async with asyncio.timeout(self.settings.job_deadline_seconds):
-            async for event in self.client.generate(job.request):
+        # aclosing: a job stopped early gives back its image slot (MAX_IMAGES_IN_FLIGHT) at once.
+        async with (
+            asyncio.timeout(self.settings.job_deadline_seconds),
+            contextlib.aclosing(self.client.generate(job.request)) as events,
+        ):
+            async for event in events:
                 if isinstance(event, ImageReady):  # a posted image is always recorded, even during shutdown
                     await _shielded(self._deliver(event, delivery, progress, failures))
                 elif isinstance(event, ImageFailed):
@@ -354,6 +373,7 @@ class JobRunner:
                     log.info("job %s: image %d failed (%s)", progress.job_id, event.index, event.error.code)
                 elif isinstance(event, Completed) and event.usage:
                     tokens = event.usage.output_tokens
+                del event  # the image bytes are posted; don't hold them while the next one is made
                 await _quietly(delivery.progress(progress), progress.job_id)
         return tokens
 
@@ -361,7 +381,7 @@ class JobRunner:
         self, event: ImageReady, delivery: Delivery, progress: Progress, failures: list[ImageApiError]
     ) -> None:
         try:
-            fitted = await asyncio.to_thread(fit_for_upload, event.data, delivery.upload_limit)
+            fitted = await run_cpu(fit_for_upload, event.data, delivery.upload_limit)
         except UserFacingError as exc:
             failures.append(ImageApiError(exc.message, code="bad_output"))
             progress.failed += 1
@@ -391,6 +411,7 @@ class JobRunner:
         )
         if counted:
             progress.delivered += 1
+            self.metrics.image_delivered()
 
     async def _tick(self, delivery: Delivery, progress: Progress) -> None:
         while True:
@@ -407,6 +428,10 @@ async def _shielded(work: Coroutine[Any, Any, T]) -> T:
         with contextlib.suppress(Exception):
             await task
         raise
+
+
+async def _as_is(value: str) -> str:
+    return value
 
 
 async def _quietly(update: object, job_id: int) -> None:

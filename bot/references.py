@@ -25,17 +25,24 @@ class ReferenceFetcher:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     def allowed(self, url: str) -> bool:
-        """True for http(s) URLs on an allowed host."""
-        parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.allowed_hosts
+        """True for http(s) URLs on an allowed host: the single gate for every image the bot downloads for members."""
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+        except ValueError:
+            return False
+        if parts.scheme not in ("http", "https") or not host or parts.username or parts.password:
+            return False
+        return host.lower() in self.allowed_hosts
 
     async def fetch(self, url: str, name: str) -> bytes:
         """The file's bytes, or BadAttachment with a reason a member understands."""
         if not self.allowed(url):
-            log.warning("refused to fetch a reference from a host that is not allowed: %s", urlsplit(url).hostname)
+            log.warning("refused to fetch a reference from a host that is not allowed: %.80s", _host(url))
             raise BadAttachment(f"`{name}` is not hosted on Discord, so it can't be used.")
         try:
-            async with self._session.get(url, timeout=self._timeout) as response:
+            # No redirects: a redirect could lead off the allow-list.
+            async with self._session.get(url, timeout=self._timeout, allow_redirects=False) as response:
                 if response.status != 200:
                     raise BadAttachment(f"`{name}` could not be downloaded from Discord (HTTP {response.status}).")
                 return await read_capped(response, self.max_bytes)
@@ -44,3 +51,10 @@ class ReferenceFetcher:
             raise BadAttachment(f"`{name}` is larger than the {limit} MB limit for reference images.") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise BadAttachment(f"`{name}` could not be downloaded from Discord. Please try again.") from exc
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or "?"
+    except ValueError:
+        return "?"

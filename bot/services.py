@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 
 from bot.guild_admin import GuildAdmin
 from bot.imagegen.client import ClientOptions, ImageApiClient
 from bot.jobs import JobRunner
+from bot.metrics import MeteredImageApiClient, Metrics
 from bot.quotas import QuotaService
 from bot.references import ReferenceFetcher
 from bot.settings import Settings
@@ -31,10 +32,11 @@ class Services:
     quotas: QuotaService
     usage: UsageService
     admin: GuildAdmin
+    metrics: Metrics = field(default_factory=Metrics)
 
 
-def image_client(settings: Settings, http: aiohttp.ClientSession) -> ImageApiClient:
-    """An ImageApiClient configured from settings."""
+def image_client(settings: Settings, http: aiohttp.ClientSession, metrics: Metrics | None = None) -> ImageApiClient:
+    """An ImageApiClient configured from settings (timed into `metrics` when they are on)."""
     options = ClientOptions(
         connect_timeout=settings.api_connect_timeout,
         first_image_timeout=settings.api_first_image_timeout,
@@ -43,23 +45,29 @@ def image_client(settings: Settings, http: aiohttp.ClientSession) -> ImageApiCli
         max_retries=settings.api_max_retries,
         backoff_base=settings.api_backoff_base,
         backoff_max=settings.api_backoff_max,
+        max_images_in_flight=settings.max_images_in_flight,
     )
-    return ImageApiClient(http, settings.image_api_base_url, settings.image_api_key.get_secret_value(), options)
+    key = settings.image_api_key.get_secret_value()
+    if metrics is not None and metrics.enabled:
+        return MeteredImageApiClient(http, settings.image_api_base_url, key, options, metrics=metrics)
+    return ImageApiClient(http, settings.image_api_base_url, key, options)
 
 
 def build_services(settings: Settings, http: aiohttp.ClientSession, store: UsageStore) -> Services:
     """Wire the services together."""
-    images = image_client(settings, http)
+    metrics = Metrics(enabled=settings.metrics_port is not None)
+    images = image_client(settings, http, metrics)
     quotas = QuotaService(settings, store)
     return Services(
         settings=settings,
         http=http,
         store=store,
         images=images,
-        jobs=JobRunner(settings, images, store),
+        jobs=JobRunner(settings, images, store, metrics=metrics),
         references=ReferenceFetcher(http, settings.allowed_reference_hosts, settings.reference_max_bytes),
         tray=ReferenceTray(settings.reference_tray_ttl),
         quotas=quotas,
         usage=UsageService(settings, store, quotas),
         admin=GuildAdmin(settings, store),
+        metrics=metrics,
     )

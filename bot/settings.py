@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     cost_confirm_above: float = Field(default=0.0, ge=0)
     log_level: str = "INFO"
 
+    # Operator tools: structured logs and the optional Prometheus endpoint (off unless METRICS_PORT is set).
+    log_format: Literal["text", "json"] = "text"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # Speed: generated images held in memory at once across all jobs (bounds peak memory under load).
+    max_images_in_flight: int = Field(default=16, ge=1, le=1000)
+
     @field_validator("discord_api_base_url", "image_api_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.logs import set_interaction
 from bot.presentation.recovery import RESTARTING
 from bot.presentation.replies import tell
 
@@ -23,8 +24,9 @@ def error_reference() -> str:
 class BotTree(app_commands.CommandTree):
     """App-command tree with one error policy for every command."""
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        """While the bot is shutting down, refuse new commands with a friendly private note."""
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Tag the interaction's log lines; while the bot is shutting down, refuse new commands privately."""
+        set_interaction(interaction.id)
         if getattr(interaction.client, "closing", False):
             if interaction.type == discord.InteractionType.application_command:
                 await tell(interaction, RESTARTING)
@@ -35,6 +37,7 @@ class BotTree(app_commands.CommandTree):
         """Explain UserFacingErrors and check failures; log anything else with a reference."""
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         if isinstance(cause, UserFacingError):
+            log.info("refused %s by user %s: %s", _command(interaction), interaction.user.id, cause.code)
             await tell(interaction, cause.message)
             return
         if isinstance(cause, app_commands.CommandOnCooldown):
@@ -44,6 +47,10 @@ class BotTree(app_commands.CommandTree):
             await tell(interaction, "You don't have permission to use this command here.")
             return
         ref = error_reference()
-        command = interaction.command.qualified_name if interaction.command else "?"
+        command = _command(interaction)
         log.error("command %s by user %s failed (ref %s)", command, interaction.user.id, ref, exc_info=cause)
         await tell(interaction, f"Something went wrong (ref {ref}). Please try again.")
+
+
+def _command(interaction: discord.Interaction) -> str:
+    return interaction.command.qualified_name if interaction.command else "?"

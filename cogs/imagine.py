@@ -151,6 +151,8 @@ class Imagine(commands.Cog):
             )
             prepared = await self.jobs.prepare(dataclasses.replace(spec, references=tuple(references), origin=origin))
         except BaseException as error:
+            if isinstance(error, UserFacingError):
+                log.info("refused /imagine by user %s after acknowledging: %s", interaction.user.id, error.code)
             ticket.release()
             admission.release()
             if not isinstance(error, UserFacingError):

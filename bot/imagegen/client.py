@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.cpu import run_cpu
 from bot.errors import ApiTimeout, ImageApiError, ResultUnavailable, ServiceUnavailable
 from bot.imagegen.errors import map_error, parse_retry_after
 from bot.imagegen.models import Completed, GenerationEvent, GenerationRequest, ImageFailed, ImageReady, Usage
@@ -36,6 +37,7 @@ class ClientOptions:
     max_retries: int = 3
     backoff_base: float = 1.0
     backoff_max: float = 30.0
+    max_images_in_flight: int = 16
 
 
 class DownloadTooLarge(Exception):
@@ -70,6 +72,8 @@ class ImageApiClient:
         self._url = f"{base_url.rstrip('/')}/images/generations"
         self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
         self.options = options or ClientOptions()
+        # Generated images held in memory at once, across all jobs: from download until the job has posted it.
+        self._image_slots = asyncio.Semaphore(self.options.max_images_in_flight)
 
     def __repr__(self) -> str:
         return f"ImageApiClient(url={self._url!r})"
@@ -77,13 +81,15 @@ class ImageApiClient:
     async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationEvent]:
         """Yield each image as soon as it exists, then `Completed`; retries transient failures."""
         attempt = 0
+        body = await encode_body(request)
         while True:
             produced = False
             try:
-                async for event in self._attempt(request):
+                async for event in self._attempt(request, body):
                     if not isinstance(event, Completed):
                         produced = True
                     yield event
+                    del event  # don't keep the last image alive while waiting for the next
                 return
             except ImageApiError as error:
                 if produced or not error.retryable or attempt >= self.options.max_retries:
@@ -106,24 +112,25 @@ class ImageApiClient:
         ceiling = min(self.options.backoff_max, self.options.backoff_base * 2**attempt)
         return random.uniform(ceiling / 2, ceiling)
 
-    async def _attempt(self, request: GenerationRequest) -> AsyncIterator[GenerationEvent]:
-        body = request.payload()
+    async def _attempt(self, request: GenerationRequest, body: bytes) -> AsyncIterator[GenerationEvent]:
         # A set may legitimately pause for a whole image's time between bytes when not streaming.
         read_timeout = self.options.first_image_timeout
         if not request.stream:
             read_timeout += self.options.image_timeout * (request.count - 1)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.options.connect_timeout, sock_read=read_timeout)
         try:
-            async with self._session.post(self._url, json=body, headers=self._headers, timeout=timeout) as resp:
+            async with self._session.post(self._url, data=body, headers=self._headers, timeout=timeout) as resp:
                 request_id = resp.headers.get("x-request-id")
                 if resp.status >= 300:
                     raise await self._error_from(resp, request_id)
                 if resp.content_type == "text/event-stream":
                     async for event in self._read_stream(resp, request_id):
                         yield event
+                        del event
                 else:
                     async for event in self._read_json(resp, request_id):
                         yield event
+                        del event
         except TimeoutError as exc:
             raise ApiTimeout("The image service did not answer in time. Please try again.", code="timeout") from exc
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
@@ -156,7 +163,8 @@ class ImageApiClient:
             raise ServiceUnavailable(_EMPTY_RESULT, code="empty_result", request_id=request_id)
         for index, item in enumerate(items):
             if isinstance(item, dict):
-                yield await self._item_event(index, item)
+                async with self._image_slots:  # held until the consumer asks for the next event
+                    yield await self._item_event(index, item)
         yield Completed(_usage(payload.get("usage")))
 
     async def _read_stream(
@@ -181,10 +189,13 @@ class ImageApiClient:
                 raise error
             if kind.endswith("partial_succeeded") or kind.endswith("partial_failed"):
                 index = _int(frame.get("image_index"), 0)
-                event = await self._item_event(index, frame)
-                produced = True
-                yield event
-                if isinstance(event, ImageFailed) and event.final:
+                async with self._image_slots:  # held until the consumer asks for the next event
+                    event = await self._item_event(index, frame)
+                    produced = True
+                    final = isinstance(event, ImageFailed) and event.final
+                    yield event
+                    del event
+                if final:
                     break
             elif kind.endswith("completed"):
                 yield Completed(_usage(frame.get("usage")))
@@ -193,7 +204,8 @@ class ImageApiClient:
                 # A relay that wrapped a plain JSON response in one SSE frame.
                 for index, item in enumerate(frame["data"]):
                     if isinstance(item, dict):
-                        yield await self._item_event(index, item)
+                        async with self._image_slots:
+                            yield await self._item_event(index, item)
                 produced = True
         if not produced:
             raise ServiceUnavailable(_EMPTY_RESULT, code="empty_result", request_id=request_id)
@@ -238,6 +250,17 @@ class ImageApiClient:
         raise ResultUnavailable(
             "A generated image could not be downloaded from the image service.", code="result_download"
         ) from last
+
+
+async def encode_body(request: GenerationRequest) -> bytes:
+    """The JSON body; serialised in a thread when it carries inline reference images (megabytes of base64)."""
+    if not request.references:
+        return _json_bytes(request.payload())
+    return await run_cpu(lambda: _json_bytes(request.payload()))
+
+
+def _json_bytes(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def _interrupted(error: ImageApiError, request_id: str | None) -> ImageApiError:

@@ -84,13 +84,16 @@ class PagedPoster:
                 progress.job_id, progress.requested, progress.delivered + 1, progress.failed, progress.started
             )
             self._progress_text = text.progress_line(progress_after)
+            buffer = io.BytesIO(image.data)
             file = discord.File(
-                io.BytesIO(image.data),
+                buffer,
                 filename=f"seedream_{progress.job_id}_{image.position + 1}.jpg",
                 description=text.alt_text(self.prompt),
             )
-            page = self._open_page()
-            message = await self._add_to_page(page, file, image.position)
+            try:
+                message = await self._add_to_page(self._open_page(), file, image.position)
+            finally:
+                buffer.close()  # frees the upload's copy now, not when aiohttp's request objects are collected
             attachment = message.attachments[-1] if message.attachments else None
             shown = (progress_after.delivered, progress.failed, 0, False)
             self._last_shown, self._last_edit = shown, time.monotonic()

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import discord
 
+from bot.errors import ImageApiError, UserFacingError
 from bot.imagegen.models import size_for
 from bot.jobs import Outcome, Progress
+from bot.textclean import clean_prompt
 
 ALT_TEXT_LIMIT = 1024
 PROMPT_ECHO_LIMIT = 400
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
-
-
-def clean_prompt(prompt: str) -> str:
-    """Drop zero-width and direction-control characters and squeeze whitespace."""
-    return " ".join(_INVISIBLE.sub("", prompt).split())
 
 
 def shorten(text: str, limit: int) -> str:
@@ -91,8 +85,16 @@ def summary(prompt: str, requester: str, size_label: str, outcome: Outcome) -> s
         lines.append(f"⚠️ {outcome.failure_summary()}")
     if outcome.error is not None:
         prefix = "⚠️ The set stopped early: " if outcome.delivered else "❌ "
-        lines.append(prefix + outcome.error.message)
+        lines.append(prefix + error_text(outcome.error))
     return "\n".join(lines)
+
+
+def error_text(error: UserFacingError) -> str:
+    """The error's plain words, plus a short reference to the API's request id (never the raw body)."""
+    request_id = error.request_id if isinstance(error, ImageApiError) else None
+    if not request_id:
+        return error.message
+    return f"{error.message} (ref {request_id[-6:]})"
 
 
 def page_header(prompt: str, first: int, last: int, total: int) -> str:

@@ -123,6 +123,7 @@ class FakeUser:
     manage_guild: bool = False
     bot: bool = False
     joined_at: str = field(default_factory=now_iso)
+    denied: int = 0  # permission bits taken away (e.g. a server that invited the bot without ATTACH_FILES)
 
     @property
     def mention(self) -> str:
@@ -136,7 +137,7 @@ class FakeUser:
             value |= MANAGE_MESSAGES
         if self.manage_guild:
             value |= MANAGE_GUILD
-        return value
+        return value & ~self.denied
 
     def user_payload(self) -> dict[str, Any]:
         """Discord user object."""
@@ -330,6 +331,7 @@ class FakeInteraction:
     payload: dict[str, Any] = field(default_factory=dict)
     message: FakeMessage | None = None
     created: float = field(default_factory=time.monotonic)
+    responded_at: float | None = None  # time.monotonic() when the callback arrived (ack latency = minus created)
     response_type: int | None = None
     ephemeral: bool = False
     original: FakeMessage | None = None
@@ -351,6 +353,7 @@ class FakeInteraction:
 
     def mark_responded(self, response_type: int) -> None:
         """Record the callback type and wake `wait_response`."""
+        self.responded_at = time.monotonic()
         self.response_type = response_type
         self._responded.set()
 
@@ -390,6 +393,7 @@ class RecordedRequest:
     files: list[UploadedFile]
     authorized: bool
     status: int = 0
+    received_at: float = field(default_factory=time.monotonic)  # once the body was read
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} -> {self.status}"

@@ -101,6 +101,7 @@ class BotRoutes:
             route("GET", "/applications/@me", self.get_application),
             route("GET", "/gateway", self.get_gateway, bot_auth=False),
             route("GET", "/gateway/bot", self.get_gateway_bot),
+            route("GET", "/users/@me/guilds", self.get_my_guilds),
             route("GET", "/users/{user_id}", self.get_user),
             route("POST", "/users/@me/channels", self.create_dm),
             route("GET", "/guilds/{guild_id}", self.get_guild),
@@ -164,6 +165,20 @@ class BotRoutes:
         return json_response({"url": self.state.gateway_url, "shards": 1, "session_start_limit": limit})
 
     # ---------------------------------------------------------------- users and guild
+
+    async def get_my_guilds(self, call: Call) -> web.Response:
+        """The bot's guilds as partial guild objects, with its permissions there."""
+        guild = self.state.guild_payload()
+        partial = {
+            "id": guild["id"],
+            "name": guild["name"],
+            "icon": None,
+            "banner": None,
+            "owner": False,
+            "permissions": str(self.state.bot.permissions()),
+            "features": [],
+        }
+        return json_response([partial])
 
     async def get_user(self, call: Call) -> web.Response:
         """A user by id."""

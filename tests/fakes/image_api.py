@@ -57,6 +57,7 @@ class ReceivedRequest:
     fault: Fault | None = None
     generated: int = 0
     disconnected: bool = False
+    sent_at: list[float] = field(default_factory=list)  # time.monotonic() as each image event was written
 
 
 @dataclass
@@ -342,6 +343,7 @@ class FakeImageApi:
                 pixels += produced
                 event = item_event(params.model, item.index, payload)
                 await writer.event(event["type"], event)
+                received.sent_at.append(time.monotonic())
             if error_after is not None:
                 error = ApiError(500, "InternalServiceError", item_error("InternalServiceError")["message"])
                 await writer.event("error", error.body(received.request_id))

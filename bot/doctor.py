@@ -1,0 +1,240 @@
+"""`python -m bot check`: configuration, Discord login and permissions, image API key and model, as a checklist.
+
+Exit code: 0 all good; 2 the configuration is invalid; otherwise the sum of 4 (Discord failed) and 8 (image API
+failed). Secret values are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from pydantic import ValidationError
+
+from bot.imagegen.client import DownloadTooLarge, read_capped
+from bot.imagegen.errors import map_error
+from bot.settings import Settings, describe_validation_error
+
+EXIT_CONFIG = 2
+EXIT_DISCORD = 4
+EXIT_IMAGE_API = 8
+
+# Permissions the README's invite asks for, by bit.
+REQUIRED_PERMISSIONS = {
+    10: "View Channels",
+    11: "Send Messages",
+    38: "Send Messages in Threads",
+    14: "Embed Links",
+    15: "Attach Files",
+    16: "Read Message History",
+}
+ADMINISTRATOR = 1 << 3
+FLAG_MESSAGE_CONTENT = 1 << 18
+FLAG_MESSAGE_CONTENT_LIMITED = 1 << 19
+_TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of the checklist: ok True (green), False (red) or None (skipped/informational)."""
+
+    area: str
+    name: str
+    ok: bool | None
+    detail: str
+
+
+class Report:
+    """Collects checks and prints them as they come."""
+
+    def __init__(self, secrets: list[str], color: bool) -> None:
+        self.checks: list[Check] = []
+        self._secrets = [s for s in secrets if len(s) >= 4]
+        self._color = color
+
+    def add(self, area: str, name: str, ok: bool | None, detail: str = "") -> None:
+        """Record and print one check."""
+        check = Check(area, name, ok, self._mask(detail))
+        self.checks.append(check)
+        mark, color = {True: ("✓", "32"), False: ("✗", "31"), None: ("–", "33")}[ok]
+        if self._color:
+            mark = f"\033[{color}m{mark}\033[0m"
+        print(f"{mark} {name}" + (f": {check.detail}" if check.detail else ""), flush=True)
+
+    def failed(self, area: str) -> bool:
+        """Whether any check of `area` failed."""
+        return any(c.ok is False for c in self.checks if c.area == area)
+
+    def _mask(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+
+async def check_discord(settings: Settings, http: aiohttp.ClientSession, report: Report) -> None:
+    """Log in with the token, then report the bot's name, intents and permissions in each server."""
+    base = settings.discord_api_base_url
+    headers = {"Authorization": f"Bot {settings.discord_token.get_secret_value()}"}
+    status, me = await _get_json(http, f"{base}/users/@me", headers)
+    if status != 200 or not isinstance(me, dict):
+        reason = "the token was rejected (401)" if status == 401 else _failure(status, me)
+        report.add("discord", "Discord login", False, f"{reason}; check DISCORD_TOKEN")
+        return
+    report.add("discord", "Discord login", True, f"logged in as {me.get('username')} (id {me.get('id')})")
+    status, app = await _get_json(http, f"{base}/oauth2/applications/@me", headers)
+    if status == 200 and isinstance(app, dict):
+        report.add("discord", "Intents", True, _intents(int(app.get("flags") or 0)))
+    else:
+        report.add("discord", "Intents", False, f"could not read the application ({_failure(status, app)})")
+    status, gateway = await _get_json(http, f"{base}/gateway/bot", headers)
+    if status == 200 and isinstance(gateway, dict):
+        left = (gateway.get("session_start_limit") or {}).get("remaining", "?")
+        report.add("discord", "Gateway", True, f"reachable; {left} session starts left today")
+    else:
+        report.add("discord", "Gateway", False, _failure(status, gateway))
+    await _check_guilds(http, base, headers, report)
+
+
+async def _check_guilds(http: aiohttp.ClientSession, base: str, headers: dict[str, str], report: Report) -> None:
+    status, guilds = await _get_json(http, f"{base}/users/@me/guilds", headers)
+    if status != 200 or not isinstance(guilds, list):
+        report.add("discord", "Servers", False, f"could not list servers ({_failure(status, guilds)})")
+        return
+    if not guilds:
+        report.add("discord", "Servers", None, "the bot is in no server yet; invite it (see the README)")
+        return
+    for guild in guilds:
+        permissions = int(guild.get("permissions") or 0)
+        missing = [] if permissions & ADMINISTRATOR else _missing(permissions)
+        name = f"Permissions in {guild.get('name')} ({guild.get('id')})"
+        report.add("discord", name, not missing, "missing " + ", ".join(missing) if missing else "all present")
+
+
+def _missing(permissions: int) -> list[str]:
+    return [label for bit, label in REQUIRED_PERMISSIONS.items() if not permissions & (1 << bit)]
+
+
+def _intents(flags: int) -> str:
+    if flags & FLAG_MESSAGE_CONTENT:
+        content = "Message Content intent approved"
+    elif flags & FLAG_MESSAGE_CONTENT_LIMITED:
+        content = "Message Content intent enabled (limited: under 100 servers)"
+    else:
+        content = "Message Content intent off"
+    return f"no privileged intent needed for /imagine; {content}"
+
+
+async def check_image_api(settings: Settings, http: aiohttp.ClientSession, report: Report, *, generate: bool) -> None:
+    """Probe the API: a request with a deliberately invalid size checks key and model without making an image."""
+    url = f"{settings.image_api_base_url}/images/generations"
+    headers = {"Authorization": f"Bearer {settings.image_api_key.get_secret_value()}"}
+    body = {"model": settings.image_model, "prompt": "configuration check", "size": "1x1", "watermark": False}
+    body.update(response_format="url", stream=False, sequential_image_generation="disabled")
+    try:
+        async with http.post(url, json=body, headers=headers, timeout=_TIMEOUT) as resp:
+            status, payload = resp.status, await _json_body(resp)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        report.add("api", "Image API reachable", False, f"{url}: {type(exc).__name__}")
+        return
+    error = map_error(status, payload) if status >= 300 else None
+    code = error.code if error is not None else None
+    if status in (401, 403) or (code or "").startswith(("Authentication", "AccessDenied", "AccountOverdue")):
+        report.add("api", "Image API key", False, f"rejected (HTTP {status} {code or ''}); check IMAGE_API_KEY")
+        return
+    report.add("api", "Image API key", True, f"accepted by {settings.image_api_base_url}")
+    if status == 404 or (code or "").startswith(("InvalidEndpointOrModel", "ModelNotOpen")):
+        report.add("api", f"Model {settings.image_model}", False, f"not available (HTTP {status} {code or ''})")
+        return
+    if status >= 500:
+        report.add("api", f"Model {settings.image_model}", False, f"the service failed (HTTP {status} {code or ''})")
+        return
+    report.add("api", f"Model {settings.image_model}", True, "available")
+    if generate:
+        await _probe_stream(settings, http, url, headers, report)
+    else:
+        report.add("api", "Streaming", None, "not checked; add --generate-test-image to spend one image on it")
+
+
+async def _probe_stream(
+    settings: Settings, http: aiohttp.ClientSession, url: str, headers: dict[str, str], report: Report
+) -> None:
+    body = {"model": settings.image_model, "prompt": "a small blue circle on white", "size": "1K"}
+    body.update(response_format="url", stream=True, watermark=False, sequential_image_generation="disabled")
+    started = time.monotonic()
+    try:
+        async with http.post(url, json=body, headers=headers, timeout=aiohttp.ClientTimeout(total=300)) as resp:
+            streamed = resp.content_type == "text/event-stream"
+            status = resp.status
+            text = (await read_capped(resp, 64 * 1024 * 1024)).decode("utf-8", "replace")
+    except (aiohttp.ClientError, TimeoutError, DownloadTooLarge) as exc:
+        report.add("api", "Test image", False, type(exc).__name__)
+        return
+    took = time.monotonic() - started
+    made = status == 200 and ('"url"' in text or '"b64_json"' in text)
+    report.add("api", "Test image", made, f"HTTP {status} in {took:.1f}s" if made else f"HTTP {status}, no image")
+    detail = "the API streams images as they are made" if streamed else "answers plain JSON (relay ignores stream)"
+    report.add("api", "Streaming", True if streamed else None, detail)
+
+
+async def _get_json(http: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> tuple[int, Any]:
+    try:
+        async with http.get(url, headers=headers, timeout=_TIMEOUT) as resp:
+            return resp.status, await _json_body(resp)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return 0, type(exc).__name__
+
+
+async def _json_body(resp: aiohttp.ClientResponse) -> Any:
+    try:
+        return json.loads(await read_capped(resp, 1024 * 1024))
+    except (ValueError, DownloadTooLarge):
+        return None
+
+
+def _failure(status: int, body: Any) -> str:
+    if status == 0:
+        return f"unreachable ({body})"
+    return f"HTTP {status}"
+
+
+async def run_checks(settings: Settings, report: Report, *, generate: bool) -> int:
+    """Run every check; the exit code."""
+    async with aiohttp.ClientSession() as http:
+        await check_discord(settings, http, report)
+        await check_image_api(settings, http, report, generate=generate)
+    code = (EXIT_DISCORD if report.failed("discord") else 0) | (EXIT_IMAGE_API if report.failed("api") else 0)
+    print("All checks passed." if code == 0 else f"Some checks failed (exit code {code}).", flush=True)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of `python -m bot check`."""
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    try:
+        settings = Settings()  # type: ignore[call-arg]
+    except ValidationError as error:
+        Report([], color).add("config", "Configuration", False, describe_validation_error(error))
+        return EXIT_CONFIG
+    secrets = [settings.discord_token.get_secret_value(), settings.image_api_key.get_secret_value()]
+    report = Report(secrets, color)
+    detail = f"image API {settings.image_api_base_url}, model {settings.image_model}, database {settings.database_path}"
+    report.add("config", "Configuration", True, detail)
+    return asyncio.run(run_checks(settings, report, generate=args.generate_test_image))
+
+
+def add_check_command(commands: Any) -> None:
+    """Register the `check` subcommand."""
+    parser = commands.add_parser("check", help="check the configuration, the Discord login and the image API")
+    parser.add_argument(
+        "--generate-test-image",
+        action="store_true",
+        help="also generate one 1K image (billed) to see whether the API streams",
+    )
+    parser.set_defaults(run=run)

@@ -1,0 +1,38 @@
+"""The benchmarks must not rot: one tiny run end to end, and the docs writer keeps other sections."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from bench.common import ROOT, write_section
+
+
+async def test_ack_latency_benchmark_runs_with_tiny_parameters() -> None:
+    args = ["--jobs", "2", "--probes", "1", "--delay", "0.05", "--ref-size", "300", "200", "--timeout", "60"]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.ack_latency",
+        *args,
+        "--no-write",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 90)
+    text = output.decode()
+    assert process.returncode == 0, text
+    assert "| probes during the load | p50" in text and "(n=1)" in text
+    assert "Missed Discord's 3 s deadline (late or never answered): 0" in text
+
+
+def test_a_section_is_replaced_and_the_others_are_kept(tmp_path) -> None:
+    path = tmp_path / "benchmarks.md"
+    path.write_text("# Benchmarks\n\n## Leaderboard\n\nkept as is\n")
+    write_section("fit", "Fitting", "first result", path=path)
+    write_section("fit", "Fitting", "second result", path=path)
+    text = path.read_text()
+    assert "## Leaderboard\n\nkept as is" in text
+    assert "second result" in text and "first result" not in text
+    assert text.count("## Fitting") == 1 and "_Machine:_" in text and "_Command:_" in text

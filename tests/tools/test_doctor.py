@@ -1,0 +1,108 @@
+"""`python -m bot check` against the fakes: a green/red checklist and an exit code naming what failed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from tests.fakes.discord_models import ATTACH_FILES
+
+KEY = "fake-api-key"
+
+
+def env_for(discord_fake, image_api, tmp_path: Path, **overrides: str) -> dict[str, str]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "NO_COLOR": "1",
+        "DISCORD_TOKEN": discord_fake.token,
+        "DISCORD_API_BASE_URL": discord_fake.base_url,
+        "IMAGE_API_BASE_URL": image_api.base_url,
+        "IMAGE_API_KEY": KEY,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+    }
+    env.update(overrides)
+    return env
+
+
+async def run_check(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str]:
+    """Run the command while this loop keeps serving the fakes; (exit code, stdout + stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "check",
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode or 0, output.decode()
+
+
+async def test_all_green_against_working_services(discord_fake, image_api, tmp_path) -> None:
+    code, out = await run_check(env_for(discord_fake, image_api, tmp_path), tmp_path)
+    assert code == 0, out
+    assert "✓ Discord login: logged in as imagebot" in out
+    assert "✓ Permissions in Fake Guild" in out and "✓ Intents" in out
+    assert "✓ Image API key" in out and "✓ Model doubao-seedream-4-0-250828: available" in out
+    assert "– Streaming: not checked" in out
+    assert [r.json["size"] for r in image_api.requests] == ["1x1"], "the free probe must not make an image"
+
+
+async def test_rejected_api_key_is_red_and_not_printed(discord_fake, image_api, tmp_path) -> None:
+    env = env_for(discord_fake, image_api, tmp_path, IMAGE_API_KEY="sk-totally-wrong-key-42")
+    code, out = await run_check(env, tmp_path)
+    assert code == 8, out
+    assert "✗ Image API key: rejected (HTTP 401" in out and "✓ Discord login" in out
+    assert "sk-totally-wrong-key-42" not in out
+
+
+async def test_rejected_token_is_red(discord_fake, image_api, tmp_path) -> None:
+    env = env_for(discord_fake, image_api, tmp_path, DISCORD_TOKEN="not-the-token-123")
+    code, out = await run_check(env, tmp_path)
+    assert code == 4, out
+    assert "✗ Discord login: the token was rejected" in out and "not-the-token-123" not in out
+
+
+async def test_missing_permission_is_named(discord_fake, image_api, tmp_path) -> None:
+    discord_fake.bot.denied = ATTACH_FILES
+    code, out = await run_check(env_for(discord_fake, image_api, tmp_path), tmp_path)
+    assert code == 4, out
+    assert "✗ Permissions in Fake Guild" in out and "missing Attach Files" in out
+
+
+async def test_unknown_model_is_red(discord_fake, image_api, tmp_path) -> None:
+    env = env_for(discord_fake, image_api, tmp_path, IMAGE_MODEL="seedream-nope")
+    code, out = await run_check(env, tmp_path)
+    assert code == 8, out
+    assert "✗ Model seedream-nope: not available (HTTP 404" in out
+
+
+async def test_both_failing_sums_the_codes(discord_fake, image_api, tmp_path) -> None:
+    env = env_for(discord_fake, image_api, tmp_path, DISCORD_TOKEN="bad-token-1", IMAGE_API_KEY="bad-key-1")
+    code, _ = await run_check(env, tmp_path)
+    assert code == 12
+
+
+async def test_invalid_configuration_exits_2(discord_fake, image_api, tmp_path) -> None:
+    env = env_for(discord_fake, image_api, tmp_path, MAX_CONCURRENT_JOBS="lots")
+    code, out = await run_check(env, tmp_path)
+    assert code == 2 and "✗ Configuration: MAX_CONCURRENT_JOBS" in out
+    assert image_api.requests == []
+
+
+async def test_test_image_reports_streaming(discord_fake, image_api, tmp_path) -> None:
+    code, out = await run_check(env_for(discord_fake, image_api, tmp_path), tmp_path, "--generate-test-image")
+    assert code == 0, out
+    assert "✓ Test image: HTTP 200" in out and "✓ Streaming: the API streams images" in out
+
+
+async def test_test_image_reports_a_relay_that_ignores_streaming(discord_fake, image_api, tmp_path) -> None:
+    image_api.ignore_stream = True
+    code, out = await run_check(env_for(discord_fake, image_api, tmp_path), tmp_path, "--generate-test-image")
+    assert code == 0, out
+    assert "– Streaming: answers plain JSON" in out

@@ -1,0 +1,46 @@
+"""The optional Prometheus endpoint: off by default, serves the bot's counters when on."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from bot.metrics import Metrics, start_metrics_server
+from tests.e2e.helpers import final_original, job_done
+from tests.fakes.image_api import Fault
+
+
+async def test_metrics_are_off_by_default(running_bot) -> None:
+    assert running_bot.settings.metrics_port is None
+    assert not running_bot.services.metrics.enabled
+
+
+async def test_endpoint_serves_jobs_images_queue_and_latency(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot(metrics_port=9999)  # the port is only a switch here; the test binds a free one
+    server = await start_metrics_server(harness.services.metrics, "127.0.0.1", 0)
+    try:
+        user = discord_fake.add_member()
+        await final_original(discord_fake, await discord_fake.slash(user, "imagine", prompt="two owls", count=2))
+        image_api.script(Fault.content_blocked())
+        await final_original(discord_fake, await discord_fake.slash(user, "imagine", prompt="blocked"))
+        await job_done(harness, 2)
+        port = server.addresses[0][1]
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as response:
+            assert response.status == 200
+            text = await response.text()
+    finally:
+        await server.cleanup()
+    assert 'imagine_jobs_total{status="completed"} 1.0' in text
+    assert 'imagine_jobs_total{status="blocked"} 1.0' in text
+    assert "imagine_images_delivered_total 2.0" in text
+    assert "imagine_queue_length 0.0" in text
+    assert 'imagine_api_seconds_count{phase="first_image"} 1.0' in text
+    assert 'imagine_api_seconds_count{phase="error"} 1.0' in text
+
+
+def test_queue_length_counts_jobs_waiting_for_a_slot() -> None:
+    metrics = Metrics(enabled=True)
+    for job_id in (1, 2, 3):
+        metrics.job_queued(job_id)
+    metrics.job_started(1)
+    metrics.job_finished(2, "failed")  # gave up while waiting
+    assert b"imagine_queue_length 1.0" in metrics.exposition()
