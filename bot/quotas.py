@@ -18,7 +18,7 @@ from bot.periods import day_number, next_midnight
 from bot.settings import Settings
 from bot.store import UsageStore
 from bot.store.guilds import GuildConfig
-from bot.store.usage import InFlight
+from bot.store.usage import DaySnapshot
 
 RESERVATION_TTL = 300.0  # seconds a reservation may wait for its job row (confirmation, downloads)
 
@@ -158,12 +158,12 @@ class QuotaService:
         """Today's use (delivered plus in flight) against the limits, and when the day resets."""
         config = await self.store.guilds.load(guild_id)
         now = self.store.clock()
-        member, server, member_busy, server_busy = await self._today(guild_id, user_id, now)
+        today = await self._today(guild_id, user_id, now)
         return Standing(
             limits=effective_limits(self.settings, config),
             exempt=bool(config.exempt_roles.intersection(role_ids)),
-            member_used=member + member_busy.images,
-            server_used=server + server_busy.images,
+            member_used=today.member_images + today.member_busy.images,
+            server_used=today.server_images + today.server_busy.images,
             resets_at=next_midnight(now),
         )
 
@@ -193,17 +193,17 @@ class QuotaService:
         exempt = bool(config.exempt_roles.intersection(role_ids))
         now = self.store.clock()
         await self._settle(guild, now)
-        member_today, server_today, member_busy, server_busy = await self._today(guild, user_id, now)
-        after_job = await self.store.usage.last_job_id()
+        today = await self._today(guild, user_id, now)
+        after_job = today.last_job_id
         # No await below this line: check and reserve atomically with respect to other requests.
         mine = [r for r in self._reservations if (r.guild_id, r.user_id) == (guild, user_id)]
         ours = [r for r in self._reservations if r.guild_id == guild]
-        member_used = member_today + member_busy.images + sum(r.images for r in mine)
-        server_used = server_today + server_busy.images + sum(r.images for r in ours)
+        member_used = today.member_images + today.member_busy.images + sum(r.images for r in mine)
+        server_used = today.server_images + today.server_busy.images + sum(r.images for r in ours)
         reset = next_midnight(now)
         if not exempt:
             self._check_cooldown(limits, guild, user_id, now)
-            _check_concurrency(limits, member_busy.jobs + len(mine))
+            _check_concurrency(limits, today.member_busy.jobs + len(mine))
             _check_member_daily(limits, member_used, count, reset)
         _check_server_daily(limits, server_used, count, reset)
         reservation = _Reservation(guild, user_id, count, after_job, now)
@@ -225,23 +225,22 @@ class QuotaService:
             _previous_request=previous_request,
         )
 
-    async def _today(self, guild: int, user_id: int, now: float) -> tuple[int, int, InFlight, InFlight]:
-        """Images delivered today by the member and the server, and their jobs still in flight."""
-        usage = self.store.usage
-        today = day_number(now)
+    async def _today(self, guild: int, user_id: int, now: float) -> DaySnapshot:
+        """Images delivered today by the member and the server, their jobs still in flight, the newest job id."""
         since = now - self.settings.job_deadline_seconds - 60  # older queued/running rows are crash leftovers
-        member = (await usage.totals(guild, user_id, today, today + 1)).images
-        member += await usage.forgotten_images(guild, user_id, today)
-        server = (await usage.totals(guild, None, today, today + 1)).images
-        return member, server, await usage.in_flight(guild, user_id, since), await usage.in_flight(guild, None, since)
+        return await self.store.usage.day_snapshot(guild, user_id, day_number(now), since)
 
     async def _settle(self, guild: int, now: float) -> None:
         """Drop expired reservations and those whose job row now exists (the row counts instead)."""
         self._reservations[:] = [r for r in self._reservations if now - r.at < RESERVATION_TTL]
-        for user_id in {r.user_id for r in self._reservations if r.guild_id == guild}:
-            mine = sorted((r for r in self._reservations if (r.guild_id, r.user_id) == (guild, user_id)), key=_by_job)
-            created = await self.store.usage.jobs_after(guild, user_id, mine[0].after_job)
-            for reservation in mine[:created]:
+        pending = [r for r in self._reservations if r.guild_id == guild]
+        if not pending:
+            return
+        created = await self.store.usage.jobs_since(guild, min(r.after_job for r in pending))
+        for user_id in {r.user_id for r in pending}:
+            mine = sorted((r for r in pending if r.user_id == user_id), key=_by_job)
+            count = sum(1 for who, job_id in created if who == user_id and job_id > mine[0].after_job)
+            for reservation in mine[:count]:
                 if reservation in self._reservations:
                     self._reservations.remove(reservation)
 

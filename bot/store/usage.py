@@ -87,6 +87,17 @@ class KeyCount:
     images: int
 
 
+@dataclass(frozen=True, slots=True)
+class DaySnapshot:
+    """Everything a quota check needs about today, read in one statement."""
+
+    member_images: int = 0
+    server_images: int = 0
+    member_busy: InFlight = InFlight()
+    server_busy: InFlight = InFlight()
+    last_job_id: int = 0
+
+
 class UsageQueries:
     """SQL for usage and leaderboards, over the store's connection."""
 
@@ -159,6 +170,37 @@ class UsageQueries:
         async with self._db.execute(sql, args) as cursor:
             row = await cursor.fetchone()
         return InFlight(*row) if row else InFlight()
+
+    async def day_snapshot(self, guild_id: int, user_id: int, day: int, since: float) -> DaySnapshot:
+        """Today's delivered images (member incl. forgotten ones, server), jobs in flight, newest job id.
+
+        One statement, so a quota check costs one round trip to the database thread, not six.
+        """
+        busy = "FROM jobs WHERE guild_id = :g AND created_at >= :since AND status IN ('queued', 'running')"
+        sql = (
+            "SELECT"
+            " (SELECT COALESCE(SUM(images), 0) FROM usage_daily WHERE guild_id = :g AND user_id = :u AND day = :d)"
+            " + (SELECT COALESCE(SUM(images), 0) FROM forgotten_today WHERE guild_id = :g AND user_id = :u"
+            " AND day = :d),"
+            " (SELECT COALESCE(SUM(images), 0) FROM usage_daily WHERE guild_id = :g AND day = :d),"
+            f" (SELECT COUNT(*) {busy} AND user_id = :u),"
+            f" (SELECT COALESCE(SUM(images_requested), 0) {busy} AND user_id = :u),"
+            f" (SELECT COUNT(*) {busy}),"
+            f" (SELECT COALESCE(SUM(images_requested), 0) {busy}),"
+            " (SELECT COALESCE(MAX(id), 0) FROM jobs)"
+        )
+        params = {"g": guild_id, "u": user_id, "d": day, "since": since}
+        async with self._db.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return DaySnapshot()
+        return DaySnapshot(row[0], row[1], InFlight(row[2], row[3]), InFlight(row[4], row[5]), row[6])
+
+    async def jobs_since(self, guild_id: int, after_id: int) -> list[tuple[int, int]]:
+        """(user id, job id) of the server's jobs created after job `after_id`."""
+        sql = "SELECT user_id, id FROM jobs WHERE id > ? AND guild_id = ?"
+        async with self._db.execute(sql, (after_id, guild_id)) as cursor:
+            return [(int(row[0]), int(row[1])) for row in await cursor.fetchall()]
 
     async def last_job_id(self) -> int:
         """The newest job id (0 when there are none)."""
