@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -177,6 +177,7 @@ class JobRunner:
         )
         self.guard = DeliveryGuard(settings)
         self._active: dict[int, _Active] = {}
+        self._preparing: dict[asyncio.Task[Any], Callable[[], Awaitable[None]]] = {}
         self.metrics = metrics or Metrics()
 
     def check(self, spec: JobSpec, *, references: int | None = None) -> None:
@@ -333,15 +334,31 @@ class JobRunner:
         await self.store.journal.close(job_id)
         return outcome
 
+    @contextlib.asynccontextmanager
+    async def preparing(self, notify: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
+        """Mark the current task as fetching a job's references (before its journal entry exists).
+
+        Shutdown waits for it like for a running job; if it must stop it, `notify` tells the member first.
+        """
+        task = asyncio.current_task()
+        if task is not None:
+            self._preparing[task] = notify
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._preparing.pop(task, None)
+
     async def drain(self, grace: float) -> list[int]:
         """Shutdown: let running jobs finish for up to `grace` seconds, then interrupt the rest.
 
         Interrupted jobs stay unfinished in the journal (restart recovery answers them); their status line
         says so. Returns the ids of the interrupted jobs.
         """
-        tasks = {a.task for a in self._active.values() if a.task is not None}
+        tasks = {a.task for a in self._active.values() if a.task is not None} | set(self._preparing)
         if tasks and grace > 0:
             await asyncio.wait(tasks, timeout=grace)
+        await self._stop_preparing()
         left = list(self._active.items())
         for _, active in left:
             active.progress.paused = True
@@ -354,6 +371,18 @@ class JobRunner:
         if pending:  # an image being posted is finished and recorded first
             await asyncio.wait(pending, timeout=15)
         return [job_id for job_id, _ in left]
+
+    async def _stop_preparing(self) -> None:
+        """Jobs still fetching references after the grace period: tell their members, then stop them."""
+        stuck = [(task, notify) for task, notify in self._preparing.items() if not task.done()]
+        if not stuck:
+            return
+        log.warning("%d job(s) stopped before they started (still preparing)", len(stuck))
+        notices = [asyncio.ensure_future(_quietly(notify(), 0)) for _, notify in stuck]
+        await asyncio.wait(notices, timeout=5)
+        for task, _ in stuck:
+            task.cancel()
+        await asyncio.wait([task for task, _ in stuck], timeout=5)
 
     async def _generate(
         self, job: PreparedJob, delivery: Delivery, progress: Progress, failures: list[ImageApiError]

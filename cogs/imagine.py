@@ -20,7 +20,7 @@ from bot.presentation.buttons import buttons_for
 from bot.presentation.guards import confirm_cost, report_to_modlog
 from bot.presentation.launch import KeepReferences
 from bot.presentation.poster import ResultPoster
-from bot.presentation.recovery import origin_for
+from bot.presentation.recovery import NOT_STARTED, origin_for
 from bot.presentation.text import size_label
 from bot.quotas import QuotaService
 from bot.references import ReferenceFetcher
@@ -146,10 +146,12 @@ class Imagine(commands.Cog):
         )
         origin = origin_for(interaction, callback, self.settings, started)
         try:
-            references = await asyncio.gather(
-                *(self._download(a) for a in attachments), *(self._from_tray(i) for i in tray_items)
-            )
-            prepared = await self.jobs.prepare(dataclasses.replace(spec, references=tuple(references), origin=origin))
+            async with self.jobs.preparing(lambda: interaction.edit_original_response(content=NOT_STARTED)):
+                references = await asyncio.gather(
+                    *(self._download(a) for a in attachments), *(self._from_tray(i) for i in tray_items)
+                )
+                spec = dataclasses.replace(spec, references=tuple(references), origin=origin)
+                prepared = await self.jobs.prepare(spec)
         except BaseException as error:
             if isinstance(error, UserFacingError):
                 log.info("refused /imagine by user %s after acknowledging: %s", interaction.user.id, error.code)

@@ -21,7 +21,7 @@ from bot.presentation import text
 from bot.presentation.guards import report_to_modlog
 from bot.presentation.message_poster import MessagePoster
 from bot.presentation.poster import ButtonsFactory, ResultPoster
-from bot.presentation.recovery import RESTARTING, origin_for
+from bot.presentation.recovery import NOT_STARTED, RESTARTING, origin_for
 from bot.quotas import Admission
 from bot.scheduler import Ticket
 from bot.services import Services
@@ -157,7 +157,8 @@ class Launcher:
         spec = self._with_server_defaults(spec, admitted)
         spec = dataclasses.replace(spec, origin=origin_for(interaction, callback, settings, started))
         try:
-            prepared = await self.prepare(spec, references)
+            async with self.services.jobs.preparing(lambda: interaction.edit_original_response(content=NOT_STARTED)):
+                prepared = await self.prepare(spec, references)
         except BaseException as error:
             admitted.release()
             if not isinstance(error, UserFacingError):
@@ -184,7 +185,8 @@ class Launcher:
             poster = MessagePoster(
                 message, status, prompt=spec.prompt, size_label=spec.size_label, buttons=self.buttons, preface=preface
             )
-            prepared = await self._prepare_or_explain(spec, references, status, status_text)
+            async with self.services.jobs.preparing(lambda: status.edit(content=f"{status_text}\n{NOT_STARTED}")):
+                prepared = await self._prepare_or_explain(spec, references, status, status_text)
         except BaseException:
             admitted.release()
             raise

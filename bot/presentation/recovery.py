@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RESTARTING = "The bot is restarting. Please try again in a minute."
+NOT_STARTED = "⏸ The bot restarted before your request started, so nothing was spent. Please try again in a minute."
 
 
 def origin_for(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.e2e.helpers import bot_replies, final_original, job_done
+from tests.images import png
 
 EPHEMERAL_MESSAGE = 4
 
@@ -48,3 +49,20 @@ async def test_reply_blend_during_shutdown_is_refused(discord_fake, image_api, s
 
     assert "restarting" in answer.content
     assert len(image_api.requests) == 2, "no new API call while stopping"
+
+
+async def test_job_still_fetching_references_at_shutdown_is_answered(discord_fake, image_api, start_bot) -> None:
+    """It has no journal entry yet, so restart recovery cannot answer it: the shutdown itself must."""
+    harness = await start_bot()
+    discord_fake.cdn_delay = 5.0
+    ref = discord_fake.add_attachment(png(64, 64), "slow.png")
+    interaction = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="a cat", image1=ref)
+    await interaction.wait_response()
+    await discord_fake.wait_for(lambda: any(r.path.startswith("/cdn/") for r in discord_fake.requests))
+
+    await harness.bot.shutdown(grace=0.2)
+
+    assert "restarted before your request started" in interaction.original.content
+    assert "nothing was spent" in interaction.original.content
+    assert image_api.requests == []
+    assert await harness.store.recent_jobs() == []

@@ -120,6 +120,7 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.cdn_base = ""
+        self.cdn_delay = 0.0  # seconds the CDN waits before answering a download
         self.application_id = state.application_id
         self.bot_user = state.bot_user
         self.guild_id = state.guild_id
@@ -469,6 +470,9 @@ class FakeDiscord:
         path = request.path
         record = RecordedRequest(request.method, path, dict(request.query), None, [], False)
         self._state.requests.append(record)
+        if self.cdn_delay > 0:  # a slow CDN: lets a test act while the bot is still downloading references
+            self._state.changed()
+            await asyncio.sleep(min(self.cdn_delay, 30.0))
         response: web.StreamResponse
         match = CDN_FILE.fullmatch(path)
         stored = self._state.files.get(match.group(1)) if match else None
