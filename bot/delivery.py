@@ -26,6 +26,7 @@ class DeliveryGuard:
     def __init__(self, settings: Settings) -> None:
         self.retries = settings.delivery_retries
         self.delay = settings.delivery_retry_delay
+        self.timeout = settings.delivery_timeout
         self.ttl = settings.undelivered_ttl_seconds
         self.undelivered = UndeliveredImages(
             settings.undelivered_path, ttl=settings.undelivered_ttl_seconds, max_bytes=settings.undelivered_max_bytes
@@ -36,7 +37,8 @@ class DeliveryGuard:
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                return await delivery.deliver(image, progress)
+                # A stuck upload counts as a failed try (discord.py sets no per-request timeout of its own).
+                return await asyncio.wait_for(delivery.deliver(image, progress), self.timeout)
             except Exception as exc:
                 if attempt == attempts or not transient(exc):
                     log.warning(

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     retry_window_seconds: float = Field(default=86_400.0, gt=0)
     delivery_retries: int = Field(default=2, ge=0, le=10)
     delivery_retry_delay: float = Field(default=1.0, ge=0)
+    delivery_timeout: float = Field(default=120.0, gt=0)
     undelivered_dir: Path | None = None
     undelivered_ttl_seconds: float = Field(default=86_400.0, gt=0)
     undelivered_max_bytes: int = Field(default=512 * 1024 * 1024, ge=0)

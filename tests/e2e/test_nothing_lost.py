@@ -105,6 +105,18 @@ async def test_upload_failing_twice_then_succeeding_is_delivered_once(discord_fa
     await assert_usage_matches_discord(harness, discord_fake)
 
 
+async def test_stuck_upload_is_abandoned_and_retried(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot(delivery_timeout=0.5, delivery_retry_delay=0.01)
+    # The stalled request outlives the wait below: only abandoning it (DELIVERY_TIMEOUT) lets the image through.
+    discord_fake.drop_next("PATCH", r"/webhooks/.*/messages/@original", uploads_only=True, hang=40.0)
+    interaction = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="through a stuck proxy")
+    message = await final_original(discord_fake, interaction, timeout=15)
+    assert len(message.attachments) == 1 and "⚠️" not in message.content
+    [job] = await job_done(harness)
+    assert (job.status, job.images_delivered) == ("completed", 1)
+    await assert_usage_matches_discord(harness, discord_fake)
+
+
 async def test_undeliverable_image_is_kept_on_disk_and_explained(discord_fake, image_api, start_bot, tmp_path) -> None:
     harness = await start_bot(delivery_retries=1, delivery_retry_delay=0.01, undelivered_dir=tmp_path / "kept")
     discord_fake.drop_next("PATCH", r"/webhooks/.*/messages/@original", times=2, uploads_only=True)

@@ -388,12 +388,17 @@ class FakeDiscord:
         rule = FailRule(method.upper(), re.compile(path_regex), status, times, code, retry_after, uploads_only)
         self._state.fail_rules.append(rule)
 
-    def drop_next(self, method: str, path_regex: str, *, times: int = 1, uploads_only: bool = False) -> None:
+    def drop_next(
+        self, method: str, path_regex: str, *, times: int = 1, uploads_only: bool = False, hang: float = 0.0
+    ) -> None:
         """Close the connection of the next `times` matching requests without answering (status recorded as 0).
 
         Models a network failure or a proxy dropping the request; discord.py does not retry these itself.
+        With `hang`, the request first stalls that many seconds (nothing is created), like a stuck upload.
         """
-        rule = FailRule(method.upper(), re.compile(path_regex), 0, times, uploads_only=uploads_only, disconnect=True)
+        rule = FailRule(
+            method.upper(), re.compile(path_regex), 0, times, uploads_only=uploads_only, disconnect=True, hang=hang
+        )
         self._state.fail_rules.append(rule)
 
     def expire_token(self, token: str) -> None:
@@ -455,6 +460,8 @@ class FakeDiscord:
             raise DiscordError(401, 0, "401: Unauthorized")
         if (rule := self._take_failure(method, path, uploads=bool(call.body.files))) is not None:
             if rule.disconnect:
+                if rule.hang > 0:
+                    await asyncio.sleep(min(rule.hang, 60.0))
                 raise _Dropped()
             return _failure_response(rule)
         if body_error is not None:

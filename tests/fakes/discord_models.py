@@ -411,3 +411,4 @@ class FailRule:
     retry_after: float | None = None
     uploads_only: bool = False  # match only requests that carry files (multipart uploads)
     disconnect: bool = False  # close the connection instead of answering
+    hang: float = 0.0  # with disconnect: first stall this many seconds (a stuck upload), then drop
