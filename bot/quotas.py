@@ -8,9 +8,11 @@ holds a reservation until its job row exists (then the row itself counts as in f
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 from bot.errors import BadInput, UserFacingError
@@ -19,6 +21,8 @@ from bot.settings import Settings
 from bot.store import UsageStore
 from bot.store.guilds import GuildConfig
 from bot.store.usage import DaySnapshot
+
+log = logging.getLogger(__name__)
 
 RESERVATION_TTL = 300.0  # seconds a reservation may wait for its job row (confirmation, downloads)
 
@@ -141,6 +145,20 @@ class Standing:
         return max(0, self.limits.server_daily_images - self.server_used)
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedRequest:
+    """A request the quotas refused, as the mod-log shows it."""
+
+    guild_id: int | None
+    channel_id: int | None
+    user_id: int
+    prompt: str
+    reason: str
+
+
+RefusalHook = Callable[[int, RefusedRequest], Awaitable[None]]
+
+
 class QuotaService:
     """Per-server limits, blocked words, allowed channels and cooldowns, checked without calling the API."""
 
@@ -149,6 +167,9 @@ class QuotaService:
         self.store = store
         self._reservations: list[_Reservation] = []
         self._last_request: dict[tuple[int, int], float] = {}
+        # Set by the admin cog: tells the server's mod-log about a refused request (channel, request, reason).
+        self.refusal_hook: RefusalHook | None = None
+        self._reports: set[asyncio.Task[None]] = set()
 
     async def limits(self, guild_id: int) -> Limits:
         """The limits in force for a server."""
@@ -182,7 +203,38 @@ class QuotaService:
         resolution: str | None,
         prompt: str,
     ) -> Admission:
-        """Check every limit for this request and reserve its images; raise a UserFacingError if it may not run."""
+        """Check every limit for this request and reserve its images; raise a UserFacingError if it may not run.
+
+        A refusal is also reported to the server's mod-log (in the background: the member's answer comes first).
+        """
+        try:
+            return await self._admit(guild_id, channel_id, user_id, role_ids, count, resolution, prompt)
+        except UserFacingError as error:
+            if self.refusal_hook is not None:
+                request = RefusedRequest(guild_id, channel_id, user_id, prompt, error.code)
+                task = asyncio.create_task(self._report_refusal(request))
+                self._reports.add(task)
+                task.add_done_callback(self._reports.discard)
+            raise
+
+    async def _report_refusal(self, request: RefusedRequest) -> None:
+        try:
+            limits = await self.limits(request.guild_id or 0)
+            if limits.modlog_channel is not None and self.refusal_hook is not None:
+                await self.refusal_hook(limits.modlog_channel, request)
+        except Exception:
+            log.warning("could not report a refused request to the mod-log", exc_info=True)
+
+    async def _admit(
+        self,
+        guild_id: int | None,
+        channel_id: int | None,
+        user_id: int,
+        role_ids: list[int] | tuple[int, ...],
+        count: int,
+        resolution: str | None,
+        prompt: str,
+    ) -> Admission:
         guild = guild_id or 0
         config = await self.store.guilds.load(guild)
         limits = effective_limits(self.settings, config)

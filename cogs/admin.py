@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 
 import discord
@@ -13,6 +14,7 @@ from bot.charts import daily_chart
 from bot.client import ImageBot
 from bot.guild_admin import SETTINGS, GuildAdmin
 from bot.presentation import usage_text
+from bot.presentation.guards import report_refusal_to_modlog
 from bot.usage import UsageService, day_label
 
 SETTING_CHOICES = [app_commands.Choice(name=info.label, value=key) for key, info in SETTINGS.items()]
@@ -129,5 +131,6 @@ class Admin(commands.Cog):
 
 
 async def setup(bot: ImageBot) -> None:
-    """Extension entry point."""
+    """Extension entry point; refused requests are reported to the mod-log from here."""
+    bot.services.quotas.refusal_hook = functools.partial(report_refusal_to_modlog, bot)
     await bot.add_cog(Admin(bot.services.admin, bot.services.usage))

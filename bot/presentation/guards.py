@@ -8,7 +8,7 @@ import discord
 
 from bot.jobs import JobSpec, Outcome
 from bot.presentation import text
-from bot.quotas import Admission
+from bot.quotas import Admission, RefusedRequest
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +78,29 @@ async def report_to_modlog(client: discord.Client, channel_id: int | None, spec:
     )
     if outcome.error is not None:
         line += f" · {outcome.error.code}"
-    limit = 1500
-    content = f"{line}\n> {text.echo(spec.prompt, limit)}"
-    while len(content) > MAX_CONTENT and limit > 100:  # escaping markdown can double a prompt's length
-        limit -= 100
-        content = f"{line}\n> {text.echo(spec.prompt, limit)}"
     try:
         channel = client.get_partial_messageable(channel_id, guild_id=spec.guild_id)
-        await channel.send(content)
+        await channel.send(_fit(line, spec.prompt))
     except discord.HTTPException as error:
         log.warning("could not post to the mod-log channel %s (%s)", channel_id, error.status)
+
+
+async def report_refusal_to_modlog(client: discord.Client, modlog_channel: int, request: RefusedRequest) -> None:
+    """Post a refused prompt (blocked word, limit, channel) with its requester to the mod-log channel."""
+    where = f" in <#{request.channel_id}>" if request.channel_id else ""
+    line = f"🚫 <@{request.user_id}>{where} · refused before any cost · {request.reason}"
+    try:
+        channel = client.get_partial_messageable(modlog_channel, guild_id=request.guild_id)
+        await channel.send(_fit(line, request.prompt))
+    except discord.HTTPException as error:
+        log.warning("could not post to the mod-log channel %s (%s)", modlog_channel, error.status)
+
+
+def _fit(line: str, prompt: str) -> str:
+    """The line and the quoted prompt, shortened until the message fits (escaping can double a prompt)."""
+    limit = 1500
+    content = f"{line}\n> {text.echo(prompt, limit)}"
+    while len(content) > MAX_CONTENT and limit > 100:
+        limit -= 100
+        content = f"{line}\n> {text.echo(prompt, limit)}"
+    return content

@@ -94,6 +94,21 @@ async def test_mod_log_receives_prompt_requester_and_outcome(discord_fake, image
     assert "a sunset" in entry.content and "@everyone" not in entry.content
 
 
+async def test_mod_log_also_receives_refused_prompts(discord_fake, image_api, running_bot) -> None:
+    mods = discord_fake.add_channel("mods")
+    admin = discord_fake.add_member(manage_guild=True)
+    await admin_says(discord_fake, admin, "mod-log", channel=mods)
+    await admin_says(discord_fake, admin, "block-word", word="gore")
+    member = discord_fake.add_member()
+    refused = await discord_fake.slash(member, "imagine", prompt="lots of GORE @here")
+    await refused.wait_response()
+    assert refused.ephemeral
+    entry = await discord_fake.wait_for(lambda: next(iter(discord_fake.channel_messages(mods)), None))
+    assert f"<@{member.id}>" in entry.content and "refused" in entry.content and "blocked" in entry.content
+    assert "lots of GORE" in entry.content and "@here" not in entry.content
+    assert image_api.requests == []
+
+
 async def test_stats_show_a_chart_top_channels_and_failure_kinds(discord_fake, image_api, running_bot) -> None:
     guild = discord_fake.guild_id
     admin = discord_fake.add_member(manage_guild=True)
