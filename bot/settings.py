@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     # Reply blending, reference tray and result buttons
     message_content_intent: bool = False
     reference_tray_ttl: float = Field(default=3600.0, gt=0, le=12 * 3600)
+    tray_panel_timeout: float = Field(default=600.0, gt=0, le=840)  # under the 15-minute token, to remove it
     keep_references_days: float = Field(default=30.0, ge=0)
     # Nothing lost: fair queue, graceful shutdown, restart recovery, delivery retries (issue 5a).
     max_jobs_per_member: int = Field(default=2, ge=1, le=100)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -17,7 +18,6 @@ from cogs.blend._gather import images_in
 
 log = logging.getLogger(__name__)
 
-VIEW_TIMEOUT = 600.0
 PLACEHOLDER_OPTION = discord.SelectOption(label="-")  # replaced by the tray's items
 
 
@@ -40,9 +40,12 @@ def describe_tray(tray: ReferenceTray, guild_id: int | None, user_id: int, lead:
 class TrayView(discord.ui.View):
     """Remove one image or clear the tray; only for its owner, for a limited time."""
 
-    def __init__(self, tray: ReferenceTray, guild_id: int | None, user_id: int) -> None:
-        super().__init__(timeout=VIEW_TIMEOUT)
+    def __init__(
+        self, tray: ReferenceTray, guild_id: int | None, user_id: int, shown_by: discord.Interaction, timeout: float
+    ) -> None:
+        super().__init__(timeout=timeout)
         self.tray, self.guild_id, self.user_id = tray, guild_id, user_id
+        self.shown_by = shown_by  # the interaction whose response shows this panel (to take the controls away)
         items = tray.items(guild_id, user_id)
         if not items:
             self.remove_item(self.remove)
@@ -52,6 +55,11 @@ class TrayView(discord.ui.View):
             discord.SelectOption(label=f"{n}. {text.shorten(item.name, 90)}", value=str(n - 1))
             for n, item in enumerate(items, 1)
         ]
+
+    async def on_timeout(self) -> None:
+        """Take the controls away once they stop working, rather than leaving dead buttons."""
+        with contextlib.suppress(discord.HTTPException):
+            await self.shown_by.edit_original_response(view=None)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Only the tray's owner can change it."""
@@ -75,7 +83,7 @@ class TrayView(discord.ui.View):
 
     async def _redraw(self, interaction: discord.Interaction, lead: str) -> None:
         self.stop()  # before the new view is stored: both use the same custom_ids
-        view = TrayView(self.tray, self.guild_id, self.user_id)
+        view = TrayView(self.tray, self.guild_id, self.user_id, interaction, self.timeout or 600.0)
         content = describe_tray(self.tray, self.guild_id, self.user_id, lead)
         await interaction.response.edit_message(content=content, view=view)
 
@@ -83,10 +91,11 @@ class TrayView(discord.ui.View):
 class Tray(commands.Cog):
     """The "Add to references" message command and `/tray`."""
 
-    def __init__(self, bot: ImageBot, tray: ReferenceTray, max_bytes: int) -> None:
+    def __init__(self, bot: ImageBot, tray: ReferenceTray, max_bytes: int, panel_timeout: float) -> None:
         self.bot = bot
         self.tray = tray
         self.max_bytes = max_bytes
+        self.panel_timeout = panel_timeout
         self.menu = app_commands.ContextMenu(name="Add to references", callback=self.add_menu)
         self.menu.guild_only = True
 
@@ -120,11 +129,12 @@ class Tray(commands.Cog):
 
     async def _show(self, interaction: discord.Interaction, lead: str) -> None:
         content = describe_tray(self.tray, interaction.guild_id, interaction.user.id, lead)
-        view = TrayView(self.tray, interaction.guild_id, interaction.user.id)
+        view = TrayView(self.tray, interaction.guild_id, interaction.user.id, interaction, self.panel_timeout)
         await interaction.response.send_message(content, view=view, ephemeral=True)
 
 
 async def setup(bot: ImageBot) -> None:
     """Extension entry point."""
     services = bot.services
-    await bot.add_cog(Tray(bot, services.tray, services.settings.reference_max_bytes))
+    settings = services.settings
+    await bot.add_cog(Tray(bot, services.tray, settings.reference_max_bytes, settings.tray_panel_timeout))

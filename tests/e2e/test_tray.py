@@ -76,3 +76,13 @@ async def test_result_image_can_be_added_to_the_tray(discord_fake, image_api, ru
     shown = await discord_fake.slash(alice, "tray")
     await shown.wait_response()
     assert f"/{result.channel_id}/{result.id})" in shown.original.content and "(1/14" in shown.original.content
+
+
+async def test_tray_panel_controls_are_removed_when_they_expire(discord_fake, image_api, start_bot) -> None:
+    await start_bot(tray_panel_timeout=0.5)
+    alice = discord_fake.add_member("alice")
+    source = await discord_fake.send_message(alice, "", attachments=[discord_fake.add_attachment(png(), "a.png")])
+    panel = (await collect(discord_fake, alice, source)).original
+    assert panel.custom_ids() == ["tray:remove", "tray:clear"]
+    await discord_fake.wait_for(lambda: panel.custom_ids() == [])
+    assert "a.png" in panel.content
