@@ -165,7 +165,7 @@ async def check_image_api(settings: Settings, http: aiohttp.ClientSession, repor
 async def _probe_stream(
     settings: Settings, http: aiohttp.ClientSession, url: str, headers: dict[str, str], report: Report
 ) -> None:
-    body = {"model": settings.image_model, "prompt": "a small blue circle on white", "size": "1K"}
+    body: dict[str, object] = {"model": settings.image_model, "prompt": "a small blue circle on white", "size": "1K"}
     body.update(response_format="url", stream=True, watermark=False, sequential_image_generation="disabled")
     started = time.monotonic()
     try:

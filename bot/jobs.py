@@ -177,7 +177,7 @@ class JobRunner:
         )
         self.guard = DeliveryGuard(settings)
         self._active: dict[int, _Active] = {}
-        self._preparing: dict[asyncio.Task[Any], Callable[[], Awaitable[None]]] = {}
+        self._preparing: dict[asyncio.Task[Any], Callable[[], Awaitable[object]]] = {}
         self.metrics = metrics or Metrics()
 
     def check(self, spec: JobSpec, *, references: int | None = None) -> None:
@@ -335,7 +335,7 @@ class JobRunner:
         return outcome
 
     @contextlib.asynccontextmanager
-    async def preparing(self, notify: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
+    async def preparing(self, notify: Callable[[], Awaitable[object]]) -> AsyncIterator[None]:
         """Mark the current task as fetching a job's references (before its journal entry exists).
 
         Shutdown waits for it like for a running job; if it must stop it, `notify` tells the member first.

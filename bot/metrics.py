@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from aiohttp import web
@@ -96,7 +96,7 @@ class MeteredImageApiClient(ImageApiClient):
         super().__init__(*args, **kwargs)
         self.metrics = metrics
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationEvent]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationEvent, None]:
         """Same events as ImageApiClient.generate; timings go to Metrics."""
         started = time.monotonic()
         first = True

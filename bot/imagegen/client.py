@@ -8,7 +8,7 @@ import binascii
 import json
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +78,7 @@ class ImageApiClient:
     def __repr__(self) -> str:
         return f"ImageApiClient(url={self._url!r})"
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationEvent]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationEvent, None]:
         """Yield each image as soon as it exists, then `Completed`; retries transient failures."""
         attempt = 0
         body = await encode_body(request)

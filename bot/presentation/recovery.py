@@ -83,7 +83,7 @@ class RetryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"img
         """Rebuild the button from its custom_id (works across restarts)."""
         return cls(int(match["job"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         """Check, reserve a place in the queue, acknowledge, then run the new job."""
         await retry(interaction, self.job_id)
 

@@ -110,7 +110,7 @@ class UsageQueries:
         sums = "COALESCE(SUM(images), 0), COALESCE(SUM(requests), 0), COALESCE(SUM(failed), 0),"
         sums += " COALESCE(SUM(blocked), 0), COALESCE(SUM(tokens), 0)"
         who = "" if user_id is None else " AND user_id = ?"
-        args: list[object] = [guild_id] + ([] if user_id is None else [user_id])
+        args: list[object] = [guild_id, *([] if user_id is None else [user_id])]
         if start_day is None:
             sql = f"SELECT {sums} FROM usage_total WHERE guild_id = ?{who}"
         else:
@@ -144,7 +144,7 @@ class UsageQueries:
         )
         args += [offset, offset + limit, caller]
         async with self._db.execute(sql, args) as cursor:
-            rows = await cursor.fetchall()
+            rows = list(await cursor.fetchall())
         entries = [BoardEntry(*row[:4]) for row in rows if offset < row[0] <= offset + limit]
         mine = next((BoardEntry(*row[:4]) for row in rows if row[1] == caller), None)
         ranked = rows[0][4] if rows else await self._count_ranked(source, args[: len(args) - 3], column)
