@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,9 @@ from bench.common import (
     bot_process,
     cpu_seconds,
     percentile,
+    run_and_record,
     started_fake_discord,
     summary_ms,
-    write_section,
 )
 from tests.images import noise_jpeg
 
@@ -143,15 +142,7 @@ def parse() -> argparse.Namespace:
 
 def main() -> None:
     """Run, print, and record in docs/benchmarks.md."""
-    args = parse()
-    with tempfile.TemporaryDirectory() as scratch:
-        workdir = args.workdir or Path(scratch)
-        workdir.mkdir(parents=True, exist_ok=True)
-        result = asyncio.run(drive(args, workdir))
-    body = report(args, result)
-    print(body)
-    if not args.no_write:
-        write_section("ack_latency", "Acknowledgement latency under load", body)
+    run_and_record(parse(), drive, report, "ack_latency", "Acknowledgement latency under load")
 
 
 if __name__ == "__main__":

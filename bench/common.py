@@ -11,10 +11,12 @@ import shlex
 import signal
 import statistics
 import sys
+import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.fakes.discord import FakeDiscord
 
@@ -250,3 +252,21 @@ async def run_jobs(fake: FakeDiscord, count: int, *, images: int, timeout: float
             await asyncio.sleep(spacing)
     await fake.wait_for(lambda: all(finished(i) for i in sent), timeout=timeout)
     return sent
+
+
+def run_and_record(
+    args: Any,
+    drive: Callable[[Any, Path], Awaitable[dict[str, Any]]],
+    report: Callable[[Any, dict[str, Any]], str],
+    key: str,
+    title: str,
+) -> None:
+    """Run a benchmark in a scratch folder (or `args.workdir`), print its section and record it in the docs."""
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = getattr(args, "workdir", None) or Path(scratch)
+        workdir.mkdir(parents=True, exist_ok=True)
+        result = asyncio.run(drive(args, workdir))
+    body = report(args, result)
+    print(body)
+    if not args.no_write:
+        write_section(key, title, body)

@@ -10,8 +10,6 @@ uploading it to Discord. Jobs run one after another so the figure is the bot's o
 from __future__ import annotations
 
 import argparse
-import asyncio
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +18,9 @@ from bench.common import (
     bot_process,
     finished,
     percentile,
+    run_and_record,
     started_fake_discord,
     summary_ms,
-    write_section,
 )
 from tests.fakes.image_api import FakeImageApi
 
@@ -87,13 +85,7 @@ def parse() -> argparse.Namespace:
 
 def main() -> None:
     """Run, print, and record in docs/benchmarks.md."""
-    args = parse()
-    with tempfile.TemporaryDirectory() as workdir:
-        result = asyncio.run(drive(args, Path(workdir)))
-    body = report(args, result)
-    print(body)
-    if not args.no_write:
-        write_section("first_image", "Time to first image", body)
+    run_and_record(parse(), drive, report, "first_image", "Time to first image")
 
 
 if __name__ == "__main__":

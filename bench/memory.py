@@ -9,13 +9,18 @@ it is stopped. The fake image API (own process) renders noise JPEGs of about 3 M
 from __future__ import annotations
 
 import argparse
-import asyncio
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import api_process, bot_process, run_jobs, started_fake_discord, vm_hwm_mib, write_section
+from bench.common import (
+    api_process,
+    bot_process,
+    run_and_record,
+    run_jobs,
+    started_fake_discord,
+    vm_hwm_mib,
+)
 
 TARGET_MIB = 350
 
@@ -77,13 +82,7 @@ def parse() -> argparse.Namespace:
 
 def main() -> None:
     """Run, print, and record in docs/benchmarks.md."""
-    args = parse()
-    with tempfile.TemporaryDirectory() as workdir:
-        result = asyncio.run(drive(args, Path(workdir)))
-    body = report(args, result)
-    print(body)
-    if not args.no_write:
-        write_section("memory", "Peak memory", body)
+    run_and_record(parse(), drive, report, "memory", "Peak memory")
 
 
 if __name__ == "__main__":

@@ -10,14 +10,19 @@ MAX_CONCURRENT_JOBS=C the API alone needs ceil(jobs / C) * images * delay second
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import api_process, bot_process, cpu_seconds, run_jobs, started_fake_discord, write_section
+from bench.common import (
+    api_process,
+    bot_process,
+    cpu_seconds,
+    run_and_record,
+    run_jobs,
+    started_fake_discord,
+)
 
 
 async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -73,13 +78,7 @@ def parse() -> argparse.Namespace:
 
 def main() -> None:
     """Run, print, and record in docs/benchmarks.md."""
-    args = parse()
-    with tempfile.TemporaryDirectory() as workdir:
-        result = asyncio.run(drive(args, Path(workdir)))
-    body = report(args, result)
-    print(body)
-    if not args.no_write:
-        write_section("overhead", "Overhead over the image API", body)
+    run_and_record(parse(), drive, report, "overhead", "Overhead over the image API")
 
 
 if __name__ == "__main__":
