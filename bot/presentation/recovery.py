@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -121,6 +122,9 @@ async def retry(interaction: discord.Interaction, job_id: int) -> None:
         ticket.release()
         await services.store.journal.release_retry(job_id)
         raise
+    if interaction.message is not None:  # used up: take the button away (a second click would be refused anyway)
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.message.edit(view=None)
     settings = services.settings
     spec = dataclasses.replace(prepared.spec, origin=origin_for(interaction, callback, settings, started))
     poster = ResultPoster(
