@@ -13,12 +13,12 @@ from urllib.parse import unquote, urlsplit
 
 import discord
 
-from bot.errors import BadAttachment, UserFacingError
+from bot.errors import BadAttachment, BadInput, UserFacingError
 from bot.imagegen.models import resolution_of
 from bot.imaging import PreparedReference
 from bot.jobs import Delivery, JobSpec, Outcome, OutputImage, Posted, PreparedJob, Progress, ReferenceInput
 from bot.presentation import text
-from bot.presentation.guards import report_to_modlog
+from bot.presentation.guards import confirm_cost, report_to_modlog
 from bot.presentation.message_poster import MessagePoster
 from bot.presentation.poster import ButtonsFactory, ResultPoster
 from bot.presentation.recovery import NOT_STARTED, RESTARTING, origin_for
@@ -138,6 +138,12 @@ class Launcher:
         started = time.monotonic() if started is None else started
         admitted = await self.admit(spec, interaction.user, references=len(references))
         try:
+            resolution = resolution_of(spec.size) or spec.size
+            confirmed = await confirm_cost(interaction, admitted.admission, count=spec.count, resolution=resolution)
+            if confirmed is None:  # cancelled or not answered: nothing is spent
+                admitted.release()
+                return
+            interaction = confirmed  # the "Generate" click when the cost had to be confirmed
             callback = await interaction.response.defer(thinking=True)
         except BaseException:
             admitted.release()
@@ -177,6 +183,13 @@ class Launcher:
     ) -> None:
         """Admit (a refusal raises before anything is posted), reply with a status message, run, deliver."""
         admitted = await self.admit(spec, message.author, references=len(references))
+        if admitted.admission.needs_confirmation:  # a plain message cannot ask privately: point to what can
+            admitted.release()
+            raise BadInput(
+                f"That would make {text.plural(spec.count, 'image')}, an estimated "
+                f"**${admitted.admission.estimated_cost:.2f}**, which needs a confirmation. Use `/imagine` or "
+                "Apps → Blend with prompt…, which ask you first."
+            )
         spec = self._with_server_defaults(spec, admitted)
         head = text.header(spec.prompt, message.author.mention)
         status_text = f"{preface}\n{head}" if preface else head

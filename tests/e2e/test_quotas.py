@@ -205,3 +205,29 @@ async def test_reply_blends_obey_blocked_words(discord_fake, image_api, running_
     reply = await final_reply(discord_fake, mention)
     assert "blocked" in reply.content and reply.attachments == []
     assert len(image_api.requests) == 1
+
+
+async def test_button_jobs_ask_before_an_expensive_set(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot(cost_confirm_above=0.10)
+    alice = discord_fake.add_member("alice")
+    result = await run_job(discord_fake, harness, alice, prompt="a lighthouse")  # $0.03: no question
+    [job] = await job_done(harness)
+
+    ask = await discord_fake.click(alice, result, f"img:vary:{job.id}:1")  # a set of 4: $0.12
+    await ask.wait_response()
+    assert ask.ephemeral and "$0.12" in ask.original.content
+    buttons = {b["label"]: b["custom_id"] for row in ask.original.components for b in row["components"]}
+    cancel = await discord_fake.click(alice, ask.original, buttons["Cancel"])
+    await cancel.wait_response()
+    assert "Cancelled" in ask.original.content
+    assert len(image_api.requests) == 1 and len(await harness.store.recent_jobs()) == 1
+
+
+async def test_expensive_reply_blend_points_to_the_commands_that_ask(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot(cost_confirm_above=0.10)
+    alice = discord_fake.add_member("alice")
+    result = await run_job(discord_fake, harness, alice, prompt="a lighthouse")
+    mention = await discord_fake.send_message(alice, "four seasons x4", mention_bot=True, reply_to=result)
+    reply = await final_reply(discord_fake, mention)
+    assert "$0.12" in reply.content and "confirmation" in reply.content and reply.attachments == []
+    assert len(image_api.requests) == 1
