@@ -134,13 +134,12 @@ class Imagine(commands.Cog):
         interaction = confirmed  # the "Generate" click when the cost had to be confirmed
         with admission.released_on_error():
             ticket, callback = await self._acknowledge(interaction)
-        poster = ResultPoster(
+        poster = ResultPoster.after_defer(
             interaction,
+            callback,
+            self.settings,
             prompt=prompt,
             size_label=spec.size_label,
-            token_ttl=self.settings.interaction_token_ttl,
-            safety_margin=self.settings.token_safety_margin,
-            original_id=callback.message_id if callback else None,
             started=started,
             buttons=buttons_for,
         )

@@ -149,13 +149,12 @@ class Launcher:
             admitted.release()
             raise
         settings = self.services.settings
-        poster = ResultPoster(
+        poster = ResultPoster.after_defer(
             interaction,
+            callback,
+            settings,
             prompt=spec.prompt,
             size_label=spec.size_label,
-            token_ttl=settings.interaction_token_ttl,
-            safety_margin=settings.token_safety_margin,
-            original_id=callback.message_id if callback else None,
             started=started,
             buttons=self.buttons,
             preface=preface,

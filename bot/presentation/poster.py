@@ -20,6 +20,7 @@ import discord
 from bot.jobs import Outcome, OutputImage, Posted, Progress
 from bot.presentation import text
 from bot.presentation.replies import token_expired
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +209,32 @@ class ResultPoster(PagedPoster):
         started = time.monotonic() if started is None else started
         self._token_deadline = started + max(0.0, token_ttl - safety_margin)
         self._original_id = original_id
+
+    @classmethod
+    def after_defer(
+        cls,
+        interaction: discord.Interaction,
+        callback: Any,
+        settings: Settings,
+        *,
+        prompt: str,
+        size_label: str,
+        started: float | None = None,
+        buttons: ButtonsFactory | None = None,
+        preface: str | None = None,
+    ) -> ResultPoster:
+        """The poster for an interaction just deferred publicly (`callback` is what the defer returned)."""
+        return cls(
+            interaction,
+            prompt=prompt,
+            size_label=size_label,
+            token_ttl=settings.interaction_token_ttl,
+            safety_margin=settings.token_safety_margin,
+            original_id=getattr(callback, "message_id", None),
+            started=started,
+            buttons=buttons,
+            preface=preface,
+        )
 
     def token_alive(self) -> bool:
         """Whether interaction-token calls may still be made."""

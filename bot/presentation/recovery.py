@@ -127,14 +127,8 @@ async def retry(interaction: discord.Interaction, job_id: int) -> None:
             await interaction.message.edit(view=None)
     settings = services.settings
     spec = dataclasses.replace(prepared.spec, origin=origin_for(interaction, callback, settings, started))
-    poster = ResultPoster(
-        interaction,
-        prompt=record.prompt,
-        size_label=spec.size_label,
-        token_ttl=settings.interaction_token_ttl,
-        safety_margin=settings.token_safety_margin,
-        original_id=getattr(callback, "message_id", None),
-        started=started,
+    poster = ResultPoster.after_defer(
+        interaction, callback, settings, prompt=record.prompt, size_label=spec.size_label, started=started
     )
     await services.jobs.run(dataclasses.replace(prepared, spec=spec), poster, ticket)
 
