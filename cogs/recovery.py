@@ -16,6 +16,7 @@ from bot.presentation.recovery import (
     RetryButton,
     TokenInteraction,
     interrupted_notice,
+    reconcile,
     retry_view,
     tell_member,
 )
@@ -55,6 +56,8 @@ class Recovery(commands.Cog):
         entry = await store.journal.get(job_id)
         if record is None:
             return
+        if await reconcile(self.bot, record, entry, now):
+            record = await store.get_job(job_id) or record
         owed = record.images_requested - record.images_delivered
         resumed = await self._resumable(record, entry, now) if owed > 0 else None
         view = retry_view(job_id) if owed > 0 and resumed is None else None

@@ -157,6 +157,48 @@ def interrupted_notice(record: JobRecord, *, resuming: bool) -> str:
     return f"{head}\n⚠️ The bot restarted before this request was finished ({done}). {then}"
 
 
+RECONCILED_INDEX = 1000  # job_images index for an image found on Discord but never recorded (API indices are 0-14)
+
+
+async def shown_images(bot: ImageBot, record: JobRecord, message_ids: set[int], token: str | None) -> dict[int, int]:
+    """How many of the job's images Discord shows on each of the given messages (unreadable ones are skipped)."""
+    prefix = f"seedream_{record.id}_"
+    webhook = discord.Webhook.partial(bot.application_id or 0, token, client=bot) if token else None
+    channel = bot.get_partial_messageable(record.channel_id or 0, guild_id=record.guild_id)
+    shown: dict[int, int] = {}
+    for message_id in message_ids:
+        try:
+            message: Any = await (webhook.fetch_message(message_id) if webhook else channel.fetch_message(message_id))
+        except discord.HTTPException:
+            continue
+        shown[message_id] = sum(1 for a in message.attachments if a.filename.startswith(prefix))
+    return shown
+
+
+async def reconcile(bot: ImageBot, record: JobRecord, entry: JournalEntry | None, now: float) -> int:
+    """Count images Discord accepted just before a crash but the database never recorded; returns how many.
+
+    Reads the job's status message and every page it recorded an image on; an image that was the first one
+    of a page nobody recorded cannot be found this way.
+    """
+    store = bot.services.store
+    recorded = await store.job_images(record.id)
+    message_ids = {r.message_id for r in recorded if r.message_id is not None}
+    if entry is not None and entry.status_message_id is not None:
+        message_ids.add(entry.status_message_id)
+    token = entry.interaction_token if entry is not None and entry.token_valid(now) else None
+    shown = await shown_images(bot, record, message_ids, token)
+    found = 0
+    for message_id, count in shown.items():
+        for _ in range(count - sum(1 for r in recorded if r.message_id == message_id)):
+            found += await store.record_image(
+                record.id, RECONCILED_INDEX + found, message_id=message_id, channel_id=record.channel_id, url=None
+            )
+    if found:
+        log.warning("job %s: %d image(s) were on Discord but not recorded (crash); counted now", record.id, found)
+    return found
+
+
 async def tell_member(
     bot: ImageBot, record: JobRecord, entry: JournalEntry | None, content: str, view: discord.ui.View | None, now: float
 ) -> Any:

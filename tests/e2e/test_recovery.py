@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import aiosqlite
+
 from tests.e2e.helpers import job_done
 from tests.images import png
 
@@ -122,3 +124,25 @@ async def test_resume_setting_continues_through_the_same_token(discord_fake, ima
     assert len(interaction.original.attachments) + followup_images == 3
     entry = await second.store.journal.get(new_job.id)
     assert entry is not None and entry.interaction_token is None
+
+
+async def test_image_posted_but_not_recorded_before_a_crash_is_counted_once(discord_fake, image_api, start_bot) -> None:
+    """A kill between Discord accepting an upload and the database commit: recovery finds the image on Discord."""
+    first = await start_bot()
+    interaction = await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member())
+    [job] = await first.store.recent_jobs()
+    async with aiosqlite.connect(first.settings.database_path) as db:  # the commit that the crash prevented
+        await db.execute("DELETE FROM job_images WHERE job_id = ?", (job.id,))
+        await db.execute("UPDATE jobs SET images_delivered = 0 WHERE id = ?", (job.id,))
+        await db.commit()
+
+    second = await start_bot()
+    message = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
+    assert "1 of 3 images arrived" in message.content and len(message.attachments) == 1
+    [recovered] = await second.store.recent_jobs()
+    assert (recovered.images_delivered, recovered.status) == (1, "partial")
+
+    click = await discord_fake.click(interaction.user, message, retry_id(message))
+    new_job, _ = await job_done(second, 2)
+    assert new_job.images_requested == 2 and new_job.images_delivered == 2
+    assert len(click.original.attachments) == 2
