@@ -168,6 +168,7 @@ class Launcher:
             admitted.release()
             if not isinstance(error, UserFacingError):
                 raise
+            log.info("refused %s by user %s after acknowledging: %s", spec.kind, interaction.user.id, error.code)
             await interaction.edit_original_response(content=f"❌ {error.message}")
             return
         await self.run(prepared, poster, admitted)
