@@ -208,13 +208,6 @@ class UsageQueries:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
-    async def jobs_after(self, guild_id: int, user_id: int, after_id: int) -> int:
-        """How many jobs of a member were created after job `after_id`."""
-        sql = "SELECT COUNT(*) FROM jobs WHERE id > ? AND guild_id = ? AND user_id = ?"
-        async with self._db.execute(sql, (after_id, guild_id, user_id)) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
     async def daily_series(self, guild_id: int, start_day: int, end_day: int) -> list[DayCount]:
         """Server totals per UTC day in [start_day, end_day); days without jobs are filled with zeros."""
         sql = (
@@ -294,15 +287,6 @@ class UsageQueries:
             raise
         await self._db.commit()
         return affected
-
-    async def forgotten_images(self, guild_id: int, user_id: int, day: int) -> int:
-        """Images a member made on `day` before they used forget-me (they still count for the daily limit)."""
-        async with self._db.execute(
-            "SELECT images FROM forgotten_today WHERE guild_id = ? AND user_id = ? AND day = ?",
-            (guild_id, user_id, day),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
 
     async def set_opt_out(self, user_id: int, hidden: bool) -> None:
         """Hide a member from (or show them again on) every leaderboard."""
