@@ -332,7 +332,15 @@ class JobRunner:
         except Exception:
             log.exception("job %s: could not post the final message", job_id)
         await self.store.journal.close(job_id)
+        await self._forget_old_references()
         return outcome
+
+    async def _forget_old_references(self) -> None:
+        """Reference images are journalled for Reroll/Retry; drop those past KEEP_REFERENCES_DAYS."""
+        try:
+            await self.store.references.prune(self.store.clock() - self.settings.keep_references_days * 86_400)
+        except Exception:
+            log.exception("could not prune old reference images")
 
     @contextlib.asynccontextmanager
     async def preparing(self, notify: Callable[[], Awaitable[object]]) -> AsyncIterator[None]:

@@ -15,8 +15,7 @@ import discord
 
 from bot.errors import BadAttachment, BadInput, UserFacingError
 from bot.imagegen.models import resolution_of
-from bot.imaging import PreparedReference
-from bot.jobs import Delivery, JobSpec, Outcome, OutputImage, Posted, PreparedJob, Progress, ReferenceInput
+from bot.jobs import Delivery, JobSpec, Outcome, PreparedJob, ReferenceInput
 from bot.presentation import text
 from bot.presentation.guards import confirm_cost, report_to_modlog
 from bot.presentation.message_poster import MessagePoster
@@ -25,7 +24,6 @@ from bot.presentation.recovery import NOT_STARTED, RESTARTING, origin_for
 from bot.quotas import Admission
 from bot.scheduler import Ticket
 from bot.services import Services
-from bot.store import UsageStore
 
 log = logging.getLogger(__name__)
 
@@ -49,37 +47,6 @@ class PendingReference:
 def filename_of(url: str) -> str:
     """The file name at the end of an attachment URL."""
     return unquote(PurePosixPath(urlsplit(url).path).name)
-
-
-class KeepReferences:
-    """Wraps a Delivery: saves the job's prepared references before the final message shows the buttons."""
-
-    def __init__(
-        self, inner: Delivery, store: UsageStore, references: Sequence[PreparedReference], *, keep_days: float = 30.0
-    ) -> None:
-        self.inner = inner
-        self.store = store
-        self.references = tuple(references)
-        self.keep_days = keep_days
-        self.upload_limit = inner.upload_limit
-
-    async def progress(self, progress: Progress) -> None:
-        """Delegate."""
-        await self.inner.progress(progress)
-
-    async def deliver(self, image: OutputImage, progress: Progress) -> Posted:
-        """Delegate."""
-        return await self.inner.deliver(image, progress)
-
-    async def finish(self, outcome: Outcome) -> None:
-        """Save the references (so Reroll can use them), then let the inner delivery finish."""
-        try:
-            if self.keep_days > 0:
-                await self.store.references.save(outcome.job_id, self.references)
-            await self.store.references.prune(self.store.clock() - self.keep_days * 86400)
-        except Exception:
-            log.exception("job %s: could not keep its reference images", outcome.job_id)
-        await self.inner.finish(outcome)
 
 
 @dataclass(slots=True)
@@ -223,10 +190,8 @@ class Launcher:
         return await self.services.jobs.prepare(dataclasses.replace(spec, references=tuple(loaded)))
 
     async def run(self, prepared: PreparedJob, delivery: Delivery, admitted: Admitted) -> Outcome:
-        """Run a prepared job in its queue place, keep its references for Reroll, report it to the mod-log."""
-        keep_days = self.services.settings.keep_references_days
-        keeping = KeepReferences(delivery, self.services.store, prepared.references, keep_days=keep_days)
-        outcome = await self.services.jobs.run(prepared, keeping, admitted.ticket)
+        """Run a prepared job in its queue place (references are journalled for Reroll), report it to the mod-log."""
+        outcome = await self.services.jobs.run(prepared, delivery, admitted.ticket)
         modlog = admitted.admission.limits.modlog_channel
         await report_to_modlog(self.client, modlog, prepared.spec, outcome)
         return outcome

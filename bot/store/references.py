@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import aiosqlite
 
 from bot.imaging import PreparedReference
@@ -15,24 +13,17 @@ class JobReferences:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
 
-    async def save(self, job_id: int, references: Sequence[PreparedReference]) -> None:
-        """Keep a job's prepared references (replacing any saved before)."""
-        await self._db.execute("DELETE FROM job_references WHERE job_id = ?", (job_id,))
-        await self._db.executemany(
-            "INSERT INTO job_references (job_id, idx, mime, width, height, data) VALUES (?, ?, ?, ?, ?, ?)",
-            [(job_id, i, ref.mime, ref.width, ref.height, ref.data) for i, ref in enumerate(references)],
-        )
-        await self._db.commit()
-
     async def prune(self, older_than: float) -> int:
         """Forget the references of finished jobs created before `older_than` (epoch seconds); returns rows removed.
 
         Running jobs and interrupted jobs still waiting for Retry keep theirs (the journal prunes those).
         """
+        # Driven by job_references (bounded by the retention) with key lookups, never a scan of the job history.
         cursor = await self._db.execute(
-            "DELETE FROM job_references WHERE job_id IN (SELECT id FROM jobs WHERE created_at < ?"
-            " AND finished_at IS NOT NULL AND id NOT IN"
-            " (SELECT job_id FROM job_journal WHERE recovered_at IS NOT NULL AND retried_by IS NULL))",
+            "DELETE FROM job_references WHERE job_id IN (SELECT DISTINCT r.job_id FROM job_references r"
+            " JOIN jobs j ON j.id = r.job_id WHERE j.created_at < ? AND j.finished_at IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM job_journal jj WHERE jj.job_id = r.job_id"
+            " AND jj.recovered_at IS NOT NULL AND jj.retried_by IS NULL))",
             (older_than,),
         )
         await self._db.commit()

@@ -12,6 +12,7 @@ from bot.inline_options import parse_inline, strip_mentions
 from bot.presentation.actions import closest_aspect
 from bot.presentation.launch import PendingReference, filename_of
 from bot.store import NewJob, UsageStore
+from bot.store.journal import Origin, StoredReference
 from bot.tray import ReferenceTray
 from cogs.blend import trim_references
 
@@ -83,7 +84,8 @@ async def test_job_references_are_kept_and_pruned(tmp_path: Path) -> None:
     try:
         job = await store.create_job(NewJob(guild_id=1, channel_id=2, user_id=3, prompt="p", images_requested=1))
         refs = [PreparedReference(b"\x89PNG one", "image/png", 10, 20), PreparedReference(b"two", "image/jpeg", 30, 40)]
-        await store.references.save(job, refs)
+        stored = [StoredReference(r.mime, r.width, r.height, r.data) for r in refs]
+        await store.journal.open(job, Origin(), stored)  # how every job's references are kept
         assert await store.references.load(job) == refs
         assert await store.references.prune(older_than=1001.0) == 0, "a running job keeps its references"
         await store.finish_job(job, "completed")
