@@ -23,6 +23,7 @@ from bot.imagegen.sse import iter_sse
 log = logging.getLogger(__name__)
 
 _STREAM_INTERRUPTED = "The connection to the image service broke before the set was finished."
+_INLINE_JSON = 64 * 1024  # bytes of JSON parsed on the loop; larger documents go to the CPU pool
 _EMPTY_RESULT = "The image service finished without returning any image."
 
 
@@ -151,7 +152,7 @@ class ImageApiClient:
 
     async def _read_json(self, resp: aiohttp.ClientResponse, request_id: str | None) -> AsyncIterator[GenerationEvent]:
         try:
-            payload = json.loads(await read_capped(resp, self.options.result_max_bytes * 16))
+            payload = await _parse_json(await read_capped(resp, self.options.result_max_bytes * 16))
         except (ValueError, UnicodeDecodeError, DownloadTooLarge) as exc:
             raise ServiceUnavailable(_EMPTY_RESULT, code="bad_response", request_id=request_id) from exc
         if not isinstance(payload, dict):
@@ -175,7 +176,7 @@ class ImageApiClient:
             if sse.data.strip() == "[DONE]":
                 break
             try:
-                frame = json.loads(sse.data)
+                frame = await _parse_json(sse.data)
             except ValueError:
                 log.warning("ignoring a malformed SSE frame (event %s)", sse.event)
                 continue
@@ -218,7 +219,7 @@ class ImageApiClient:
         size = item.get("size") if isinstance(item.get("size"), str) else None
         try:
             if item.get("b64_json"):
-                return ImageReady(index, _decode_b64(item["b64_json"]), size)
+                return ImageReady(index, await run_cpu(_decode_b64, item["b64_json"]), size)
             if item.get("url"):
                 return ImageReady(index, await self.download(str(item["url"])), size)
         except ResultUnavailable as error:
@@ -265,6 +266,11 @@ def _json_bytes(body: dict[str, Any]) -> bytes:
 
 def _interrupted(error: ImageApiError, request_id: str | None) -> ImageApiError:
     return type(error)(_STREAM_INTERRUPTED, code=error.code, status=error.status, request_id=request_id)
+
+
+async def _parse_json(data: str | bytes) -> Any:
+    """JSON off the event loop when it is large (b64_json results run to megabytes), in place when small."""
+    return json.loads(data) if len(data) < _INLINE_JSON else await run_cpu(json.loads, data)
 
 
 def _decode_b64(value: Any) -> bytes:
