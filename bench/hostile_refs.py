@@ -25,6 +25,7 @@ from typing import Any
 
 from PIL import Image
 
+from bench.common import GENEROUS_OWNER as OWNER
 from bench.common import (
     ROOT,
     _passthrough,
@@ -34,7 +35,6 @@ from bench.common import (
     stop,
     summary_ms,
 )
-from bench.common import GENEROUS_OWNER as OWNER
 from tests.fakes.discord import FakeDiscord
 
 RSS_TARGET_MIB = 400
@@ -247,7 +247,9 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> str:
         ("ack", not result["unacked"] and bool(acks) and max(acks) < ACK_TARGET),
         ("image", not result["unserved"] and bool(images) and max(images) < IMAGE_TARGET),
     ]
-    verdict = "met" if all(ok for _, ok in checks) else "**missed** (" + ", ".join(n for n, ok in checks if not ok) + ")"
+    verdict = (
+        "met" if all(ok for _, ok in checks) else "**missed** (" + ", ".join(n for n, ok in checks if not ok) + ")"
+    )
     width, height = args.declared
     size_kb = len(hostile(args.kind, width, height)) / 1024
     lines = [
@@ -257,7 +259,7 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> str:
         f"Scenario: one `/imagine` with six {args.kind.upper()} references of {size_kb:.1f} KB that each declare",
         f"{width}x{height} ({width * height / 1e6:.0f} MP); then {args.probes} other members send a plain `/imagine`,",
         f"{args.probe_gap * 1000:.0f} ms apart. Fake API: a 512x512 image after {args.delay} s. RSS sampled every",
-        "20 ms from /proc; \"with children\" adds every process the bot started (decoder workers). Loop lag: how",
+        '20 ms from /proc; "with children" adds every process the bot started (decoder workers). Loop lag: how',
         "late a 10 ms sleep on the bot's own event loop wakes up, during the scenario.",
         "",
         "| measure | result |",
