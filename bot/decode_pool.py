@@ -12,6 +12,7 @@ import asyncio
 import atexit
 import collections
 import contextlib
+import ctypes
 import functools
 import logging
 import multiprocessing
@@ -37,6 +38,7 @@ WORKERS = 2
 BUDGET_PIXELS = 40_000_000
 DECODE_TIMEOUT = 30.0
 WORKER_NICE = 10
+_M_MMAP_THRESHOLD = -3
 WORKER_MEMORY = 2 * 1024**3  # address-space cap per worker: a runaway decoder fails instead of swapping
 
 
@@ -98,6 +100,8 @@ def _worker_init() -> None:
         os.nice(WORKER_NICE)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+    with contextlib.suppress(OSError, AttributeError):  # glibc: big blocks come from mmap and go back when freed
+        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
 
 
 class DecodePool:
