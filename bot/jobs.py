@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import ValidationError
 
 from bot.cpu import run_cpu
+from bot.decode_pool import prepare_untrusted
 from bot.delivery import DeliveryGuard
 from bot.errors import ApiTimeout, BadInput, ContentBlocked, ImageApiError, UserFacingError
 from bot.imagegen.client import ImageApiClient
@@ -26,7 +27,7 @@ from bot.imagegen.models import (
     ImageFailed,
     ImageReady,
 )
-from bot.imaging import PreparedReference, fit_for_upload, prepare_reference
+from bot.imaging import PreparedReference, fit_for_upload
 from bot.logs import set_job
 from bot.metrics import Metrics
 from bot.resume import journal_job
@@ -207,9 +208,7 @@ class JobRunner:
         self.check(spec)
         side = self.settings.reference_max_side
         prepared = tuple(
-            await asyncio.gather(
-                *(run_cpu(prepare_reference, ref.data, ref.name, max_side=side) for ref in spec.references)
-            )
+            await asyncio.gather(*(prepare_untrusted(ref.data, ref.name, max_side=side) for ref in spec.references))
         )
         use_urls = self.settings.reference_mode == "url"
         refs = tuple(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 from PIL import Image
 
@@ -29,3 +31,20 @@ def noise_jpeg(width: int, height: int, quality: int = 95) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality)
     return out.getvalue()
+
+
+def tiny(fmt: str, width: int, height: int) -> bytes:
+    """A file of a few KB that decodes to width x height pixels."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 90, 160)).save(out, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+    return out.getvalue()
+
+
+def declared_png(width: int, height: int) -> bytes:
+    """A PNG whose IHDR declares width x height and whose pixel data is a few bytes (never decodable in full)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
