@@ -48,13 +48,13 @@ class _Image:
 
     async def save(self, store: UsageStore, job_id: int) -> bool:
         """Count it once (a repeated save of the same image counts nothing)."""
-        where = self.posted
+        at = self.posted
         return await store.record_image(
             job_id,
             self.index,
-            message_id=where.message_id,
-            channel_id=where.channel_id,
-            url=where.url,
+            message_id=at.message_id,
+            channel_id=at.channel_id,
+            url=at.url,
             width=self.width,
             height=self.height,
             size=self.size,
@@ -193,14 +193,8 @@ class JobRunner:
         # A store that already failed this job is not waited for before the member is told.
         recorded = not isinstance(error, StoreFailed) and await self._try(self._record(run, outcome), run.job_id)
         self.metrics.job_finished(run.job_id, outcome.status)
-        log.info(
-            "job %s %s: %d/%d image(s) in %.1fs",
-            run.job_id,
-            outcome.status,
-            outcome.delivered,
-            outcome.requested,
-            outcome.duration,
-        )
+        done = (outcome.status, outcome.delivered, outcome.requested, outcome.duration)
+        log.info("job %s %s: %d/%d image(s) in %.1fs", run.job_id, *done)
         try:
             await run.delivery.finish(outcome)
         except Exception:

@@ -122,18 +122,10 @@ class Launcher:
             callback = await interaction.response.defer(thinking=True)
         if on_defer is not None:
             await on_defer(interaction)
-        settings = self.services.settings
-        poster = ResultPoster.after_defer(
-            interaction,
-            callback,
-            settings,
-            prompt=spec.prompt,
-            size_label=spec.size_label,
-            started=started,
-            buttons=self.buttons,
-            preface=preface,
+        poster = self._poster(interaction, callback, spec, started, preface)
+        spec = dataclasses.replace(
+            admitted.spec, origin=origin_for(interaction, callback, self.services.settings, started)
         )
-        spec = dataclasses.replace(admitted.spec, origin=origin_for(interaction, callback, settings, started))
         try:
             async with self.services.jobs.preparing(lambda: interaction.edit_original_response(content=NOT_STARTED)):
                 prepared = await prepare(spec)
@@ -145,6 +137,20 @@ class Launcher:
             await interaction.edit_original_response(content=f"❌ {error.message}")
             return None
         return await self.run(prepared, poster, admitted)
+
+    def _poster(
+        self, interaction: discord.Interaction, callback: Any, spec: JobSpec, started: float, preface: str | None
+    ) -> ResultPoster:
+        return ResultPoster.after_defer(
+            interaction,
+            callback,
+            self.services.settings,
+            prompt=spec.prompt,
+            size_label=spec.size_label,
+            started=started,
+            buttons=self.buttons,
+            preface=preface,
+        )
 
     async def from_message(
         self,

@@ -148,7 +148,9 @@ async def test_image_posted_but_not_recorded_before_a_crash_is_counted_once(disc
     assert len(click.original.attachments) == 2
 
 
-async def test_reply_blend_is_journalled_with_its_channel_and_status_message(discord_fake, image_api, start_bot) -> None:
+async def test_reply_blend_is_journalled_with_its_channel_and_status_message(
+    discord_fake, image_api, start_bot
+) -> None:
     """What a REST-only process needs to deliver a job started from a plain message: channel and status message."""
     harness = await start_bot()
     alice = discord_fake.add_member("alice")

@@ -26,20 +26,12 @@ def hold_write_lock(path: str, seconds: float, taken: threading.Event) -> None:
         db.close()
 
 
-async def test_locked_database_mid_job_ends_it_visibly_and_frees_the_member(
-    discord_fake, image_api, start_bot
-) -> None:
+async def test_locked_database_mid_job_ends_it_visibly_and_frees_the_member(discord_fake, image_api, start_bot) -> None:
     harness = await start_bot(quota_member_concurrent_jobs=1)
     alice = discord_fake.add_member("alice")
     image_api.image_delay = 1.0
     interaction = await discord_fake.slash(alice, "imagine", prompt="two owls", count=2)
-
-    async def running() -> bool:
-        jobs = await harness.store.recent_jobs(1)
-        return bool(jobs) and jobs[0].status == "running"
-
-    while not await running():
-        await asyncio.sleep(0.05)
+    await image_api.wait_for(lambda: image_api.requests)  # the job is `running` and calling the API
     taken = threading.Event()
     holder = asyncio.create_task(
         asyncio.to_thread(hold_write_lock, str(harness.settings.database_path), BUSY_TIMEOUT + 1.5, taken)
