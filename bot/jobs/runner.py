@@ -199,9 +199,10 @@ class JobRunner:
             await run.delivery.finish(outcome)
         except Exception:
             log.exception("job %s: could not post the final message", run.job_id)
-        if not (recorded and await self._try(self.store.journal.close(run.job_id), run.job_id)):
+        if recorded and await self._try(self.store.journal.close(run.job_id), run.job_id):
+            await self._forget_old_references()
+        else:  # the store is failing: don't hold the member's place for it
             self._keep_recording(run, outcome)
-        await self._forget_old_references()
         return outcome
 
     async def _record(self, run: _Run, outcome: Outcome) -> None:
