@@ -91,6 +91,7 @@ class ImageBot(commands.Bot):
         if self.closing:
             return
         self.closing = True
+        self.services.admission.close()  # buttons and mentions, which the tree's check does not see, too
         grace = self.services.settings.shutdown_grace_seconds if grace is None else grace
         log.info("shutting down: running jobs get up to %.0fs", grace)
         interrupted = await self.services.jobs.drain(grace)

@@ -91,3 +91,15 @@ class ResultUnavailable(ImageApiError):
     """A generated image could not be downloaded (expired or too large)."""
 
     code = "result_unavailable"
+
+
+class StoreFailed(UserFacingError):
+    """The bot's database failed in the middle of a job (locked past its timeout, disk full, I/O error)."""
+
+    code = "store_failed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The bot's database stopped answering, so this request was stopped. Images already posted here "
+            "are yours; nothing else is counted. Please try again in a few minutes."
+        )

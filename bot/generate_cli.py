@@ -22,7 +22,9 @@ from pydantic import ValidationError
 
 from bot.errors import UserFacingError
 from bot.imagegen.models import ASPECT_SIZES, RESOLUTIONS, check_size, size_for
-from bot.jobs import JobRunner, JobSpec, Outcome, OutputImage, Posted, Progress, ReferenceInput
+from bot.jobs.model import JobSpec, Outcome, OutputImage, Posted, Progress, ReferenceInput
+from bot.jobs.prepare import prepare
+from bot.jobs.runner import JobRunner
 from bot.logs import make_handler
 from bot.settings import Settings, describe_validation_error
 
@@ -123,7 +125,7 @@ async def generate(settings: Settings, args: argparse.Namespace, size: str) -> i
             async with aiohttp.ClientSession() as http:
                 runner = JobRunner(settings, image_client(settings, http), store)
                 try:
-                    prepared = await runner.prepare(spec)
+                    prepared = await prepare(settings, spec)
                 except UserFacingError as error:
                     print(f"error: {error.message}", file=sys.stderr)
                     return EXIT_USAGE

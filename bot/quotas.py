@@ -1,9 +1,9 @@
 """QuotaService: decide, before any API call, whether a request may run, and reserve its share of the quota.
 
-Every entry point that starts a job calls `admit(...)` before acknowledging the interaction. A refusal
-raises a `UserFacingError` naming the limit, the member's numbers and when it resets. An admitted request
-holds a reservation until its job row exists (then the row itself counts as in flight) or until
-`Admission.release()`; so two requests arriving together cannot both slip under a limit.
+Every job start passes `admit(...)` through the one gate (`bot.jobs.admission`) before anything is
+acknowledged. A refusal raises a `UserFacingError` naming the limit, the member's numbers and when it resets.
+An admitted request holds a reservation until its job row exists (then the row itself counts as in flight) or
+until `QuotaGrant.release()`; so two requests arriving together cannot both slip under a limit.
 """
 
 from __future__ import annotations
@@ -82,8 +82,8 @@ class _Reservation:
 
 
 @dataclass(slots=True)
-class Admission:
-    """An admitted request: what to run it with, what it may cost, and its reservation."""
+class QuotaGrant:
+    """A request the quotas let through: what to run it with, what it may cost, and its reservation."""
 
     resolution: str
     watermark: bool
@@ -202,7 +202,7 @@ class QuotaService:
         count: int,
         resolution: str | None,
         prompt: str,
-    ) -> Admission:
+    ) -> QuotaGrant:
         """Check every limit for this request and reserve its images; raise a UserFacingError if it may not run.
 
         A refusal is also reported to the server's mod-log (in the background: the member's answer comes first).
@@ -234,7 +234,7 @@ class QuotaService:
         count: int,
         resolution: str | None,
         prompt: str,
-    ) -> Admission:
+    ) -> QuotaGrant:
         guild = guild_id or 0
         config = await self.store.guilds.load(guild)
         limits = effective_limits(self.settings, config)
@@ -264,7 +264,7 @@ class QuotaService:
         self._last_request[(guild, user_id)] = now
         cost = count * self.settings.price_per_image
         threshold = self.settings.cost_confirm_above
-        return Admission(
+        return QuotaGrant(
             resolution=resolution,
             watermark=limits.watermark,
             estimated_cost=cost,

@@ -9,8 +9,8 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.jobs.admission import RESTARTING
 from bot.logs import set_interaction
-from bot.presentation.recovery import RESTARTING
 from bot.presentation.replies import tell
 
 log = logging.getLogger(__name__)

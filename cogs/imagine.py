@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.client import ImageBot
 from bot.errors import BadAttachment
 from bot.imagegen.models import ASPECT_SIZES, MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES, RESOLUTIONS, size_for
-from bot.jobs import JobSpec
+from bot.jobs.model import JobSpec
 from bot.presentation.buttons import buttons_for
 from bot.presentation.launch import Launcher, PendingReference
 from bot.presentation.text import size_label

@@ -10,7 +10,7 @@ import discord
 
 from bot.errors import BadInput, UserFacingError
 from bot.imagegen.models import ASPECT_SIZES, MAX_TOTAL_IMAGES, size_for
-from bot.jobs import JobSpec
+from bot.jobs.model import JobSpec
 from bot.presentation import text
 from bot.presentation.launch import Launcher, PendingReference, filename_of
 from bot.presentation.poster import ButtonsFactory

@@ -13,7 +13,7 @@ from typing import Any
 import discord
 
 from bot.errors import UserFacingError
-from bot.jobs import Outcome
+from bot.jobs.model import Outcome
 from bot.presentation.actions import JobGone, ResultActions
 from bot.presentation.replies import tell
 from bot.services import Services

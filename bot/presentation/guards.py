@@ -6,9 +6,9 @@ import logging
 
 import discord
 
-from bot.jobs import JobSpec, Outcome
+from bot.jobs.model import JobSpec, Outcome
 from bot.presentation import text
-from bot.quotas import Admission, RefusedRequest
+from bot.quotas import QuotaGrant, RefusedRequest
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +42,33 @@ class _ConfirmCost(discord.ui.View):
         self.stop()
 
 
+class CostQuestion:
+    """The admission gate's cost question for an interaction; afterwards `interaction` is the one to answer."""
+
+    def __init__(self, interaction: discord.Interaction, *, count: int, resolution: str) -> None:
+        self.interaction = interaction
+        self.count = count
+        self.resolution = resolution
+
+    async def __call__(self, grant: QuotaGrant) -> bool:
+        """Ask; True when the member pressed Generate (then `interaction` is that click)."""
+        answer = await confirm_cost(self.interaction, grant, count=self.count, resolution=self.resolution)
+        if answer is None:
+            return False
+        self.interaction = answer
+        return True
+
+
 async def confirm_cost(
-    interaction: discord.Interaction, admission: Admission, *, count: int, resolution: str
+    interaction: discord.Interaction, grant: QuotaGrant, *, count: int, resolution: str
 ) -> discord.Interaction | None:
-    """Ask privately before an expensive job; the interaction to continue with, or None (reservation released)."""
-    if not admission.needs_confirmation:
+    """Ask privately before an expensive job; the interaction to continue with, or None (declined or no answer)."""
+    if not grant.needs_confirmation:
         return interaction
     view = _ConfirmCost(interaction.user.id)
     await interaction.response.send_message(
         f"This request makes {text.plural(count, 'image')} at {resolution}, an estimated "
-        f"**${admission.estimated_cost:.2f}**. Generate it?",
+        f"**${grant.estimated_cost:.2f}**. Generate it?",
         view=view,
         ephemeral=True,
     )
@@ -59,7 +76,6 @@ async def confirm_cost(
     if view.confirmed and view.answer is not None:
         await interaction.edit_original_response(content="✅ Confirmed.", view=None)
         return view.answer
-    admission.release()
     note = "Not confirmed in time; nothing was generated." if timed_out else "Cancelled; nothing was generated."
     if view.answer is not None:
         await view.answer.response.edit_message(content=note, view=None)

@@ -1,4 +1,4 @@
-"""Launcher: the one way every job is started, from an interaction or from a plain message."""
+"""Launcher: starts jobs from Discord (an interaction or a plain message) through the admission gate."""
 
 from __future__ import annotations
 
@@ -6,24 +6,27 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import discord
 
 from bot.errors import BadAttachment, BadInput, UserFacingError
 from bot.imagegen.models import resolution_of
-from bot.jobs import Delivery, JobSpec, Outcome, PreparedJob, ReferenceInput
+from bot.jobs.admission import Admitted
+from bot.jobs.model import Delivery, JobSpec, Outcome, PreparedJob, ReferenceInput
+from bot.jobs.prepare import prepare as prepare_job
 from bot.presentation import text
-from bot.presentation.guards import confirm_cost, report_to_modlog
+from bot.presentation.guards import CostQuestion, report_to_modlog
 from bot.presentation.message_poster import MessagePoster
 from bot.presentation.poster import ButtonsFactory, ResultPoster
-from bot.presentation.recovery import NOT_STARTED, RESTARTING, origin_for
-from bot.quotas import Admission
-from bot.scheduler import Ticket
+from bot.quotas import QuotaGrant
 from bot.services import Services
+from bot.settings import Settings
+from bot.store.journal import Origin
 
 log = logging.getLogger(__name__)
 
@@ -49,48 +52,37 @@ def filename_of(url: str) -> str:
     return unquote(PurePosixPath(urlsplit(url).path).name)
 
 
-@dataclass(slots=True)
-class Admitted:
-    """A job that passed the quotas (holding its reservation) and holds a place in the queue."""
+NOT_STARTED = "⏸ The bot restarted before your request started, so nothing was spent. Please try again in a minute."
 
-    admission: Admission
-    ticket: Ticket
+Prepare = Callable[[JobSpec], Awaitable[PreparedJob]]
 
-    def release(self) -> None:
-        """The job will not run: give back the quota reservation and the queue place."""
-        self.admission.release()
-        self.ticket.release()
+
+def role_ids(member: discord.abc.User) -> list[int]:
+    """The member's role ids (none outside a server), for exempt roles."""
+    return [role.id for role in getattr(member, "roles", [])]
+
+
+def origin_for(
+    interaction: discord.Interaction, callback: Any, settings: Settings, started: float | None = None
+) -> Origin:
+    """What the journal keeps about the interaction a job answers (its token expires 15 minutes after it came)."""
+    waited = 0.0 if started is None else time.monotonic() - started
+    return Origin(
+        interaction_id=interaction.id,
+        token=interaction.token,
+        token_expires_at=time.time() - waited + settings.interaction_token_ttl,
+        status_message_id=getattr(callback, "message_id", None),
+        upload_limit=interaction.filesize_limit,
+    )
 
 
 class Launcher:
-    """Admits, acknowledges, loads references, prepares and runs jobs; every job start goes through here."""
+    """The Discord side of starting a job: the gate (with the cost question), the defer, references, posters."""
 
     def __init__(self, client: discord.Client, services: Services, *, buttons: ButtonsFactory | None = None) -> None:
         self.client = client
         self.services = services
         self.buttons = buttons
-
-    async def admit(self, spec: JobSpec, member: discord.abc.User, *, references: int) -> Admitted:
-        """The single gate before anything is acknowledged: raise a UserFacingError to refuse the job.
-
-        Quotas, channels and blocked words first (they count this job like any other), then the instant checks,
-        then a place in the queue (QueueFull is a refusal too). The caller must run or release what it gets.
-        """
-        if getattr(self.client, "closing", False):  # shutting down: buttons and mentions bypass the tree's check
-            raise UserFacingError(RESTARTING, code="restarting")
-        roles = [role.id for role in getattr(member, "roles", [])]
-        admission = await self.services.quotas.admit(
-            spec.guild_id, spec.channel_id, member.id, roles, spec.count, resolution_of(spec.size), spec.prompt
-        )
-        with admission.released_on_error():
-            self.services.jobs.check(spec, references=references)
-            return Admitted(admission, self.services.jobs.reserve(member.id))
-
-    @staticmethod
-    def _with_server_defaults(spec: JobSpec, admitted: Admitted) -> JobSpec:
-        if spec.watermark is not None:
-            return spec
-        return dataclasses.replace(spec, watermark=admitted.admission.watermark)
 
     async def from_interaction(
         self,
@@ -101,44 +93,64 @@ class Launcher:
         preface: str | None = None,
         started: float | None = None,
     ) -> None:
-        """Admit (refusals raise before the defer, so they are private), defer publicly, run, deliver."""
-        started = time.monotonic() if started is None else started
-        admitted = await self.admit(spec, interaction.user, references=len(references))
-        try:
-            resolution = resolution_of(spec.size) or spec.size
-            confirmed = await confirm_cost(interaction, admitted.admission, count=spec.count, resolution=resolution)
-            if confirmed is None:  # cancelled or not answered: nothing is spent
-                admitted.release()
-                return
-            interaction = confirmed  # the "Generate" click when the cost had to be confirmed
-            callback = await interaction.response.defer(thinking=True)
-        except BaseException:
-            admitted.release()
-            raise
-        settings = self.services.settings
-        poster = ResultPoster.after_defer(
-            interaction,
-            callback,
-            settings,
-            prompt=spec.prompt,
-            size_label=spec.size_label,
-            started=started,
-            buttons=self.buttons,
-            preface=preface,
+        """Admit (refusals raise before the defer, so they are private), defer publicly, load, run, deliver."""
+        await self.start(
+            interaction, spec, len(references), lambda s: self.prepare(s, references), preface=preface, started=started
         )
-        spec = self._with_server_defaults(spec, admitted)
-        spec = dataclasses.replace(spec, origin=origin_for(interaction, callback, settings, started))
+
+    async def start(
+        self,
+        interaction: discord.Interaction,
+        spec: JobSpec,
+        references: int,
+        prepare: Prepare,
+        *,
+        preface: str | None = None,
+        started: float | None = None,
+        on_defer: Callable[[discord.Interaction], Awaitable[None]] | None = None,
+    ) -> Outcome | None:
+        """Admit, defer, prepare and run a job answering `interaction`; None when it did not run."""
+        started = time.monotonic() if started is None else started
+        question = CostQuestion(interaction, count=spec.count, resolution=resolution_of(spec.size) or spec.size)
+        admitted = await self.services.admission.admit(
+            spec, role_ids(interaction.user), references=references, ask=question
+        )
+        if admitted is None:  # cancelled or not answered: nothing is spent
+            return None
+        interaction = question.interaction  # the "Generate" click when the cost had to be confirmed
+        with admitted.released_on_error():
+            callback = await interaction.response.defer(thinking=True)
+        if on_defer is not None:
+            await on_defer(interaction)
+        poster = self._poster(interaction, callback, spec, started, preface)
+        spec = dataclasses.replace(
+            admitted.spec, origin=origin_for(interaction, callback, self.services.settings, started)
+        )
         try:
             async with self.services.jobs.preparing(lambda: interaction.edit_original_response(content=NOT_STARTED)):
-                prepared = await self.prepare(spec, references)
+                prepared = await prepare(spec)
         except BaseException as error:
             admitted.release()
             if not isinstance(error, UserFacingError):
                 raise
             log.info("refused %s by user %s after acknowledging: %s", spec.kind, interaction.user.id, error.code)
             await interaction.edit_original_response(content=f"❌ {error.message}")
-            return
-        await self.run(prepared, poster, admitted)
+            return None
+        return await self.run(prepared, poster, admitted)
+
+    def _poster(
+        self, interaction: discord.Interaction, callback: Any, spec: JobSpec, started: float, preface: str | None
+    ) -> ResultPoster:
+        return ResultPoster.after_defer(
+            interaction,
+            callback,
+            self.services.settings,
+            prompt=spec.prompt,
+            size_label=spec.size_label,
+            started=started,
+            buttons=self.buttons,
+            preface=preface,
+        )
 
     async def from_message(
         self,
@@ -149,31 +161,36 @@ class Launcher:
         preface: str | None = None,
     ) -> None:
         """Admit (a refusal raises before anything is posted), reply with a status message, run, deliver."""
-        admitted = await self.admit(spec, message.author, references=len(references))
-        if admitted.admission.needs_confirmation:  # a plain message cannot ask privately: point to what can
-            admitted.release()
+
+        async def point_to_the_commands(grant: QuotaGrant) -> bool:  # a plain message cannot ask privately
             raise BadInput(
                 f"That would make {text.plural(spec.count, 'image')}, an estimated "
-                f"**${admitted.admission.estimated_cost:.2f}**, which needs a confirmation. Use `/imagine` or "
+                f"**${grant.estimated_cost:.2f}**, which needs a confirmation. Use `/imagine` or "
                 "Apps → Blend with prompt…, which ask you first."
             )
-        spec = self._with_server_defaults(spec, admitted)
+
+        admitted = await self.services.admission.admit(
+            spec, role_ids(message.author), references=len(references), ask=point_to_the_commands
+        )
+        if admitted is None:  # not reached: the question above refuses instead of saying no
+            return
         head = text.header(spec.prompt, message.author.mention)
         status_text = f"{preface}\n{head}" if preface else head
-        try:
+        with admitted.released_on_error():
             status = await message.reply(f"{status_text}\n⏳ Getting the reference images…", mention_author=False)
             poster = MessagePoster(
                 message, status, prompt=spec.prompt, size_label=spec.size_label, buttons=self.buttons, preface=preface
             )
+            spec = dataclasses.replace(admitted.spec, origin=Origin(status_message_id=status.id))
             async with self.services.jobs.preparing(lambda: status.edit(content=f"{status_text}\n{NOT_STARTED}")):
                 prepared = await self._prepare_or_explain(spec, references, status, status_text)
-        except BaseException:
-            admitted.release()
-            raise
         if prepared is None:
             admitted.release()
             return
-        await self.run(prepared, poster, admitted)
+        try:
+            await self.run(prepared, poster, admitted)
+        except UserFacingError as error:  # the job could not even be recorded
+            await status.edit(content=f"{status_text}\n❌ {error.message}")
 
     async def _prepare_or_explain(
         self, spec: JobSpec, references: Sequence[PendingReference], status: discord.Message, status_text: str
@@ -187,13 +204,19 @@ class Launcher:
     async def prepare(self, spec: JobSpec, references: Sequence[PendingReference]) -> PreparedJob:
         """Load every reference (concurrently) and let the JobRunner check and prepare the job."""
         loaded = await asyncio.gather(*(self.load(reference) for reference in references))
-        return await self.services.jobs.prepare(dataclasses.replace(spec, references=tuple(loaded)))
+        return await prepare_job(self.services.settings, dataclasses.replace(spec, references=tuple(loaded)))
 
     async def run(self, prepared: PreparedJob, delivery: Delivery, admitted: Admitted) -> Outcome:
-        """Run a prepared job in its queue place (references are journalled for Reroll), report it to the mod-log."""
-        outcome = await self.services.jobs.run(prepared, delivery, admitted.ticket)
-        modlog = admitted.admission.limits.modlog_channel
-        await report_to_modlog(self.client, modlog, prepared.spec, outcome)
+        """Run a prepared job in its queue place (references are journalled for Reroll), report it to the mod-log.
+
+        Raises StoreFailed (the reservation given back) only when the job could not even be recorded.
+        """
+        try:
+            outcome = await self.services.jobs.run(prepared, delivery, admitted.place)
+        except UserFacingError:
+            admitted.release()
+            raise
+        await report_to_modlog(self.client, admitted.modlog_channel, prepared.spec, outcome)
         return outcome
 
     async def load(self, reference: PendingReference) -> ReferenceInput:

@@ -17,7 +17,7 @@ from typing import Any
 
 import discord
 
-from bot.jobs import Outcome, OutputImage, Posted, Progress
+from bot.jobs.model import Outcome, OutputImage, Posted, Progress
 from bot.presentation import text
 from bot.presentation.replies import token_expired
 from bot.settings import Settings

@@ -1,45 +1,24 @@
-"""Answering journalled interactions after a restart: the token adapter, the Retry button, the notices."""
+"""Answering journalled jobs after a restart, over REST: the token adapter, the Retry button, the notices."""
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
 from bot.errors import UserFacingError
+from bot.jobs.model import JobSpec, PreparedJob
 from bot.presentation import text
-from bot.presentation.poster import ResultPoster
+from bot.presentation.buttons import services_of
+from bot.presentation.launch import Launcher
 from bot.presentation.replies import tell, token_expired
-from bot.resume import rebuild
-from bot.settings import Settings
-from bot.store import JobRecord
-from bot.store.journal import JournalEntry, Origin
-
-if TYPE_CHECKING:
-    from bot.client import ImageBot
+from bot.store import JobRecord, UsageStore
+from bot.store.journal import JournalEntry
 
 log = logging.getLogger(__name__)
-
-RESTARTING = "The bot is restarting. Please try again in a minute."
-NOT_STARTED = "⏸ The bot restarted before your request started, so nothing was spent. Please try again in a minute."
-
-
-def origin_for(
-    interaction: discord.Interaction, callback: Any, settings: Settings, started: float | None = None
-) -> Origin:
-    """What the journal keeps about the interaction a job answers (its token expires 15 minutes after it came)."""
-    waited = 0.0 if started is None else time.monotonic() - started
-    return Origin(
-        interaction_id=interaction.id,
-        token=interaction.token,
-        token_expires_at=time.time() - waited + settings.interaction_token_ttl,
-        status_message_id=getattr(callback, "message_id", None),
-        upload_limit=interaction.filesize_limit,
-    )
 
 
 class _Requester:
@@ -51,7 +30,7 @@ class _Requester:
 class TokenInteraction:
     """The parts of an Interaction that ResultPoster uses, rebuilt after a restart from the journal."""
 
-    def __init__(self, bot: ImageBot, record: JobRecord, entry: JournalEntry | None) -> None:
+    def __init__(self, bot: discord.Client, record: JobRecord, entry: JournalEntry | None) -> None:
         token = entry.interaction_token if entry else None
         self.followup = discord.Webhook.partial(bot.application_id or 0, token or "expired", client=bot)
         self.channel_id = record.channel_id
@@ -97,50 +76,47 @@ def retry_view(job_id: int) -> discord.ui.View:
 
 
 async def retry(interaction: discord.Interaction, job_id: int) -> None:
-    """Run the rest of an interrupted job for the member who asked for it."""
+    """Run the rest of an interrupted job for the member who asked for it, through the admission gate."""
     started = time.monotonic()
-    bot: ImageBot = interaction.client  # type: ignore[assignment]
-    services = bot.services
+    services = services_of(interaction)
     record = await services.store.get_job(job_id)
-    refusal = _refusal(bot, record, interaction.user.id)
-    if refusal or record is None:
-        await tell(interaction, refusal or "That request no longer exists.")
+    if record is None or record.user_id != interaction.user.id:
+        await tell(interaction, _refusal(record))
         return
     try:
-        prepared = await rebuild(services.jobs, record)
-        ticket = services.jobs.reserve(interaction.user.id)
+        rest = await services.recovery.rest_of(record)
     except UserFacingError as error:
         await tell(interaction, error.message)
         return
     if not await services.store.journal.claim_retry(job_id, interaction.user.id):
-        ticket.release()
         await tell(interaction, "This request was already retried.")
         return
+
+    async def prepare(spec: JobSpec) -> PreparedJob:
+        return await rest.prepared(services.settings, spec)
+
+    launcher = Launcher(interaction.client, services)
     try:
-        callback = await interaction.response.defer(thinking=True)
-    except BaseException:
-        ticket.release()
+        await launcher.start(
+            interaction, rest.spec, len(rest.references), prepare, started=started, on_defer=_take_button_away
+        )
+    except UserFacingError as error:  # refused by the gate (quota, channel, restarting…): privately
+        await tell(interaction, error.message)
+    finally:  # a no-op once the new job is journalled as the retry
         await services.store.journal.release_retry(job_id)
-        raise
-    if interaction.message is not None:  # used up: take the button away (a second click would be refused anyway)
+
+
+async def _take_button_away(interaction: discord.Interaction) -> None:
+    """A used Retry button is taken off its message (a second click would be refused anyway)."""
+    if interaction.message is not None:
         with contextlib.suppress(discord.HTTPException):
             await interaction.message.edit(view=None)
-    settings = services.settings
-    spec = dataclasses.replace(prepared.spec, origin=origin_for(interaction, callback, settings, started))
-    poster = ResultPoster.after_defer(
-        interaction, callback, settings, prompt=record.prompt, size_label=spec.size_label, started=started
-    )
-    await services.jobs.run(dataclasses.replace(prepared, spec=spec), poster, ticket)
 
 
-def _refusal(bot: ImageBot, record: JobRecord | None, user_id: int) -> str | None:
-    if getattr(bot, "closing", False):
-        return RESTARTING
+def _refusal(record: JobRecord | None) -> str:
     if record is None:
         return "That request no longer exists."
-    if record.user_id != user_id:
-        return "Only the member who made this request can retry it."
-    return None
+    return "Only the member who made this request can retry it."
 
 
 def interrupted_notice(record: JobRecord, *, resuming: bool) -> str:
@@ -160,7 +136,9 @@ def interrupted_notice(record: JobRecord, *, resuming: bool) -> str:
 RECONCILED_INDEX = 1000  # job_images index for an image found on Discord but never recorded (API indices are 0-14)
 
 
-async def shown_images(bot: ImageBot, record: JobRecord, message_ids: set[int], token: str | None) -> dict[int, int]:
+async def shown_images(
+    bot: discord.Client, record: JobRecord, message_ids: set[int], token: str | None
+) -> dict[int, int]:
     """How many of the job's images Discord shows on each of the given messages (unreadable ones are skipped)."""
     prefix = f"seedream_{record.id}_"
     webhook = discord.Webhook.partial(bot.application_id or 0, token, client=bot) if token else None
@@ -175,13 +153,14 @@ async def shown_images(bot: ImageBot, record: JobRecord, message_ids: set[int], 
     return shown
 
 
-async def reconcile(bot: ImageBot, record: JobRecord, entry: JournalEntry | None, now: float) -> int:
+async def reconcile(
+    bot: discord.Client, store: UsageStore, record: JobRecord, entry: JournalEntry | None, now: float
+) -> int:
     """Count images Discord accepted just before a crash but the database never recorded; returns how many.
 
     Reads the job's status message and every page it recorded an image on; an image that was the first one
     of a page nobody recorded cannot be found this way.
     """
-    store = bot.services.store
     recorded = await store.job_images(record.id)
     message_ids = {r.message_id for r in recorded if r.message_id is not None}
     if entry is not None and entry.status_message_id is not None:
@@ -200,7 +179,12 @@ async def reconcile(bot: ImageBot, record: JobRecord, entry: JournalEntry | None
 
 
 async def tell_member(
-    bot: ImageBot, record: JobRecord, entry: JournalEntry | None, content: str, view: discord.ui.View | None, now: float
+    bot: discord.Client,
+    record: JobRecord,
+    entry: JournalEntry | None,
+    content: str,
+    view: discord.ui.View | None,
+    now: float,
 ) -> Any:
     """Through the journalled token while it is valid (editing the status message), else in the channel."""
     if entry is not None and entry.token_valid(now):

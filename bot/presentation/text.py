@@ -6,7 +6,7 @@ import discord
 
 from bot.errors import ImageApiError, UserFacingError
 from bot.imagegen.models import size_for
-from bot.jobs import Outcome, Progress
+from bot.jobs.model import Outcome, Progress
 from bot.textclean import clean_prompt
 
 ALT_TEXT_LIMIT = 1024

@@ -13,7 +13,7 @@ from bot.client import ImageBot
 from bot.errors import BadInput, UserFacingError
 from bot.imagegen.models import MAX_REFERENCES, MAX_TOTAL_IMAGES, size_for
 from bot.inline_options import parse_inline, strip_mentions
-from bot.jobs import JobSpec
+from bot.jobs.model import JobSpec
 from bot.presentation.buttons import buttons_for
 from bot.presentation.launch import Launcher, PendingReference
 from bot.presentation.text import size_label

@@ -55,8 +55,8 @@ async def test_queue_position_is_shown_and_moves_up(discord_fake, image_api, sta
     image_api.image_delay = 0.3
     for n in range(2):
         await discord_fake.slash(discord_fake.add_member(), "imagine", prompt=f"ahead {n}")
-        scheduler = harness.services.jobs.scheduler
-        await discord_fake.wait_for(lambda: scheduler.running + scheduler.waiting == n + 1)  # noqa: B023
+        queue = harness.services.jobs.queue
+        await discord_fake.wait_for(lambda: queue.running + queue.waiting == n + 1)  # noqa: B023
     last = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="at the back")
 
     await discord_fake.wait_for(lambda: last.original and "#2 in queue" in last.original.content)
@@ -73,7 +73,7 @@ async def test_member_at_their_limit_does_not_block_others(discord_fake, image_a
     await discord_fake.slash(alice, "imagine", prompt="alice one")
     await image_api.wait_for(lambda: len(image_api.requests) == 1)
     await discord_fake.slash(alice, "imagine", prompt="alice two")
-    await discord_fake.wait_for(lambda: harness.services.jobs.scheduler.waiting == 1)
+    await discord_fake.wait_for(lambda: harness.services.jobs.queue.waiting == 1)
     await discord_fake.slash(bob, "imagine", prompt="bob one")
 
     await job_done(harness, 3)

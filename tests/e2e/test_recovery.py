@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiosqlite
 
-from tests.e2e.helpers import job_done
+from tests.e2e.helpers import final_original, final_reply, job_done
 from tests.images import png
 
 RETRY_PREFIX = "img:retry:"
@@ -146,3 +146,18 @@ async def test_image_posted_but_not_recorded_before_a_crash_is_counted_once(disc
     new_job, _ = await job_done(second, 2)
     assert new_job.images_requested == 2 and new_job.images_delivered == 2
     assert len(click.original.attachments) == 2
+
+
+async def test_reply_blend_is_journalled_with_its_channel_and_status_message(
+    discord_fake, image_api, start_bot
+) -> None:
+    """What a REST-only process needs to deliver a job started from a plain message: channel and status message."""
+    harness = await start_bot()
+    alice = discord_fake.add_member("alice")
+    result = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="a lighthouse"))
+    mention = await discord_fake.send_message(alice, "as a watercolor", mention_bot=True, reply_to=result)
+    reply = await final_reply(discord_fake, mention)
+    blend, _ = await job_done(harness, 2)
+    entry = await harness.store.journal.get(blend.id)
+    assert blend.kind == "blend" and blend.channel_id == int(mention.channel_id)
+    assert entry is not None and entry.status_message_id == int(reply.id) and entry.interaction_token is None

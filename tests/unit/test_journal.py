@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.delivery import UndeliveredImages
+from bot.jobs.guard import UndeliveredImages
 from bot.store import NewJob, UsageStore
 from bot.store.journal import Origin, StoredReference
 

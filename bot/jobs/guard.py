@@ -7,15 +7,12 @@ import asyncio
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import aiohttp
 
 from bot.errors import ImageApiError
+from bot.jobs.model import Delivery, OutputImage, Posted, Progress
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.jobs import Delivery, OutputImage, Posted, Progress
 
 log = logging.getLogger(__name__)
 

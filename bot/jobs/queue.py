@@ -1,12 +1,19 @@
-"""Fair scheduling of image API calls: a global limit, a per-member limit and a bounded FIFO queue."""
+"""The job queue: a place in line, a slot when one is free, fair between members.
+
+The runner and admission speak only to `JobQueue` and `Place`. `MemoryQueue` implements them in this
+process; a store-backed queue (claim, lease, heartbeat) replaces it without changing its callers.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from bot.errors import UserFacingError
+
+OnPosition = Callable[[int], Awaitable[None]]
 
 
 class QueueFull(UserFacingError):
@@ -18,18 +25,47 @@ class QueueFull(UserFacingError):
         )
 
 
-class Ticket:
-    """A job's place in the scheduler, from acceptance until its API call ends."""
+class Place(Protocol):
+    """A job's place: in line until it is granted a slot, then the slot, until released."""
 
-    def __init__(self, scheduler: Scheduler, user_id: int) -> None:
-        self.scheduler = scheduler
+    @property
+    def position(self) -> int:
+        """1 = next in line; 0 = not waiting (granted, or released)."""
+
+    async def wait(self, on_position: OnPosition | None = None) -> None:
+        """Wait for a slot, reporting each new position; a cancelled wait gives the place back."""
+
+    def release(self) -> None:
+        """Give the slot (or the place in line) back; safe to call more than once, never fails."""
+
+
+class JobQueue(Protocol):
+    """Grants slots first come, first served, within a global and a per-member limit."""
+
+    @property
+    def running(self) -> int:
+        """Jobs holding a slot."""
+
+    @property
+    def waiting(self) -> int:
+        """Jobs in line."""
+
+    async def reserve(self, user_id: int, *, force: bool = False) -> Place:
+        """Take a place now (a slot if one is free); QueueFull when the line is full, unless `force`."""
+
+
+class Ticket:
+    """A place in a MemoryQueue."""
+
+    def __init__(self, queue: MemoryQueue, user_id: int) -> None:
+        self.queue = queue
         self.user_id = user_id
         self.granted = False
         self.done = False
         self.position = 0
         self._changed = asyncio.Event()
 
-    async def wait(self, on_position: Callable[[int], Awaitable[None]] | None = None) -> None:
+    async def wait(self, on_position: OnPosition | None = None) -> None:
         """Wait for a slot, reporting each new queue position (1 = next in line)."""
         shown = -1
         try:
@@ -47,14 +83,14 @@ class Ticket:
 
     def release(self) -> None:
         """Give the slot (or the place in the queue) back; safe to call more than once."""
-        self.scheduler._release(self)
+        self.queue._release(self)
 
     def _notify(self) -> None:
         self._changed.set()
 
 
-class Scheduler:
-    """Grants API slots first come, first served, skipping members already at their own limit."""
+class MemoryQueue:
+    """The queue of one process: FIFO, skipping members already at their own limit."""
 
     def __init__(self, global_limit: int, per_member: int, max_queue: int) -> None:
         self.global_limit = global_limit
@@ -73,7 +109,7 @@ class Scheduler:
         """Jobs in the queue."""
         return len(self._waiting)
 
-    def reserve(self, user_id: int, *, force: bool = False) -> Ticket:
+    async def reserve(self, user_id: int, *, force: bool = False) -> Ticket:
         """Take a place now: a slot if one is free, else the end of the queue; QueueFull when it is full."""
         ticket = Ticket(self, user_id)
         if not self._can_start(user_id) and len(self._waiting) >= self.max_queue and not force:
@@ -94,6 +130,7 @@ class Scheduler:
                     self._waiting.remove(ticket)
                     self._running[ticket.user_id] += 1
                     ticket.granted = True
+                    ticket.position = 0
                     ticket._notify()
                     started = True
                     break
@@ -106,6 +143,7 @@ class Scheduler:
         if ticket.done:
             return
         ticket.done = True
+        ticket.position = 0
         if ticket.granted:
             self._running[ticket.user_id] -= 1
             if self._running[ticket.user_id] <= 0:

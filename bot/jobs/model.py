@@ -1,0 +1,127 @@
+"""What a job is: the member's request, its prepared form, its progress and outcome, and the Delivery protocol."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.errors import ImageApiError, UserFacingError
+from bot.imagegen.models import GenerationRequest
+from bot.imaging import PreparedReference
+from bot.store.journal import Origin
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceInput:
+    """A reference image as the member supplied it."""
+
+    name: str
+    data: bytes
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """Everything a member asked for."""
+
+    user_id: int
+    guild_id: int | None
+    channel_id: int | None
+    prompt: str
+    count: int
+    size: str
+    size_label: str
+    references: tuple[ReferenceInput, ...] = ()
+    kind: str = "imagine"
+    origin: Origin | None = None  # where the job answers (interaction or status message); journalled
+    resumes: int | None = None  # id of the interrupted job this one retries
+    watermark: bool | None = None  # the server's choice (set by admission); None = the WATERMARK setting
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedJob:
+    """A spec whose references passed the checks and whose request validated."""
+
+    spec: JobSpec
+    request: GenerationRequest
+    references: tuple[PreparedReference, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutputImage:
+    """One generated image, fitted to the upload limit, ready to post."""
+
+    position: int
+    api_index: int
+    data: bytes
+    width: int
+    height: int
+    resized: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """Where a delivered image ended up on Discord."""
+
+    message_id: int | None
+    channel_id: int | None
+    url: str | None
+
+
+@dataclass(slots=True)
+class Progress:
+    """What the status message shows."""
+
+    job_id: int
+    requested: int
+    delivered: int = 0
+    failed: int = 0
+    started: float = field(default_factory=time.monotonic)
+    queue_position: int = 0  # 1 = next in line; 0 = not waiting
+    paused: bool = False  # the bot is restarting; the job continues (or is explained) after it
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the job started."""
+        return time.monotonic() - self.started
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a job ended."""
+
+    job_id: int
+    status: str
+    requested: int
+    delivered: int
+    failures: tuple[ImageApiError, ...]
+    error: UserFacingError | None
+    duration: float
+
+    def failure_summary(self) -> str:
+        """Plain words for the failed images of a set, e.g. '2 images failed: blocked by …'."""
+        if not self.failures:
+            return ""
+        reasons = Counter(error.message for error in self.failures)
+        count = len(self.failures)
+        noun = "image" if count == 1 else "images"
+        return f"{count} {noun} could not be made: " + " ".join(
+            reason if n == 1 else f"{reason} (×{n})" for reason, n in reasons.items()
+        )
+
+
+class Delivery(Protocol):
+    """How the runner reaches the member; implemented by the Discord presentation layer."""
+
+    upload_limit: int
+
+    async def progress(self, progress: Progress) -> None:
+        """Show the job's progress."""
+
+    async def deliver(self, image: OutputImage, progress: Progress) -> Posted:
+        """Post one image; raise if it could not be delivered."""
+
+    async def finish(self, outcome: Outcome) -> None:
+        """Show the final result or error."""

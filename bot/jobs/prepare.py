@@ -1,0 +1,84 @@
+"""Instant checks of a spec, and its preparation: references decoded and fitted (in threads), request validated."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import ValidationError
+
+from bot.cpu import run_cpu
+from bot.decode_pool import prepare_untrusted
+from bot.errors import BadInput
+from bot.imagegen.models import MAX_PROMPT_CHARS, MAX_REFERENCES, MAX_TOTAL_IMAGES, GenerationRequest
+from bot.imaging import PreparedReference
+from bot.jobs.model import JobSpec, PreparedJob
+from bot.settings import Settings
+from bot.textclean import strip_invisible
+
+
+def check(spec: JobSpec, *, references: int | None = None) -> None:
+    """Instant checks that need no I/O; raise BadInput before the interaction is acknowledged."""
+    refs = len(spec.references) if references is None else references
+    prompt = strip_invisible(spec.prompt).strip()
+    if not prompt:
+        raise BadInput("The prompt is empty. Describe the image you want.")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise BadInput(f"The prompt is {len(prompt)} characters long; the limit is {MAX_PROMPT_CHARS}.")
+    if not 1 <= spec.count <= MAX_TOTAL_IMAGES:
+        raise BadInput(f"The number of images must be between 1 and {MAX_TOTAL_IMAGES}.")
+    if refs > MAX_REFERENCES:
+        raise BadInput(f"At most {MAX_REFERENCES} reference images can be used.")
+    if refs + spec.count > MAX_TOTAL_IMAGES:
+        raise BadInput(
+            f"Reference images plus requested images can be at most {MAX_TOTAL_IMAGES} "
+            f"({refs} references + {spec.count} images). Ask for fewer images."
+        )
+
+
+async def prepare(settings: Settings, spec: JobSpec) -> PreparedJob:
+    """Decode and fit the references (in threads) and validate the request."""
+    check(spec)
+    side = settings.reference_max_side
+    prepared = tuple(
+        await asyncio.gather(*(prepare_untrusted(ref.data, ref.name, max_side=side) for ref in spec.references))
+    )
+    use_urls = settings.reference_mode == "url"
+    refs = tuple(
+        await asyncio.gather(
+            *(
+                _as_is(ref.url) if use_urls and ref.url else run_cpu(image.data_url)
+                for ref, image in zip(spec.references, prepared, strict=True)
+            )
+        )
+    )
+    return PreparedJob(spec, request_for(settings, spec, refs), prepared)
+
+
+async def prepared_from(settings: Settings, spec: JobSpec, references: tuple[PreparedReference, ...]) -> PreparedJob:
+    """A job whose references are already prepared (kept in the journal), for Retry and auto-resume."""
+    check(spec, references=len(references))
+    urls = tuple(await asyncio.gather(*(run_cpu(r.data_url) for r in references)))  # base64 off the loop
+    return PreparedJob(spec, request_for(settings, spec, urls), references)
+
+
+def request_for(settings: Settings, spec: JobSpec, refs: tuple[str, ...]) -> GenerationRequest:
+    """The API request for a spec whose references are already encoded."""
+    try:
+        return GenerationRequest(
+            model=settings.image_model,
+            prompt=strip_invisible(spec.prompt).strip(),
+            references=refs,
+            size=spec.size,
+            count=spec.count,
+            watermark=settings.watermark if spec.watermark is None else spec.watermark,
+            stream=settings.stream,
+            response_format=settings.response_format,
+            optimize_prompt_mode=settings.optimize_prompt_mode,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise BadInput(f"That request is not valid: {first['msg']}.") from exc
+
+
+async def _as_is(value: str) -> str:
+    return value

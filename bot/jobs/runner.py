@@ -1,0 +1,403 @@
+"""JobRunner: journal the job, wait for its slot, call the API, fit and deliver each image, record the outcome.
+
+Every store write of a running job goes through `_saving`: a database failure (locked past its timeout, disk
+full, I/O error) ends the job with `StoreFailed` shown to the member, and its final bookkeeping (images
+already posted, the final status, forgetting the interaction token) keeps being retried in the background
+for `BOOKKEEPING_RETRY_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from bot.cpu import run_cpu
+from bot.errors import ApiTimeout, ContentBlocked, ImageApiError, StoreFailed, UserFacingError
+from bot.imagegen.client import ImageApiClient
+from bot.imagegen.models import Completed, ImageFailed, ImageReady
+from bot.imaging import fit_for_upload
+from bot.jobs.guard import DeliveryGuard
+from bot.jobs.model import Delivery, Outcome, OutputImage, Posted, PreparedJob, Progress
+from bot.jobs.queue import JobQueue, MemoryQueue, Place
+from bot.logs import set_job
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.store import NewJob, UsageStore
+from bot.store.journal import Origin, StoredReference
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+BOOKKEEPING_RETRY_SECONDS = 300.0  # how long a failing store is retried for a finished job's bookkeeping
+BOOKKEEPING_MAX_DELAY = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Image:
+    """A delivered image as the store records it."""
+
+    index: int
+    posted: Posted
+    width: int
+    height: int
+    size: int
+
+    async def save(self, store: UsageStore, job_id: int) -> bool:
+        """Count it once (a repeated save of the same image counts nothing)."""
+        at = self.posted
+        return await store.record_image(
+            job_id,
+            self.index,
+            message_id=at.message_id,
+            channel_id=at.channel_id,
+            url=at.url,
+            width=self.width,
+            height=self.height,
+            size=self.size,
+        )
+
+
+@dataclass(slots=True)
+class _Run:
+    """One job between its journal entry and its end: what it shows, what it made, what is left to record."""
+
+    delivery: Delivery
+    progress: Progress
+    task: asyncio.Task[Any] | None = None
+    failures: list[ImageApiError] = field(default_factory=list)
+    tokens: int = 0
+    unrecorded: list[_Image] = field(default_factory=list)  # posted images the store did not take
+
+    @property
+    def job_id(self) -> int:
+        """The job's id."""
+        return self.progress.job_id
+
+
+class JobRunner:
+    """Runs generation jobs in their queue places; every job is journalled before it waits or calls the API."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: ImageApiClient,
+        store: UsageStore,
+        *,
+        queue: JobQueue | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.store = store
+        self.queue: JobQueue = queue or MemoryQueue(
+            settings.max_concurrent_jobs, settings.max_jobs_per_member, settings.max_queue_length
+        )
+        self.guard = DeliveryGuard(settings)
+        self.metrics = metrics or Metrics()
+        self._active: dict[int, _Run] = {}
+        self._preparing: dict[asyncio.Task[Any], Callable[[], Awaitable[object]]] = {}
+        self._bookkeeping: set[asyncio.Task[None]] = set()
+
+    async def run(self, job: PreparedJob, delivery: Delivery, place: Place | None = None) -> Outcome:
+        """Journal the job, wait for a slot, run it to its end; never raises for API, delivery or store problems
+        once the job row exists (StoreFailed if it could not even be created).
+
+        If the task is cancelled (shutdown), the job stays unfinished in the journal for restart recovery.
+        """
+        place = place or await self.queue.reserve(job.spec.user_id, force=True)
+        try:
+            job_id, error = await self._journal(job)
+            set_job(job_id)
+            self.metrics.job_queued(job_id)
+            run = _Run(delivery, Progress(job_id=job_id, requested=job.spec.count), asyncio.current_task())
+            self._active[job_id] = run
+            try:
+                if error is not None:
+                    return await _shielded(self._finish(run, error))
+                return await self._run(job, run, place)
+            finally:
+                del self._active[job_id]
+        finally:
+            place.release()
+
+    async def _journal(self, job: PreparedJob) -> tuple[int, StoreFailed | None]:
+        """Create the job row and its journal entry (origin, references) before the API is called."""
+        spec = job.spec
+        params = {
+            "size": spec.size,
+            "size_label": spec.size_label,
+            "count": spec.count,
+            "references": len(job.references),
+            "watermark": job.request.watermark,
+            **({"resumes": spec.resumes} if spec.resumes else {}),
+        }
+        row = NewJob(spec.guild_id, spec.channel_id, spec.user_id, spec.prompt, spec.count, params, spec.kind)
+        job_id = await _saving(self.store.create_job(row), "creating a job")  # raises: nothing exists yet
+        references = [StoredReference(r.mime, r.width, r.height, r.data) for r in job.references]
+        try:
+            await _saving(self.store.journal.open(job_id, spec.origin or Origin(), references, resumes=spec.resumes))
+            if spec.resumes:
+                await _saving(self.store.journal.link_retry(spec.resumes, job_id))
+        except StoreFailed as error:
+            return job_id, error
+        return job_id, None
+
+    async def _run(self, job: PreparedJob, run: _Run, place: Place) -> Outcome:
+        error: UserFacingError | None = None
+        ticker = asyncio.create_task(self._tick(run))
+        try:
+            await place.wait(lambda position: self._queued(run, position))
+            run.progress.queue_position = 0
+            await _shielded(_saving(self.store.mark_running(run.job_id), "starting a job"))
+            self.metrics.job_started(run.job_id)
+            log.info("job %s: calling the API for %d image(s) at %s", run.job_id, job.spec.count, job.spec.size)
+            await self._generate(job, run)
+        except UserFacingError as exc:
+            error = exc
+            log.info("job %s failed: %s", run.job_id, exc.code)
+        except TimeoutError:
+            error = ApiTimeout("The image service took too long, so the job was stopped.", code="deadline")
+            log.warning("job %s hit its deadline of %.0fs", run.job_id, self.settings.job_deadline_seconds)
+        except asyncio.CancelledError:
+            log.warning(
+                "job %s interrupted (%d image(s) delivered); left in the journal", run.job_id, run.progress.delivered
+            )
+            raise
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+        return await _shielded(self._finish(run, error))
+
+    async def _queued(self, run: _Run, position: int) -> None:
+        run.progress.queue_position = position
+        if position:
+            log.info("job %s: #%d in the queue", run.job_id, position)
+        await _quietly(run.delivery.progress(run.progress), run.job_id)
+
+    async def _finish(self, run: _Run, error: UserFacingError | None) -> Outcome:
+        progress = run.progress
+        outcome = Outcome(
+            job_id=run.job_id,
+            status=_status(progress.delivered, run.failures, error),
+            requested=progress.requested,
+            delivered=progress.delivered,
+            failures=tuple(run.failures),
+            error=error,
+            duration=progress.elapsed,
+        )
+        # A store that already failed this job is not waited for before the member is told.
+        recorded = not isinstance(error, StoreFailed) and await self._try(self._record(run, outcome), run.job_id)
+        self.metrics.job_finished(run.job_id, outcome.status)
+        done = (outcome.status, outcome.delivered, outcome.requested, outcome.duration)
+        log.info("job %s %s: %d/%d image(s) in %.1fs", run.job_id, *done)
+        try:
+            await run.delivery.finish(outcome)
+        except Exception:
+            log.exception("job %s: could not post the final message", run.job_id)
+        if recorded and await self._try(self.store.journal.close(run.job_id), run.job_id):
+            await self._forget_old_references()
+        else:  # the store is failing: don't hold the member's place for it
+            self._keep_recording(run, outcome)
+        return outcome
+
+    async def _record(self, run: _Run, outcome: Outcome) -> None:
+        """The job's final bookkeeping; every step may be repeated (images count once, a job finishes once)."""
+        for image in run.unrecorded:
+            await image.save(self.store, run.job_id)
+        error, failures = outcome.error, outcome.failures
+        await self.store.finish_job(
+            run.job_id,
+            outcome.status,
+            error_code=(error.code if error else failures[0].code if failures else None),
+            images_failed=len(failures),
+            output_tokens=run.tokens,
+        )
+
+    async def _try(self, work: Awaitable[object], job_id: int) -> bool:
+        try:
+            await work
+            return True
+        except Exception:
+            log.warning("job %s: the store failed its final bookkeeping; retrying in the background", job_id)
+            return False
+
+    def _keep_recording(self, run: _Run, outcome: Outcome) -> None:
+        task = asyncio.create_task(self._record_until_saved(run, outcome))
+        self._bookkeeping.add(task)
+        task.add_done_callback(self._bookkeeping.discard)
+
+    async def _record_until_saved(self, run: _Run, outcome: Outcome) -> None:
+        """Retry the final bookkeeping with growing pauses for BOOKKEEPING_RETRY_SECONDS, then leave it to recovery."""
+        loop = asyncio.get_running_loop()
+        deadline, delay = loop.time() + BOOKKEEPING_RETRY_SECONDS, 0.5
+        while True:
+            try:
+                await self._record(run, outcome)
+                await self.store.journal.close(run.job_id)
+                log.info("job %s: final bookkeeping saved after a store failure", run.job_id)
+                return
+            except Exception:
+                if loop.time() + delay > deadline:
+                    log.error("job %s: the store kept failing; restart recovery will finish the job", run.job_id)
+                    return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BOOKKEEPING_MAX_DELAY)
+
+    async def _forget_old_references(self) -> None:
+        """Reference images are journalled for Reroll/Retry; drop those past KEEP_REFERENCES_DAYS."""
+        try:
+            await self.store.references.prune(self.store.clock() - self.settings.keep_references_days * 86_400)
+        except Exception:
+            log.exception("could not prune old reference images")
+
+    @contextlib.asynccontextmanager
+    async def preparing(self, notify: Callable[[], Awaitable[object]]) -> AsyncIterator[None]:
+        """Mark the current task as fetching a job's references (before its journal entry exists).
+
+        Shutdown waits for it like for a running job; if it must stop it, `notify` tells the member first.
+        """
+        task = asyncio.current_task()
+        if task is not None:
+            self._preparing[task] = notify
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._preparing.pop(task, None)
+
+    async def drain(self, grace: float) -> list[int]:
+        """Shutdown: let running jobs finish for up to `grace` seconds, then interrupt the rest.
+
+        Interrupted jobs stay unfinished in the journal (restart recovery answers them); their status line
+        says so. Bookkeeping still retrying after a store failure gets the same grace. Returns the ids of the
+        interrupted jobs.
+        """
+        tasks = {a.task for a in self._active.values() if a.task is not None} | set(self._preparing)
+        if tasks and grace > 0:
+            await asyncio.wait(tasks, timeout=grace)
+        await self._stop_preparing()
+        left = list(self._active.items())
+        for _, active in left:
+            active.progress.paused = True
+        if left:
+            updates = [_quietly(a.delivery.progress(a.progress), job_id) for job_id, a in left]
+            await asyncio.wait([asyncio.ensure_future(u) for u in updates], timeout=5)
+        pending = {a.task for _, a in left if a.task is not None and not a.task.done()}
+        for task in pending:
+            task.cancel()
+        if pending:  # an image being posted is finished and recorded first
+            await asyncio.wait(pending, timeout=15)
+        await self._stop_bookkeeping(grace)
+        return [job_id for job_id, _ in left]
+
+    async def _stop_preparing(self) -> None:
+        """Jobs still fetching references after the grace period: tell their members, then stop them."""
+        stuck = [(task, notify) for task, notify in self._preparing.items() if not task.done()]
+        if not stuck:
+            return
+        log.warning("%d job(s) stopped before they started (still preparing)", len(stuck))
+        notices = [asyncio.ensure_future(_quietly(notify(), 0)) for _, notify in stuck]
+        await asyncio.wait(notices, timeout=5)
+        for task, _ in stuck:
+            task.cancel()
+        await asyncio.wait([task for task, _ in stuck], timeout=5)
+
+    async def _stop_bookkeeping(self, grace: float) -> None:
+        """Give retrying bookkeeping the grace period; what is still unsaved is left to restart recovery."""
+        if not self._bookkeeping:
+            return
+        await asyncio.wait(set(self._bookkeeping), timeout=max(grace, 0.1))
+        for task in set(self._bookkeeping):
+            task.cancel()
+
+    async def _generate(self, job: PreparedJob, run: _Run) -> None:
+        # aclosing: a job stopped early gives back its image slot (MAX_IMAGES_IN_FLIGHT) at once.
+        async with (
+            asyncio.timeout(self.settings.job_deadline_seconds),
+            contextlib.aclosing(self.client.generate(job.request)) as events,
+        ):
+            async for event in events:
+                if isinstance(event, ImageReady):  # a posted image is always recorded, even during shutdown
+                    await _shielded(self._deliver(event, run))
+                elif isinstance(event, ImageFailed):
+                    run.failures.append(event.error)
+                    run.progress.failed += 1
+                    log.info("job %s: image %d failed (%s)", run.job_id, event.index, event.error.code)
+                elif isinstance(event, Completed) and event.usage:
+                    run.tokens = event.usage.output_tokens
+                del event  # the image bytes are posted; don't hold them while the next one is made
+                await _quietly(run.delivery.progress(run.progress), run.job_id)
+
+    async def _deliver(self, event: ImageReady, run: _Run) -> None:
+        progress = run.progress
+        try:
+            fitted = await run_cpu(fit_for_upload, event.data, run.delivery.upload_limit)
+        except UserFacingError as exc:
+            run.failures.append(ImageApiError(exc.message, code="bad_output"))
+            progress.failed += 1
+            return
+        image = OutputImage(progress.delivered, event.index, fitted.data, fitted.width, fitted.height, fitted.changed)
+        posted = await self.guard.post(image, run.delivery, progress)
+        if isinstance(posted, ImageApiError):
+            run.failures.append(posted)
+            progress.failed += 1
+            return
+        record = _Image(event.index, posted, fitted.width, fitted.height, len(fitted.data))
+        counted = False
+        try:
+            counted = await _saving(record.save(self.store, run.job_id), "recording an image")
+        except StoreFailed:
+            run.unrecorded.append(record)  # it is on Discord: count it once the store answers again
+            counted = True
+            raise
+        finally:
+            if counted:
+                progress.delivered += 1
+                self.metrics.image_delivered()
+
+    async def _tick(self, run: _Run) -> None:
+        while True:
+            await asyncio.sleep(self.settings.progress_interval)
+            await _quietly(run.delivery.progress(run.progress), run.job_id)
+
+
+async def _saving(work: Awaitable[T], what: str = "saving") -> T:
+    """A store write of a running job: any failure of the store becomes StoreFailed (shown to the member)."""
+    try:
+        return await work
+    except Exception as exc:
+        log.warning("the store failed while %s: %s", what, type(exc).__name__, exc_info=True)
+        raise StoreFailed() from exc
+
+
+async def _shielded(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` to its end even if the job is cancelled meanwhile (then re-raise the cancellation)."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
+
+
+async def _quietly(update: object, job_id: int) -> None:
+    """Progress updates are best effort: a failed edit must not fail the job."""
+    try:
+        await update  # type: ignore[misc]
+    except Exception:
+        log.warning("job %s: progress update failed", job_id, exc_info=True)
+
+
+def _status(delivered: int, failures: list[ImageApiError], error: UserFacingError | None) -> str:
+    if delivered:
+        return "partial" if failures or error else "completed"
+    problems = [*failures, *([error] if error else [])]
+    if problems and all(isinstance(problem, ContentBlocked) for problem in problems):
+        return "blocked"
+    return "failed"
