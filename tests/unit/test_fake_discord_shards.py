@@ -107,7 +107,7 @@ async def test_add_guild_places_each_guild_on_the_chosen_shard(fake: FakeDiscord
     }
 
     assert all(FakeDiscord.shard_of(guild_id, count) == shard for (shard, count), guild_id in placed.items())
-    assert list(fake.guilds)[0] == fake.guild_id and len(fake.guilds) == 1 + len(placed)
+    assert next(iter(fake.guilds)) == fake.guild_id and len(fake.guilds) == 1 + len(placed)
     other = fake.guilds[placed[1, 2]]
     assert other.system_channel_id != fake.channel_id and other.bot.id == fake.bot.id
     assert other.roles[other.id]["name"] == "@everyone" and not set(other.roles) & set(fake.guilds[fake.guild_id].roles)
