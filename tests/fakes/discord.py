@@ -365,6 +365,7 @@ class FakeDiscord:
         await self._wait_owner(guild_id)
         interaction = new_interaction(self._state, user, kind, data, channel_id=channel_id, message=message)
         interaction.created = time.monotonic()
+        interaction.shard = self._hub.owners(guild_id)[-1].shard
         delivered = await self._hub.dispatch(
             "INTERACTION_CREATE", lambda conn: interaction.payload, only_latest=True, guild_id=guild_id
         )

@@ -348,6 +348,7 @@ class FakeInteraction:
     followups: list[FakeMessage] = field(default_factory=list)
     modal: dict[str, Any] | None = None
     choices: list[dict[str, Any]] | None = None
+    shard: tuple[int, int] | None = None  # [shard_id, shard_count] of the session it was dispatched to
     _responded: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
