@@ -76,7 +76,9 @@ class ImageBot(commands.AutoShardedBot):
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Wait for this shard's identify bucket to have its turn (instead of discord.py's own 5 s sleep)."""
-        await self.identify_gate.wait_turn(identify_bucket(shard_id, self.max_concurrency))
+        bucket = identify_bucket(shard_id, self.max_concurrency)
+        await self.identify_gate.wait_turn(bucket)
+        log.debug("shard %s identifies (bucket %d of %d)", shard_id, bucket, self.max_concurrency)
 
     async def setup_hook(self) -> None:
         """Load the cogs, then sync commands: to the dev guild at once, globally when they changed."""
@@ -118,12 +120,9 @@ class ImageBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         """Log who we are."""
+        shards = self.shard_ids or list(range(self.shard_count or 1))
         log.info(
-            "ready as %s in %d guild(s) on shard(s) %s of %s",
-            self.user,
-            len(self.guilds),
-            self.shard_ids,
-            self.shard_count,
+            "ready as %s in %d guild(s) on shard(s) %s of %s", self.user, len(self.guilds), shards, self.shard_count
         )
 
     async def on_shard_ready(self, shard_id: int) -> None:

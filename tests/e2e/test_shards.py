@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.conftest import BotHarness
 from tests.e2e.helpers import final_original, final_reply, job_done
+from tests.e2e.process import BotProcess
 from tests.fakes.discord import FakeDiscord
 from tests.logcapture import capture_logs
 
@@ -97,3 +98,18 @@ async def test_buttons_and_messages_reach_the_shard_of_their_guild(discord_fake,
     assert len(reply.attachments) == 1 and reply.guild_id == one
     jobs = await job_done(harness, 3)
     assert {job.kind for job in jobs} >= {"blend"} and {job.guild_id for job in jobs} == {int(one)}
+
+
+async def test_python_m_bot_runs_the_shards_named_in_the_environment(discord_fake, image_api, tmp_path) -> None:
+    _, one = two_guilds(discord_fake)
+    bot = BotProcess(tmp_path, discord_fake, image_api, shard_count="2", shard_ids="1")
+    del bot.env["DEV_GUILD_ID"]  # global commands: the default guild is not on this process's shard
+    try:
+        await bot.start()
+        await imagine_in(discord_fake, one, "a lynx")
+        await bot.wait_for_log("shard 1 of 2 ready with")
+    finally:
+        await bot.stop()
+
+    assert [i.get("shard") for i in discord_fake.identifies] == [[1, 2]]
+    assert discord_fake.identify_violations == []
