@@ -240,6 +240,7 @@ async def test_guild_events_go_to_the_owning_shard_and_dms_to_shard_0(
         await session.until("READY")
         await session.quiet(0.25)  # the GUILD_CREATEs; also lets the identify interval pass
 
+    late = fake.add_guild("late", shard=(1, 2))  # the bot joins a guild: GUILD_CREATE on its shard only
     members = [fake.add_member(f"m{shard}", guild_id=guild_id) for shard, guild_id in enumerate(guilds)]
     for member in members:
         await fake.send_message(member, "hello")
@@ -248,7 +249,8 @@ async def test_guild_events_go_to_the_owning_shard_and_dms_to_shard_0(
     received = [await s.quiet() for s in sessions]
 
     assert received[0] == ["GUILD_MEMBER_ADD", "MESSAGE_CREATE", "INTERACTION_CREATE", "MESSAGE_CREATE"]
-    assert received[1] == ["GUILD_MEMBER_ADD", "MESSAGE_CREATE", "INTERACTION_CREATE"]
+    assert received[1] == ["GUILD_CREATE", "GUILD_MEMBER_ADD", "MESSAGE_CREATE", "INTERACTION_CREATE"]
+    assert next(f["d"]["id"] for f in sessions[1].frames[::-1] if f["t"] == "GUILD_CREATE") == late
     by_guild = [
         {f["d"].get("guild_id") for f in s.frames if f["t"] in ("MESSAGE_CREATE", "INTERACTION_CREATE")}
         for s in sessions
