@@ -69,13 +69,20 @@ def make_settings(tmp_path: Path, discord_fake: FakeDiscord, image_api: FakeImag
     return make
 
 
+def paced_identify_gate() -> LocalIdentifyGate:
+    """An identify gate a little slower than the test fake's interval (transport jitter must not break pacing)."""
+    return LocalIdentifyGate(IDENTIFY_INTERVAL + 0.1)
+
+
 class BotHarness:
     """Runs the real ImageBot in this event loop, the way `python -m bot` does."""
 
-    def __init__(self, settings: Settings, discord_fake: FakeDiscord, identify_gate: IdentifyGate) -> None:
+    def __init__(
+        self, settings: Settings, discord_fake: FakeDiscord, identify_gate: IdentifyGate | None = None
+    ) -> None:
         self.settings = settings
         self.discord = discord_fake
-        self.identify_gate = identify_gate
+        self.identify_gate = identify_gate or paced_identify_gate()
         self.bot: ImageBot | None = None
         self.services: Services | None = None
         self._task: asyncio.Task[None] | None = None
@@ -118,7 +125,7 @@ async def start_bot(discord_fake: FakeDiscord, make_settings: SettingsFactory) -
     All bots of a test share one identify gate, as the processes of a deployment would.
     """
     harnesses: list[BotHarness] = []
-    gate = LocalIdentifyGate(IDENTIFY_INTERVAL + 0.1)
+    gate = paced_identify_gate()
     original_base = discord.http.Route.BASE
     original_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
 
