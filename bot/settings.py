@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DISCORD_DEFAULT_API = "https://discord.com/api/v10"
 ARK_DEFAULT_API = "https://ark.cn-beijing.volces.com/api/v3"
 DISCORD_CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
+_MAX_SHARD_RANGE = 100_000
+_SHARD_PART = re.compile(r"(?P<first>\d+)(?:\s*-\s*(?P<last>\d+))?")
 
 
 class Settings(BaseSettings):
@@ -88,6 +91,29 @@ class Settings(BaseSettings):
     # Speed: generated images held in memory at once across all jobs (bounds peak memory under load).
     max_images_in_flight: int = Field(default=16, ge=1, le=1000)
 
+    # Sharding (issue 8): the gateway shards this process runs. Unset: Discord's recommended count, all here.
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: Annotated[list[int] | None, NoDecode] = None  # SHARD_IDS=0,2-3; needs SHARD_COUNT
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_id_ranges(cls, value: object) -> object:
+        return parse_shard_ids(value) if isinstance(value, str) else value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_within_count(cls, value: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        if value is None:
+            return None
+        count = info.data.get("shard_count")
+        if count is None:
+            raise ValueError("needs SHARD_COUNT (the total number of shards) to be set as well")
+        if not value:
+            raise ValueError("must name at least one shard")
+        if any(not 0 <= shard < count for shard in value):
+            raise ValueError(f"every shard id must be between 0 and SHARD_COUNT-1 ({count - 1})")
+        return sorted(set(value))
+
     @field_validator("discord_api_base_url", "image_api_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -141,6 +167,22 @@ def database_path(url: str) -> Path:
     if not url.startswith(prefix) or len(url) == len(prefix):
         raise ValueError("must look like sqlite:///relative/file.db or sqlite:////absolute/file.db")
     return Path(url[len(prefix) :])
+
+
+def parse_shard_ids(text: str) -> list[int] | None:
+    """Parse `0,1`, `0-3` or `0,2-3` into sorted shard ids; blank means unset."""
+    if not text.strip():
+        return None
+    ids: set[int] = set()
+    for part in text.split(","):
+        match = _SHARD_PART.fullmatch(part.strip())
+        if match is None:
+            raise ValueError(f"{part.strip()!r} is not a shard id or a range like 0-3 (use e.g. 0,2-3)")
+        first, last = int(match["first"]), int(match["last"] or match["first"])
+        if not first <= last <= first + _MAX_SHARD_RANGE:
+            raise ValueError(f"range {part.strip()!r} must run upwards and span at most {_MAX_SHARD_RANGE} shards")
+        ids.update(range(first, last + 1))
+    return sorted(ids)
 
 
 def describe_validation_error(error: ValidationError) -> str:

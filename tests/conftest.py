@@ -13,6 +13,7 @@ import discord
 import pytest
 
 from bot.client import ImageBot
+from bot.identify import IdentifyGate, LocalIdentifyGate
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.store import UsageStore
@@ -20,12 +21,13 @@ from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageApi
 
 SettingsFactory = Callable[..., Settings]
+IDENTIFY_INTERVAL = 0.5  # the fake's identify pacing in tests (Discord's is 5 s)
 
 
 @pytest.fixture
 async def discord_fake() -> AsyncIterator[FakeDiscord]:
-    """A loopback Discord (REST, gateway, CDN)."""
-    fake = FakeDiscord()
+    """A loopback Discord (REST, gateway, CDN) with a short identify interval."""
+    fake = FakeDiscord(identify_interval=IDENTIFY_INTERVAL)
     await fake.start()
     try:
         yield fake
@@ -67,12 +69,20 @@ def make_settings(tmp_path: Path, discord_fake: FakeDiscord, image_api: FakeImag
     return make
 
 
+def paced_identify_gate() -> LocalIdentifyGate:
+    """An identify gate a little slower than the test fake's interval (transport jitter must not break pacing)."""
+    return LocalIdentifyGate(IDENTIFY_INTERVAL + 0.1)
+
+
 class BotHarness:
     """Runs the real ImageBot in this event loop, the way `python -m bot` does."""
 
-    def __init__(self, settings: Settings, discord_fake: FakeDiscord) -> None:
+    def __init__(
+        self, settings: Settings, discord_fake: FakeDiscord, identify_gate: IdentifyGate | None = None
+    ) -> None:
         self.settings = settings
         self.discord = discord_fake
+        self.identify_gate = identify_gate or paced_identify_gate()
         self.bot: ImageBot | None = None
         self.services: Services | None = None
         self._task: asyncio.Task[None] | None = None
@@ -85,14 +95,15 @@ class BotHarness:
         return self.services.store
 
     async def start(self) -> None:
-        """Open resources, log in, connect, and wait until the fake saw READY."""
+        """Open resources, log in, connect, and wait until the fake saw READY on each of the bot's shards."""
         self._http = aiohttp.ClientSession()
         store = await UsageStore.open(self.settings.database_path)
         self.services = build_services(self.settings, self._http, store)
-        self.bot = ImageBot(self.services)
+        self.bot = ImageBot(self.services, identify_gate=self.identify_gate)
         await self.bot.login(self.settings.discord_token.get_secret_value())
         self._task = asyncio.create_task(self.bot.connect(reconnect=False))
-        await self.discord.wait_ready(timeout=15)
+        count = self.settings.shard_count or self.discord.sharding.recommended_shards
+        await self.discord.wait_shards_ready(self.settings.shard_ids or range(count), count, timeout=15)
 
     async def stop(self) -> None:
         """Close the bot and its resources."""
@@ -109,13 +120,17 @@ class BotHarness:
 
 @pytest.fixture
 async def start_bot(discord_fake: FakeDiscord, make_settings: SettingsFactory) -> AsyncIterator[Callable[..., Any]]:
-    """Start the bot with settings overrides; every started bot is stopped at the end."""
+    """Start the bot with settings overrides; every started bot is stopped at the end.
+
+    All bots of a test share one identify gate, as the processes of a deployment would.
+    """
     harnesses: list[BotHarness] = []
+    gate = paced_identify_gate()
     original_base = discord.http.Route.BASE
     original_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
 
     async def start(**overrides: Any) -> BotHarness:
-        harness = BotHarness(make_settings(**overrides), discord_fake)
+        harness = BotHarness(make_settings(**overrides), discord_fake, gate)
         harnesses.append(harness)
         await harness.start()
         return harness

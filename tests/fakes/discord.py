@@ -21,6 +21,11 @@ Conventions worth knowing:
   defer's visibility.
 - `commands` is keyed by "global" or the guild id; an empty message is 400 code 50006 (Discord's code).
 - Users' messages are blanked for sessions without MESSAGE_CONTENT unless they mention the bot.
+- Guilds: one default guild (`guild_id`, `channel_id`, `members`); `add_guild(name, shard=(i, n))` adds
+  more, on a chosen shard. A member acts in its own guild's #general unless given a channel.
+- Shards: sessions IDENTIFY with `shard: [id, count]` and get only their guilds; guild events go to
+  the owning shard, DMs to shard 0. IDENTIFYs of one `shard_id % max_concurrency` bucket closer than
+  `identify_interval` are answered with op 9 and recorded in `identify_violations`.
 
 Helpers live in `discord_*.py` next to this module.
 """
@@ -38,6 +43,7 @@ from typing import Any
 from aiohttp import web
 
 from .discord_gateway import GatewayConnection, GatewayHub
+from .discord_guilds import FakeGuild
 from .discord_interactions import (
     command_data,
     component_data,
@@ -62,12 +68,14 @@ from .discord_models import (
     UploadedFile,
 )
 from .discord_rest import BotRoutes, Call, Route, error_response, json_response
+from .discord_shards import IdentifyViolation, Sharding, shard_of
 from .discord_state import DiscordState
 from .discord_webhooks import InteractionRoutes
 
 __all__ = [
     "FakeAttachment",
     "FakeDiscord",
+    "FakeGuild",
     "FakeInteraction",
     "FakeMessage",
     "FakeUser",
@@ -92,7 +100,7 @@ STATUS_MESSAGES = {
 
 
 class FakeDiscord:
-    """One guild, one bot application, any number of members; records everything the bot does."""
+    """Guilds, one bot application, any number of members and shards; records everything the bot does."""
 
     def __init__(
         self,
@@ -102,6 +110,11 @@ class FakeDiscord:
         ack_deadline: float = 3.0,
         attachment_size_limit: int = 10 * 1024 * 1024,
         message_content_approved: bool = True,
+        recommended_shards: int = 1,
+        max_concurrency: int = 1,
+        identify_interval: float = 5.0,
+        max_guilds_per_shard: int = 2500,
+        session_start_total: int = 1000,
     ) -> None:
         self.token = token
         self._state = state = DiscordState(
@@ -111,6 +124,15 @@ class FakeDiscord:
             attachment_size_limit=attachment_size_limit,
             message_content_approved=message_content_approved,
         )
+        state.sharding = Sharding(
+            recommended_shards=recommended_shards,
+            max_concurrency=max_concurrency,
+            identify_interval=identify_interval,
+            max_guilds_per_shard=max_guilds_per_shard,
+            session_total=session_start_total,
+            session_remaining=session_start_total,
+        )
+        self.sharding = state.sharding  # settable: recommended_shards, max_concurrency, identify_interval, ...
         self._hub = state.hub = GatewayHub(state)
         writer = MessageWriter(state)
         self._routes: list[Route] = [
@@ -146,6 +168,21 @@ class FakeDiscord:
     def members(self) -> dict[str, FakeUser]:
         """Guild members by id (the bot included)."""
         return self._state.members
+
+    @property
+    def guilds(self) -> dict[str, FakeGuild]:
+        """Every guild by id (the default one first)."""
+        return self._state.guilds
+
+    @property
+    def identify_violations(self) -> list[IdentifyViolation]:
+        """IDENTIFYs that came sooner than `identify_interval` after another of their bucket."""
+        return self.sharding.violations
+
+    @staticmethod
+    def shard_of(guild_id: str | int | None, shard_count: int) -> int:
+        """The shard that receives a guild's events (DMs, None, go to shard 0)."""
+        return shard_of(guild_id, shard_count)
 
     @property
     def interactions(self) -> dict[str, FakeInteraction]:
@@ -203,6 +240,10 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ guild setup
 
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> str:
+        """A new guild (the bot in it, a #general); with `shard=(i, n)` its id lands on shard i of n."""
+        return self._state.add_guild(name, shard=shard).id
+
     def add_member(
         self,
         username: str | None = None,
@@ -210,30 +251,32 @@ class FakeDiscord:
         roles: list[str] | tuple[str, ...] = (),
         manage_messages: bool = False,
         manage_guild: bool = False,
+        guild_id: str | None = None,
     ) -> FakeUser:
-        """A new guild member; `roles` are role ids or names (unknown names become roles)."""
+        """A new member of a guild (the default one unless given); `roles` are ids or names (new names become roles)."""
         state = self._state
+        guild = state.guild(guild_id)
         user = FakeUser(
             id=state.ids.next(),
-            username=username or f"user{len(state.members)}",
-            roles=[state.role_id(r) for r in roles],
+            username=username or f"user{len(guild.members)}",
+            roles=[state.role_id(r, guild.id) for r in roles],
             manage_messages=manage_messages,
             manage_guild=manage_guild,
+            guild_id=guild.id,
         )
-        state.members[user.id] = user
+        guild.members[user.id] = user
         state.changed()
-        self._hub.enqueue(
-            "GUILD_MEMBER_ADD", {**user.member_payload(), "guild_id": self.guild_id}, intent=INTENT_GUILD_MEMBERS
-        )
+        event = {**user.member_payload(), "guild_id": guild.id}
+        self._hub.enqueue("GUILD_MEMBER_ADD", event, intent=INTENT_GUILD_MEMBERS, guild_id=guild.id)
         return user
 
-    def add_channel(self, name: str) -> str:
-        """A new guild text channel; returns its id."""
-        return self._state.add_channel(name)
+    def add_channel(self, name: str, *, guild_id: str | None = None) -> str:
+        """A new text channel in a guild (the default one unless given); returns its id."""
+        return self._state.add_channel(name, guild_id=guild_id)
 
-    def add_role(self, name: str) -> str:
-        """A new role without permissions; returns its id."""
-        return self._state.add_role(name)
+    def add_role(self, name: str, *, guild_id: str | None = None) -> str:
+        """A new role without permissions in a guild (the default one unless given); returns its id."""
+        return self._state.add_role(name, guild_id=guild_id)
 
     def dm_channel(self, user: FakeUser) -> str:
         """The DM channel between `user` and the bot (for `send_message(channel_id=...)`)."""
@@ -259,18 +302,29 @@ class FakeDiscord:
         """Wait until a gateway session identified and got READY + GUILD_CREATE."""
         await self._state.wait_for(self._hub.ready_connections, timeout, "a gateway session to IDENTIFY and get READY")
 
+    async def wait_shards_ready(self, shard_ids: list[int] | range, shard_count: int, timeout: float = 10) -> None:
+        """Wait until each of `shard_ids` (of `shard_count`) has a ready session."""
+
+        def all_ready() -> bool:
+            ready = {c.shard for c in self._hub.ready_connections()}
+            return all((shard_id, shard_count) in ready for shard_id in shard_ids)
+
+        await self._state.wait_for(all_ready, timeout, f"shards {list(shard_ids)} of {shard_count} to get READY")
+
     async def slash(
         self, user: FakeUser, name: str, *, channel_id: str | None = None, **options: Any
     ) -> FakeInteraction:
         """Run `/name` (e.g. "imagine" or "admin stats") with options checked against the synced command."""
-        data = command_data(self._state, name, options)
+        channel_id = channel_id or self._state.default_channel(user)
+        data = command_data(self._state, name, options, guild_id=self._state.guild_of(channel_id))
         return await self._interact(user, APPLICATION_COMMAND, data, channel_id)
 
     async def autocomplete(
         self, user: FakeUser, name: str, focused: str, *, channel_id: str | None = None, **options: Any
     ) -> FakeInteraction:
         """Ask for autocomplete choices of option `focused` (its partial value is in `options`)."""
-        data = command_data(self._state, name, options, focused=focused)
+        channel_id = channel_id or self._state.default_channel(user)
+        data = command_data(self._state, name, options, guild_id=self._state.guild_of(channel_id), focused=focused)
         return await self._interact(user, AUTOCOMPLETE, data, channel_id)
 
     async def click(
@@ -282,8 +336,8 @@ class FakeDiscord:
 
     async def context_menu(self, user: FakeUser, name: str, target: FakeMessage | FakeUser) -> FakeInteraction:
         """Run a message (or user) context-menu command on `target`."""
-        data = context_menu_data(self._state, name, target)
-        channel_id = target.channel_id if isinstance(target, FakeMessage) else None
+        channel_id = target.channel_id if isinstance(target, FakeMessage) else self._state.default_channel(user)
+        data = context_menu_data(self._state, name, target, self._state.guild_of(channel_id))
         return await self._interact(user, APPLICATION_COMMAND, data, channel_id)
 
     async def submit_modal(
@@ -306,14 +360,21 @@ class FakeDiscord:
         *,
         message: FakeMessage | None = None,
     ) -> FakeInteraction:
-        await self.wait_ready()
-        interaction = new_interaction(
-            self._state, user, kind, data, channel_id=channel_id or self.channel_id, message=message
-        )
+        channel_id = channel_id or self._state.default_channel(user)
+        guild_id = self._state.guild_of(channel_id)
+        await self._wait_owner(guild_id)
+        interaction = new_interaction(self._state, user, kind, data, channel_id=channel_id, message=message)
         interaction.created = time.monotonic()
-        delivered = await self._hub.dispatch("INTERACTION_CREATE", lambda conn: interaction.payload, only_latest=True)
+        interaction.shard = self._hub.owners(guild_id)[-1].shard
+        delivered = await self._hub.dispatch(
+            "INTERACTION_CREATE", lambda conn: interaction.payload, only_latest=True, guild_id=guild_id
+        )
         assert delivered, f"no gateway session received interaction {interaction.name!r}"
         return interaction
+
+    async def _wait_owner(self, guild_id: str | None, timeout: float = 10) -> None:
+        shard = "shard 0" if guild_id is None else f"the shard of guild {guild_id}"
+        await self._state.wait_for(lambda: self._hub.owners(guild_id), timeout, f"a ready session on {shard}")
 
     async def send_message(
         self,
@@ -333,16 +394,19 @@ class FakeDiscord:
         then in `mentions` although the content does not name them.
         """
         state = self._state
-        channel_id = channel_id or self.channel_id
+        channel_id = channel_id or state.default_channel(user)
         assert channel_id in state.channels, f"unknown channel {channel_id}"
+        guild_id = state.guild_of(channel_id)
+        assert guild_id is None or user.id in state.guild(guild_id).members, f"{user.username} is not in that guild"
         if mention_bot and self.bot.mention not in content:
             content = f"{self.bot.mention} {content}"
-        mentions, role_mentions = state.mentions_in(content)
+        mentions, role_mentions = state.mentions_in(content, guild_id)
         if reply_to is not None and reply_ping and reply_to.author.get("id") != user.id:
-            pinged = state.members.get(str(reply_to.author.get("id")))
+            pinged_id = str(reply_to.author.get("id"))
+            pinged = state.guild(guild_id).members.get(pinged_id) if guild_id else state.find_user(pinged_id)
             if pinged is not None and all(m.get("id") != pinged.id for m in mentions):
-                mentions.append({**pinged.user_payload(), "member": pinged.member_payload(with_user=False)})
-        guild_id = state.guild_of(channel_id)
+                member = {"member": pinged.member_payload(with_user=False)} if guild_id else {}
+                mentions.append({**pinged.user_payload(), **member})
         message = FakeMessage(
             id=state.ids.next(),
             channel_id=channel_id,

@@ -29,6 +29,8 @@ def new_interaction(
 ) -> FakeInteraction:
     """Register an interaction and build its INTERACTION_CREATE payload."""
     assert channel_id in state.channels, f"unknown channel {channel_id}"
+    guild_id = state.guild_of(channel_id)
+    assert guild_id is None or user.id in state.guild(guild_id).members, f"{user.username} is not in that guild"
     interaction = FakeInteraction(
         id=state.ids.next(),
         token=f"aW50ZXJhY3Rpb24.{secrets.token_urlsafe(48)}",
@@ -38,7 +40,7 @@ def new_interaction(
         channel_id=channel_id,
         message=message,
     )
-    guild_id = state.guild_of(channel_id)
+    bot = state.guild(guild_id).bot
     payload: dict[str, Any] = {
         "id": interaction.id,
         "application_id": state.application_id,
@@ -48,12 +50,12 @@ def new_interaction(
         "channel": state.channel_payload(channel_id, for_user=user),
         "token": interaction.token,
         "version": 1,
-        "app_permissions": str(state.bot.permissions()),
+        "app_permissions": str(bot.permissions()),
         "locale": "en-US",
         "entitlements": [],
         "entitlement_sku_ids": [],
         "attachment_size_limit": state.attachment_size_limit,
-        "authorizing_integration_owners": {"0": state.guild_id},
+        "authorizing_integration_owners": {"0": guild_id or state.guild_id},
     }
     if guild_id is not None:
         payload["guild_id"] = guild_id
@@ -85,7 +87,7 @@ def interaction_metadata(state: DiscordState, interaction: FakeInteraction, **ex
         "id": interaction.id,
         "type": interaction.type,
         "user": interaction.user.user_payload(),
-        "authorizing_integration_owners": {"0": state.guild_id},
+        "authorizing_integration_owners": {"0": interaction.payload.get("guild_id", state.guild_id)},
     }
     if interaction.type == 2:
         metadata["name"] = interaction.data.get("name")
@@ -96,9 +98,9 @@ def interaction_metadata(state: DiscordState, interaction: FakeInteraction, **ex
     return metadata
 
 
-def find_command(state: DiscordState, name: str, kind: int) -> tuple[dict[str, Any], str | None]:
-    """The synced command (guild first, then global) and the guild id it was registered in."""
-    for key in (state.guild_id, "global"):
+def find_command(state: DiscordState, name: str, kind: int, guild_id: str | None) -> tuple[dict[str, Any], str | None]:
+    """The synced command (that guild's first, then global) and the guild id it was registered in."""
+    for key in (guild_id or "global", "global"):
         for command in state.commands.get(key, []):
             if command["name"] == name and command.get("type", 1) == kind:
                 return command, None if key == "global" else key
@@ -107,14 +109,19 @@ def find_command(state: DiscordState, name: str, kind: int) -> tuple[dict[str, A
 
 
 def command_data(
-    state: DiscordState, path: str, options: dict[str, Any], *, focused: str | None = None
+    state: DiscordState,
+    path: str,
+    options: dict[str, Any],
+    *,
+    guild_id: str | None,
+    focused: str | None = None,
 ) -> dict[str, Any]:
-    """`data` of a CHAT_INPUT interaction for `/path` ("admin stats" = command + subcommand)."""
+    """`data` of a CHAT_INPUT interaction for `/path` ("admin stats" = command + subcommand) in `guild_id`."""
     name, *subcommands = path.split()
-    command, guild_id = find_command(state, name, 1)
+    command, registered_in = find_command(state, name, 1, guild_id)
     data: dict[str, Any] = {"id": command["id"], "name": command["name"], "type": 1}
-    if guild_id:
-        data["guild_id"] = guild_id
+    if registered_in:
+        data["guild_id"] = registered_in
     container, definitions = data, command.get("options") or []
     for sub in subcommands:
         definition = next((o for o in definitions if o["name"] == sub and o["type"] in (1, 2)), None)
@@ -138,7 +145,7 @@ def command_data(
         if option_name == focused:
             values.append({"name": option_name, "type": definition["type"], "value": value, "focused": True})
             continue
-        values.append(_option_value(state, path, definition, value, resolved))
+        values.append(_option_value(state, path, definition, value, resolved, guild_id))
     if focused is None:
         missing = [o["name"] for o in definitions if o.get("required") and options.get(o["name"]) is None]
         if missing:
@@ -150,7 +157,12 @@ def command_data(
 
 
 def _option_value(
-    state: DiscordState, path: str, definition: dict[str, Any], value: Any, resolved: dict[str, dict[str, Any]]
+    state: DiscordState,
+    path: str,
+    definition: dict[str, Any],
+    value: Any,
+    resolved: dict[str, dict[str, Any]],
+    guild_id: str | None,
 ) -> dict[str, Any]:
     kind, name = definition["type"], definition["name"]
     where = f"/{path} option {name!r}"
@@ -174,15 +186,16 @@ def _option_value(
         resolved.setdefault("members", {})[value.id] = value.member_payload(with_user=False, permissions=True)
         value = value.id
     elif kind in (ROLE, MENTIONABLE):
-        value = state.role_id(str(value))
-        resolved.setdefault("roles", {})[value] = state.roles[value]
+        value = state.role_id(str(value), guild_id)
+        resolved.setdefault("roles", {})[value] = state.guild(guild_id).roles[value]
     elif kind == CHANNEL:
         value = str(value)
         _expect(value in state.channels, where, "a known channel id", value)
         channel = state.channels[value]
         types = definition.get("channel_types")
         _expect(not types or channel["type"] in types, where, f"a channel of type {types}", value)
-        resolved.setdefault("channels", {})[value] = {**channel, "permissions": str(state.bot.permissions())}
+        bot = state.guild(guild_id).bot
+        resolved.setdefault("channels", {})[value] = {**channel, "permissions": str(bot.permissions())}
     else:
         raise AssertionError(f"{where}: cannot send {value!r} for option type {kind}")
     choices = definition.get("choices")
@@ -197,10 +210,12 @@ def _expect(condition: bool, where: str, wanted: str, value: Any) -> None:
         raise AssertionError(f"{where} must be {wanted}, got {value!r}")
 
 
-def context_menu_data(state: DiscordState, name: str, target: FakeMessage | FakeUser) -> dict[str, Any]:
-    """`data` of a message (type 3) or user (type 2) context-menu command."""
+def context_menu_data(
+    state: DiscordState, name: str, target: FakeMessage | FakeUser, guild_id: str | None
+) -> dict[str, Any]:
+    """`data` of a message (type 3) or user (type 2) context-menu command run in `guild_id`."""
     kind = 2 if isinstance(target, FakeUser) else 3
-    command, guild_id = find_command(state, name, kind)
+    command, registered_in = find_command(state, name, kind, guild_id)
     if isinstance(target, FakeUser):
         resolved: dict[str, Any] = {
             "users": {target.id: target.user_payload()},
@@ -216,8 +231,8 @@ def context_menu_data(state: DiscordState, name: str, target: FakeMessage | Fake
         "target_id": target.id,
         "resolved": resolved,
     }
-    if guild_id:
-        data["guild_id"] = guild_id
+    if registered_in:
+        data["guild_id"] = registered_in
     return data
 
 
@@ -245,7 +260,9 @@ def component_data(
         assert not unknown, f"{custom_id!r} has no options {unknown}; options are {options}"
     data["values"] = [str(v) for v in values]
     if kind in (5, 7):
-        users = [state.members[v] for v in data["values"] if v in state.members]
+        guild_id = state.guild_of(message.channel_id)
+        members = state.guild(guild_id).members if guild_id else {}
+        users = [members[v] for v in data["values"] if v in members]
         data["resolved"] = {
             "users": {u.id: u.user_payload() for u in users},
             "members": {u.id: u.member_payload(with_user=False, permissions=True) for u in users},

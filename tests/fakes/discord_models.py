@@ -75,6 +75,15 @@ class Snowflakes:
         self._last = value
         return str(value)
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> str:
+        """A fresh snowflake whose `(id >> 22) % shard_count` is `shard_id` (a guild on a chosen shard)."""
+        value = int(self.next())
+        millis = value >> 22
+        millis += (shard_id - millis) % shard_count
+        value = max(value, (millis << 22) | (value & 0x3FFFFF))
+        self._last = value
+        return str(value)
+
 
 class DiscordError(Exception):
     """An error answer of the fake REST API: status, JSON code, message, optional form errors."""
@@ -124,6 +133,7 @@ class FakeUser:
     bot: bool = False
     joined_at: str = field(default_factory=now_iso)
     denied: int = 0  # permission bits taken away (e.g. a server that invited the bot without ATTACH_FILES)
+    guild_id: str | None = None  # the guild this member belongs to
 
     @property
     def mention(self) -> str:
@@ -338,6 +348,7 @@ class FakeInteraction:
     followups: list[FakeMessage] = field(default_factory=list)
     modal: dict[str, Any] | None = None
     choices: list[dict[str, Any]] | None = None
+    shard: tuple[int, int] | None = None  # [shard_id, shard_count] of the session it was dispatched to
     _responded: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from .discord_guilds import FakeGuild
 from .discord_messages import Body, MessageWriter
 from .discord_models import (
     CREATE_PUBLIC_THREADS,
@@ -150,7 +151,7 @@ class BotRoutes:
                 "redirect_uris": [],
                 "tags": [],
                 "interactions_endpoint_url": None,
-                "approximate_guild_count": 1,
+                "approximate_guild_count": len(self.state.guilds),
                 "bot": self.state.bot_user,
             }
         )
@@ -160,66 +161,53 @@ class BotRoutes:
         return json_response({"url": self.state.gateway_url})
 
     async def get_gateway_bot(self, call: Call) -> web.Response:
-        """Gateway URL, shard count and session start limit."""
-        limit = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
-        return json_response({"url": self.state.gateway_url, "shards": 1, "session_start_limit": limit})
+        """Gateway URL, recommended shard count and session start limit."""
+        return json_response(self.state.sharding.gateway_bot(self.state.gateway_url))
 
     # ---------------------------------------------------------------- users and guild
 
     async def get_my_guilds(self, call: Call) -> web.Response:
         """The bot's guilds as partial guild objects, with its permissions there."""
-        guild = self.state.guild_payload()
-        partial = {
-            "id": guild["id"],
-            "name": guild["name"],
-            "icon": None,
-            "banner": None,
-            "owner": False,
-            "permissions": str(self.state.bot.permissions()),
-            "features": [],
-        }
-        return json_response([partial])
+        return json_response([guild.partial() for guild in self.state.guilds.values()])
 
     async def get_user(self, call: Call) -> web.Response:
         """A user by id."""
-        member = self.state.members.get(call.params["user_id"])
+        member = self.state.find_user(call.params["user_id"])
         if member is None:
             raise DiscordError(404, 10013, "Unknown User")
         return json_response(member.user_payload())
 
     async def create_dm(self, call: Call) -> web.Response:
         """Open (or reuse) a DM channel with a member."""
-        member = self.state.members.get(str(call.payload().get("recipient_id")))
+        member = self.state.find_user(str(call.payload().get("recipient_id")))
         if member is None:
             raise invalid_form({"recipient_id": error("USER_UNKNOWN", "Unknown user")})
         return json_response(self.state.channel_payload(self.state.dm_channel(member)))
 
-    def _guild(self, call: Call) -> None:
-        if call.params["guild_id"] != self.state.guild_id:
+    def _guild(self, call: Call) -> FakeGuild:
+        guild = self.state.guilds.get(call.params["guild_id"])
+        if guild is None:
             raise DiscordError(404, 10004, "Unknown Guild")
+        return guild
 
     async def get_guild(self, call: Call) -> web.Response:
         """The guild object."""
-        self._guild(call)
-        guild = self.state.guild_payload()
+        guild = self.state.guild_payload(self._guild(call).id)
         for key in ("members", "channels", "threads", "presences", "voice_states", "joined_at", "large"):
             guild.pop(key, None)
         return json_response(guild)
 
     async def get_guild_channels(self, call: Call) -> web.Response:
         """The guild's channels."""
-        self._guild(call)
-        return json_response(self.state.guild_payload()["channels"])
+        return json_response(self.state.guild_payload(self._guild(call).id)["channels"])
 
     async def get_roles(self, call: Call) -> web.Response:
         """The guild's roles."""
-        self._guild(call)
-        return json_response(list(self.state.roles.values()))
+        return json_response(list(self._guild(call).roles.values()))
 
     async def get_member(self, call: Call) -> web.Response:
         """A guild member by user id."""
-        self._guild(call)
-        member = self.state.members.get(call.params["user_id"])
+        member = self._guild(call).members.get(call.params["user_id"])
         if member is None:
             raise DiscordError(404, 10007, "Unknown Member")
         return json_response(member.member_payload())
@@ -294,8 +282,8 @@ class BotRoutes:
                 if replied.guild_id:
                     ref["guild_id"] = replied.guild_id
                 fields.update(type=19, referenced=replied, message_reference=ref)
-        if not self.state.is_dm(channel_id):
-            fields["member"] = self.state.bot.member_payload(with_user=False)
+        if (guild_id := self.state.guild_of(channel_id)) is not None:
+            fields["member"] = self.state.guild(guild_id).bot.member_payload(with_user=False)
         message = self.writer.create(
             payload,
             call.body.files,
@@ -312,7 +300,8 @@ class BotRoutes:
     async def start_thread(self, call: Call) -> web.Response:
         """Start a public thread from a message (needs CREATE_PUBLIC_THREADS; one thread per message)."""
         message = self._message(call)
-        if not self.state.bot.permissions() & CREATE_PUBLIC_THREADS:
+        guild_id = self.state.guild_of(message.channel_id)
+        if guild_id is None or not self.state.guild(guild_id).bot.permissions() & CREATE_PUBLIC_THREADS:
             raise DiscordError(403, 50013, "Missing Permissions")
         if self.state.channels[message.channel_id]["type"] != 0:
             raise DiscordError(400, 50024, "Cannot execute action on this channel type")
@@ -375,7 +364,7 @@ class BotRoutes:
         if call.params["app"] != self.state.application_id:
             raise DiscordError(404, 10002, "Unknown Application")
         guild_id = call.params.get("guild_id")
-        if guild_id is not None and guild_id != self.state.guild_id:
+        if guild_id is not None and guild_id not in self.state.guilds:
             raise DiscordError(403, 50001, "Missing Access")
         return guild_id or "global"
 

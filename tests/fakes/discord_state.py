@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from .discord_guilds import FakeGuild
 from .discord_models import (
     BOT_PERMISSIONS,
     INTENT_DIRECT_MESSAGES,
@@ -34,6 +35,7 @@ from .discord_models import (
     Snowflakes,
     now_iso,
 )
+from .discord_shards import Sharding
 
 if TYPE_CHECKING:
     from .discord_gateway import GatewayHub
@@ -63,24 +65,25 @@ class DiscordState:
         self.ids = Snowflakes()
         self.base_url = self.cdn_base = self.gateway_url = ""
         self.hub: GatewayHub | None = None
+        self.sharding = Sharding()
         self._change = asyncio.Event()
 
         self.application_id = self.ids.next()
         self.guild_id = self.ids.next()
         self.owner_id = self.ids.next()
-        self.roles: dict[str, dict[str, Any]] = {}
-        self.add_role("@everyone", permissions=MEMBER_PERMISSIONS, role_id=self.guild_id)
-        bot_role = self.add_role("imagebot", permissions=BOT_PERMISSIONS, managed=True)
-        self.bot = FakeUser(id=self.ids.next(), username="imagebot", roles=[bot_role], bot=True)
+        self.guilds: dict[str, FakeGuild] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        default = self.add_guild("Fake Guild", guild_id=self.guild_id)
+        self.roles: dict[str, dict[str, Any]] = default.roles  # the default guild's, like `members`
+        self.members: dict[str, FakeUser] = default.members
+        self.bot = default.bot
         self.bot_user: dict[str, Any] = {
             **self.bot.user_payload(),
             "verified": True,
             "mfa_enabled": False,
             "email": None,
         }
-        self.members: dict[str, FakeUser] = {self.bot.id: self.bot}
-        self.channels: dict[str, dict[str, Any]] = {}
-        self.channel_id = self.add_channel("general")
+        self.channel_id = str(default.system_channel_id)
 
         self.messages: dict[str, FakeMessage] = {}
         self.files: dict[str, FakeAttachment] = {}
@@ -135,10 +138,51 @@ class DiscordState:
 
     # ----------------------------------------------------------------- guild setup
 
-    def add_role(self, name: str, *, permissions: int = 0, managed: bool = False, role_id: str | None = None) -> str:
-        """Create a role; return its id."""
+    def add_guild(self, name: str, *, guild_id: str | None = None, shard: tuple[int, int] | None = None) -> FakeGuild:
+        """A new guild with @everyone, the bot (and its managed role) and a #general channel."""
+        if guild_id is None:
+            guild_id = self.ids.next_on_shard(*shard) if shard else self.ids.next()
+        hub, self.hub = self.hub, None  # its roles and channel arrive inside GUILD_CREATE, not one by one
+        guild = self.guilds[guild_id] = FakeGuild(id=guild_id, name=name, owner_id=self.owner_id)
+        self.add_role("@everyone", permissions=MEMBER_PERMISSIONS, role_id=guild_id, guild_id=guild_id)
+        bot_role = self.add_role("imagebot", permissions=BOT_PERMISSIONS, managed=True, guild_id=guild_id)
+        bot_id = self.bot.id if len(self.guilds) > 1 else self.ids.next()
+        guild.members[bot_id] = FakeUser(id=bot_id, username="imagebot", roles=[bot_role], bot=True, guild_id=guild_id)
+        guild.system_channel_id = self.add_channel("general", guild_id=guild_id)
+        self.hub = hub
+        if self.hub is not None:
+            self.hub.enqueue("GUILD_CREATE", self.guild_payload(guild_id), intent=INTENT_GUILDS, guild_id=guild_id)
+        return guild
+
+    def guild(self, guild_id: str | None = None) -> FakeGuild:
+        """A guild by id (the default guild for None)."""
+        found = self.guilds.get(guild_id or self.guild_id)
+        if found is None:
+            raise AssertionError(f"unknown guild {guild_id}; guilds are {sorted(self.guilds)}")
+        return found
+
+    def find_user(self, user_id: str) -> FakeUser | None:
+        """A user by id, from whichever guild knows them."""
+        return next((g.members[user_id] for g in self.guilds.values() if user_id in g.members), None)
+
+    def default_channel(self, user: FakeUser) -> str:
+        """Where a user acts unless told otherwise: their guild's #general."""
+        return str(self.guild(user.guild_id).system_channel_id)
+
+    def add_role(
+        self,
+        name: str,
+        *,
+        permissions: int = 0,
+        managed: bool = False,
+        role_id: str | None = None,
+        guild_id: str | None = None,
+    ) -> str:
+        """Create a role in a guild (the default one unless given); return its id."""
+        guild = self.guild(guild_id)
         role_id = role_id or self.ids.next()
-        self.roles[role_id] = {
+        roles = guild.roles
+        roles[role_id] = {
             "id": role_id,
             "name": name,
             "color": 0,
@@ -146,7 +190,7 @@ class DiscordState:
             "hoist": False,
             "icon": None,
             "unicode_emoji": None,
-            "position": len(self.roles),
+            "position": len(roles),
             "permissions": str(permissions),
             "managed": managed,
             "mentionable": False,
@@ -154,20 +198,23 @@ class DiscordState:
         }
         self.changed()
         if self.hub is not None:
-            event = {"guild_id": self.guild_id, "role": self.roles[role_id]}
-            self.hub.enqueue("GUILD_ROLE_CREATE", event, intent=INTENT_GUILDS)
+            event = {"guild_id": guild.id, "role": roles[role_id]}
+            self.hub.enqueue("GUILD_ROLE_CREATE", event, intent=INTENT_GUILDS, guild_id=guild.id)
         return role_id
 
-    def role_id(self, name_or_id: str) -> str:
-        """A role id from an id or a name; unknown names become new roles."""
-        if name_or_id in self.roles:
+    def role_id(self, name_or_id: str, guild_id: str | None = None) -> str:
+        """A role id of a guild from an id or a name; unknown names become new roles."""
+        roles = self.guild(guild_id).roles
+        if name_or_id in roles:
             return name_or_id
-        for role in self.roles.values():
+        for role in roles.values():
             if role["name"] == name_or_id:
                 return str(role["id"])
-        return self.add_role(name_or_id)
+        return self.add_role(name_or_id, guild_id=guild_id)
 
-    def add_channel(self, name: str, *, kind: int = 0, recipient: FakeUser | None = None) -> str:
+    def add_channel(
+        self, name: str, *, kind: int = 0, recipient: FakeUser | None = None, guild_id: str | None = None
+    ) -> str:
         """Create a guild text channel (or a DM channel with `recipient`); return its id."""
         channel_id = self.ids.next()
         if recipient is not None:
@@ -177,8 +224,8 @@ class DiscordState:
                 "id": channel_id,
                 "type": kind,
                 "name": name,
-                "guild_id": self.guild_id,
-                "position": len(self.channels),
+                "guild_id": guild_id or self.guild_id,
+                "position": sum(1 for c in self.channels.values() if c.get("guild_id") == (guild_id or self.guild_id)),
                 "permission_overwrites": [],
                 "nsfw": False,
                 "topic": None,
@@ -189,15 +236,17 @@ class DiscordState:
         self.channels[channel_id] = {**channel, "last_message_id": None}
         self.changed()
         if self.hub is not None and recipient is None:
-            self.hub.enqueue("CHANNEL_CREATE", self.channel_payload(channel_id), intent=INTENT_GUILDS)
+            event = self.channel_payload(channel_id)
+            self.hub.enqueue("CHANNEL_CREATE", event, intent=INTENT_GUILDS, guild_id=event["guild_id"])
         return channel_id
 
     def add_thread(self, parent_id: str, message_id: str, name: str, auto_archive_duration: int) -> dict[str, Any]:
         """A public thread started from a message (Discord gives it the message's id); returns its payload."""
+        guild_id = self.channels[parent_id]["guild_id"]
         thread = {
             "id": message_id,
             "type": 11,
-            "guild_id": self.guild_id,
+            "guild_id": guild_id,
             "parent_id": parent_id,
             "owner_id": self.bot.id,
             "name": name,
@@ -218,7 +267,8 @@ class DiscordState:
         self.channels[message_id] = thread
         self.changed()
         if self.hub is not None:
-            self.hub.enqueue("THREAD_CREATE", {**thread, "newly_created": True}, intent=INTENT_GUILDS)
+            event = {**thread, "newly_created": True}
+            self.hub.enqueue("THREAD_CREATE", event, intent=INTENT_GUILDS, guild_id=guild_id)
         return thread
 
     def dm_channel(self, user: FakeUser) -> str:
@@ -239,56 +289,10 @@ class DiscordState:
             payload["permissions"] = str(for_user.permissions())
         return payload
 
-    def guild_payload(self) -> dict[str, Any]:
-        """Full GUILD_CREATE object (only the bot among `members`)."""
-        guild_channels = [c for c in self.channels.values() if c["type"] not in (1, 11)]
-        return {
-            "id": self.guild_id,
-            "name": "Fake Guild",
-            "icon": None,
-            "splash": None,
-            "discovery_splash": None,
-            "banner": None,
-            "description": None,
-            "owner_id": self.owner_id,
-            "afk_channel_id": None,
-            "afk_timeout": 300,
-            "verification_level": 0,
-            "default_message_notifications": 0,
-            "explicit_content_filter": 0,
-            "mfa_level": 0,
-            "nsfw_level": 0,
-            "application_id": None,
-            "system_channel_id": self.channel_id,
-            "system_channel_flags": 0,
-            "rules_channel_id": None,
-            "public_updates_channel_id": None,
-            "safety_alerts_channel_id": None,
-            "vanity_url_code": None,
-            "preferred_locale": "en-US",
-            "premium_tier": 0,
-            "premium_subscription_count": 0,
-            "premium_progress_bar_enabled": False,
-            "max_members": 500000,
-            "max_video_channel_users": 25,
-            "features": [],
-            "emojis": [],
-            "stickers": [],
-            "roles": list(self.roles.values()),
-            "joined_at": self.bot.joined_at,
-            "large": False,
-            "unavailable": False,
-            "lazy": True,
-            "member_count": len(self.members),
-            "members": [self.bot.member_payload()],
-            "channels": guild_channels,
-            "threads": [c for c in self.channels.values() if c["type"] == 11],
-            "presences": [],
-            "voice_states": [],
-            "stage_instances": [],
-            "guild_scheduled_events": [],
-            "soundboard_sounds": [],
-        }
+    def guild_payload(self, guild_id: str | None = None) -> dict[str, Any]:
+        """Full GUILD_CREATE object of a guild (the default one unless given)."""
+        guild = self.guild(guild_id)
+        return guild.payload([c for c in self.channels.values() if c.get("guild_id") == guild.id])
 
     # ----------------------------------------------------------------- files
 
@@ -354,16 +358,22 @@ class DiscordState:
 
     def guild_of(self, channel_id: str) -> str | None:
         """The guild id of a channel (None for DMs)."""
-        return None if self.is_dm(channel_id) else self.guild_id
+        guild_id = self.channels.get(channel_id, {}).get("guild_id")
+        return None if guild_id is None else str(guild_id)
 
-    def mentions_in(self, content: str) -> tuple[list[dict[str, Any]], list[str]]:
-        """Users (with member) and role ids mentioned in `content`."""
+    def mentions_in(self, content: str, guild_id: str | None) -> tuple[list[dict[str, Any]], list[str]]:
+        """Users (with member in a guild) and role ids mentioned in `content` posted in `guild_id`."""
+        guild = self.guilds.get(guild_id or "")
         users = []
         for user_id in dict.fromkeys(USER_MENTION.findall(content)):
-            member = self.members.get(user_id)
-            if member is not None:
+            member = guild.members.get(user_id) if guild else self.find_user(user_id)
+            if member is None:
+                continue
+            if guild is None:
+                users.append(member.user_payload())
+            else:
                 users.append({**member.user_payload(), "member": member.member_payload(with_user=False)})
-        roles = [r for r in dict.fromkeys(ROLE_MENTION.findall(content)) if r in self.roles]
+        roles = [r for r in dict.fromkeys(ROLE_MENTION.findall(content)) if guild and r in guild.roles]
         return users, roles
 
     def content_visible(self, message: FakeMessage, intents: int | None) -> bool:
@@ -393,9 +403,11 @@ class DiscordState:
             data = {"id": message.id, "channel_id": message.channel_id}
             if message.guild_id:
                 data["guild_id"] = message.guild_id
-            await self.hub.dispatch(event, lambda conn: data, intent=intent)
+            await self.hub.dispatch(event, lambda conn: data, intent=intent, guild_id=message.guild_id)
             return
-        await self.hub.dispatch(event, lambda conn: self.visible_payload(message, conn.intents), intent=intent)
+        await self.hub.dispatch(
+            event, lambda conn: self.visible_payload(message, conn.intents), intent=intent, guild_id=message.guild_id
+        )
 
     def last_intents(self) -> int | None:
         """IDENTIFY intents of the most recent gateway session."""

@@ -176,9 +176,8 @@ class InteractionRoutes:
         return message
 
     def _bot_member(self, interaction: FakeInteraction) -> dict[str, Any] | None:
-        if self.state.is_dm(interaction.channel_id):
-            return None
-        return self.state.bot.member_payload(with_user=False)
+        guild_id = self.state.guild_of(interaction.channel_id)
+        return None if guild_id is None else self.state.guild(guild_id).bot.member_payload(with_user=False)
 
     # ---------------------------------------------------------------- webhook
 
