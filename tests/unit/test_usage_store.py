@@ -1,12 +1,10 @@
-"""Usage rollups: migration from schema 1 without loss, exactly-once counting, forgetting a member."""
+"""Usage rollups: exactly-once counting, leaderboards, forgetting a member (both backends)."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from bot.store import NewJob, UsageStore
-from bot.store.store import migrations
 
 DAY = 86400.0
 
@@ -23,36 +21,8 @@ async def finished(store: UsageStore, user: int, delivered: int, status: str = "
     return job_id
 
 
-async def test_database_of_schema_1_upgrades_without_loss(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    old = await UsageStore.open(path, upto=1, clock=lambda: 3 * DAY + 100)
-    try:
-        assert await old.schema_version() == 1
-        first = await finished(old, user=7, delivered=2)
-        await finished(old, user=7, delivered=0, status="failed")
-        await finished(old, user=8, delivered=1, status="partial")
-        running = await old.create_job(job(9))
-        before = [await old.get_job(i) for i in range(1, running + 1)]
-        images_before = await old.job_images(first)
-    finally:
-        await old.close()
-
-    new = await UsageStore.open(path, clock=lambda: 3 * DAY + 200)
-    try:
-        assert await new.schema_version() == migrations()[-1][0]
-        assert [await new.get_job(i) for i in range(1, running + 1)] == before
-        assert await new.job_images(first) == images_before
-        seven = await new.usage.totals(1, 7, None, 0)
-        assert (seven.images, seven.requests, seven.failed, seven.tokens) == (2, 2, 1, 20)
-        assert (await new.usage.totals(1, None, 3, 4)).images == 3
-        await new.finish_job(running, "completed")  # the job in flight during the upgrade still counts once
-        assert (await new.usage.totals(1, 9, None, 0)).requests == 1
-    finally:
-        await new.close()
-
-
-async def test_a_job_and_its_images_are_counted_once(tmp_path: Path) -> None:
-    store = await UsageStore.open(tmp_path / "bot.db")
+async def test_a_job_and_its_images_are_counted_once(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
     try:
         job_id = await store.create_job(job(3, requested=3))
         await asyncio.gather(
@@ -69,8 +39,8 @@ async def test_a_job_and_its_images_are_counted_once(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_leaderboard_ties_are_broken_by_member_id(tmp_path: Path) -> None:
-    store = await UsageStore.open(tmp_path / "bot.db")
+async def test_leaderboard_ties_are_broken_by_member_id(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
     try:
         for user, delivered in ((30, 2), (10, 2), (20, 5), (40, 0)):
             await finished(store, user, delivered)
@@ -81,8 +51,8 @@ async def test_leaderboard_ties_are_broken_by_member_id(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_forgetting_a_member_keeps_anonymous_totals(tmp_path: Path) -> None:
-    store = await UsageStore.open(tmp_path / "bot.db")
+async def test_forgetting_a_member_keeps_anonymous_totals(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
     try:
         await finished(store, 5, 2)
         await finished(store, 5, 1, guild=2)
