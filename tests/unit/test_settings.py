@@ -32,7 +32,7 @@ def test_database_url_forms() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["postgresql://bot:s3cret@db:port/imagine", "postgresql://bot:s3cret@db:5432/", "sqlite:/s3cret.db"]
+    "url", ["postgresql://bot:s3cret@db:port/imagine", "postgresql://bot:s3cret@db:5432/", "sqlite://s3cret.db"]
 )
 def test_a_bad_database_url_is_one_line_without_the_password(url: str) -> None:
     with pytest.raises(ValidationError) as info:
