@@ -66,3 +66,49 @@ async def test_forgetting_a_member_keeps_anonymous_totals(database_url: str) -> 
         assert (await store.usage.totals(1, None, day, day + 1)).images == 3
     finally:
         await store.close()
+
+
+async def test_server_settings_and_lists_are_audited(database_url: str) -> None:
+    store = await UsageStore.open(database_url, clock=lambda: 50.0)
+    try:
+        guilds = store.guilds
+        await guilds.set_value(1, "quota", 5, by=9)
+        await guilds.set_value(1, "quota", 6, by=9)
+        assert await guilds.set_member("guild_blocked_words", 1, "fox", True, by=9)
+        assert not await guilds.set_member("guild_blocked_words", 1, "fox", True, by=9)
+        assert await guilds.set_member("guild_channels", 1, 2**62, True, by=9)
+        assert await guilds.set_member("guild_exempt_roles", 1, 77, True, by=9)
+        assert await guilds.set_member("guild_exempt_roles", 1, 77, False, by=9)
+        config = await guilds.load(1)
+        assert (config.overrides, config.blocked_words, config.channels, config.exempt_roles) == (
+            {"quota": 6},
+            ("fox",),
+            frozenset({2**62}),
+            frozenset(),
+        )
+        await guilds.set_value(1, "quota", None, by=9)
+        assert (await guilds.load(1)).overrides == {}
+        log = await guilds.audit_log(1)
+        assert [e.action for e in log] == ["set", "remove role_id", "add role_id", "add channel_id", "add word"] + [
+            "set",
+            "set",
+        ]
+        assert log[0].detail == "quota = default" and log[0].created_at == 50.0
+    finally:
+        await store.close()
+
+
+async def test_leaderboard_opt_out_hides_a_member(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        await finished(store, 11, 3)
+        await finished(store, 12, 1)
+        await store.usage.set_opt_out(11, True)
+        await store.usage.set_opt_out(11, True)
+        assert await store.usage.opted_out(11)
+        board = await store.usage.leaderboard(1, None, 0, "images", offset=0, limit=10, caller=11)
+        assert [e.user_id for e in board.entries] == [12] and board.caller is None
+        await store.usage.set_opt_out(11, False)
+        assert not await store.usage.opted_out(11)
+    finally:
+        await store.close()
