@@ -31,8 +31,9 @@ class ThrowawayServer:
         self.port = _free_port()
         self._as_root = os.geteuid() == 0
 
-    def _run(self, *command: str) -> None:
+    def _run(self, program: str, *args: str) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if self._as_root else []
+        command = [binary(program) or program, *args]
         try:
             subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120)
         except (OSError, subprocess.SubprocessError) as error:
@@ -41,7 +42,7 @@ class ThrowawayServer:
 
     def start(self) -> str:
         """Create the cluster, start the server; returns the URL of its `postgres` database."""
-        if shutil.which("initdb") is None or shutil.which("pg_ctl") is None:
+        if binary("initdb") is None or binary("pg_ctl") is None:
             raise Unavailable("initdb/pg_ctl are not on PATH (install the postgresql package)")
         if self._as_root:
             shutil.chown(self.root, "postgres", "postgres")
@@ -58,6 +59,18 @@ class ThrowawayServer:
         with contextlib.suppress(Unavailable):
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def binary(name: str) -> str | None:
+    """A PostgreSQL server program: on PATH, else in Debian's /usr/lib/postgresql/<version>/bin (newest)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+        key=lambda p: [int(n) for n in p.parts[-3].split(".") if n.isdigit()],
+    )
+    return str(candidates[-1]) if candidates else None
 
 
 def _free_port() -> int:

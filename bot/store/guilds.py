@@ -101,7 +101,13 @@ class GuildConfigStore:
         return changed
 
     async def _audit(self, conn: AsyncConnection, guild_id: int, user_id: int, action: str, detail: str) -> None:
-        row = {"guild_id": guild_id, "user_id": user_id, "action": action, "detail": detail, "created_at": self._clock()}
+        row = {
+            "guild_id": guild_id,
+            "user_id": user_id,
+            "action": action,
+            "detail": detail,
+            "created_at": self._clock(),
+        }
         await conn.execute(admin_audit.insert().values(row))
 
     async def audit_log(self, guild_id: int, limit: int = 15) -> list[AuditEntry]:

@@ -65,7 +65,13 @@ async def run_bot_process(database: Path, tmp_path: Path) -> tuple[int, str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DISCORD_TOKEN": "t" * 20, "IMAGE_API_KEY": "k" * 9}
     env["PYTHONPATH"] = str(ROOT)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None
