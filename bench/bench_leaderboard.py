@@ -59,7 +59,9 @@ async def build(path: Path, count: int) -> dict[str, float]:
     names = ("guild_id", "channel_id", "user_id", "prompt", "params", "images_requested", "images_delivered")
     names += ("output_tokens", "status", "created_at", "started_at", "finished_at")
     async with store.engine.begin() as conn:  # schema-1 rows, as an old bot wrote them (no rollups yet)
-        await conn.execute(schema.jobs.insert(), [dict(zip(names, (*row, row[-1], row[-1] + 20))) for row in data])
+        await conn.execute(
+            schema.jobs.insert(), [dict(zip(names, (*row, row[-1], row[-1] + 20), strict=True)) for row in data]
+        )
     inserted = time.perf_counter() - started
     await store.close()
     started = time.perf_counter()

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from bot.store import NewJob, UsageStore
 from bot.store.migrate import head
 
-
 PRAGMAS = ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
 
 

@@ -32,9 +32,12 @@ async def test_exclusive_lets_one_holder_in_at_a_time(database_url: str) -> None
 async def test_try_exclusive_does_not_wait_for_a_holder(database_url: str) -> None:
     store = await UsageStore.open(database_url)
     try:
-        async with store.try_exclusive("sync") as first:
-            async with store.try_exclusive("sync") as second, store.try_exclusive("other") as other:
-                assert (first, second, other) == (True, False, True)
+        async with (
+            store.try_exclusive("sync") as first,
+            store.try_exclusive("sync") as second,
+            store.try_exclusive("other") as other,
+        ):
+            assert (first, second, other) == (True, False, True)
         async with store.try_exclusive("sync") as again:
             assert again
     finally:

@@ -89,10 +89,8 @@ async def test_server_settings_and_lists_are_audited(database_url: str) -> None:
         await guilds.set_value(1, "quota", None, by=9)
         assert (await guilds.load(1)).overrides == {}
         log = await guilds.audit_log(1)
-        assert [e.action for e in log] == ["set", "remove role_id", "add role_id", "add channel_id", "add word"] + [
-            "set",
-            "set",
-        ]
+        actions = ["set", "remove role_id", "add role_id", "add channel_id", "add word", "set", "set"]
+        assert [e.action for e in log] == actions
         assert log[0].detail == "quota = default" and log[0].created_at == 50.0
     finally:
         await store.close()
