@@ -18,7 +18,6 @@ Backend = Literal["sqlite", "postgresql"]
 Insert = sqlite.Insert | postgresql.Insert
 
 _SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000", "synchronous=NORMAL")
-_READ = "store_read"  # execution option of the read-only engine: no explicit transaction on SQLite
 
 
 def async_url(database_url: str) -> sa.URL:
@@ -46,18 +45,15 @@ def lock_key(name: str) -> int:
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # the store emits BEGIN itself (see _sqlite_begin)
+    dbapi_connection.isolation_level = None  # PRAGMA journal_mode may not run inside a transaction
     cursor = dbapi_connection.cursor()
     for pragma in _SQLITE_PRAGMAS:
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
-
-
-def _sqlite_begin(connection: sa.Connection) -> None:
-    # A write transaction takes SQLite's write lock at once (waiting up to busy_timeout), so a transaction that
-    # reads before it writes never fails to upgrade its lock. Reads run without a transaction, like before.
-    if not connection.get_execution_options().get(_READ):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # The driver opens a transaction right before the first INSERT/UPDATE/DELETE, taking SQLite's write lock at
+    # once (waiting up to busy_timeout): a transaction never fails to upgrade a read lock, and reads (even the
+    # ones inside a write transaction, before its first write) run without holding a snapshot.
+    dbapi_connection.isolation_level = "IMMEDIATE"
 
 
 class Database:
@@ -68,8 +64,7 @@ class Database:
         self.backend: Backend = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
         if self.backend == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_connect)
-            event.listen(engine.sync_engine, "begin", _sqlite_begin)
-            self._reader = engine.execution_options(**{_READ: True})
+            self._reader = engine
         else:
             self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._local_locks: dict[str, asyncio.Lock] = {}

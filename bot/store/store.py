@@ -152,6 +152,8 @@ class UsageStore:
     async def migrate(self, upto: int | None = None) -> None:
         """Apply every migration newer than the database (up to `upto`), all in one transaction."""
         async with self._db.write() as conn:
+            if self.backend == "sqlite":  # DDL too: the driver would only open the transaction for DML
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
             await conn.run_sync(migrate.upgrade, upto)
 
     async def create_job(self, job: NewJob) -> int:
