@@ -12,11 +12,13 @@ from collections.abc import Sequence
 import aiohttp
 from pydantic import ValidationError
 
+from bot.db_cli import add_db_commands, run_db_command
 from bot.doctor import add_check_command
 from bot.generate_cli import add_generate_command
 from bot.logs import RedactingFormatter, make_handler
 from bot.metrics import MetricsUnavailable
-from bot.settings import Settings, describe_validation_error
+from bot.settings import Settings, database_secrets, describe_validation_error
+from bot.store.guard import DatabaseInUse
 from bot.usage_export import add_usage_commands, run_usage_command
 
 __all__ = ["RedactingFormatter", "configure_logging", "load_settings", "main"]
@@ -24,16 +26,20 @@ __all__ = ["RedactingFormatter", "configure_logging", "load_settings", "main"]
 log = logging.getLogger("bot")
 
 EXIT_CONFIG = 2
+EXIT_IN_USE = 1
+QUIET_LOGGERS = ("sqlalchemy", "aiosqlite", "asyncpg", "alembic")
 
 
 def configure_logging(settings: Settings) -> None:
     """Log to stderr (text or JSON), each line tagged with its job or interaction id, secrets masked."""
     secrets = [settings.discord_token.get_secret_value(), settings.image_api_key.get_secret_value()]
-    handler = make_handler(settings.log_format, secrets)
+    handler = make_handler(settings.log_format, [*secrets, *database_secrets(settings.database_url)])
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
     logging.getLogger("discord").setLevel(max(logging.INFO, root.level))
+    for quiet in QUIET_LOGGERS:  # at DEBUG they would log SQL statements and their parameters (tokens)
+        logging.getLogger(quiet).setLevel(logging.WARNING)
 
 
 def load_settings() -> Settings:
@@ -53,7 +59,7 @@ async def run_bot(settings: Settings) -> None:
     from bot.store import UsageStore
 
     async with aiohttp.ClientSession() as http:
-        store = await UsageStore.open(settings.database_path)
+        store = await UsageStore.open(settings.database_url)
         metrics_server = None
         try:
             services = build_services(settings, http, store)
@@ -84,9 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_check_command(commands)
     add_generate_command(commands)
     add_usage_commands(commands)
+    add_db_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "usage":
         return run_usage_command(args)  # owner tools need only DATABASE_URL, not the bot's secrets
+    if args.command == "db":
+        return run_db_command(args)
     if getattr(args, "run", None) is not None:
         return int(args.run(args))
     settings = load_settings()
@@ -98,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MetricsUnavailable as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG
+    except DatabaseInUse as error:
+        print(f"Not started: {error}.", file=sys.stderr)
+        return EXIT_IN_USE
     return 0
 
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from bot.imagegen.client import DownloadTooLarge, read_capped
 from bot.imagegen.errors import map_error
-from bot.settings import Settings, describe_validation_error
+from bot.settings import Settings, database_secrets, describe_validation_error, mask_database_url
 
 EXIT_CONFIG = 2
 EXIT_DISCORD = 4
@@ -223,8 +223,9 @@ def run(args: argparse.Namespace) -> int:
         Report([], color).add("config", "Configuration", False, describe_validation_error(error))
         return EXIT_CONFIG
     secrets = [settings.discord_token.get_secret_value(), settings.image_api_key.get_secret_value()]
-    report = Report(secrets, color)
-    detail = f"image API {settings.image_api_base_url}, model {settings.image_model}, database {settings.database_path}"
+    report = Report([*secrets, *database_secrets(settings.database_url)], color)
+    database = mask_database_url(settings.database_url)
+    detail = f"image API {settings.image_api_base_url}, model {settings.image_model}, database {database}"
     report.add("config", "Configuration", True, detail)
     return asyncio.run(run_checks(settings, report, generate=args.generate_test_image))
 

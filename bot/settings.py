@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -124,8 +124,8 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _sqlite_url(cls, value: str) -> str:
-        database_path(value)
+    def _database_url(cls, value: str) -> str:
+        check_database_url(value)
         return value
 
     @field_validator("discord_token", "image_api_key")
@@ -136,14 +136,18 @@ class Settings(BaseSettings):
         return value
 
     @property
-    def database_path(self) -> Path:
-        """The SQLite file named by DATABASE_URL."""
-        return database_path(self.database_url)
+    def database_path(self) -> Path | None:
+        """The SQLite file named by DATABASE_URL (None for PostgreSQL)."""
+        return None if is_postgresql(self.database_url) else database_path(self.database_url)
 
     @property
     def undelivered_path(self) -> Path:
-        """Folder for images Discord would not take: UNDELIVERED_DIR, or `undelivered/` next to the database."""
-        return self.undelivered_dir or self.database_path.parent / "undelivered"
+        """Folder for images Discord would not take: UNDELIVERED_DIR, else `undelivered/` next to the SQLite file,
+        else (PostgreSQL) `./data/undelivered`."""
+        if self.undelivered_dir is not None:
+            return self.undelivered_dir
+        path = self.database_path
+        return Path("data/undelivered") if path is None else path.parent / "undelivered"
 
     @property
     def uses_custom_discord_api(self) -> bool:
@@ -159,13 +163,39 @@ class Settings(BaseSettings):
         return frozenset(h.lower() for h in hosts if h)
 
 
+DATABASE_URL_FORMS = (
+    "must look like sqlite:///relative/file.db, sqlite:////absolute/file.db"
+    " or postgresql://user:password@host:5432/database"
+)
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def is_postgresql(url: str) -> bool:
+    """Whether DATABASE_URL names a PostgreSQL database."""
+    return url.split("://", 1)[0].lower() in POSTGRES_SCHEMES and "://" in url
+
+
+def check_database_url(url: str) -> None:
+    """Raise ValueError (never quoting the URL, which may hold a password) unless DATABASE_URL is usable."""
+    if not is_postgresql(url):
+        database_path(url)
+        return
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError(DATABASE_URL_FORMS) from None
+    if not parts.path.strip("/") or not (parts.hostname or "host=" in parts.query):
+        raise ValueError(DATABASE_URL_FORMS)
+
+
 def database_path(url: str) -> Path:
     """Turn `sqlite:///rel.db`, `sqlite:////abs.db` or a plain path into a Path."""
     if "://" not in url:
         return Path(url)
     prefix = "sqlite:///"
     if not url.startswith(prefix) or len(url) == len(prefix):
-        raise ValueError("must look like sqlite:///relative/file.db or sqlite:////absolute/file.db")
+        raise ValueError(DATABASE_URL_FORMS)
     return Path(url[len(prefix) :])
 
 
@@ -183,6 +213,24 @@ def parse_shard_ids(text: str) -> list[int] | None:
             raise ValueError(f"range {part.strip()!r} must run upwards and span at most {_MAX_SHARD_RANGE} shards")
         ids.update(range(first, last + 1))
     return sorted(ids)
+
+
+def mask_database_url(url: str) -> str:
+    """DATABASE_URL fit to print: the password of a PostgreSQL URL replaced by `***`."""
+    if not is_postgresql(url):
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+def database_secrets(url: str) -> list[str]:
+    """The password of a PostgreSQL DATABASE_URL, as written and decoded (to mask it in logs)."""
+    password = urlsplit(url).password if is_postgresql(url) else None
+    return [] if not password else sorted({password, unquote(password)})
 
 
 def describe_validation_error(error: ValidationError) -> str:

@@ -12,7 +12,7 @@ from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.periods import DAY, parse_date
-from bot.settings import database_path, describe_validation_error
+from bot.settings import check_database_url, database_path, describe_validation_error, is_postgresql
 from bot.store import UsageStore
 from bot.store.usage import EXPORT_COLUMNS
 
@@ -26,8 +26,8 @@ class DatabaseSettings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _sqlite_url(cls, value: str) -> str:
-        database_path(value)
+    def _database_url(cls, value: str) -> str:
+        check_database_url(value)
         return value
 
 
@@ -54,14 +54,14 @@ def run_usage_command(args: argparse.Namespace) -> int:
         print("--until must not be before --since.", file=sys.stderr)
         return 2
     try:
-        path = database_path(DatabaseSettings().database_url)
+        url = DatabaseSettings().database_url
     except ValidationError as error:
         print(f"Configuration error: {describe_validation_error(error)}", file=sys.stderr)
         return 2
-    if not path.exists():
-        print(f"No database at {path}.", file=sys.stderr)
+    if not is_postgresql(url) and not database_path(url).exists():
+        print(f"No database at {database_path(url)}.", file=sys.stderr)
         return 2
-    rows = asyncio.run(export_rows(path, args.guild, since, until))
+    rows = asyncio.run(export_rows(url, args.guild, since, until))
     if args.out == "-":
         write_csv(sys.stdout, rows)
     else:
@@ -71,9 +71,9 @@ def run_usage_command(args: argparse.Namespace) -> int:
     return 0
 
 
-async def export_rows(path: Path, guild_id: int, since: float, until: float) -> list[tuple[object, ...]]:
-    """The server's job rows created in [since, until)."""
-    store = await UsageStore.open(path)
+async def export_rows(url: str, guild_id: int, since: float, until: float) -> list[tuple[object, ...]]:
+    """The server's job rows created in [since, until) (it only reads: fine while the bot runs)."""
+    store = await UsageStore.open(url, single_process=False)
     try:
         return [row async for row in store.usage.export(guild_id, since, until)]
     finally:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,52 @@ from bot.settings import Settings
 from bot.store import UsageStore
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageApi
+from tests.postgres import ThrowawayServer, Unavailable, fresh_database
 
 SettingsFactory = Callable[..., Settings]
 IDENTIFY_INTERVAL = 0.5  # the fake's identify pacing in tests (Discord's is 5 s)
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str | Unavailable]:
+    """The URL of a PostgreSQL server to create test databases on (TEST_DATABASE_URL or a throwaway one)."""
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    server = ThrowawayServer()
+    try:
+        url: str | Unavailable = server.start()
+    except Unavailable as error:
+        url = error
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+async def _fresh_postgres(server: str | Unavailable) -> str:
+    if isinstance(server, Unavailable):
+        reason = f"PostgreSQL unavailable: {server}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return await fresh_database(server)
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: str | Unavailable) -> str:
+    """A fresh, empty PostgreSQL database; skipped when PostgreSQL is unavailable, but failed under CI=true."""
+    return await _fresh_postgres(postgres_server)
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database on each backend: an SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bot.db'}"
+    return await _fresh_postgres(request.getfixturevalue("postgres_server"))
 
 
 @pytest.fixture
@@ -97,7 +141,7 @@ class BotHarness:
     async def start(self) -> None:
         """Open resources, log in, connect, and wait until the fake saw READY on each of the bot's shards."""
         self._http = aiohttp.ClientSession()
-        store = await UsageStore.open(self.settings.database_path)
+        store = await UsageStore.open(self.settings.database_url)
         self.services = build_services(self.settings, self._http, store)
         self.bot = ImageBot(self.services, identify_gate=self.identify_gate)
         await self.bot.login(self.settings.discord_token.get_secret_value())

@@ -1,5 +1,6 @@
-"""SQLite persistence (aiosqlite): jobs, delivered images and usage."""
+"""Persistence (SQLAlchemy Core over SQLite or PostgreSQL): jobs, delivered images and usage."""
 
+from bot.store.guard import DatabaseInUse
 from bot.store.store import DeliveredImage, JobRecord, NewJob, UsageStore
 
-__all__ = ["DeliveredImage", "JobRecord", "NewJob", "UsageStore"]
+__all__ = ["DatabaseInUse", "DeliveredImage", "JobRecord", "NewJob", "UsageStore"]

@@ -7,7 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.db import Database
+from bot.store.schema import admin_audit, guild_blocked_words, guild_channels, guild_exempt_roles, guild_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +40,7 @@ class AuditEntry:
 class GuildConfigStore:
     """SQL for server settings; every change is written together with its audit entry."""
 
-    def __init__(self, db: aiosqlite.Connection, clock: Callable[[], float]) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float]) -> None:
         self._db = db
         self._clock = clock
         # Every change goes through this class, in this process: a write-through cache keeps quota checks (run
@@ -48,63 +52,78 @@ class GuildConfigStore:
         cached = self._cache.get(guild_id)
         if cached is not None:
             return cached
-        async with self._db.execute("SELECT key, value FROM guild_settings WHERE guild_id = ?", (guild_id,)) as cur:
-            overrides = {row[0]: json.loads(row[1]) for row in await cur.fetchall()}
-        roles = await self._ids("SELECT role_id FROM guild_exempt_roles WHERE guild_id = ?", guild_id)
-        channels = await self._ids("SELECT channel_id FROM guild_channels WHERE guild_id = ?", guild_id)
-        sql = "SELECT word FROM guild_blocked_words WHERE guild_id = ? ORDER BY word"
-        async with self._db.execute(sql, (guild_id,)) as cur:
-            words = tuple(row[0] for row in await cur.fetchall())
-        config = GuildConfig(guild_id, overrides, frozenset(roles), frozenset(channels), words)
+        s = guild_settings.c
+        words = guild_blocked_words.c
+        async with self._db.read() as conn:
+            rows = await conn.execute(sa.select(s.key, s.value).where(s.guild_id == guild_id))
+            overrides = {row[0]: json.loads(row[1]) for row in rows}
+            roles = await _ids(conn, guild_exempt_roles.c.role_id, guild_id)
+            channels = await _ids(conn, guild_channels.c.channel_id, guild_id)
+            query = sa.select(words.word).where(words.guild_id == guild_id).order_by(words.word)
+            blocked = tuple(str(row[0]) for row in await conn.execute(query))
+        config = GuildConfig(guild_id, overrides, frozenset(roles), frozenset(channels), blocked)
         self._cache[guild_id] = config
         return config
-
-    async def _ids(self, sql: str, guild_id: int) -> list[int]:
-        async with self._db.execute(sql, (guild_id,)) as cursor:
-            return [int(row[0]) for row in await cursor.fetchall()]
 
     async def set_value(self, guild_id: int, key: str, value: Any, *, by: int) -> None:
         """Override one setting (None clears the override)."""
         self._cache.pop(guild_id, None)
-        if value is None:
-            await self._db.execute("DELETE FROM guild_settings WHERE guild_id = ? AND key = ?", (guild_id, key))
-        else:
-            await self._db.execute(
-                "INSERT INTO guild_settings (guild_id, key, value) VALUES (?, ?, ?)"
-                " ON CONFLICT (guild_id, key) DO UPDATE SET value = excluded.value",
-                (guild_id, key, json.dumps(value)),
-            )
-        await self._audit(guild_id, by, "set", f"{key} = {'default' if value is None else json.dumps(value)}")
+        s = guild_settings.c
+        async with self._db.write() as conn:
+            if value is None:
+                await conn.execute(guild_settings.delete().where(s.guild_id == guild_id, s.key == key))
+            else:
+                insert = self._db.insert(guild_settings).values(guild_id=guild_id, key=key, value=json.dumps(value))
+                await conn.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=[s.guild_id, s.key], set_={"value": insert.excluded.value}
+                    )
+                )
+            detail = f"{key} = {'default' if value is None else json.dumps(value)}"
+            await self._audit(conn, guild_id, by, "set", detail)
+        self._cache.pop(guild_id, None)  # again after the commit: a read meanwhile may have cached the old state
 
     async def set_member(self, table: str, guild_id: int, item: int | str, present: bool, *, by: int) -> bool:
         """Add or remove a role, channel or word; returns False when nothing changed."""
         self._cache.pop(guild_id, None)
-        column = _LIST_TABLES[table]
-        if present:
-            sql = f"INSERT INTO {table} (guild_id, {column}) VALUES (?, ?) ON CONFLICT DO NOTHING"
-        else:
-            sql = f"DELETE FROM {table} WHERE guild_id = ? AND {column} = ?"
-        cursor = await self._db.execute(sql, (guild_id, item))
-        changed = cursor.rowcount > 0
-        if changed:
-            await self._audit(guild_id, by, f"{'add' if present else 'remove'} {column}", str(item))
-        else:
-            await self._db.commit()
+        target, column = _LIST_TABLES[table]
+        async with self._db.write() as conn:
+            if present:
+                change: sa.Executable = (
+                    self._db.insert(target).values({"guild_id": guild_id, column: item}).on_conflict_do_nothing()
+                )
+            else:
+                change = target.delete().where(target.c.guild_id == guild_id, target.c[column] == item)
+            changed = (await conn.execute(change)).rowcount > 0
+            if changed:
+                await self._audit(conn, guild_id, by, f"{'add' if present else 'remove'} {column}", str(item))
+        self._cache.pop(guild_id, None)
         return changed
 
-    async def _audit(self, guild_id: int, user_id: int, action: str, detail: str) -> None:
-        await self._db.execute(
-            "INSERT INTO admin_audit (guild_id, user_id, action, detail, created_at) VALUES (?, ?, ?, ?, ?)",
-            (guild_id, user_id, action, detail, self._clock()),
-        )
-        await self._db.commit()
-        self._cache.pop(guild_id, None)  # again after the commit: a read meanwhile may have cached the old state
+    async def _audit(self, conn: AsyncConnection, guild_id: int, user_id: int, action: str, detail: str) -> None:
+        row = {
+            "guild_id": guild_id,
+            "user_id": user_id,
+            "action": action,
+            "detail": detail,
+            "created_at": self._clock(),
+        }
+        await conn.execute(admin_audit.insert().values(row))
 
     async def audit_log(self, guild_id: int, limit: int = 15) -> list[AuditEntry]:
         """The newest admin changes of a server."""
-        sql = "SELECT * FROM admin_audit WHERE guild_id = ? ORDER BY id DESC LIMIT ?"
-        async with self._db.execute(sql, (guild_id, limit)) as cursor:
-            return [AuditEntry(*row) for row in await cursor.fetchall()]
+        query = admin_audit.select().where(admin_audit.c.guild_id == guild_id).order_by(admin_audit.c.id.desc())
+        async with self._db.read() as conn:
+            return [AuditEntry(*row) for row in await conn.execute(query.limit(limit))]
 
 
-_LIST_TABLES = {"guild_exempt_roles": "role_id", "guild_channels": "channel_id", "guild_blocked_words": "word"}
+async def _ids(conn: AsyncConnection, column: sa.Column[int], guild_id: int) -> list[int]:
+    query = sa.select(column).where(column.table.c.guild_id == guild_id)
+    return [int(row[0]) for row in await conn.execute(query)]
+
+
+_LIST_TABLES = {
+    "guild_exempt_roles": (guild_exempt_roles, "role_id"),
+    "guild_channels": (guild_channels, "channel_id"),
+    "guild_blocked_words": (guild_blocked_words, "word"),
+}

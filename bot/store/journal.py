@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import aiosqlite
+import sqlalchemy as sa
+
+from bot.store.db import Database
+from bot.store.schema import job_journal, job_references, jobs
 
 UNFINISHED = ("queued", "running")
+_j = job_journal.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +61,9 @@ class StoredReference:
 
 
 class JobJournal:
-    """SQL for the journal; shares the UsageStore connection."""
+    """SQL for the journal, over the store's engine."""
 
-    def __init__(self, db: aiosqlite.Connection, clock: Callable[[], float]) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float]) -> None:
         self._db = db
         self._clock = clock
 
@@ -67,97 +71,93 @@ class JobJournal:
         self, job_id: int, origin: Origin, references: Sequence[StoredReference] = (), *, resumes: int | None = None
     ) -> None:
         """Journal a new job (before the API is called): its interaction token and its references."""
-        await self._db.execute(
-            "INSERT INTO job_journal (job_id, interaction_id, interaction_token, token_expires_at,"
-            " status_message_id, upload_limit, resumes_job_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                job_id,
-                origin.interaction_id,
-                origin.token,
-                origin.token_expires_at,
-                origin.status_message_id,
-                origin.upload_limit,
-                resumes,
-            ),
-        )
-        await self._db.executemany(
-            "INSERT INTO job_references (job_id, idx, mime, width, height, data) VALUES (?, ?, ?, ?, ?, ?)",
-            [(job_id, i, r.mime, r.width, r.height, r.data) for i, r in enumerate(references)],
-        )
-        await self._db.commit()
+        entry = {
+            "job_id": job_id,
+            "interaction_id": origin.interaction_id,
+            "interaction_token": origin.token,
+            "token_expires_at": origin.token_expires_at,
+            "status_message_id": origin.status_message_id,
+            "upload_limit": origin.upload_limit,
+            "resumes_job_id": resumes,
+        }
+        rows = [
+            {"job_id": job_id, "idx": i, "mime": r.mime, "width": r.width, "height": r.height, "data": r.data}
+            for i, r in enumerate(references)
+        ]
+        async with self._db.write() as conn:
+            await conn.execute(job_journal.insert().values(entry))
+            if rows:
+                await conn.execute(job_references.insert(), rows)
 
     async def get(self, job_id: int) -> JournalEntry | None:
         """The journal row of a job, or None."""
-        async with self._db.execute("SELECT * FROM job_journal WHERE job_id = ?", (job_id,)) as cursor:
-            row = await cursor.fetchone()
-        return JournalEntry(**dict(row)) if row else None
+        async with self._db.read() as conn:
+            row = (await conn.execute(job_journal.select().where(_j.job_id == job_id))).one_or_none()
+        return JournalEntry(**row._mapping) if row else None
 
     async def close(self, job_id: int) -> None:
         """The job is over: forget its token. Its references stay for Reroll/Retry until pruned."""
-        await self._db.execute("UPDATE job_journal SET interaction_token = NULL WHERE job_id = ?", (job_id,))
-        await self._db.commit()
+        async with self._db.write() as conn:
+            await conn.execute(job_journal.update().where(_j.job_id == job_id).values(interaction_token=None))
 
     async def forget_tokens(self, now: float) -> None:
         """Clear every token that is expired or whose job is over (a crash may have left one behind)."""
-        await self._db.execute(
-            "UPDATE job_journal SET interaction_token = NULL WHERE interaction_token IS NOT NULL AND"
-            " (token_expires_at IS NULL OR token_expires_at <= ? OR job_id IN"
-            " (SELECT id FROM jobs WHERE finished_at IS NOT NULL))",
-            (now,),
-        )
-        await self._db.commit()
+        job_over = sa.exists().where(jobs.c.id == _j.job_id, jobs.c.finished_at.is_not(None))
+        stale = sa.or_(_j.token_expires_at.is_(None), _j.token_expires_at <= now, job_over)
+        async with self._db.write() as conn:
+            await conn.execute(
+                job_journal.update().where(_j.interaction_token.is_not(None), stale).values(interaction_token=None)
+            )
 
     async def unfinished(self) -> list[int]:
         """Ids of jobs that were accepted but never finished (interrupted by a stop or a crash), oldest first."""
-        async with self._db.execute(
-            "SELECT id FROM jobs WHERE finished_at IS NULL AND status IN (?, ?) ORDER BY id", UNFINISHED
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [int(row[0]) for row in rows]
+        query = (
+            sa.select(jobs.c.id).where(jobs.c.finished_at.is_(None), jobs.c.status.in_(UNFINISHED)).order_by(jobs.c.id)
+        )
+        async with self._db.read() as conn:
+            return [int(row[0]) for row in await conn.execute(query)]
 
     async def mark_recovered(self, job_id: int) -> None:
         """Recovery has told the member; the token is no longer needed."""
-        await self._db.execute(
-            "INSERT INTO job_journal (job_id, recovered_at) VALUES (?, ?) ON CONFLICT (job_id) DO UPDATE"
-            " SET recovered_at = excluded.recovered_at, interaction_token = NULL",
-            (job_id, self._clock()),
+        insert = self._db.insert(job_journal).values(job_id=job_id, recovered_at=self._clock())
+        upsert = insert.on_conflict_do_update(
+            index_elements=[_j.job_id], set_={"recovered_at": insert.excluded.recovered_at, "interaction_token": None}
         )
-        await self._db.commit()
+        async with self._db.write() as conn:
+            await conn.execute(upsert)
 
     async def claim_retry(self, job_id: int, by_user: int) -> bool:
         """Reserve the one retry of an interrupted job for its own member; False if taken or not theirs."""
-        cursor = await self._db.execute(
-            "UPDATE job_journal SET retried_by = 0 WHERE job_id = ? AND retried_by IS NULL"
-            " AND recovered_at IS NOT NULL AND EXISTS (SELECT 1 FROM jobs WHERE id = ? AND user_id = ?)",
-            (job_id, job_id, by_user),
+        theirs = sa.exists().where(jobs.c.id == job_id, jobs.c.user_id == by_user)
+        claim = (
+            job_journal.update()
+            .where(_j.job_id == job_id, _j.retried_by.is_(None), _j.recovered_at.is_not(None), theirs)
+            .values(retried_by=0)
         )
-        await self._db.commit()
-        return cursor.rowcount == 1
+        async with self._db.write() as conn:
+            return (await conn.execute(claim)).rowcount == 1
 
     async def release_retry(self, job_id: int) -> None:
         """A claimed retry could not start (e.g. the queue was full): allow another click."""
-        await self._db.execute(
-            "UPDATE job_journal SET retried_by = NULL WHERE job_id = ? AND retried_by = 0", (job_id,)
-        )
-        await self._db.commit()
+        release = job_journal.update().where(_j.job_id == job_id, _j.retried_by == 0).values(retried_by=None)
+        async with self._db.write() as conn:
+            await conn.execute(release)
 
     async def link_retry(self, job_id: int, new_job_id: int) -> None:
         """Record which job carried out the retry."""
-        await self._db.execute("UPDATE job_journal SET retried_by = ? WHERE job_id = ?", (new_job_id, job_id))
-        await self._db.commit()
+        async with self._db.write() as conn:
+            await conn.execute(job_journal.update().where(_j.job_id == job_id).values(retried_by=new_job_id))
 
     async def references(self, job_id: int) -> list[StoredReference]:
         """The stored references of a job, in order."""
-        async with self._db.execute(
-            "SELECT mime, width, height, data FROM job_references WHERE job_id = ? ORDER BY idx", (job_id,)
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [StoredReference(str(r[0]), int(r[1]), int(r[2]), bytes(r[3])) for r in rows]
+        r = job_references.c
+        query = sa.select(r.mime, r.width, r.height, r.data).where(r.job_id == job_id).order_by(r.idx)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [StoredReference(str(row[0]), int(row[1]), int(row[2]), bytes(row[3])) for row in rows]
 
     async def prune_references(self, older_than: float) -> int:
         """Delete references of jobs finished before `older_than` (epoch seconds); returns how many."""
-        cursor = await self._db.execute(
-            "DELETE FROM job_references WHERE job_id IN (SELECT id FROM jobs WHERE finished_at < ?)", (older_than,)
-        )
-        await self._db.commit()
-        return cursor.rowcount
+        old = sa.select(jobs.c.id).where(jobs.c.finished_at < older_than)
+        async with self._db.write() as conn:
+            return (await conn.execute(job_references.delete().where(job_references.c.job_id.in_(old)))).rowcount

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import aiosqlite
+import sqlalchemy as sa
 
 from bot.imaging import PreparedReference
+from bot.store.db import Database
+from bot.store.schema import job_journal, job_references, jobs
+
+_refs = job_references.c
 
 
 class JobReferences:
-    """SQL for the `job_references` table (migration 0003), shared with the journal."""
+    """SQL for the `job_references` table, shared with the journal."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def prune(self, older_than: float) -> int:
@@ -19,34 +23,42 @@ class JobReferences:
         Running jobs and interrupted jobs still waiting for Retry keep theirs (the journal prunes those).
         """
         # Driven by job_references (bounded by the retention) with key lookups, never a scan of the job history.
-        cursor = await self._db.execute(
-            "DELETE FROM job_references WHERE job_id IN (SELECT DISTINCT r.job_id FROM job_references r"
-            " JOIN jobs j ON j.id = r.job_id WHERE j.created_at < ? AND j.finished_at IS NOT NULL"
-            " AND NOT EXISTS (SELECT 1 FROM job_journal jj WHERE jj.job_id = r.job_id"
-            " AND jj.recovered_at IS NOT NULL AND jj.retried_by IS NULL))",
-            (older_than,),
+        waiting_for_retry = sa.exists().where(
+            job_journal.c.job_id == _refs.job_id,
+            job_journal.c.recovered_at.is_not(None),
+            job_journal.c.retried_by.is_(None),
         )
-        await self._db.commit()
-        return cursor.rowcount
+        old = (
+            sa.select(_refs.job_id)
+            .distinct()
+            .join(jobs, jobs.c.id == _refs.job_id)
+            .where(jobs.c.created_at < older_than, jobs.c.finished_at.is_not(None), ~waiting_for_retry)
+        )
+        async with self._db.write() as conn:
+            return (await conn.execute(job_references.delete().where(_refs.job_id.in_(old)))).rowcount
 
     async def count(self, job_id: int) -> int:
         """How many references are kept for a job."""
-        async with self._db.execute("SELECT COUNT(*) FROM job_references WHERE job_id = ?", (job_id,)) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        query = sa.select(sa.func.count()).select_from(job_references).where(_refs.job_id == job_id)
+        async with self._db.read() as conn:
+            return int((await conn.execute(query)).scalar() or 0)
 
     async def load_one(self, job_id: int, index: int) -> PreparedReference | None:
         """One kept reference of a job (0-based), or None."""
-        async with self._db.execute(
-            "SELECT data, mime, width, height FROM job_references WHERE job_id = ? AND idx = ?", (job_id, index)
-        ) as cursor:
-            row = await cursor.fetchone()
+        query = sa.select(_refs.data, _refs.mime, _refs.width, _refs.height).where(
+            _refs.job_id == job_id, _refs.idx == index
+        )
+        async with self._db.read() as conn:
+            row = (await conn.execute(query)).one_or_none()
         return PreparedReference(bytes(row[0]), str(row[1]), int(row[2]), int(row[3])) if row else None
 
     async def load(self, job_id: int) -> list[PreparedReference]:
         """A job's saved references, in their original order."""
-        async with self._db.execute(
-            "SELECT data, mime, width, height FROM job_references WHERE job_id = ? ORDER BY idx", (job_id,)
-        ) as cursor:
-            rows = await cursor.fetchall()
+        query = (
+            sa.select(_refs.data, _refs.mime, _refs.width, _refs.height)
+            .where(_refs.job_id == job_id)
+            .order_by(_refs.idx)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
         return [PreparedReference(bytes(row[0]), str(row[1]), int(row[2]), int(row[3])) for row in rows]

@@ -1,28 +1,33 @@
-"""UsageStore: the only place that speaks SQL."""
+"""UsageStore: the only place that speaks SQL (SQLAlchemy Core over SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-import re
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.store import migrate, schema
+from bot.store.db import Backend, Database, async_url, sqlite_file
+from bot.store.guard import ProcessLock
 from bot.store.guilds import GuildConfigStore
 from bot.store.journal import JobJournal
 from bot.store.references import JobReferences
-from bot.store.usage import UsageQueries
+from bot.store.usage import UsageQueries, add_to_rollups
 
 log = logging.getLogger(__name__)
 
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 FINAL_STATUSES = ("completed", "partial", "failed", "blocked")
+jobs, job_images, meta = schema.jobs, schema.job_images, schema.meta
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,89 +79,112 @@ class DeliveredImage:
     bytes: int | None
 
 
-def migrations() -> list[tuple[int, str]]:
-    """The packaged migrations as (version, SQL), in order."""
-    found = []
-    for entry in resources.files("bot.store.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match[1]), entry.read_text(encoding="utf-8")))
-    return sorted(found)
-
-
 class UsageStore:
-    """Async access to the bot's SQLite database (WAL mode)."""
+    """Async access to the bot's database: SQLite (WAL, one process) or PostgreSQL (any number of processes)."""
 
-    def __init__(self, db: aiosqlite.Connection, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time, lock: ProcessLock | None = None) -> None:
         self._db = db
+        self._lock = lock
         self.clock = clock
-        self.references = JobReferences(db)  # reference images kept for Reroll (migration 0004)
+        self.references = JobReferences(db)  # reference images kept for Reroll
         self.journal = JobJournal(db, lambda: self.clock())
         self.usage = UsageQueries(db, lambda: self.clock())  # usage, leaderboards (reads self.clock late)
         self.guilds = GuildConfigStore(db, lambda: self.clock())  # per-server settings and audit log
 
     @classmethod
     async def open(
-        cls, path: Path | str, *, clock: Callable[[], float] = time.time, upto: int | None = None
+        cls,
+        url_or_path: str | Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        upto: int | None = None,
+        single_process: bool = True,
     ) -> UsageStore:
-        """Open (creating folders and the file if needed) and migrate to the newest schema or `upto`."""
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(str(path))
-        db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA busy_timeout=5000")
-        store = cls(db, clock)
-        await store.migrate(upto)
+        """Open a DATABASE_URL (or an SQLite file path) and migrate it to the newest schema or `upto`.
+
+        An SQLite file is held by one process: another process opening it raises DatabaseInUse, unless
+        `single_process` is False (tools that only read while the bot runs).
+        """
+        url = async_url(str(url_or_path))
+        path = sqlite_file(url)
+        lock = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if single_process:
+                lock = ProcessLock(path)
+                lock.acquire()
+        store = cls(Database.connect(url), clock, lock)
+        try:
+            await store.migrate(upto)
+        except BaseException:
+            await store.close()
+            raise
         return store
 
+    @property
+    def backend(self) -> Backend:
+        """ "sqlite" or "postgresql"."""
+        return self._db.backend
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The SQLAlchemy AsyncEngine (for `bot.store` helpers and benchmarks; callers use the methods)."""
+        return self._db.engine
+
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connections (and let another process open an SQLite file)."""
         await self._db.close()
+        if self._lock is not None:
+            self._lock.release()
+
+    def exclusive(self, name: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """Hold the named lock for a block: deployment-wide on PostgreSQL (advisory lock), in-process on SQLite."""
+        return self._db.exclusive(name)
+
+    def try_exclusive(self, name: str) -> contextlib.AbstractAsyncContextManager[bool]:
+        """Yields True while holding the named lock, or False at once when someone else holds it."""
+        return self._db.try_exclusive(name)
 
     async def schema_version(self) -> int:
-        """The `PRAGMA user_version` of the database."""
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        """The number of the newest migration applied (0 for an empty database)."""
+        async with self._db.read() as conn:
+            found = await conn.run_sync(migrate.current)
+        return int(found) if found else 0
 
     async def migrate(self, upto: int | None = None) -> None:
-        """Apply every packaged migration newer than the database, each in its own transaction."""
-        current = await self.schema_version()
-        for version, sql in migrations():
-            if version <= current or (upto is not None and version > upto):
-                continue
-            log.info("applying database migration %04d", version)
-            await self._db.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+        """Apply every migration newer than the database (up to `upto`), all in one transaction.
+
+        Alembic keeps its migration context in a module global, so two stores of one process migrate in turn.
+        """
+        async with _migrating(), self._db.write() as conn:
+            if self.backend == "sqlite":  # DDL too: the driver would only open the transaction for DML
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            await conn.run_sync(migrate.upgrade, upto)
 
     async def create_job(self, job: NewJob) -> int:
         """Insert a job in state `queued` and return its id."""
-        cursor = await self._db.execute(
-            "INSERT INTO jobs (guild_id, channel_id, user_id, kind, prompt, params, images_requested,"
-            " status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
-            (
-                job.guild_id,
-                job.channel_id,
-                job.user_id,
-                job.kind,
-                job.prompt,
-                json.dumps(job.params, sort_keys=True),
-                job.images_requested,
-                self.clock(),
-            ),
-        )
-        await self._db.commit()
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        values = {
+            "guild_id": job.guild_id,
+            "channel_id": job.channel_id,
+            "user_id": job.user_id,
+            "kind": job.kind,
+            "prompt": job.prompt,
+            "params": json.dumps(job.params, sort_keys=True),
+            "images_requested": job.images_requested,
+            "status": "queued",
+            "created_at": self.clock(),
+        }
+        async with self._db.write() as conn:
+            return int((await conn.execute(jobs.insert().values(values).returning(jobs.c.id))).scalar_one())
 
     async def mark_running(self, job_id: int) -> None:
         """The job is about to call the API."""
-        await self._db.execute(
-            "UPDATE jobs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'",
-            (self.clock(), job_id),
-        )
-        await self._db.commit()
+        async with self._db.write() as conn:
+            await conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.status == "queued")
+                .values(status="running", started_at=self.clock())
+            )
 
     async def record_image(
         self,
@@ -171,16 +199,23 @@ class UsageStore:
         size: int | None = None,
     ) -> bool:
         """Count one delivered image, exactly once per (job, index). Returns False if already counted."""
-        cursor = await self._db.execute(
-            "INSERT INTO job_images (job_id, idx, message_id, channel_id, url, width, height, bytes,"
-            " delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (job_id, index, message_id, channel_id, url, width, height, size, self.clock()),
-        )
-        inserted = cursor.rowcount == 1
-        if inserted:
-            await self._db.execute("UPDATE jobs SET images_delivered = images_delivered + 1 WHERE id = ?", (job_id,))
-        await self._db.commit()
-        return inserted
+        row: dict[str, object] = {"job_id": job_id, "idx": index, "message_id": message_id, "channel_id": channel_id}
+        row["url"] = url
+        row |= {"width": width, "height": height, "bytes": size, "delivered_at": self.clock()}
+        async with self._db.write() as conn:
+            inserted = (await conn.execute(self._db.insert(job_images).values(row).on_conflict_do_nothing())).rowcount
+            if inserted != 1:
+                return False
+            counted = (
+                jobs.update()
+                .where(jobs.c.id == job_id)
+                .values(images_delivered=jobs.c.images_delivered + 1)
+                .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.finished_at)
+            )
+            job = (await conn.execute(counted)).one()
+            if job.finished_at is not None:  # a late image of a finished job: its rollups get it too
+                await add_to_rollups(self._db, conn, job.guild_id, job.user_id, job.created_at, images=1)
+        return True
 
     async def finish_job(
         self,
@@ -191,54 +226,80 @@ class UsageStore:
         images_failed: int = 0,
         output_tokens: int = 0,
     ) -> None:
-        """Record the outcome; a job is finished once only."""
+        """Record the outcome and add it to the usage rollups, in one transaction; a job is finished once only."""
         if status not in FINAL_STATUSES:
             raise ValueError(f"not a final status: {status}")
-        await self._db.execute(
-            "UPDATE jobs SET status = ?, error_code = ?, images_failed = ?, output_tokens = ?,"
-            " finished_at = ? WHERE id = ? AND finished_at IS NULL",
-            (status, error_code, images_failed, output_tokens, self.clock(), job_id),
+        finish = (
+            jobs.update()
+            .where(jobs.c.id == job_id, jobs.c.finished_at.is_(None))
+            .values(
+                status=status,
+                error_code=error_code,
+                images_failed=images_failed,
+                output_tokens=output_tokens,
+                finished_at=self.clock(),
+            )
+            .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.images_delivered)
         )
-        await self._db.commit()
+        async with self._db.write() as conn:
+            job = (await conn.execute(finish)).one_or_none()
+            if job is None:
+                return
+            await add_to_rollups(
+                self._db,
+                conn,
+                job.guild_id,
+                job.user_id,
+                job.created_at,
+                images=job.images_delivered,
+                requests=1,
+                failed=int(status == "failed"),
+                blocked=int(status == "blocked"),
+                tokens=output_tokens,
+            )
 
     async def get_job(self, job_id: int) -> JobRecord | None:
         """One job by id, or None."""
-        async with self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)) as cursor:
-            row = await cursor.fetchone()
+        async with self._db.read() as conn:
+            row = (await conn.execute(jobs.select().where(jobs.c.id == job_id))).one_or_none()
         return _job(row) if row else None
 
     async def job_images(self, job_id: int) -> list[DeliveredImage]:
         """The delivered images of a job, by index."""
-        async with self._db.execute(
-            "SELECT job_id, idx, message_id, channel_id, url, width, height, bytes FROM job_images"
-            " WHERE job_id = ? ORDER BY idx",
-            (job_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        columns = [c for c in job_images.c if c.name != "delivered_at"]
+        query = sa.select(*columns).where(job_images.c.job_id == job_id).order_by(job_images.c.idx)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
         return [DeliveredImage(*row) for row in rows]
 
     async def recent_jobs(self, limit: int = 50) -> list[JobRecord]:
         """Newest jobs first."""
-        async with self._db.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", (limit,)) as cursor:
-            rows = await cursor.fetchall()
+        async with self._db.read() as conn:
+            rows = (await conn.execute(jobs.select().order_by(jobs.c.id.desc()).limit(limit))).all()
         return [_job(row) for row in rows]
 
     async def get_meta(self, key: str) -> str | None:
         """A value from the `meta` table."""
-        async with self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
-            row = await cursor.fetchone()
-        return str(row[0]) if row else None
+        async with self._db.read() as conn:
+            value = (await conn.execute(sa.select(meta.c.value).where(meta.c.key == key))).scalar()
+        return None if value is None else str(value)
 
     async def set_meta(self, key: str, value: str) -> None:
         """Set a value in the `meta` table."""
-        await self._db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
-        await self._db.commit()
+        insert = self._db.insert(meta).values(key=key, value=value)
+        async with self._db.write() as conn:
+            await conn.execute(insert.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": value}))
 
 
-def _job(row: aiosqlite.Row) -> JobRecord:
-    values = dict(row)
+_MIGRATION_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _migrating() -> asyncio.Lock:
+    """The lock that serializes migrations within this process (one per event loop)."""
+    return _MIGRATION_LOCKS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+
+
+def _job(row: sa.Row[Any]) -> JobRecord:
+    values = dict(row._mapping)
     values["params"] = json.loads(values["params"] or "{}")
     return JobRecord(**values)

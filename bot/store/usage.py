@@ -1,18 +1,27 @@
 """UsageQueries: usage totals, leaderboards, server statistics, export and forgetting a member.
 
-Reads the rollup tables `usage_daily` / `usage_total` (kept by triggers, see migration 0002) so that
-answers stay fast however long the job history grows.
+Reads the rollup tables `usage_daily` / `usage_total` (kept by `add_to_rollups`, in the transaction that
+finishes a job) so that answers stay fast however long the job history grows.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-import aiosqlite
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.db import Database
+from bot.store.schema import forgotten_today, jobs, leaderboard_optout, usage_daily, usage_total
 
 METRICS = {"images": "images", "requests": "requests"}  # metric name -> rollup column (never user text)
 IN_FLIGHT = ("queued", "running")
+COUNTS = ("images", "requests", "failed", "blocked", "tokens")
+DAY_SECONDS = 86_400
 EXPORT_COLUMNS = (
     "job_id",
     "created_at_utc",
@@ -98,83 +107,100 @@ class DaySnapshot:
     last_job_id: int = 0
 
 
-class UsageQueries:
-    """SQL for usage and leaderboards, over the store's connection."""
+async def add_to_rollups(
+    db: Database,
+    conn: AsyncConnection,
+    guild_id: int | None,
+    user_id: int,
+    created_at: float,
+    **counts: int,
+) -> None:
+    """Add a finished job (or a late image) to `usage_daily` and `usage_total`, inside the caller's transaction."""
+    key = {"guild_id": guild_id or 0, "user_id": user_id}
+    values = {name: counts.get(name, 0) for name in COUNTS}
+    for table, row in ((usage_daily, {**key, "day": int(created_at // DAY_SECONDS)}), (usage_total, key)):
+        insert = db.insert(table).values(**row, **values)
+        merge = {name: table.c[name] + insert.excluded[name] for name in COUNTS}
+        await conn.execute(insert.on_conflict_do_update(index_elements=list(row), set_=merge))
 
-    def __init__(self, db: aiosqlite.Connection, clock: Callable[[], float]) -> None:
+
+def _int(value: Any) -> int:
+    return int(value or 0)  # PostgreSQL sums BIGINT columns as NUMERIC (Decimal)
+
+
+class UsageQueries:
+    """SQL for usage and leaderboards, over the store's engine."""
+
+    def __init__(self, db: Database, clock: Callable[[], float]) -> None:
         self._db = db
         self._clock = clock
 
     async def totals(self, guild_id: int, user_id: int | None, start_day: int | None, end_day: int) -> UsageTotals:
         """Finished-job counts for a member (or the whole server when user_id is None) in [start_day, end_day)."""
-        sums = "COALESCE(SUM(images), 0), COALESCE(SUM(requests), 0), COALESCE(SUM(failed), 0),"
-        sums += " COALESCE(SUM(blocked), 0), COALESCE(SUM(tokens), 0)"
-        who = "" if user_id is None else " AND user_id = ?"
-        args: list[object] = [guild_id, *([] if user_id is None else [user_id])]
-        if start_day is None:
-            sql = f"SELECT {sums} FROM usage_total WHERE guild_id = ?{who}"
-        else:
-            sql = f"SELECT {sums} FROM usage_daily WHERE guild_id = ?{who} AND day >= ? AND day < ?"
-            args += [start_day, end_day]
-        async with self._db.execute(sql, args) as cursor:
-            row = await cursor.fetchone()
-        return UsageTotals(*row) if row else UsageTotals()
+        table = usage_total if start_day is None else usage_daily
+        query = sa.select(*(sa.func.coalesce(sa.func.sum(table.c[name]), 0) for name in COUNTS))
+        query = query.where(table.c.guild_id == guild_id)
+        if user_id is not None:
+            query = query.where(table.c.user_id == user_id)
+        if start_day is not None:
+            query = query.where(usage_daily.c.day >= start_day, usage_daily.c.day < end_day)
+        async with self._db.read() as conn:
+            row = (await conn.execute(query)).one_or_none()
+        return UsageTotals(*map(_int, row)) if row else UsageTotals()
 
     async def leaderboard(
         self, guild_id: int, start_day: int | None, end_day: int, metric: str, *, offset: int, limit: int, caller: int
     ) -> Board:
         """A page of members ordered by `metric` (ties: lower user id first), plus the caller's rank."""
         column = METRICS[metric]
+        args: dict[str, object] = {"g": guild_id, "first": offset, "last": offset + limit, "caller": caller}
         if start_day is None:
-            source = "SELECT user_id, images, requests FROM usage_total WHERE guild_id = ?"
-            args: list[object] = [guild_id]
+            source = "SELECT user_id, images, requests FROM usage_total WHERE guild_id = :g"
         else:
             source = (
                 "SELECT user_id, SUM(images) AS images, SUM(requests) AS requests FROM usage_daily"
-                " WHERE guild_id = ? AND day >= ? AND day < ? GROUP BY user_id"
+                " WHERE guild_id = :g AND day >= :start AND day < :end GROUP BY user_id"
             )
-            args = [guild_id, start_day, end_day]
+            args |= {"start": start_day, "end": end_day}
         sql = (
             f"WITH board AS ({source}), ranked AS ("
-            f" SELECT user_id, images, requests, ROW_NUMBER() OVER (ORDER BY {column} DESC, user_id) AS rank,"
+            f" SELECT user_id, images, requests, ROW_NUMBER() OVER (ORDER BY {column} DESC, user_id) AS place,"
             "  COUNT(*) OVER () AS ranked FROM board"
             f" WHERE {column} > 0 AND user_id != 0 AND user_id NOT IN (SELECT user_id FROM leaderboard_optout))"
-            " SELECT rank, user_id, images, requests, ranked FROM ranked"
-            " WHERE (rank > ? AND rank <= ?) OR user_id = ? ORDER BY rank"
+            " SELECT place, user_id, images, requests, ranked FROM ranked"
+            " WHERE (place > :first AND place <= :last) OR user_id = :caller ORDER BY place"
         )
-        args += [offset, offset + limit, caller]
-        async with self._db.execute(sql, args) as cursor:
-            rows = list(await cursor.fetchall())
+        async with self._db.read() as conn:
+            rows = [tuple(map(_int, row)) for row in await conn.execute(sa.text(sql), args)]
+            ranked = rows[0][4] if rows else await self._count_ranked(conn, source, args, column)
         entries = [BoardEntry(*row[:4]) for row in rows if offset < row[0] <= offset + limit]
         mine = next((BoardEntry(*row[:4]) for row in rows if row[1] == caller), None)
-        ranked = rows[0][4] if rows else await self._count_ranked(source, args[: len(args) - 3], column)
         return Board(entries, ranked, mine)
 
-    async def _count_ranked(self, source: str, args: list[object], column: str) -> int:
+    @staticmethod
+    async def _count_ranked(conn: AsyncConnection, source: str, args: dict[str, object], column: str) -> int:
         sql = (
             f"WITH board AS ({source}) SELECT COUNT(*) FROM board WHERE {column} > 0 AND user_id != 0"
             " AND user_id NOT IN (SELECT user_id FROM leaderboard_optout)"
         )
-        async with self._db.execute(sql, args) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        used = {key: value for key, value in args.items() if f":{key}" in source}
+        return _int((await conn.execute(sa.text(sql), used)).scalar())
 
     async def in_flight(self, guild_id: int, user_id: int | None, since: float) -> InFlight:
         """Queued or running jobs created after `since` (older ones are leftovers of a crash)."""
-        who = "" if user_id is None else " AND user_id = ?"
-        args: list[object] = [guild_id] + ([] if user_id is None else [user_id]) + [since, *IN_FLIGHT]
-        sql = (
-            "SELECT COUNT(*), COALESCE(SUM(images_requested), 0) FROM jobs"
-            f" WHERE guild_id = ?{who} AND created_at >= ? AND status IN (?, ?)"
+        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(jobs.c.images_requested), 0)).where(
+            jobs.c.guild_id == guild_id, jobs.c.created_at >= since, jobs.c.status.in_(IN_FLIGHT)
         )
-        async with self._db.execute(sql, args) as cursor:
-            row = await cursor.fetchone()
-        return InFlight(*row) if row else InFlight()
+        if user_id is not None:
+            query = query.where(jobs.c.user_id == user_id)
+        async with self._db.read() as conn:
+            row = (await conn.execute(query)).one_or_none()
+        return InFlight(*map(_int, row)) if row else InFlight()
 
     async def day_snapshot(self, guild_id: int, user_id: int, day: int, since: float) -> DaySnapshot:
         """Today's delivered images (member incl. forgotten ones, server), jobs in flight, newest job id.
 
-        One statement, so a quota check costs one round trip to the database thread, not six.
+        One statement, so a quota check costs one round trip to the database, not six.
         """
         busy = "FROM jobs WHERE guild_id = :g AND created_at >= :since AND status IN ('queued', 'running')"
         sql = (
@@ -189,117 +215,121 @@ class UsageQueries:
             f" (SELECT COALESCE(SUM(images_requested), 0) {busy}),"
             " (SELECT COALESCE(MAX(id), 0) FROM jobs)"
         )
-        params = {"g": guild_id, "u": user_id, "d": day, "since": since}
-        async with self._db.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
+        params = {"g": guild_id, "u": user_id, "d": day, "since": float(since)}
+        async with self._db.read() as conn:
+            row = (await conn.execute(sa.text(sql), params)).one_or_none()
         if row is None:
             return DaySnapshot()
-        return DaySnapshot(row[0], row[1], InFlight(row[2], row[3]), InFlight(row[4], row[5]), row[6])
+        r = [_int(value) for value in row]
+        return DaySnapshot(r[0], r[1], InFlight(r[2], r[3]), InFlight(r[4], r[5]), r[6])
 
     async def jobs_since(self, guild_id: int, after_id: int) -> list[tuple[int, int]]:
         """(user id, job id) of the server's jobs created after job `after_id`."""
-        sql = "SELECT user_id, id FROM jobs WHERE id > ? AND guild_id = ?"
-        async with self._db.execute(sql, (after_id, guild_id)) as cursor:
-            return [(int(row[0]), int(row[1])) for row in await cursor.fetchall()]
+        query = sa.select(jobs.c.user_id, jobs.c.id).where(jobs.c.id > after_id, jobs.c.guild_id == guild_id)
+        async with self._db.read() as conn:
+            return [(int(row[0]), int(row[1])) for row in await conn.execute(query)]
 
     async def last_job_id(self) -> int:
         """The newest job id (0 when there are none)."""
-        async with self._db.execute("SELECT COALESCE(MAX(id), 0) FROM jobs") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        async with self._db.read() as conn:
+            return _int((await conn.execute(sa.select(sa.func.max(jobs.c.id)))).scalar())
 
     async def daily_series(self, guild_id: int, start_day: int, end_day: int) -> list[DayCount]:
         """Server totals per UTC day in [start_day, end_day); days without jobs are filled with zeros."""
-        sql = (
-            "SELECT day, SUM(images), SUM(requests), SUM(failed + blocked) FROM usage_daily"
-            " WHERE guild_id = ? AND day >= ? AND day < ?"
-            " GROUP BY day"
+        c = usage_daily.c
+        query = (
+            sa.select(c.day, sa.func.sum(c.images), sa.func.sum(c.requests), sa.func.sum(c.failed + c.blocked))
+            .where(c.guild_id == guild_id, c.day >= start_day, c.day < end_day)
+            .group_by(c.day)
         )
-        async with self._db.execute(sql, (guild_id, start_day, end_day)) as cursor:
-            found = {row[0]: DayCount(*row) for row in await cursor.fetchall()}
+        async with self._db.read() as conn:
+            found = {int(row[0]): DayCount(*map(_int, row)) for row in await conn.execute(query)}
         return [found.get(day, DayCount(day, 0, 0, 0)) for day in range(start_day, end_day)]
 
     async def top_channels(self, guild_id: int, since: float, limit: int = 5) -> list[KeyCount]:
         """Channels with the most requests since `since`."""
-        sql = (
-            "SELECT channel_id, COUNT(*) AS n, SUM(images_delivered) FROM jobs WHERE guild_id = ? AND created_at >= ?"
-            " GROUP BY channel_id ORDER BY n DESC, channel_id LIMIT ?"
+        n = sa.func.count().label("n")
+        query = (
+            sa.select(jobs.c.channel_id, n, sa.func.sum(jobs.c.images_delivered))
+            .where(jobs.c.guild_id == guild_id, jobs.c.created_at >= since)
+            .group_by(jobs.c.channel_id)
+            .order_by(n.desc(), jobs.c.channel_id)
+            .limit(limit)
         )
-        async with self._db.execute(sql, (guild_id, since, limit)) as cursor:
-            return [KeyCount(str(row[0]), row[1], row[2] or 0) for row in await cursor.fetchall()]
+        async with self._db.read() as conn:
+            return [KeyCount(str(row[0]), _int(row[1]), _int(row[2])) for row in await conn.execute(query)]
 
     async def outcomes(self, guild_id: int, since: float) -> list[KeyCount]:
         """Finished requests since `since` by outcome: `ok`, or the error kind of failed/partial/blocked jobs."""
-        sql = (
-            "SELECT CASE WHEN status = 'completed' THEN 'ok' ELSE status || ':' || COALESCE(error_code, '?') END"
-            " AS outcome, COUNT(*) AS n, SUM(images_delivered) FROM jobs"
-            " WHERE guild_id = ? AND created_at >= ? AND finished_at IS NOT NULL"
-            " GROUP BY outcome ORDER BY n DESC, outcome"
+        failure = jobs.c.status + ":" + sa.func.coalesce(jobs.c.error_code, "?")
+        outcome = sa.case((jobs.c.status == "completed", "ok"), else_=failure).label("outcome")
+        n = sa.func.count().label("n")
+        query = (
+            sa.select(outcome, n, sa.func.sum(jobs.c.images_delivered))
+            .where(jobs.c.guild_id == guild_id, jobs.c.created_at >= since, jobs.c.finished_at.is_not(None))
+            .group_by(outcome)
+            .order_by(n.desc(), outcome)
         )
-        async with self._db.execute(sql, (guild_id, since)) as cursor:
-            return [KeyCount(row[0], row[1], row[2] or 0) for row in await cursor.fetchall()]
+        async with self._db.read() as conn:
+            return [KeyCount(str(row[0]), _int(row[1]), _int(row[2])) for row in await conn.execute(query)]
 
     async def export(self, guild_id: int, since: float, until: float) -> AsyncIterator[tuple[object, ...]]:
         """Job rows of a server created in [since, until), oldest first, as EXPORT_COLUMNS (no prompts)."""
-        sql = (
-            "SELECT id, strftime('%Y-%m-%dT%H:%M:%SZ', created_at, 'unixepoch'), guild_id, channel_id, user_id, kind,"
-            " status, error_code, images_requested, images_delivered, images_failed, output_tokens,"
-            " json_extract(params, '$.size') FROM jobs WHERE guild_id = ? AND created_at >= ? AND created_at < ?"
-            " ORDER BY created_at, id"
+        c = jobs.c
+        query = (
+            sa.select(c.id, c.created_at, c.guild_id, c.channel_id, c.user_id, c.kind, c.status, c.error_code)
+            .add_columns(c.images_requested, c.images_delivered, c.images_failed, c.output_tokens, c.params)
+            .where(c.guild_id == guild_id, c.created_at >= since, c.created_at < until)
+            .order_by(c.created_at, c.id)
         )
-        async with self._db.execute(sql, (guild_id, since, until)) as cursor:
-            async for row in cursor:
-                yield tuple(row)
+        async with self._db.engine.connect() as conn:  # a transaction: PostgreSQL streams through a cursor
+            async for row in await conn.stream(query):
+                created = datetime.fromtimestamp(row[1], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                size = json.loads(row[12] or "{}").get("size")
+                yield (row[0], created, *row[2:12], size)
 
     async def forget_user(self, user_id: int) -> int:
         """Blank a member's prompts and anonymise their jobs and rollups to user 0; returns jobs affected."""
-        columns = "images, requests, failed, blocked, tokens"
-        merge = (
-            "images = images + excluded.images, requests = requests + excluded.requests,"
-            " failed = failed + excluded.failed, blocked = blocked + excluded.blocked,"
-            " tokens = tokens + excluded.tokens"
-        )
-        today = int(self._clock() // 86_400)
-        try:
-            await self._db.execute("DELETE FROM forgotten_today WHERE day < ?", (today,))
-            await self._db.execute(
-                "INSERT INTO forgotten_today (guild_id, user_id, day, images) SELECT guild_id, user_id, day, images"
-                " FROM usage_daily WHERE user_id = ? AND day = ? AND images > 0"
-                " ON CONFLICT (guild_id, user_id, day) DO UPDATE SET images = images + excluded.images",
-                (user_id, today),
+        today = int(self._clock() // DAY_SECONDS)
+        async with self._db.write() as conn:
+            await conn.execute(forgotten_today.delete().where(forgotten_today.c.day < today))
+            d = usage_daily.c
+            kept = sa.select(d.guild_id, d.user_id, d.day, d.images).where(
+                d.user_id == user_id, d.day == today, d.images > 0
             )
-            cursor = await self._db.execute("UPDATE jobs SET user_id = 0, prompt = '' WHERE user_id = ?", (user_id,))
-            affected = cursor.rowcount
-            await self._db.execute(
-                f"INSERT INTO usage_daily (guild_id, day, user_id, {columns}) SELECT guild_id, day, 0, {columns}"
-                f" FROM usage_daily WHERE user_id = ? ON CONFLICT (guild_id, day, user_id) DO UPDATE SET {merge}",
-                (user_id,),
+            insert = self._db.insert(forgotten_today).from_select(["guild_id", "user_id", "day", "images"], kept)
+            f = forgotten_today.c
+            await conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[f.guild_id, f.user_id, f.day], set_={"images": f.images + insert.excluded.images}
+                )
             )
-            await self._db.execute(
-                f"INSERT INTO usage_total (guild_id, user_id, {columns}) SELECT guild_id, 0, {columns}"
-                f" FROM usage_total WHERE user_id = ? ON CONFLICT (guild_id, user_id) DO UPDATE SET {merge}",
-                (user_id,),
-            )
-            await self._db.execute("DELETE FROM usage_daily WHERE user_id = ?", (user_id,))
-            await self._db.execute("DELETE FROM usage_total WHERE user_id = ?", (user_id,))
-        except BaseException:
-            await self._db.rollback()
-            raise
-        await self._db.commit()
+            blanked = jobs.update().where(jobs.c.user_id == user_id).values(user_id=0, prompt="")
+            affected = (await conn.execute(blanked)).rowcount
+            await self._merge_into_zero(conn, usage_daily, ["guild_id", "day", "user_id"], user_id)
+            await self._merge_into_zero(conn, usage_total, ["guild_id", "user_id"], user_id)
         return affected
+
+    async def _merge_into_zero(self, conn: AsyncConnection, table: sa.Table, key: list[str], user_id: int) -> None:
+        """Add a member's rollup rows to user 0's, then delete them."""
+        columns = [*key, *COUNTS]
+        source = [sa.literal(0, sa.BigInteger) if name == "user_id" else table.c[name] for name in columns]
+        insert = self._db.insert(table).from_select(columns, sa.select(*source).where(table.c.user_id == user_id))
+        merge = {name: table.c[name] + insert.excluded[name] for name in COUNTS}
+        await conn.execute(insert.on_conflict_do_update(index_elements=key, set_=merge))
+        await conn.execute(table.delete().where(table.c.user_id == user_id))
 
     async def set_opt_out(self, user_id: int, hidden: bool) -> None:
         """Hide a member from (or show them again on) every leaderboard."""
-        if hidden:
-            await self._db.execute(
-                "INSERT INTO leaderboard_optout (user_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                (user_id, self._clock()),
-            )
-        else:
-            await self._db.execute("DELETE FROM leaderboard_optout WHERE user_id = ?", (user_id,))
-        await self._db.commit()
+        async with self._db.write() as conn:
+            if hidden:
+                row = {"user_id": user_id, "created_at": self._clock()}
+                await conn.execute(self._db.insert(leaderboard_optout).values(row).on_conflict_do_nothing())
+            else:
+                await conn.execute(leaderboard_optout.delete().where(leaderboard_optout.c.user_id == user_id))
 
     async def opted_out(self, user_id: int) -> bool:
         """Whether a member is hidden from leaderboards."""
-        async with self._db.execute("SELECT 1 FROM leaderboard_optout WHERE user_id = ?", (user_id,)) as cursor:
-            return await cursor.fetchone() is not None
+        query = sa.select(sa.literal(1)).where(leaderboard_optout.c.user_id == user_id)
+        async with self._db.read() as conn:
+            return (await conn.execute(query)).first() is not None

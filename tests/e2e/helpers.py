@@ -17,15 +17,25 @@ NO_PINGS = {"parse": []}
 
 
 async def job_done(harness: BotHarness, count: int = 1, timeout: float = 30) -> list[JobRecord]:
-    """Wait until `count` jobs exist and all are finished; newest first."""
+    """Wait until `count` jobs exist and all are over: finished, and their runner let go of them; newest first.
+
+    Reads do not queue behind the bot's writes, so a job's row can show finished_at while its runner still
+    posts the final message, closes the journal and frees the slot.
+    """
     deadline = time.monotonic() + timeout
     while True:
         jobs = await harness.store.recent_jobs(count)
-        if len(jobs) >= count and all(job.finished_at is not None for job in jobs):
+        if len(jobs) >= count and all(job.finished_at is not None for job in jobs) and not running(harness, jobs):
             return jobs
         if time.monotonic() > deadline:
             raise AssertionError(f"jobs not finished in {timeout}s: {jobs}")
         await asyncio.sleep(0.05)
+
+
+def running(harness: BotHarness, jobs: list[JobRecord]) -> bool:
+    """Whether the bot's runner still holds any of these jobs."""
+    active = getattr(getattr(harness.services, "jobs", None), "_active", {})
+    return any(job.id in active for job in jobs)
 
 
 async def final_original(fake: FakeDiscord, interaction: Any, timeout: float = 30) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.e2e.helpers import final_original, job_done
 from tests.images import png
 
@@ -180,6 +182,10 @@ async def test_reroll_without_kept_references_is_refused_privately(discord_fake,
     ref = discord_fake.add_attachment(png(120, 90), "ref.png")
     result = await imagine(discord_fake, alice, prompt="a fox", image1=ref)
     [job] = await job_done(harness)
+    for _ in range(500):  # pruned right after the job's final message
+        if not await harness.store.references.count(job.id):
+            break
+        await asyncio.sleep(0.02)
 
     click = await discord_fake.click(alice, result, f"img:reroll:{job.id}")
     await click.wait_response()

@@ -16,8 +16,8 @@ RETRY_PREFIX = "img:retry:"
 
 
 async def jobs_in(database: Path) -> list[JobRecord]:
-    """The jobs in a bot's database (newest first), read through a short-lived store."""
-    store = await UsageStore.open(database)
+    """The jobs in a bot's database (newest first), read through a short-lived store (while the bot runs)."""
+    store = await UsageStore.open(database, single_process=False)
     try:
         return await store.recent_jobs()
     finally:
@@ -57,7 +57,7 @@ async def test_killed_bot_answers_the_interrupted_job_through_the_same_token(dis
         assert len(notice.attachments) == 1
         [job] = await wait_for_jobs(database, lambda jobs: jobs[0].finished_at is not None)
         assert (job.status, job.error_code, job.images_delivered) == ("partial", "interrupted", 1)
-        store = await UsageStore.open(database)
+        store = await UsageStore.open(database, single_process=False)
         try:
             entry = await store.journal.get(job.id)
         finally:

@@ -106,3 +106,10 @@ async def test_test_image_reports_a_relay_that_ignores_streaming(discord_fake, i
     code, out = await run_check(env_for(discord_fake, image_api, tmp_path), tmp_path, "--generate-test-image")
     assert code == 0, out
     assert "– Streaming: answers plain JSON" in out
+
+
+async def test_a_postgresql_password_is_masked_in_the_checklist(discord_fake, image_api, tmp_path) -> None:
+    url = "postgresql://bot:pg-Secret-77@db.internal:5432/imagine"
+    code, out = await run_check(env_for(discord_fake, image_api, tmp_path, DATABASE_URL=url), tmp_path)
+    assert code == 0, out
+    assert "database postgresql://bot:***@db.internal:5432/imagine" in out and "pg-Secret-77" not in out

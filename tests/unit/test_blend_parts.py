@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.errors import BadInput
@@ -78,9 +76,9 @@ def test_closest_aspect_and_filenames() -> None:
     assert filename_of("https://cdn.discordapp.com/attachments/1/2/seedream_4_2.jpg?ex=1&is=2") == "seedream_4_2.jpg"
 
 
-async def test_job_references_are_kept_and_pruned(tmp_path: Path) -> None:
+async def test_job_references_are_kept_and_pruned(database_url: str) -> None:
     now = [1000.0]
-    store = await UsageStore.open(tmp_path / "bot.db", clock=lambda: now[0])
+    store = await UsageStore.open(database_url, clock=lambda: now[0])
     try:
         job = await store.create_job(NewJob(guild_id=1, channel_id=2, user_id=3, prompt="p", images_requested=1))
         refs = [PreparedReference(b"\x89PNG one", "image/png", 10, 20), PreparedReference(b"two", "image/jpeg", 30, 40)]

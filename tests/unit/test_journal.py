@@ -10,17 +10,17 @@ from bot.store import NewJob, UsageStore
 from bot.store.journal import Origin, StoredReference
 
 
-async def open_store(tmp_path: Path, now: list[float]) -> UsageStore:
-    return await UsageStore.open(tmp_path / "bot.db", clock=lambda: now[0])
+async def open_store(database_url: str, now: list[float]) -> UsageStore:
+    return await UsageStore.open(database_url, clock=lambda: now[0])
 
 
 def origin(expires: float) -> Origin:
     return Origin(interaction_id=9, token="secret-token", token_expires_at=expires, status_message_id=7)
 
 
-async def test_token_is_forgotten_when_the_job_finishes(tmp_path: Path) -> None:
+async def test_token_is_forgotten_when_the_job_finishes(database_url: str) -> None:
     now = [100.0]
-    store = await open_store(tmp_path, now)
+    store = await open_store(database_url, now)
     try:
         job_id = await store.create_job(NewJob(1, 2, 3, "a fox", 1))
         await store.journal.open(job_id, origin(1000.0), [StoredReference("image/png", 20, 20, b"png")])
@@ -38,9 +38,9 @@ async def test_token_is_forgotten_when_the_job_finishes(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_expired_tokens_are_forgotten_and_unfinished_jobs_found(tmp_path: Path) -> None:
+async def test_expired_tokens_are_forgotten_and_unfinished_jobs_found(database_url: str) -> None:
     now = [100.0]
-    store = await open_store(tmp_path, now)
+    store = await open_store(database_url, now)
     try:
         old = await store.create_job(NewJob(1, 2, 3, "old", 1))
         await store.journal.open(old, origin(150.0))
@@ -55,9 +55,9 @@ async def test_expired_tokens_are_forgotten_and_unfinished_jobs_found(tmp_path: 
         await store.close()
 
 
-async def test_a_retry_can_be_claimed_once_and_only_by_the_requester(tmp_path: Path) -> None:
+async def test_a_retry_can_be_claimed_once_and_only_by_the_requester(database_url: str) -> None:
     now = [100.0]
-    store = await open_store(tmp_path, now)
+    store = await open_store(database_url, now)
     try:
         job_id = await store.create_job(NewJob(1, 2, 3, "a fox", 2))
         await store.journal.open(job_id, origin(900.0))

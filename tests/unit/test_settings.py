@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.settings import Settings, database_path, describe_validation_error
+from bot.settings import Settings, database_path, database_secrets, describe_validation_error, mask_database_url
 
 REQUIRED = {"discord_token": "tok-abcdef", "image_api_key": "key-123456"}
 
@@ -23,8 +23,30 @@ def test_database_url_forms() -> None:
     assert database_path("sqlite:///data/x.db") == Path("data/x.db")
     assert database_path("sqlite:////var/lib/bot/x.db") == Path("/var/lib/bot/x.db")
     assert make().database_path == Path("data/imagine.db")
+    assert make().undelivered_path == Path("data/undelivered")
+    postgres = make(database_url="postgresql://bot:s3cret@db.internal:5432/imagine")
+    assert postgres.database_path is None and postgres.undelivered_path == Path("data/undelivered")
+    assert make(database_url="postgres://bot@db/x").database_url == "postgres://bot@db/x"
     with pytest.raises(ValidationError):
-        make(database_url="postgres://db/x")
+        make(database_url="mysql://db/x")
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://bot:s3cret@db:port/imagine", "postgresql://bot:s3cret@db:5432/", "sqlite://s3cret.db"]
+)
+def test_a_bad_database_url_is_one_line_without_the_password(url: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        make(database_url=url)
+    message = describe_validation_error(info.value)
+    assert message.startswith("DATABASE_URL: ") and "\n" not in message
+    assert "s3cret" not in message and "postgresql://user:password@host:5432/database" in message
+
+
+def test_a_postgresql_password_is_masked_for_display() -> None:
+    url = "postgresql://bot:p%40ss@db:5432/imagine"
+    assert mask_database_url(url) == "postgresql://bot:***@db:5432/imagine"
+    assert database_secrets(url) == ["p%40ss", "p@ss"]
+    assert mask_database_url("sqlite:///data/x.db") == "sqlite:///data/x.db"
 
 
 def test_custom_discord_base_adds_its_host_to_reference_hosts() -> None:

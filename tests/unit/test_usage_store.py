@@ -1,12 +1,10 @@
-"""Usage rollups: migration from schema 1 without loss, exactly-once counting, forgetting a member."""
+"""Usage rollups: exactly-once counting, leaderboards, forgetting a member (both backends)."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from bot.store import NewJob, UsageStore
-from bot.store.store import migrations
 
 DAY = 86400.0
 
@@ -23,36 +21,8 @@ async def finished(store: UsageStore, user: int, delivered: int, status: str = "
     return job_id
 
 
-async def test_database_of_schema_1_upgrades_without_loss(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    old = await UsageStore.open(path, upto=1, clock=lambda: 3 * DAY + 100)
-    try:
-        assert await old.schema_version() == 1
-        first = await finished(old, user=7, delivered=2)
-        await finished(old, user=7, delivered=0, status="failed")
-        await finished(old, user=8, delivered=1, status="partial")
-        running = await old.create_job(job(9))
-        before = [await old.get_job(i) for i in range(1, running + 1)]
-        images_before = await old.job_images(first)
-    finally:
-        await old.close()
-
-    new = await UsageStore.open(path, clock=lambda: 3 * DAY + 200)
-    try:
-        assert await new.schema_version() == migrations()[-1][0]
-        assert [await new.get_job(i) for i in range(1, running + 1)] == before
-        assert await new.job_images(first) == images_before
-        seven = await new.usage.totals(1, 7, None, 0)
-        assert (seven.images, seven.requests, seven.failed, seven.tokens) == (2, 2, 1, 20)
-        assert (await new.usage.totals(1, None, 3, 4)).images == 3
-        await new.finish_job(running, "completed")  # the job in flight during the upgrade still counts once
-        assert (await new.usage.totals(1, 9, None, 0)).requests == 1
-    finally:
-        await new.close()
-
-
-async def test_a_job_and_its_images_are_counted_once(tmp_path: Path) -> None:
-    store = await UsageStore.open(tmp_path / "bot.db")
+async def test_a_job_and_its_images_are_counted_once(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
     try:
         job_id = await store.create_job(job(3, requested=3))
         await asyncio.gather(
@@ -69,8 +39,8 @@ async def test_a_job_and_its_images_are_counted_once(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_leaderboard_ties_are_broken_by_member_id(tmp_path: Path) -> None:
-    store = await UsageStore.open(tmp_path / "bot.db")
+async def test_leaderboard_ties_are_broken_by_member_id(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
     try:
         for user, delivered in ((30, 2), (10, 2), (20, 5), (40, 0)):
             await finished(store, user, delivered)
@@ -81,8 +51,8 @@ async def test_leaderboard_ties_are_broken_by_member_id(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_forgetting_a_member_keeps_anonymous_totals(tmp_path: Path) -> None:
-    store = await UsageStore.open(tmp_path / "bot.db")
+async def test_forgetting_a_member_keeps_anonymous_totals(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
     try:
         await finished(store, 5, 2)
         await finished(store, 5, 1, guild=2)
@@ -94,5 +64,49 @@ async def test_forgetting_a_member_keeps_anonymous_totals(tmp_path: Path) -> Non
         assert (await store.usage.totals(2, 0, None, 0)).images == 1
         day = int(store.clock() // DAY)
         assert (await store.usage.totals(1, None, day, day + 1)).images == 3
+    finally:
+        await store.close()
+
+
+async def test_server_settings_and_lists_are_audited(database_url: str) -> None:
+    store = await UsageStore.open(database_url, clock=lambda: 50.0)
+    try:
+        guilds = store.guilds
+        await guilds.set_value(1, "quota", 5, by=9)
+        await guilds.set_value(1, "quota", 6, by=9)
+        assert await guilds.set_member("guild_blocked_words", 1, "fox", True, by=9)
+        assert not await guilds.set_member("guild_blocked_words", 1, "fox", True, by=9)
+        assert await guilds.set_member("guild_channels", 1, 2**62, True, by=9)
+        assert await guilds.set_member("guild_exempt_roles", 1, 77, True, by=9)
+        assert await guilds.set_member("guild_exempt_roles", 1, 77, False, by=9)
+        config = await guilds.load(1)
+        assert (config.overrides, config.blocked_words, config.channels, config.exempt_roles) == (
+            {"quota": 6},
+            ("fox",),
+            frozenset({2**62}),
+            frozenset(),
+        )
+        await guilds.set_value(1, "quota", None, by=9)
+        assert (await guilds.load(1)).overrides == {}
+        log = await guilds.audit_log(1)
+        actions = ["set", "remove role_id", "add role_id", "add channel_id", "add word", "set", "set"]
+        assert [e.action for e in log] == actions
+        assert log[0].detail == "quota = default" and log[0].created_at == 50.0
+    finally:
+        await store.close()
+
+
+async def test_leaderboard_opt_out_hides_a_member(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        await finished(store, 11, 3)
+        await finished(store, 12, 1)
+        await store.usage.set_opt_out(11, True)
+        await store.usage.set_opt_out(11, True)
+        assert await store.usage.opted_out(11)
+        board = await store.usage.leaderboard(1, None, 0, "images", offset=0, limit=10, caller=11)
+        assert [e.user_id for e in board.entries] == [12] and board.caller is None
+        await store.usage.set_opt_out(11, False)
+        assert not await store.usage.opted_out(11)
     finally:
         await store.close()

@@ -1,1 +1,1 @@
-"""Numbered SQL migrations; `PRAGMA user_version` records the last one applied."""
+"""The Alembic migration history of the store (SQLite and PostgreSQL); run by `bot.store.migrate`."""

@@ -1,0 +1,195 @@
+"""The one schema of the bot's database (SQLite and PostgreSQL); the migrations in `migrations/` build it.
+
+Discord ids are 64-bit (BIGINT); times are epoch seconds (double precision); guild_id 0 means "no server"
+(DMs) and user_id 0 a member who asked to be forgotten.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# An auto-numbered key: SQLite's `INTEGER PRIMARY KEY AUTOINCREMENT`, PostgreSQL's BIGSERIAL.
+AutoId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Id = sa.BigInteger
+Time = sa.Float
+
+
+def _zero() -> sa.TextClause:
+    return sa.text("0")
+
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", AutoId, primary_key=True, autoincrement=True),
+    sa.Column("guild_id", Id),
+    sa.Column("channel_id", Id),
+    sa.Column("user_id", Id, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False, server_default=sa.text("'imagine'")),
+    sa.Column("prompt", sa.Text, nullable=False),
+    sa.Column("params", sa.Text, nullable=False, server_default=sa.text("'{}'")),
+    sa.Column("images_requested", sa.Integer, nullable=False),
+    sa.Column("images_delivered", sa.Integer, nullable=False, server_default=_zero()),
+    sa.Column("images_failed", sa.Integer, nullable=False, server_default=_zero()),
+    sa.Column("output_tokens", sa.Integer, nullable=False, server_default=_zero()),
+    sa.Column("status", sa.Text, nullable=False, server_default=sa.text("'queued'")),
+    sa.Column("error_code", sa.Text),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("started_at", Time),
+    sa.Column("finished_at", Time),
+    sa.Index("jobs_guild_created", "guild_id", "created_at"),
+    sa.Index("jobs_user_created", "guild_id", "user_id", "created_at"),
+    sa.Index("jobs_status", "status"),
+    sa.Index("jobs_user", "user_id"),  # forget-me
+    sa.Index("jobs_finished", "finished_at"),  # pruning by age of finished jobs
+    sqlite_autoincrement=True,
+)
+
+job_images = sa.Table(
+    "job_images",
+    metadata,
+    sa.Column("job_id", Id, sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("idx", sa.Integer, primary_key=True),
+    sa.Column("message_id", Id),
+    sa.Column("channel_id", Id),
+    sa.Column("url", sa.Text),
+    sa.Column("width", sa.Integer),
+    sa.Column("height", sa.Integer),
+    sa.Column("bytes", sa.Integer),
+    sa.Column("delivered_at", Time, nullable=False),
+)
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+
+def _counts() -> list[sa.Column[int]]:
+    return [
+        sa.Column("images", sa.Integer, nullable=False, server_default=_zero()),
+        sa.Column("requests", sa.Integer, nullable=False, server_default=_zero()),
+        sa.Column("failed", sa.Integer, nullable=False, server_default=_zero()),
+        sa.Column("blocked", sa.Integer, nullable=False, server_default=_zero()),
+        sa.Column("tokens", sa.BigInteger, nullable=False, server_default=_zero()),
+    ]
+
+
+# Rollups of finished jobs, kept by the store in the transaction that finishes a job (see UsageStore).
+usage_daily = sa.Table(
+    "usage_daily",
+    metadata,
+    sa.Column("guild_id", Id, primary_key=True),
+    sa.Column("day", sa.Integer, primary_key=True),  # UTC day number: floor(jobs.created_at / 86400)
+    sa.Column("user_id", Id, primary_key=True),
+    *_counts(),
+    sa.Index("usage_daily_user", "guild_id", "user_id", "day"),
+    sa.Index("usage_daily_by_user", "user_id"),  # forget-me
+    sqlite_with_rowid=False,
+)
+
+usage_total = sa.Table(
+    "usage_total",
+    metadata,
+    sa.Column("guild_id", Id, primary_key=True),
+    sa.Column("user_id", Id, primary_key=True),
+    *_counts(),
+    sa.Index("usage_total_by_user", "user_id"),  # forget-me
+    sqlite_with_rowid=False,
+)
+
+guild_settings = sa.Table(
+    "guild_settings",
+    metadata,
+    sa.Column("guild_id", Id, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),  # JSON
+)
+
+guild_exempt_roles = sa.Table(
+    "guild_exempt_roles",
+    metadata,
+    sa.Column("guild_id", Id, primary_key=True),
+    sa.Column("role_id", Id, primary_key=True),
+)
+
+guild_channels = sa.Table(
+    "guild_channels",
+    metadata,
+    sa.Column("guild_id", Id, primary_key=True),
+    sa.Column("channel_id", Id, primary_key=True),
+)
+
+guild_blocked_words = sa.Table(
+    "guild_blocked_words",
+    metadata,
+    sa.Column("guild_id", Id, primary_key=True),
+    sa.Column("word", sa.Text, primary_key=True),
+)
+
+admin_audit = sa.Table(
+    "admin_audit",
+    metadata,
+    sa.Column("id", AutoId, primary_key=True, autoincrement=True),
+    sa.Column("guild_id", Id, nullable=False),
+    sa.Column("user_id", Id, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Index("admin_audit_guild", "guild_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+leaderboard_optout = sa.Table(
+    "leaderboard_optout",
+    metadata,
+    sa.Column("user_id", Id, primary_key=True, autoincrement=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+# What restart recovery needs for each job; `interaction_token` is a 15-minute credential, cleared early.
+job_journal = sa.Table(
+    "job_journal",
+    metadata,
+    sa.Column("job_id", Id, sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    sa.Column("interaction_id", Id),
+    sa.Column("interaction_token", sa.Text),
+    sa.Column("token_expires_at", Time),
+    sa.Column("status_message_id", Id),
+    sa.Column("upload_limit", sa.Integer),
+    sa.Column("resumes_job_id", Id),
+    sa.Column("recovered_at", Time),
+    sa.Column("retried_by", Id),
+    sa.Index(
+        "job_journal_tokens",
+        "job_id",
+        sqlite_where=sa.text("interaction_token IS NOT NULL"),
+        postgresql_where=sa.text("interaction_token IS NOT NULL"),
+    ),
+)
+
+# Reference images as sent to the API, for Reroll and Retry after a restart.
+job_references = sa.Table(
+    "job_references",
+    metadata,
+    sa.Column("job_id", Id, sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("idx", sa.Integer, primary_key=True),
+    sa.Column("mime", sa.Text, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+# forget-me: today's images of a forgotten member still count against their daily limit until 00:00 UTC.
+forgotten_today = sa.Table(
+    "forgotten_today",
+    metadata,
+    sa.Column("guild_id", Id, primary_key=True),
+    sa.Column("user_id", Id, primary_key=True),
+    sa.Column("day", sa.Integer, primary_key=True),
+    sa.Column("images", sa.Integer, nullable=False),
+)

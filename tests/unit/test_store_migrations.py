@@ -1,0 +1,89 @@
+"""One migration history: fresh databases match the schema on both backends; old SQLite databases upgrade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from bot.store import NewJob, UsageStore
+from bot.store.migrate import head
+from bot.store.schema import metadata
+from tests import legacy
+
+DAY = 86400.0
+JOB = (
+    "INSERT INTO jobs (guild_id, channel_id, user_id, prompt, params, images_requested, status, created_at)"
+    " VALUES (?, 5, ?, ?, '{\"size\": \"2K\"}', ?, 'queued', ?)"
+)
+IMAGE = "INSERT INTO job_images (job_id, idx, url, delivered_at) VALUES (?, ?, 'u', 1)"
+FINISH = "UPDATE jobs SET status = ?, images_delivered = ?, output_tokens = 10, finished_at = ? WHERE id = ?"
+
+
+async def test_a_fresh_database_matches_the_schema_definition(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        async with store.engine.connect() as conn:
+            diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
+        assert diff == []
+    finally:
+        await store.close()
+
+
+def old_database(path: Path, version: int) -> None:
+    """An old-scheme database with two finished jobs of member 7, one of member 8 and one still running."""
+    legacy.build(path, version)
+    legacy.execute(path, JOB, (1, 7, "a", 2, DAY + 10), (1, 7, "b", 2, DAY + 20), (1, 8, "c", 1, DAY + 30))
+    legacy.execute(path, JOB, (1, 9, "d", 2, DAY + 40))
+    legacy.execute(path, IMAGE, (1, 0), (1, 1), (3, 0))
+    legacy.execute(path, FINISH, ("completed", 2, DAY + 11, 1), ("failed", 0, DAY + 21, 2), ("partial", 1, DAY + 31, 3))
+
+
+async def test_a_version_5_database_upgrades_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old_database(path, 5)  # the triggers filled the rollups
+    legacy.execute(path, "INSERT INTO guild_settings VALUES (1, 'quota', '5')")
+    assert legacy.names(path, "trigger") == {"usage_job_finished", "usage_late_image"}
+
+    store = await UsageStore.open(path, clock=lambda: DAY + 100)
+    try:
+        assert await store.schema_version() == int(head())
+        assert legacy.names(path, "trigger") == set()
+        assert [j.prompt for j in await store.recent_jobs()] == ["d", "c", "b", "a"]
+        assert [i.index for i in await store.job_images(1)] == [0, 1]
+        assert (await store.guilds.load(1)).overrides == {"quota": 5}
+        seven = await store.usage.totals(1, 7, None, 0)
+        assert (seven.images, seven.requests, seven.failed, seven.tokens) == (2, 2, 1, 20)
+
+        await store.finish_job(4, "completed", output_tokens=3)  # in flight during the upgrade: counted once
+        await store.record_image(4, 0, message_id=1, channel_id=5, url=None)  # a late image of it
+        new = await store.create_job(NewJob(1, 5, 7, "e", 1))
+        await store.record_image(new, 0, message_id=1, channel_id=5, url=None)
+        await store.finish_job(new, "completed")
+        nine = await store.usage.totals(1, 9, 1, 2)
+        assert (nine.images, nine.requests, nine.tokens) == (1, 1, 3)
+        assert (await store.usage.totals(1, 7, None, 0)).images == 3
+        assert (await store.usage.totals(1, None, 1, 2)).requests == 5
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, 5])
+async def test_every_old_schema_version_reaches_the_same_schema(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "old.db"
+    old_database(path, version)
+    fresh = tmp_path / "fresh.db"
+    for target in (path, fresh):
+        store = await UsageStore.open(target)
+        await store.close()
+    for kind in ("table", "index", "trigger"):
+        assert legacy.names(path, kind) == legacy.names(fresh, kind)
+    store = await UsageStore.open(path)
+    try:
+        seven = await store.usage.totals(1, 7, None, 0)  # schema 1 had no rollups: backfilled from the jobs
+        assert (seven.images, seven.requests, seven.failed, seven.tokens) == (2, 2, 1, 20)
+        assert (await store.usage.totals(1, None, 1, 2)).images == 3
+    finally:
+        await store.close()
