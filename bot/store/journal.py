@@ -6,11 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
 from bot.store.schema import job_journal, job_references, jobs
 
-UNFINISHED = ("queued", "running")
+UNFINISHED = ("pending", "queued", "running")
 _j = job_journal.c
 
 
@@ -23,9 +24,11 @@ class Origin:
     token_expires_at: float | None = None
     status_message_id: int | None = None
     upload_limit: int | None = None
+    kind: str = "interaction"  # or "message": the status message is a reply to the member's message
+    reply_to_id: int | None = None  # that message, for "message" jobs
 
     def __repr__(self) -> str:
-        return f"Origin(interaction_id={self.interaction_id}, status_message_id={self.status_message_id})"
+        return f"Origin(kind={self.kind}, interaction_id={self.interaction_id}, status={self.status_message_id})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,8 @@ class JournalEntry:
     resumes_job_id: int | None
     recovered_at: float | None
     retried_by: int | None
+    origin_kind: str | None = None
+    reply_to_id: int | None = None
 
     def __repr__(self) -> str:
         return f"JournalEntry(job_id={self.job_id}, has_token={self.interaction_token is not None})"
@@ -71,23 +76,8 @@ class JobJournal:
         self, job_id: int, origin: Origin, references: Sequence[StoredReference] = (), *, resumes: int | None = None
     ) -> None:
         """Journal a new job (before the API is called): its interaction token and its references."""
-        entry = {
-            "job_id": job_id,
-            "interaction_id": origin.interaction_id,
-            "interaction_token": origin.token,
-            "token_expires_at": origin.token_expires_at,
-            "status_message_id": origin.status_message_id,
-            "upload_limit": origin.upload_limit,
-            "resumes_job_id": resumes,
-        }
-        rows = [
-            {"job_id": job_id, "idx": i, "mime": r.mime, "width": r.width, "height": r.height, "data": r.data}
-            for i, r in enumerate(references)
-        ]
         async with self._db.write() as conn:
-            await conn.execute(job_journal.insert().values(entry))
-            if rows:
-                await conn.execute(job_references.insert(), rows)
+            await write_entry(conn, job_id, origin, references, resumes)
 
     async def get(self, job_id: int) -> JournalEntry | None:
         """The journal row of a job, or None."""
@@ -161,3 +151,27 @@ class JobJournal:
         old = sa.select(jobs.c.id).where(jobs.c.finished_at < older_than)
         async with self._db.write() as conn:
             return (await conn.execute(job_references.delete().where(job_references.c.job_id.in_(old)))).rowcount
+
+
+async def write_entry(
+    conn: AsyncConnection, job_id: int, origin: Origin, references: Sequence[StoredReference], resumes: int | None
+) -> None:
+    """Insert a job's journal row and its references inside the caller's transaction."""
+    entry = {
+        "job_id": job_id,
+        "interaction_id": origin.interaction_id,
+        "interaction_token": origin.token,
+        "token_expires_at": origin.token_expires_at,
+        "status_message_id": origin.status_message_id,
+        "upload_limit": origin.upload_limit,
+        "resumes_job_id": resumes,
+        "origin_kind": origin.kind,
+        "reply_to_id": origin.reply_to_id,
+    }
+    rows = [
+        {"job_id": job_id, "idx": i, "mime": r.mime, "width": r.width, "height": r.height, "data": r.data}
+        for i, r in enumerate(references)
+    ]
+    await conn.execute(job_journal.insert().values(entry))
+    if rows:
+        await conn.execute(job_references.insert(), rows)

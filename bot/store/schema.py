@@ -39,9 +39,17 @@ jobs = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("started_at", Time),
     sa.Column("finished_at", Time),
+    # The durable queue (migration 0007): pending (admitted, reservation held) -> queued -> running (leased).
+    sa.Column("queued_at", Time),
+    sa.Column("reserved_until", Time),  # a pending row that was never queued stops counting after this
+    sa.Column("member_cap", sa.Integer),  # how many jobs this member may run at once (the server's limit)
+    sa.Column("worker_id", sa.Text),  # the worker holding the lease of a running job
+    sa.Column("lease_expires_at", Time),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default=_zero()),  # claims, takeovers included
     sa.Index("jobs_guild_created", "guild_id", "created_at"),
     sa.Index("jobs_user_created", "guild_id", "user_id", "created_at"),
     sa.Index("jobs_status", "status"),
+    sa.Index("jobs_queue", "status", "id"),  # claims and queue positions
     sa.Index("jobs_user", "user_id"),  # forget-me
     sa.Index("jobs_finished", "finished_at"),  # pruning by age of finished jobs
     sqlite_autoincrement=True,
@@ -164,6 +172,8 @@ job_journal = sa.Table(
     sa.Column("resumes_job_id", Id),
     sa.Column("recovered_at", Time),
     sa.Column("retried_by", Id),
+    sa.Column("origin_kind", sa.Text),  # "interaction" (token) or "message" (a reply to the member's message)
+    sa.Column("reply_to_id", Id),  # the member's message a "message" job answers
     sa.Index(
         "job_journal_tokens",
         "job_id",
@@ -192,4 +202,18 @@ forgotten_today = sa.Table(
     sa.Column("user_id", Id, primary_key=True),
     sa.Column("day", sa.Integer, primary_key=True),
     sa.Column("images", sa.Integer, nullable=False),
+)
+
+# "Add to references": images a member collected for later use, kept for REFERENCE_TRAY_TTL.
+reference_tray = sa.Table(
+    "reference_tray",
+    metadata,
+    sa.Column("guild_id", Id, primary_key=True),  # 0 outside a server
+    sa.Column("user_id", Id, primary_key=True),
+    sa.Column("message_id", Id, primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("channel_id", Id, nullable=False),
+    sa.Column("added_at", Time, nullable=False),
+    sa.Index("reference_tray_member", "guild_id", "user_id", "added_at"),
 )

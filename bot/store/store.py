@@ -21,12 +21,14 @@ from bot.store.db import Backend, Database, async_url, sqlite_file
 from bot.store.guard import ProcessLock
 from bot.store.guilds import GuildConfigStore
 from bot.store.journal import JobJournal
+from bot.store.queue import QueueStore
 from bot.store.references import JobReferences
+from bot.store.tray import TrayStore
 from bot.store.usage import UsageQueries, add_to_rollups
 
 log = logging.getLogger(__name__)
 
-FINAL_STATUSES = ("completed", "partial", "failed", "blocked")
+FINAL_STATUSES = ("completed", "partial", "failed", "blocked")  # "cancelled" only through QueueStore.cancel
 jobs, job_images, meta = schema.jobs, schema.job_images, schema.meta
 
 
@@ -63,6 +65,12 @@ class JobRecord:
     created_at: float
     started_at: float | None
     finished_at: float | None
+    queued_at: float | None = None
+    reserved_until: float | None = None
+    member_cap: int | None = None
+    worker_id: str | None = None
+    lease_expires_at: float | None = None
+    attempts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +98,8 @@ class UsageStore:
         self.journal = JobJournal(db, lambda: self.clock())
         self.usage = UsageQueries(db, lambda: self.clock())  # usage, leaderboards (reads self.clock late)
         self.guilds = GuildConfigStore(db, lambda: self.clock())  # per-server settings and audit log
+        self.queue = QueueStore(db, lambda: self.clock())  # the durable job queue (states, claims, leases)
+        self.tray = TrayStore(db, lambda: self.clock())  # "Add to references" trays
 
     @classmethod
     async def open(
@@ -133,6 +143,7 @@ class UsageStore:
 
     async def close(self) -> None:
         """Close the connections (and let another process open an SQLite file)."""
+        await self.queue.close()
         await self._db.close()
         if self._lock is not None:
             self._lock.release()
@@ -238,6 +249,9 @@ class UsageStore:
                 images_failed=images_failed,
                 output_tokens=output_tokens,
                 finished_at=self.clock(),
+                worker_id=None,
+                lease_expires_at=None,
+                reserved_until=None,
             )
             .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.images_delivered)
         )
@@ -257,6 +271,7 @@ class UsageStore:
                 blocked=int(status == "blocked"),
                 tokens=output_tokens,
             )
+            await self.queue.announce(conn)  # a slot is free
 
     async def get_job(self, job_id: int) -> JobRecord | None:
         """One job by id, or None."""

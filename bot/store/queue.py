@@ -1,0 +1,331 @@
+"""QueueStore: the durable job queue shared by every process of a deployment.
+
+A job row is its own quota reservation from the moment it is admitted:
+
+    pending  (admitted; the member is answered, references load)   -> queued | cancelled
+    queued   (runnable: parameters, origin and references stored)  -> running | cancelled
+    running  (claimed by a worker that holds a lease)              -> completed | partial | failed | blocked
+             a lease that runs out puts the job up for takeover by any worker (`claim` takes those first).
+
+Claims are serialized deployment-wide (an advisory transaction lock on PostgreSQL, the write lock on SQLite), so
+MAX_CONCURRENT_JOBS and the per-member caps hold across all workers; rows are still read `FOR UPDATE SKIP LOCKED`
+so a claim never waits on a row another transaction is changing. Workers are woken by LISTEN/NOTIFY on
+PostgreSQL, by an in-process event on SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.db import Database, lock_key
+from bot.store.journal import Origin, StoredReference, write_entry
+from bot.store.schema import forgotten_today, job_journal, jobs, usage_daily
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "seedream_jobs"  # LISTEN/NOTIFY channel: "the queue moved"
+WAITING = ("pending", "queued")
+UNFINISHED = ("pending", "queued", "running")
+_CLAIM_LOCK = lock_key("bot.store.queue.claim")
+_SCAN = 500  # queued rows a claim looks at (members at their cap are skipped, FIFO otherwise)
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What an admission check needs, read in the admission transaction (one statement)."""
+
+    member_images: int = 0  # delivered today (forgotten ones included)
+    server_images: int = 0
+    member_reserved: int = 0  # images of the member's unfinished jobs
+    server_reserved: int = 0
+    member_waiting: int = 0  # the member's pending + queued jobs
+    waiting: int = 0  # pending + queued jobs of the whole deployment
+    last_request_at: float | None = None  # the member's newest request in this server that was not cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class Admit:
+    """A request to reserve: who, where, how many images, and for how long the reservation waits to be queued."""
+
+    guild_id: int | None
+    channel_id: int | None
+    user_id: int
+    prompt: str
+    images: int
+    kind: str
+    day: int
+    hold: float  # seconds a pending row stays a reservation without being queued
+    member_cap: int  # jobs this member may run at once
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A job a worker now holds; `taken_over` when another worker's lease ran out on it."""
+
+    job_id: int
+    taken_over: bool
+
+
+class QueueStore:
+    """SQL for the queue, over the store's engine."""
+
+    def __init__(self, db: Database, clock: Callable[[], float]) -> None:
+        self._db = db
+        self._clock = clock
+        self._moved = asyncio.Event()
+        self._listener: Any = None  # the PostgreSQL connection that LISTENs (kept for the store's life)
+
+    async def admit(self, request: Admit, check: Callable[[Standing], None]) -> int:
+        """Check and reserve in one transaction: `check` raises to refuse; else a pending job row is the reservation."""
+        guild = request.guild_id or 0
+        async with self._db.write() as conn:
+            if self._db.backend == "postgresql":  # admissions of one server one at a time, in every process
+                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(f"admit:{guild}"))))
+            now = self._clock()
+            check(await _standing(conn, guild, request.user_id, request.day, now))
+            values = {
+                "guild_id": request.guild_id,
+                "channel_id": request.channel_id,
+                "user_id": request.user_id,
+                "kind": request.kind,
+                "prompt": request.prompt,
+                "images_requested": request.images,
+                "status": "pending",
+                "created_at": now,
+                "reserved_until": now + request.hold,
+                "member_cap": request.member_cap,
+            }
+            return int((await conn.execute(jobs.insert().values(values).returning(jobs.c.id))).scalar_one())
+
+    async def enqueue(
+        self,
+        job_id: int,
+        *,
+        params: str,
+        origin: Origin,
+        references: Sequence[StoredReference] = (),
+        resumes: int | None = None,
+    ) -> bool:
+        """pending -> queued, with the job's parameters (JSON), origin and references; False if no longer pending."""
+        update = (
+            jobs.update()
+            .where(jobs.c.id == job_id, jobs.c.status == "pending")
+            .values(status="queued", params=params, queued_at=self._clock(), reserved_until=None)
+        )
+        async with self._db.write() as conn:
+            if (await conn.execute(update)).rowcount != 1:
+                return False
+            await write_entry(conn, job_id, origin, references, resumes)
+            await self.announce(conn)
+        return True
+
+    async def cancel(self, job_id: int, error_code: str = "cancelled") -> bool:
+        """pending/queued -> cancelled (nothing was spent, nothing is counted); False if it had started or ended."""
+        cancel = (
+            jobs.update()
+            .where(jobs.c.id == job_id, jobs.c.status.in_(WAITING))
+            .values(status="cancelled", error_code=error_code, finished_at=self._clock(), reserved_until=None)
+        )
+        async with self._db.write() as conn:
+            done = (await conn.execute(cancel)).rowcount == 1
+            if done:
+                forget = job_journal.update().where(job_journal.c.job_id == job_id).values(interaction_token=None)
+                await conn.execute(forget)
+                await self.announce(conn)
+        return done
+
+    async def claim(self, worker_id: str, *, limit: int, global_limit: int, lease: float) -> list[Claim]:
+        """Take up to `limit` jobs for `worker_id`: expired leases first (takeover), then queued ones in order."""
+        if limit <= 0:
+            return []
+        async with self._db.write() as conn:
+            if self._db.backend == "postgresql":
+                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_CLAIM_LOCK)))
+            now = self._clock()
+            live = jobs.c.lease_expires_at > now
+            running = sa.select(jobs.c.user_id, sa.func.count()).where(jobs.c.status == "running", live)
+            per_member = {int(u): int(n) for u, n in await conn.execute(running.group_by(jobs.c.user_id))}
+            room = min(limit, global_limit - sum(per_member.values()))
+            if room <= 0:
+                return []
+            candidates = await conn.execute(_candidates(now))
+            taken: list[Claim] = []
+            for job_id, user_id, status, cap in candidates:
+                if per_member.get(user_id, 0) >= (cap or 1):
+                    continue
+                per_member[user_id] = per_member.get(user_id, 0) + 1
+                taken.append(Claim(int(job_id), taken_over=status == "running"))
+                if len(taken) == room:
+                    break
+            if taken:
+                await conn.execute(
+                    jobs.update()
+                    .where(jobs.c.id.in_([c.job_id for c in taken]))
+                    .values(
+                        status="running",
+                        worker_id=worker_id,
+                        lease_expires_at=now + lease,
+                        started_at=sa.func.coalesce(jobs.c.started_at, now),
+                        attempts=jobs.c.attempts + 1,
+                    )
+                )
+        return taken
+
+    async def heartbeat(self, worker_id: str, job_ids: Sequence[int], lease: float) -> set[int]:
+        """Renew the leases of these jobs; returns the ids this worker still holds (a lost lease is dropped)."""
+        if not job_ids:
+            return set()
+        renew = (
+            jobs.update()
+            .where(jobs.c.id.in_(list(job_ids)), jobs.c.worker_id == worker_id, jobs.c.status == "running")
+            .values(lease_expires_at=self._clock() + lease)
+            .returning(jobs.c.id)
+        )
+        async with self._db.write() as conn:
+            return {int(row[0]) for row in await conn.execute(renew)}
+
+    async def release(self, worker_id: str, job_ids: Sequence[int]) -> None:
+        """Hand jobs over at once (shutdown): their leases end now, so any worker may take them over."""
+        if not job_ids:
+            return
+        release = (
+            jobs.update()
+            .where(jobs.c.id.in_(list(job_ids)), jobs.c.worker_id == worker_id, jobs.c.status == "running")
+            .values(lease_expires_at=self._clock(), worker_id=None)
+        )
+        async with self._db.write() as conn:
+            await conn.execute(release)
+            await self.announce(conn)
+
+    async def positions(self, job_ids: Sequence[int]) -> dict[int, int]:
+        """Place in line (1 = next) of each of these jobs that is still queued."""
+        if not job_ids:
+            return {}
+        ahead = sa.alias(jobs, "ahead")
+        place = sa.select(sa.func.count()).where(ahead.c.status == "queued", ahead.c.id <= jobs.c.id).scalar_subquery()
+        query = sa.select(jobs.c.id, place).where(jobs.c.id.in_(list(job_ids)), jobs.c.status == "queued")
+        async with self._db.read() as conn:
+            return {int(job_id): int(n) for job_id, n in await conn.execute(query)}
+
+    async def expire_pending(self) -> list[int]:
+        """Cancel reservations that were never queued in time (their process died or stalled)."""
+        expire = (
+            jobs.update()
+            .where(jobs.c.status == "pending", jobs.c.reserved_until < self._clock())
+            .values(status="cancelled", error_code="expired", finished_at=self._clock())
+            .returning(jobs.c.id)
+        )
+        async with self._db.write() as conn:
+            expired = [int(row[0]) for row in await conn.execute(expire)]
+            if expired:
+                await self.announce(conn)
+        return expired
+
+    async def waiting(self) -> int:
+        """Jobs waiting in the whole deployment (pending + queued)."""
+        async with self._db.read() as conn:
+            count = await conn.execute(sa.select(sa.func.count()).where(jobs.c.status.in_(WAITING)))
+            return int(count.scalar_one())
+
+    async def wait(self, timeout: float) -> bool:
+        """Sleep until the queue moves (any process) or `timeout` passes; True when it moved."""
+        await self._listen()
+        try:
+            await asyncio.wait_for(self._moved.wait(), timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self._moved.clear()
+        return True
+
+    def moved(self) -> None:
+        """Wake this process's waiters (a job finished here, a slot is free)."""
+        self._moved.set()
+
+    async def notify(self) -> None:
+        """Tell every process that the queue moved (a job finished and freed a slot)."""
+        if self._db.backend == "sqlite":
+            self.moved()
+            return
+        async with self._db.write() as conn:
+            await self.announce(conn)
+
+    async def announce(self, conn: AsyncConnection) -> None:
+        """Tell every process, when `conn`'s transaction commits, that the queue moved."""
+        if self._db.backend == "postgresql":
+            await conn.execute(sa.select(sa.func.pg_notify(CHANNEL, "")))  # delivered at commit
+        self.moved()
+
+    async def _listen(self) -> None:
+        if self._db.backend != "postgresql" or self._listener is not None:
+            return
+        conn = await self._db.engine.connect()
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.add_listener(CHANNEL, lambda *_: self.moved())  # type: ignore[union-attr]
+        self._listener = conn
+
+    async def close(self) -> None:
+        """Stop listening."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await listener.close()
+
+
+def _candidates(now: float) -> sa.Select[Any]:
+    """Jobs a claim may take, oldest first: expired leases (takeover), then queued jobs."""
+    expired = sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at <= now)
+    takeover_first = sa.case((jobs.c.status == "running", 0), else_=1)
+    return (
+        sa.select(jobs.c.id, jobs.c.user_id, jobs.c.status, jobs.c.member_cap)
+        .where(sa.or_(jobs.c.status == "queued", expired))
+        .order_by(takeover_first, jobs.c.id)
+        .limit(_SCAN)
+        .with_for_update(skip_locked=True)
+    )
+
+
+async def _standing(conn: AsyncConnection, guild: int, user_id: int, day: int, now: float) -> Standing:
+    """Everything `admit` checks, in one statement."""
+    j, d, f = jobs.c, usage_daily.c, forgotten_today.c
+    live = sa.and_(j.status.in_(UNFINISHED), sa.or_(j.status != "pending", j.reserved_until >= now))
+    server = j.guild_id == guild if guild else j.guild_id.is_(None)
+    mine = sa.and_(server, j.user_id == user_id)
+
+    def total(column: Any, *where: Any) -> Any:
+        return sa.select(sa.func.coalesce(sa.func.sum(column), 0)).where(*where).scalar_subquery()
+
+    def count(*where: Any) -> Any:
+        return sa.select(sa.func.count()).select_from(jobs).where(*where).scalar_subquery()
+
+    query = sa.select(
+        total(d.images, d.guild_id == guild, d.user_id == user_id, d.day == day)
+        + total(f.images, f.guild_id == guild, f.user_id == user_id, f.day == day),
+        total(d.images, d.guild_id == guild, d.day == day),
+        total(j.images_requested, mine, live),  # rollups count a job's images when it finishes
+        total(j.images_requested, server, live),
+        count(mine, j.status.in_(WAITING), live),
+        count(j.status.in_(WAITING), live),
+        sa.select(sa.func.max(j.created_at)).where(mine, j.status != "cancelled").scalar_subquery(),
+    )
+    row = (await conn.execute(query)).one()
+    member_images, server_images, member_reserved, server_reserved, member_waiting, waiting = (
+        int(v or 0) for v in row[:6]
+    )
+    return Standing(
+        member_images,
+        server_images,
+        member_reserved,
+        server_reserved,
+        member_waiting,
+        waiting,
+        last_request_at=None if row[6] is None else float(row[6]),
+    )
