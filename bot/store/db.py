@@ -82,6 +82,17 @@ class Database:
         """A transaction: committed when the block ends, rolled back if it raises."""
         return self.engine.begin()
 
+    @contextlib.asynccontextmanager
+    async def serialized(self, lock: str) -> AsyncIterator[AsyncConnection]:
+        """A transaction that reads and then writes as one step: it holds SQLite's write lock from its start, or
+        on PostgreSQL the transaction-level advisory lock `lock`, so no other serialized step interleaves."""
+        async with self.engine.begin() as conn:
+            if self.backend == "sqlite":
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(lock))))
+            yield conn
+
     def read(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """A connection for reads, outside any write transaction (SQLite WAL readers do not wait for writers)."""
         return self._reader.connect()

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.db import Database, lock_key
+from bot.store.db import Database
 from bot.store.journal import Origin, StoredReference, write_entry
 from bot.store.schema import forgotten_today, job_journal, jobs, usage_daily
 
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "seedream_jobs"  # LISTEN/NOTIFY channel: "the queue moved"
 WAITING = ("pending", "queued")
 UNFINISHED = ("pending", "queued", "running")
-_CLAIM_LOCK = lock_key("bot.store.queue.claim")
+_CLAIM_LOCK = "bot.store.queue.claim"
 _SCAN = 500  # queued rows a claim looks at (members at their cap are skipped, FIFO otherwise)
 
 
@@ -86,9 +86,7 @@ class QueueStore:
     async def admit(self, request: Admit, check: Callable[[Standing], None]) -> int:
         """Check and reserve in one transaction: `check` raises to refuse; else a pending job row is the reservation."""
         guild = request.guild_id or 0
-        async with self._db.write() as conn:
-            if self._db.backend == "postgresql":  # admissions of one server one at a time, in every process
-                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(f"admit:{guild}"))))
+        async with self._db.serialized(f"admit:{guild}") as conn:  # one server's admissions in turn
             now = self._clock()
             check(await _standing(conn, guild, request.user_id, request.day, now))
             values = {
@@ -146,9 +144,7 @@ class QueueStore:
         """Take up to `limit` jobs for `worker_id`: expired leases first (takeover), then queued ones in order."""
         if limit <= 0:
             return []
-        async with self._db.write() as conn:
-            if self._db.backend == "postgresql":
-                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_CLAIM_LOCK)))
+        async with self._db.serialized(_CLAIM_LOCK) as conn:
             now = self._clock()
             live = jobs.c.lease_expires_at > now
             running = sa.select(jobs.c.user_id, sa.func.count()).where(jobs.c.status == "running", live)
