@@ -51,9 +51,10 @@ def load_settings() -> Settings:
         raise SystemExit(EXIT_CONFIG) from None
 
 
-async def run_bot(settings: Settings) -> None:
-    """Open the shared resources, run the bot until it stops, close them."""
+async def run_bot(settings: Settings, *, gateway: bool = True) -> None:
+    """Open the shared resources, run the bot (or, without `gateway`, only a worker) until it stops, close them."""
     from bot.client import ImageBot
+    from bot.identify import LocalIdentifyGate, SharedIdentifyGate
     from bot.metrics import start_metrics_server
     from bot.services import build_services
     from bot.store import UsageStore
@@ -67,13 +68,19 @@ async def run_bot(settings: Settings) -> None:
                 metrics_server = await start_metrics_server(
                     services.metrics, settings.metrics_host, settings.metrics_port
                 )
-            bot = ImageBot(services)
+            gate = SharedIdentifyGate(store) if store.backend == "postgresql" else LocalIdentifyGate()
+            bot = ImageBot(services, identify_gate=gate, gateway=gateway)
             stopping: list[asyncio.Task[None]] = []
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, lambda: stopping.append(asyncio.create_task(bot.shutdown())))
             async with bot:
-                await bot.start(settings.discord_token.get_secret_value())
+                if gateway:
+                    await bot.start(settings.discord_token.get_secret_value())
+                else:  # REST only: log in (the worker starts in setup_hook), then run until a signal stops it
+                    await bot.login(settings.discord_token.get_secret_value())
+                    log.info("worker only: running jobs, no gateway connection")
+                    await bot.wait_until_closed()
             await asyncio.gather(*stopping)
         finally:
             if metrics_server is not None:
@@ -91,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_generate_command(commands)
     add_usage_commands(commands)
     add_db_commands(commands)
+    commands.add_parser("worker", help="run jobs only (no gateway connection); needs a PostgreSQL DATABASE_URL")
     args = parser.parse_args(argv)
     if args.command == "usage":
         return run_usage_command(args)  # owner tools need only DATABASE_URL, not the bot's secrets
@@ -101,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings()
     configure_logging(settings)
     try:
-        asyncio.run(run_bot(settings))
+        asyncio.run(run_bot(settings, gateway=args.command != "worker"))
     except KeyboardInterrupt:
         log.info("stopped")
     except MetricsUnavailable as error:

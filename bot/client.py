@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -12,7 +13,10 @@ import yarl
 from discord.ext import commands
 
 from bot.identify import IdentifyGate, LocalIdentifyGate, identify_bucket
+from bot.jobs.worker import Worker
 from bot.presentation.buttons import RESULT_ITEMS
+from bot.presentation.deliveries import RestDeliveries
+from bot.presentation.recovery import RetryButton
 from bot.services import Services
 from bot.tree import BotTree
 
@@ -27,7 +31,7 @@ EXTENSIONS = (
     "cogs.usage",
     "cogs.admin",
 )
-_SYNC_KEY = "commands_hash"
+_SYNC_KEY = "commands_hash:{}"  # per application: another bot's token on the same database still syncs
 
 
 def point_discord_at(base_url: str) -> None:
@@ -42,7 +46,7 @@ class ImageBot(commands.AutoShardedBot):
     (one per concurrency bucket per interval); pass a gate shared across processes when several run shards.
     """
 
-    def __init__(self, services: Services, *, identify_gate: IdentifyGate | None = None) -> None:
+    def __init__(self, services: Services, *, identify_gate: IdentifyGate | None = None, gateway: bool = True) -> None:
         settings = services.settings
         intents = discord.Intents.default()
         intents.message_content = settings.message_content_intent
@@ -62,6 +66,10 @@ class ImageBot(commands.AutoShardedBot):
         self.identify_gate: IdentifyGate = identify_gate or LocalIdentifyGate()
         self.max_concurrency = 1  # identify buckets, from GET /gateway/bot at login
         self.closing = False  # set by shutdown(): new interactions are refused with a "restarting" note
+        self.gateway = gateway  # False: `python -m bot worker` (REST only: runs jobs, serves no commands)
+        self._closed = asyncio.Event()
+        deliveries = RestDeliveries(self, settings, services.store, services.quotas)
+        self.worker = Worker(settings, services.store, services.jobs, services.quotas, deliveries)
         if settings.uses_custom_discord_api:
             point_discord_at(settings.discord_api_base_url)
 
@@ -81,11 +89,16 @@ class ImageBot(commands.AutoShardedBot):
         log.debug("shard %s identifies (bucket %d of %d)", shard_id, bucket, self.max_concurrency)
 
     async def setup_hook(self) -> None:
-        """Load the cogs, then sync commands: to the dev guild at once, globally when they changed."""
-        for name in EXTENSIONS:
-            await self.load_extension(name)
-        self.add_dynamic_items(*RESULT_ITEMS)  # result buttons survive restarts
-        await self.sync_commands()
+        """Load the cogs and sync commands (gateway processes), then start this process's worker."""
+        if self.gateway:
+            for name in EXTENSIONS:
+                await self.load_extension(name)
+            self.add_dynamic_items(*RESULT_ITEMS)  # result buttons survive restarts
+            await self.sync_commands()
+        else:
+            self.add_dynamic_items(*RESULT_ITEMS, RetryButton)  # views a worker sends carry these buttons
+            await self.services.recovery.tidy()
+        self.worker.start()
 
     async def sync_commands(self) -> None:
         """Sync the command tree; global sync only when the definitions changed since the last one."""
@@ -99,11 +112,16 @@ class ImageBot(commands.AutoShardedBot):
         digest = hashlib.sha256(
             json.dumps([c.to_dict(self.tree) for c in self.tree.get_commands()], sort_keys=True).encode()
         ).hexdigest()
-        if await self.services.store.get_meta(_SYNC_KEY) == digest:
-            log.info("command definitions unchanged; not syncing")
-            return
-        synced = await self.tree.sync()
-        await self.services.store.set_meta(_SYNC_KEY, digest)
+        store, key = self.services.store, _SYNC_KEY.format(self.application_id)
+        async with store.try_exclusive("command-sync") as mine:  # once per deployment, not once per process
+            if not mine:
+                log.info("another process is syncing the commands")
+                return
+            if await store.get_meta(key) == digest:
+                log.info("command definitions unchanged; not syncing")
+                return
+            synced = await self.tree.sync()
+            await store.set_meta(key, digest)
         log.info("synced %d global command(s)", len(synced))
 
     async def shutdown(self, grace: float | None = None) -> None:
@@ -114,10 +132,22 @@ class ImageBot(commands.AutoShardedBot):
         self.services.admission.close()  # buttons and mentions, which the tree's check does not see, too
         grace = self.services.settings.shutdown_grace_seconds if grace is None else grace
         log.info("shutting down: running jobs get up to %.0fs", grace)
-        interrupted = await self.services.jobs.drain(grace)
+        await self.services.board.close()
+        interrupted = await self.worker.drain(grace)
         if interrupted:
-            log.warning("%d job(s) interrupted and left in the journal: %s", len(interrupted), interrupted)
+            log.warning("%d job(s) handed over for another worker to finish: %s", len(interrupted), interrupted)
         await self.close()
+
+    async def close(self) -> None:
+        """Stop the worker at once (its jobs stay in the queue for a takeover), then disconnect."""
+        await self.worker.stop()
+        await self.services.board.close()
+        await super().close()
+        self._closed.set()
+
+    async def wait_until_closed(self) -> None:
+        """Return once `close()` has run (a worker-only process has no gateway connection to wait on)."""
+        await self._closed.wait()
 
     async def on_ready(self) -> None:
         """Log who we are."""

@@ -103,3 +103,12 @@ class StoreFailed(UserFacingError):
             "The bot's database stopped answering, so this request was stopped. Images already posted here "
             "are yours; nothing else is counted. Please try again in a few minutes."
         )
+
+
+class QueueFull(UserFacingError):
+    """Too many jobs are already waiting; the member should try again shortly."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The bot is busy right now and its queue is full. Please try again in a minute.", code="queue_full"
+        )

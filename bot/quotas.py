@@ -2,29 +2,34 @@
 
 Every job start passes `admit(...)` through the one gate (`bot.jobs.admission`) before anything is
 acknowledged. A refusal raises a `UserFacingError` naming the limit, the member's numbers and when it resets.
-An admitted request holds a reservation until its job row exists (then the row itself counts as in flight) or
-until `QuotaGrant.release()`; so two requests arriving together cannot both slip under a limit.
+An admitted request's reservation is its job row, written in the same transaction as the check (serialized per
+server across every process), so two requests arriving together cannot both slip under a limit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from bot.errors import BadInput, UserFacingError
+from bot.errors import BadInput, QueueFull, StoreFailed, UserFacingError
 from bot.periods import day_number, next_midnight
 from bot.settings import Settings
-from bot.store import UsageStore
+from bot.store import JobRecord, UsageStore
 from bot.store.guilds import GuildConfig
+from bot.store.queue import Admit, QueueStore
+from bot.store.queue import Standing as QueueStanding
 from bot.store.usage import DaySnapshot
 
 log = logging.getLogger(__name__)
 
-RESERVATION_TTL = 300.0  # seconds a reservation may wait for its job row (confirmation, downloads)
+ADMIT_TIMEOUT = 2.0  # seconds the reserving transaction may take before the request is refused
+RESERVATION_TTL = 300.0  # seconds a pending reservation may wait to be queued (cost question, downloads)
 
 
 class QuotaExceeded(UserFacingError):
@@ -73,50 +78,36 @@ def effective_limits(settings: Settings, config: GuildConfig) -> Limits:
 
 
 @dataclass(slots=True)
-class _Reservation:
-    guild_id: int
-    user_id: int
-    images: int
-    after_job: int
-    at: float
-
-
-@dataclass(slots=True)
 class QuotaGrant:
-    """A request the quotas let through: what to run it with, what it may cost, and its reservation."""
+    """A request the quotas let through: what to run it with, what it may cost, and its reservation.
 
+    The reservation is the job's own row (state `pending`, then `queued`…): it counts against every limit until
+    the job ends, in every process, and `release()` cancels it when the job will not run.
+    """
+
+    job_id: int
     resolution: str
     watermark: bool
     estimated_cost: float
     needs_confirmation: bool
     exempt: bool
     limits: Limits
-    _reservations: list[_Reservation] = field(default_factory=list, repr=False)
-    _reservation: _Reservation | None = field(default=None, repr=False)
-    _cooldowns: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
-    _previous_request: float | None = field(default=None, repr=False)
+    _queue: QueueStore = field(repr=False)
+    _released: bool = field(default=False, repr=False)
 
-    def release(self) -> None:
-        """Give the reservation back (the request will not run); safe to call twice."""
-        reservation = self._reservation
-        if reservation is not None and reservation in self._reservations:
-            self._reservations.remove(reservation)
-        if reservation is not None:  # a request that never ran does not start the cooldown
-            key = (reservation.guild_id, reservation.user_id)
-            if self._cooldowns.get(key) == reservation.at:
-                if self._previous_request is None:
-                    del self._cooldowns[key]
-                else:
-                    self._cooldowns[key] = self._previous_request
-        self._reservation = None
+    async def release(self) -> None:
+        """Give the reservation back (the request will not run; nothing is counted); safe to call twice."""
+        if not self._released:
+            self._released = True
+            await self._queue.cancel(self.job_id)
 
-    @contextlib.contextmanager
-    def released_on_error(self) -> Iterator[None]:
+    @contextlib.asynccontextmanager
+    async def released_on_error(self) -> AsyncIterator[None]:
         """Release the reservation if the block raises."""
         try:
             yield
         except BaseException:
-            self.release()
+            await asyncio.shield(self.release())
             raise
 
 
@@ -146,6 +137,20 @@ class Standing:
 
 
 @dataclass(frozen=True, slots=True)
+class AdmitRequest:
+    """What the quotas need to know about a request."""
+
+    guild_id: int | None
+    channel_id: int | None
+    user_id: int
+    role_ids: Sequence[int]
+    count: int
+    resolution: str | None
+    prompt: str
+    kind: str = "imagine"
+
+
+@dataclass(frozen=True, slots=True)
 class RefusedRequest:
     """A request the quotas refused, as the mod-log shows it."""
 
@@ -165,11 +170,10 @@ class QuotaService:
     def __init__(self, settings: Settings, store: UsageStore) -> None:
         self.settings = settings
         self.store = store
-        self._reservations: list[_Reservation] = []
-        self._last_request: dict[tuple[int, int], float] = {}
         # Set by the admin cog: tells the server's mod-log about a refused request (channel, request, reason).
         self.refusal_hook: RefusalHook | None = None
         self._reports: set[asyncio.Task[None]] = set()
+        self._late: set[asyncio.Task[Any]] = set()  # reservations that finished after ADMIT_TIMEOUT
 
     async def limits(self, guild_id: int) -> Limits:
         """The limits in force for a server."""
@@ -193,29 +197,37 @@ class QuotaService:
         config = await self.store.guilds.load(guild_id or 0)
         return effective_limits(self.settings, config).default_resolution
 
-    async def admit(
-        self,
-        guild_id: int | None,
-        channel_id: int | None,
-        user_id: int,
-        role_ids: list[int] | tuple[int, ...],
-        count: int,
-        resolution: str | None,
-        prompt: str,
-    ) -> QuotaGrant:
+    async def admit(self, request: AdmitRequest) -> QuotaGrant:
         """Check every limit for this request and reserve its images; raise a UserFacingError if it may not run.
 
         A refusal is also reported to the server's mod-log (in the background: the member's answer comes first).
         """
         try:
-            return await self._admit(guild_id, channel_id, user_id, role_ids, count, resolution, prompt)
+            return await self._admit(request)
         except UserFacingError as error:
             if self.refusal_hook is not None:
-                request = RefusedRequest(guild_id, channel_id, user_id, prompt, error.code)
-                task = asyncio.create_task(self._report_refusal(request))
+                refused = (request.guild_id, request.channel_id, request.user_id, request.prompt, error.code)
+                task = asyncio.create_task(self._report_refusal(RefusedRequest(*refused)))
                 self._reports.add(task)
                 task.add_done_callback(self._reports.discard)
             raise
+
+    async def recheck(self, record: JobRecord) -> UserFacingError | None:
+        """Whether a taken-over job may still continue: its channel and words allowed, and the member's daily limit
+        (with the job's own images) not lowered below what it needs. The refusal, or None."""
+        guild = record.guild_id or 0
+        config = await self.store.guilds.load(guild)
+        limits = effective_limits(self.settings, config)
+        now = self.store.clock()
+        try:
+            _check_channel(config, record.channel_id)
+            _check_words(config, record.prompt)
+            today = await self._today(guild, record.user_id, now)
+            used = today.member_images + today.member_busy.images - record.images_requested
+            _check_member_daily(limits, used, record.images_requested, next_midnight(now))
+        except UserFacingError as refusal:
+            return refusal
+        return None
 
     async def _report_refusal(self, request: RefusedRequest) -> None:
         try:
@@ -225,91 +237,105 @@ class QuotaService:
         except Exception:
             log.warning("could not report a refused request to the mod-log", exc_info=True)
 
-    async def _admit(
-        self,
-        guild_id: int | None,
-        channel_id: int | None,
-        user_id: int,
-        role_ids: list[int] | tuple[int, ...],
-        count: int,
-        resolution: str | None,
-        prompt: str,
-    ) -> QuotaGrant:
-        guild = guild_id or 0
+    async def _admit(self, request: AdmitRequest) -> QuotaGrant:
+        guild = request.guild_id or 0
         config = await self.store.guilds.load(guild)
         limits = effective_limits(self.settings, config)
-        _check_channel(config, channel_id)
-        _check_words(config, prompt)
-        resolution = resolution or limits.default_resolution
-        _check_shape(limits, count, resolution)
-        exempt = bool(config.exempt_roles.intersection(role_ids))
+        _check_channel(config, request.channel_id)
+        _check_words(config, request.prompt)
+        resolution = request.resolution or limits.default_resolution
+        _check_shape(limits, request.count, resolution)
+        exempt = bool(config.exempt_roles.intersection(request.role_ids))
         now = self.store.clock()
-        await self._settle(guild, now)
-        today = await self._today(guild, user_id, now)
-        after_job = today.last_job_id
-        # No await below this line: check and reserve atomically with respect to other requests.
-        mine = [r for r in self._reservations if (r.guild_id, r.user_id) == (guild, user_id)]
-        ours = [r for r in self._reservations if r.guild_id == guild]
-        member_used = today.member_images + today.member_busy.images + sum(r.images for r in mine)
-        server_used = today.server_images + today.server_busy.images + sum(r.images for r in ours)
-        reset = next_midnight(now)
-        if not exempt:
-            self._check_cooldown(limits, guild, user_id, now)
-            _check_concurrency(limits, today.member_busy.jobs + len(mine))
-            _check_member_daily(limits, member_used, count, reset)
-        _check_server_daily(limits, server_used, count, reset)
-        reservation = _Reservation(guild, user_id, count, after_job, now)
-        self._reservations.append(reservation)
-        previous_request = self._last_request.get((guild, user_id))
-        self._last_request[(guild, user_id)] = now
-        cost = count * self.settings.price_per_image
+        check = functools.partial(self._check, limits, exempt, request.count, now)
+        cap = self.settings.max_jobs_per_member
+        if limits.concurrent_jobs and not exempt:
+            cap = min(cap, limits.concurrent_jobs)
+        reservation = Admit(
+            request.guild_id,
+            request.channel_id,
+            request.user_id,
+            request.prompt,
+            request.count,
+            request.kind,
+            day=day_number(now),
+            hold=RESERVATION_TTL,
+            member_cap=cap,
+        )
+        job_id = await self._reserve(reservation, check)
+        cost = request.count * self.settings.price_per_image
         threshold = self.settings.cost_confirm_above
         return QuotaGrant(
+            job_id=job_id,
             resolution=resolution,
             watermark=limits.watermark,
             estimated_cost=cost,
             needs_confirmation=threshold > 0 and cost > threshold,
             exempt=exempt,
             limits=limits,
-            _reservations=self._reservations,
-            _reservation=reservation,
-            _cooldowns=self._last_request,
-            _previous_request=previous_request,
+            _queue=self.store.queue,
         )
+
+    async def _reserve(self, reservation: Admit, check: Callable[[QueueStanding], None]) -> int:
+        """The reserving transaction, given ADMIT_TIMEOUT: a database that does not answer must not cost the member
+        Discord's 3 s to acknowledge. A reservation that completes after the timeout is cancelled at once."""
+        task = asyncio.create_task(self.store.queue.admit(reservation, check))
+        done, _ = await asyncio.wait({task}, timeout=ADMIT_TIMEOUT)
+        if not done:
+            self._late.add(task)
+            task.add_done_callback(self._cancel_late)
+            log.warning("the store did not reserve a job within %.0fs", ADMIT_TIMEOUT)
+            raise StoreFailed()
+        try:
+            return task.result()
+        except UserFacingError:
+            raise
+        except Exception as error:
+            log.warning("the store could not reserve a job: %s", type(error).__name__, exc_info=True)
+            raise StoreFailed() from error
+
+    def _cancel_late(self, task: asyncio.Task[int]) -> None:
+        self._late.discard(task)
+        if not task.cancelled() and task.exception() is None:
+            late = asyncio.create_task(self.store.queue.cancel(task.result(), "store_failed"))
+            self._late.add(late)
+            late.add_done_callback(self._late.discard)
+
+    def _check(self, limits: Limits, exempt: bool, count: int, now: float, today: QueueStanding) -> None:
+        """The limits that depend on what is already in flight, checked in the reserving transaction."""
+        full = today.running >= self.settings.max_concurrent_jobs and today.waiting >= self.settings.max_queue_length
+        if full:  # no slot free and the line is as long as it may be
+            raise QueueFull()
+        reset = next_midnight(now)
+        if not exempt:
+            _check_cooldown(limits, today.last_request_at, now)
+            _check_waiting(today.member_waiting, self.settings.max_waiting_per_member)
+            _check_member_daily(limits, today.member_images + today.member_reserved, count, reset)
+        _check_server_daily(limits, today.server_images + today.server_reserved, count, reset)
 
     async def _today(self, guild: int, user_id: int, now: float) -> DaySnapshot:
         """Images delivered today by the member and the server, their jobs still in flight, the newest job id."""
-        since = now - self.settings.job_deadline_seconds - 60  # older queued/running rows are crash leftovers
-        return await self.store.usage.day_snapshot(guild, user_id, day_number(now), since)
+        return await self.store.usage.day_snapshot(guild, user_id, day_number(now), 0.0)  # leases end crashed jobs
 
-    async def _settle(self, guild: int, now: float) -> None:
-        """Drop expired reservations and those whose job row now exists (the row counts instead)."""
-        self._reservations[:] = [r for r in self._reservations if now - r.at < RESERVATION_TTL]
-        pending = [r for r in self._reservations if r.guild_id == guild]
-        if not pending:
-            return
-        created = await self.store.usage.jobs_since(guild, min(r.after_job for r in pending))
-        for user_id in {r.user_id for r in pending}:
-            mine = sorted((r for r in pending if r.user_id == user_id), key=_by_job)
-            count = sum(1 for who, job_id in created if who == user_id and job_id > mine[0].after_job)
-            for reservation in mine[:count]:
-                if reservation in self._reservations:
-                    self._reservations.remove(reservation)
 
-    def _check_cooldown(self, limits: Limits, guild: int, user_id: int, now: float) -> None:
-        last = self._last_request.get((guild, user_id))
-        if limits.cooldown_seconds <= 0 or last is None or now - last >= limits.cooldown_seconds:
-            return
-        ready = last + limits.cooldown_seconds
+def _check_cooldown(limits: Limits, last: float | None, now: float) -> None:
+    if limits.cooldown_seconds <= 0 or last is None or now - last >= limits.cooldown_seconds:
+        return
+    ready = last + limits.cooldown_seconds
+    raise QuotaExceeded(
+        f"Cooldown: this server asks for {_num(limits.cooldown_seconds)}s between requests. "
+        f"Your last request was {_num(now - last)}s ago; try again <t:{int(ready + 0.999)}:R>.",
+        code="quota_cooldown",
+    )
+
+
+def _check_waiting(waiting: int, limit: int) -> None:
+    if waiting >= limit:
         raise QuotaExceeded(
-            f"Cooldown: this server asks for {_num(limits.cooldown_seconds)}s between requests. "
-            f"Your last request was {_num(now - last)}s ago; try again <t:{int(ready + 0.999)}:R>.",
-            code="quota_cooldown",
+            f"You already have {waiting} requests waiting in line (at most {limit}). "
+            "Try again when one of them has started.",
+            code="quota_waiting",
         )
-
-
-def _by_job(reservation: _Reservation) -> int:
-    return reservation.after_job
 
 
 def _num(value: float) -> str:
@@ -345,15 +371,6 @@ def _check_shape(limits: Limits, count: int, resolution: str) -> None:
             f"Set size limit: this server allows at most {limits.max_set_size} images per request; "
             f"you asked for {count}.",
             code="quota_set_size",
-        )
-
-
-def _check_concurrency(limits: Limits, running: int) -> None:
-    if limits.concurrent_jobs and running >= limits.concurrent_jobs:
-        raise QuotaExceeded(
-            f"Concurrent job limit: you already have {running} of {limits.concurrent_jobs} jobs running. "
-            "Try again when one of them finishes.",
-            code="quota_concurrency",
         )
 
 

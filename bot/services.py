@@ -9,7 +9,7 @@ import aiohttp
 from bot.guild_admin import GuildAdmin
 from bot.imagegen.client import ClientOptions, ImageApiClient
 from bot.jobs.admission import Admission
-from bot.jobs.queue import MemoryQueue
+from bot.jobs.queue import WaitingBoard
 from bot.jobs.recovery import Recovery
 from bot.jobs.runner import JobRunner
 from bot.metrics import MeteredImageApiClient, Metrics
@@ -31,7 +31,8 @@ class Services:
     images: ImageApiClient
     jobs: JobRunner
     admission: Admission  # the one gate every job start goes through
-    recovery: Recovery  # interrupted jobs: their rest as new jobs (through the gate)
+    board: WaitingBoard  # queued jobs' places in line, as their status lines show them
+    recovery: Recovery  # start-up tidying; the rest of an interrupted job as a new job (Retry)
     references: ReferenceFetcher
     tray: ReferenceTray  # images members collected with "Add to references"
     quotas: QuotaService
@@ -63,17 +64,16 @@ def build_services(settings: Settings, http: aiohttp.ClientSession, store: Usage
     metrics = Metrics(enabled=settings.metrics_port is not None)
     images = image_client(settings, http, metrics)
     quotas = QuotaService(settings, store)
-    queue = MemoryQueue(settings.max_concurrent_jobs, settings.max_jobs_per_member, settings.max_queue_length)
-    jobs = JobRunner(settings, images, store, queue=queue, metrics=metrics)
-    admission = Admission(quotas, queue)
+    jobs = JobRunner(settings, images, store, metrics=metrics)
     return Services(
         settings=settings,
         http=http,
         store=store,
         images=images,
         jobs=jobs,
-        admission=admission,
-        recovery=Recovery(settings, store, admission, jobs),
+        admission=Admission(quotas),
+        board=WaitingBoard(store, interval=settings.progress_interval),
+        recovery=Recovery(settings, store, jobs),
         references=ReferenceFetcher(http, settings.allowed_reference_hosts, settings.reference_max_bytes),
         tray=ReferenceTray(settings.reference_tray_ttl),
         quotas=quotas,

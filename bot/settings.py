@@ -48,7 +48,11 @@ class Settings(BaseSettings):
     api_backoff_base: float = Field(default=1.0, ge=0)
     api_backoff_max: float = Field(default=30.0, ge=0)
 
-    max_concurrent_jobs: int = Field(default=4, ge=1, le=200)
+    max_concurrent_jobs: int = Field(default=4, ge=1, le=1000)  # across every worker of the deployment
+    # The durable queue (issue 8): jobs one worker process runs at once (unset: MAX_CONCURRENT_JOBS), and the lease
+    # a running job holds; a job whose worker died is taken over by another once its lease runs out.
+    worker_concurrency: int | None = Field(default=None, ge=1, le=1000)
+    lease_seconds: float = Field(default=30.0, ge=3, le=600)
     interaction_token_ttl: float = Field(default=900.0, gt=0)
     token_safety_margin: float = Field(default=60.0, ge=0)
     progress_interval: float = Field(default=10.0, gt=0)
@@ -60,9 +64,10 @@ class Settings(BaseSettings):
     keep_references_days: float = Field(default=30.0, ge=0)
     # Nothing lost: fair queue, graceful shutdown, restart recovery, delivery retries (issue 5a).
     max_jobs_per_member: int = Field(default=2, ge=1, le=100)
-    max_queue_length: int = Field(default=20, ge=0, le=10_000)
+    max_queue_length: int = Field(default=500, ge=0, le=100_000)  # jobs waiting in the whole deployment
+    max_waiting_per_member: int = Field(default=5, ge=1, le=100)
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
-    resume_interrupted_jobs: bool = False
+    resume_interrupted_jobs: bool = True  # a taken-over job makes the images it still owes (False: Retry button)
     retry_window_seconds: float = Field(default=86_400.0, gt=0)
     delivery_retries: int = Field(default=2, ge=0, le=10)
     delivery_retry_delay: float = Field(default=1.0, ge=0)

@@ -1,8 +1,9 @@
-"""Admission: the one gate every job start goes through (/imagine, result buttons, blends, Retry, auto-resume).
+"""Admission: the one gate every job start goes through (/imagine, result buttons, blends, Retry).
 
-In order: the shutting-down refusal, the server's quotas, channels, blocked words and cooldown (QuotaService),
-the instant checks, a place in the queue, then the cost question. A refusal raises a UserFacingError before
-anything is acknowledged or spent; what passes is an `Admitted` that the caller must run or release.
+In order: the shutting-down refusal, the instant checks, the server's quotas, channels, blocked words and
+cooldown with the queue's limits (QuotaService, which reserves the job's row in the same transaction), then the
+cost question. A refusal raises a UserFacingError before anything is acknowledged or spent; what passes is an
+`Admitted` (a `pending` job row) that the caller must queue or release.
 """
 
 from __future__ import annotations
@@ -10,15 +11,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.errors import UserFacingError
 from bot.imagegen.models import resolution_of
 from bot.jobs.model import JobSpec
 from bot.jobs.prepare import check
-from bot.jobs.queue import JobQueue, Place
-from bot.quotas import QuotaGrant, QuotaService
+from bot.quotas import AdmitRequest, QuotaGrant, QuotaService
 
 log = logging.getLogger(__name__)
 
@@ -37,38 +37,37 @@ class Restarting(UserFacingError):
 
 @dataclass(slots=True)
 class Admitted:
-    """A job that passed the gate: its spec with the server's defaults, its quota reservation, its queue place."""
+    """A job that passed the gate: its spec with the server's defaults and its reservation (the pending row)."""
 
     spec: JobSpec
     grant: QuotaGrant
-    place: Place
+
+    @property
+    def job_id(self) -> int:
+        """The job's id (its row holds the reservation)."""
+        return self.grant.job_id
 
     @property
     def modlog_channel(self) -> int | None:
         """The server's mod-log channel, if it has one."""
         return self.grant.limits.modlog_channel
 
-    def release(self) -> None:
-        """The job will not run: give back the quota reservation and the queue place."""
-        self.grant.release()
-        self.place.release()
+    async def release(self) -> None:
+        """The job will not run: cancel its row (nothing is counted)."""
+        await self.grant.release()
 
-    @contextlib.contextmanager
-    def released_on_error(self) -> Iterator[None]:
+    @contextlib.asynccontextmanager
+    async def released_on_error(self) -> AsyncIterator[None]:
         """Release everything if the block raises."""
-        try:
+        async with self.grant.released_on_error():
             yield
-        except BaseException:
-            self.release()
-            raise
 
 
 class Admission:
     """The gate. `close()` (shutdown) makes it refuse every new start."""
 
-    def __init__(self, quotas: QuotaService, queue: JobQueue) -> None:
+    def __init__(self, quotas: QuotaService) -> None:
         self.quotas = quotas
-        self.queue = queue
         self.closing = False
 
     def close(self) -> None:
@@ -80,23 +79,28 @@ class Admission:
     ) -> Admitted | None:
         """Check everything for this start and reserve its quota share and queue place, or raise a refusal.
 
-        `references` is how many reference images the job will have; `ask` is the cost question (None only
-        for a job whose member already agreed to it: an automatic resume). None: the member declined the cost.
+        `references` is how many reference images the job will have; `ask` is the cost question (None: no
+        question, e.g. a plain message that cannot ask). None: the member declined the cost.
         """
         if self.closing:
             raise Restarting()
-        size = resolution_of(spec.size)
-        grant = await self.quotas.admit(
-            spec.guild_id, spec.channel_id, spec.user_id, list(role_ids), spec.count, size, spec.prompt
+        check(spec, references=references)
+        request = AdmitRequest(
+            spec.guild_id,
+            spec.channel_id,
+            spec.user_id,
+            tuple(role_ids),
+            spec.count,
+            resolution_of(spec.size),
+            spec.prompt,
+            spec.kind,
         )
-        with grant.released_on_error():
-            check(spec, references=references)
-            place = await self.queue.reserve(spec.user_id)
-        admitted = Admitted(_with_server_defaults(spec, grant), grant, place)
-        with admitted.released_on_error():
+        grant = await self.quotas.admit(request)
+        admitted = Admitted(_with_server_defaults(spec, grant), grant)
+        async with admitted.released_on_error():
             confirmed = not grant.needs_confirmation or ask is None or await ask(grant)
         if not confirmed:
-            admitted.release()
+            await admitted.release()
             return None
         return admitted
 

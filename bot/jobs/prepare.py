@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from pydantic import ValidationError
 
@@ -82,3 +83,24 @@ def request_for(settings: Settings, spec: JobSpec, refs: tuple[str, ...]) -> Gen
 
 async def _as_is(value: str) -> str:
     return value
+
+
+def stored_params(prepared: PreparedJob, *, preface: str | None, buttons: bool) -> str:
+    """What the queue keeps about a prepared job (JSON), so that any worker can make and deliver it."""
+    spec, request = prepared.spec, prepared.request
+    params: dict[str, object] = {
+        "size": spec.size,
+        "size_label": spec.size_label,
+        "count": spec.count,
+        "references": len(prepared.references),
+        "watermark": request.watermark,
+        "buttons": buttons,
+    }
+    if spec.resumes:
+        params["resumes"] = spec.resumes
+    if preface:
+        params["preface"] = preface
+    urls = list(request.references)
+    if urls and all(url.startswith(("http://", "https://")) for url in urls):
+        params["reference_urls"] = urls  # REFERENCE_MODE=url: the API fetches them itself
+    return json.dumps(params, sort_keys=True)

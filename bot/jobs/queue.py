@@ -1,153 +1,79 @@
-"""The job queue: a place in line, a slot when one is free, fair between members.
+"""The waiting line as members see it: queued jobs' status lines show their place, updated as the queue moves.
 
-The runner and admission speak only to `JobQueue` and `Place`. `MemoryQueue` implements them in this
-process; a store-backed queue (claim, lease, heartbeat) replaces it without changing its callers.
+The queue itself is durable (`bot.store.queue`: rows, claims, leases); this board only shows it. Each process
+shows the jobs it queued: one coalesced pass over all of them whenever the queue moves (or every
+`interval` seconds at most), and a status edit only for a job whose place changed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+import contextlib
+import logging
 
-from bot.errors import UserFacingError
+from bot.jobs.model import Delivery, Progress
+from bot.store import UsageStore
 
-OnPosition = Callable[[int], Awaitable[None]]
-
-
-class QueueFull(UserFacingError):
-    """Too many jobs are already waiting; the member should try again shortly."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "The bot is busy right now and its queue is full. Please try again in a minute.", code="queue_full"
-        )
+log = logging.getLogger(__name__)
 
 
-class Place(Protocol):
-    """A job's place: in line until it is granted a slot, then the slot, until released."""
+class WaitingBoard:
+    """Keeps the status lines of this process's queued jobs at their current place in line."""
 
-    @property
-    def position(self) -> int:
-        """1 = next in line; 0 = not waiting (granted, or released)."""
+    def __init__(self, store: UsageStore, *, interval: float, min_gap: float = 0.25) -> None:
+        self.store = store
+        self.interval = interval
+        self.min_gap = min_gap  # passes are at least this far apart, however often the queue moves
+        self._waiting: dict[int, tuple[Delivery, Progress]] = {}
+        self._task: asyncio.Task[None] | None = None
 
-    async def wait(self, on_position: OnPosition | None = None) -> None:
-        """Wait for a slot, reporting each new position; a cancelled wait gives the place back."""
+    async def add(self, job_id: int, delivery: Delivery, requested: int) -> None:
+        """Show `job_id`'s place in line now, and keep it current until a worker starts it."""
+        self._waiting[job_id] = (delivery, Progress(job_id=job_id, requested=requested))
+        await self.refresh([job_id])
+        if job_id in self._waiting and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self._run())
 
-    def release(self) -> None:
-        """Give the slot (or the place in line) back; safe to call more than once, never fails."""
+    async def _run(self) -> None:
+        while self._waiting:
+            await self.refresh()
+            if self._waiting:
+                await asyncio.sleep(self.min_gap)
+                await self.store.queue.wait(self.interval)
 
-
-class JobQueue(Protocol):
-    """Grants slots first come, first served, within a global and a per-member limit."""
-
-    @property
-    def running(self) -> int:
-        """Jobs holding a slot."""
-
-    @property
-    def waiting(self) -> int:
-        """Jobs in line."""
-
-    async def reserve(self, user_id: int, *, force: bool = False) -> Place:
-        """Take a place now (a slot if one is free); QueueFull when the line is full, unless `force`."""
-
-
-class Ticket:
-    """A place in a MemoryQueue."""
-
-    def __init__(self, queue: MemoryQueue, user_id: int) -> None:
-        self.queue = queue
-        self.user_id = user_id
-        self.granted = False
-        self.done = False
-        self.position = 0
-        self._changed = asyncio.Event()
-
-    async def wait(self, on_position: OnPosition | None = None) -> None:
-        """Wait for a slot, reporting each new queue position (1 = next in line)."""
-        shown = -1
+    async def refresh(self, job_ids: list[int] | None = None) -> None:
+        """One pass: read every place in one query, edit the status lines whose place changed."""
+        job_ids = list(self._waiting) if job_ids is None else job_ids
         try:
-            while not self.granted:
-                if on_position is not None and self.position != shown:
-                    shown = self.position
-                    await on_position(self.position)
-                if self.granted:
-                    break
-                self._changed.clear()
-                await self._changed.wait()
-        except BaseException:
-            self.release()
-            raise
-
-    def release(self) -> None:
-        """Give the slot (or the place in the queue) back; safe to call more than once."""
-        self.queue._release(self)
-
-    def _notify(self) -> None:
-        self._changed.set()
-
-
-class MemoryQueue:
-    """The queue of one process: FIFO, skipping members already at their own limit."""
-
-    def __init__(self, global_limit: int, per_member: int, max_queue: int) -> None:
-        self.global_limit = global_limit
-        self.per_member = per_member
-        self.max_queue = max_queue
-        self._waiting: list[Ticket] = []
-        self._running: Counter[int] = Counter()
-
-    @property
-    def running(self) -> int:
-        """Jobs holding a slot."""
-        return sum(self._running.values())
-
-    @property
-    def waiting(self) -> int:
-        """Jobs in the queue."""
-        return len(self._waiting)
-
-    async def reserve(self, user_id: int, *, force: bool = False) -> Ticket:
-        """Take a place now: a slot if one is free, else the end of the queue; QueueFull when it is full."""
-        ticket = Ticket(self, user_id)
-        if not self._can_start(user_id) and len(self._waiting) >= self.max_queue and not force:
-            raise QueueFull()
-        self._waiting.append(ticket)
-        self._dispatch()
-        return ticket
-
-    def _can_start(self, user_id: int) -> bool:
-        return self.running < self.global_limit and self._running[user_id] < self.per_member
-
-    def _dispatch(self) -> None:
-        started = True
-        while started:
-            started = False
-            for ticket in self._waiting:
-                if self._can_start(ticket.user_id):
-                    self._waiting.remove(ticket)
-                    self._running[ticket.user_id] += 1
-                    ticket.granted = True
-                    ticket.position = 0
-                    ticket._notify()
-                    started = True
-                    break
-        for position, ticket in enumerate(self._waiting, start=1):
-            if ticket.position != position:
-                ticket.position = position
-                ticket._notify()
-
-    def _release(self, ticket: Ticket) -> None:
-        if ticket.done:
+            places = await self.store.queue.positions(job_ids)
+        except Exception:
+            log.warning("could not read queue positions", exc_info=True)
             return
-        ticket.done = True
-        ticket.position = 0
-        if ticket.granted:
-            self._running[ticket.user_id] -= 1
-            if self._running[ticket.user_id] <= 0:
-                del self._running[ticket.user_id]
-        elif ticket in self._waiting:
-            self._waiting.remove(ticket)
-        self._dispatch()
+        edits = []
+        for job_id in job_ids:
+            if job_id not in self._waiting:
+                continue
+            delivery, progress = self._waiting[job_id]
+            place = places.get(job_id, 0)
+            if not place:  # started (a worker owns its status now) or ended
+                del self._waiting[job_id]
+            elif place != progress.queue_position:
+                progress.queue_position = place
+                edits.append(_show(delivery, progress))
+        if edits:
+            await asyncio.gather(*edits)
+
+    async def close(self) -> None:
+        """Stop updating (shutdown)."""
+        self._waiting.clear()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+async def _show(delivery: Delivery, progress: Progress) -> None:
+    try:
+        await delivery.progress(progress)
+    except Exception:
+        log.warning("job %s: could not show its place in line", progress.job_id, exc_info=True)

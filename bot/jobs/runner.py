@@ -22,7 +22,6 @@ from bot.imagegen.models import Completed, ImageFailed, ImageReady
 from bot.imaging import fit_for_upload
 from bot.jobs.guard import DeliveryGuard
 from bot.jobs.model import Delivery, Outcome, OutputImage, Posted, PreparedJob, Progress
-from bot.jobs.queue import JobQueue, MemoryQueue, Place
 from bot.logs import set_job
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -71,6 +70,7 @@ class _Run:
     failures: list[ImageApiError] = field(default_factory=list)
     tokens: int = 0
     unrecorded: list[_Image] = field(default_factory=list)  # posted images the store did not take
+    index_base: int = 0  # a taken-over job records its new images after the ones already recorded
 
     @property
     def job_id(self) -> int:
@@ -79,50 +79,54 @@ class _Run:
 
 
 class JobRunner:
-    """Runs generation jobs in their queue places; every job is journalled before it waits or calls the API."""
+    """Runs a job its worker claimed (or, for the `generate` tool, one it journals itself) to its end."""
 
     def __init__(
-        self,
-        settings: Settings,
-        client: ImageApiClient,
-        store: UsageStore,
-        *,
-        queue: JobQueue | None = None,
-        metrics: Metrics | None = None,
+        self, settings: Settings, client: ImageApiClient, store: UsageStore, *, metrics: Metrics | None = None
     ) -> None:
         self.settings = settings
         self.client = client
         self.store = store
-        self.queue: JobQueue = queue or MemoryQueue(
-            settings.max_concurrent_jobs, settings.max_jobs_per_member, settings.max_queue_length
-        )
         self.guard = DeliveryGuard(settings)
         self.metrics = metrics or Metrics()
         self._active: dict[int, _Run] = {}
         self._preparing: dict[asyncio.Task[Any], Callable[[], Awaitable[object]]] = {}
         self._bookkeeping: set[asyncio.Task[None]] = set()
 
-    async def run(self, job: PreparedJob, delivery: Delivery, place: Place | None = None) -> Outcome:
-        """Journal the job, wait for a slot, run it to its end; never raises for API, delivery or store problems
-        once the job row exists (StoreFailed if it could not even be created).
+    async def run(self, job: PreparedJob, delivery: Delivery) -> Outcome:
+        """Journal a job outside the queue and run it at once (the `generate` tool); StoreFailed if it could not
+        even be created."""
+        job_id, error = await self._journal(job)
+        progress = Progress(job_id=job_id, requested=job.spec.count)
+        if error is None:
+            await _shielded(_saving(self.store.mark_running(job_id), "starting a job"))
+        return await self._runs(job, _Run(delivery, progress, asyncio.current_task()), error)
 
-        If the task is cancelled (shutdown), the job stays unfinished in the journal for restart recovery.
+    async def execute(
+        self, job: PreparedJob, delivery: Delivery, progress: Progress, *, index_base: int = 0
+    ) -> Outcome:
+        """Run a job its worker claimed (its row is `running`); `progress` counts the images it already has.
+
+        Never raises for API, delivery or store problems. If the task is cancelled (shutdown, a lost lease), the
+        job stays unfinished for another worker to take over.
         """
-        place = place or await self.queue.reserve(job.spec.user_id, force=True)
+        run = _Run(delivery, progress, asyncio.current_task(), index_base=index_base)
+        return await self._runs(job, run, None)
+
+    async def refuse(self, job_id: int, delivery: Delivery, progress: Progress, error: UserFacingError) -> Outcome:
+        """End a claimed job that cannot be made (e.g. its references are gone), telling the member why."""
+        return await self._runs(None, _Run(delivery, progress, asyncio.current_task()), error)
+
+    async def _runs(self, job: PreparedJob | None, run: _Run, error: UserFacingError | None) -> Outcome:
+        set_job(run.job_id)
+        self.metrics.job_queued(run.job_id)
+        self._active[run.job_id] = run
         try:
-            job_id, error = await self._journal(job)
-            set_job(job_id)
-            self.metrics.job_queued(job_id)
-            run = _Run(delivery, Progress(job_id=job_id, requested=job.spec.count), asyncio.current_task())
-            self._active[job_id] = run
-            try:
-                if error is not None:
-                    return await _shielded(self._finish(run, error))
-                return await self._run(job, run, place)
-            finally:
-                del self._active[job_id]
+            if error is not None or job is None:
+                return await _shielded(self._finish(run, error))
+            return await self._run(job, run)
         finally:
-            place.release()
+            del self._active[run.job_id]
 
     async def _journal(self, job: PreparedJob) -> tuple[int, StoreFailed | None]:
         """Create the job row and its journal entry (origin, references) before the API is called."""
@@ -146,13 +150,10 @@ class JobRunner:
             return job_id, error
         return job_id, None
 
-    async def _run(self, job: PreparedJob, run: _Run, place: Place) -> Outcome:
+    async def _run(self, job: PreparedJob, run: _Run) -> Outcome:
         error: UserFacingError | None = None
         ticker = asyncio.create_task(self._tick(run))
         try:
-            await place.wait(lambda position: self._queued(run, position))
-            run.progress.queue_position = 0
-            await _shielded(_saving(self.store.mark_running(run.job_id), "starting a job"))
             self.metrics.job_started(run.job_id)
             log.info("job %s: calling the API for %d image(s) at %s", run.job_id, job.spec.count, job.spec.size)
             await self._generate(job, run)
@@ -172,12 +173,6 @@ class JobRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
         return await _shielded(self._finish(run, error))
-
-    async def _queued(self, run: _Run, position: int) -> None:
-        run.progress.queue_position = position
-        if position:
-            log.info("job %s: #%d in the queue", run.job_id, position)
-        await _quietly(run.delivery.progress(run.progress), run.job_id)
 
     async def _finish(self, run: _Run, error: UserFacingError | None) -> Outcome:
         progress = run.progress
@@ -347,7 +342,7 @@ class JobRunner:
             run.failures.append(posted)
             progress.failed += 1
             return
-        record = _Image(event.index, posted, fitted.width, fitted.height, len(fitted.data))
+        record = _Image(run.index_base + event.index, posted, fitted.width, fitted.height, len(fitted.data))
         counted = False
         try:
             counted = await _saving(record.save(self.store, run.job_id), "recording an image")

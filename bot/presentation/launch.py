@@ -14,19 +14,21 @@ from urllib.parse import unquote, urlsplit
 
 import discord
 
-from bot.errors import BadAttachment, BadInput, UserFacingError
+from bot.errors import BadAttachment, BadInput, StoreFailed, UserFacingError
 from bot.imagegen.models import resolution_of
 from bot.jobs.admission import Admitted
-from bot.jobs.model import Delivery, JobSpec, Outcome, PreparedJob, ReferenceInput
+from bot.jobs.model import Delivery, JobSpec, PreparedJob, ReferenceInput
 from bot.jobs.prepare import prepare as prepare_job
+from bot.jobs.prepare import stored_params
+from bot.logs import set_job
 from bot.presentation import text
-from bot.presentation.guards import CostQuestion, report_to_modlog
-from bot.presentation.message_poster import MessagePoster
+from bot.presentation.guards import CostQuestion
+from bot.presentation.message_poster import MessagePoster, upload_limit_for
 from bot.presentation.poster import ButtonsFactory, ResultPoster
 from bot.quotas import QuotaGrant
 from bot.services import Services
 from bot.settings import Settings
-from bot.store.journal import Origin
+from bot.store.journal import Origin, StoredReference
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +110,8 @@ class Launcher:
         preface: str | None = None,
         started: float | None = None,
         on_defer: Callable[[discord.Interaction], Awaitable[None]] | None = None,
-    ) -> Outcome | None:
-        """Admit, defer, prepare and run a job answering `interaction`; None when it did not run."""
+    ) -> int | None:
+        """Admit, defer, prepare and queue a job answering `interaction`; its id, or None when it did not start."""
         started = time.monotonic() if started is None else started
         question = CostQuestion(interaction, count=spec.count, resolution=resolution_of(spec.size) or spec.size)
         admitted = await self.services.admission.admit(
@@ -118,25 +120,25 @@ class Launcher:
         if admitted is None:  # cancelled or not answered: nothing is spent
             return None
         interaction = question.interaction  # the "Generate" click when the cost had to be confirmed
-        with admitted.released_on_error():
+        async with admitted.released_on_error():
             callback = await interaction.response.defer(thinking=True)
         if on_defer is not None:
             await on_defer(interaction)
         poster = self._poster(interaction, callback, spec, started, preface)
-        spec = dataclasses.replace(
-            admitted.spec, origin=origin_for(interaction, callback, self.services.settings, started)
-        )
+        origin = origin_for(interaction, callback, self.services.settings, started)
+        spec = dataclasses.replace(admitted.spec, origin=origin)
         try:
             async with self.services.jobs.preparing(lambda: interaction.edit_original_response(content=NOT_STARTED)):
                 prepared = await prepare(spec)
+            await self.queue(admitted, prepared, poster, preface)
         except BaseException as error:
-            admitted.release()
+            await asyncio.shield(admitted.release())
             if not isinstance(error, UserFacingError):
                 raise
             log.info("refused %s by user %s after acknowledging: %s", spec.kind, interaction.user.id, error.code)
             await interaction.edit_original_response(content=f"❌ {error.message}")
             return None
-        return await self.run(prepared, poster, admitted)
+        return admitted.job_id
 
     def _poster(
         self, interaction: discord.Interaction, callback: Any, spec: JobSpec, started: float, preface: str | None
@@ -176,48 +178,65 @@ class Launcher:
             return
         head = text.header(spec.prompt, message.author.mention)
         status_text = f"{preface}\n{head}" if preface else head
-        with admitted.released_on_error():
+        async with admitted.released_on_error():
             status = await message.reply(f"{status_text}\n⏳ Getting the reference images…", mention_author=False)
-            poster = MessagePoster(
-                message, status, prompt=spec.prompt, size_label=spec.size_label, buttons=self.buttons, preface=preface
-            )
-            spec = dataclasses.replace(admitted.spec, origin=Origin(status_message_id=status.id))
+        limit = upload_limit_for(message)
+        poster = MessagePoster(
+            message,
+            status,
+            requester=message.author.mention,
+            upload_limit=limit,
+            prompt=spec.prompt,
+            size_label=spec.size_label,
+            buttons=self.buttons,
+            preface=preface,
+        )
+        origin = Origin(status_message_id=status.id, upload_limit=limit, kind="message", reply_to_id=message.id)
+        spec = dataclasses.replace(admitted.spec, origin=origin)
+        try:
             async with self.services.jobs.preparing(lambda: status.edit(content=f"{status_text}\n{NOT_STARTED}")):
-                prepared = await self._prepare_or_explain(spec, references, status, status_text)
-        if prepared is None:
-            admitted.release()
-            return
-        try:
-            await self.run(prepared, poster, admitted)
-        except UserFacingError as error:  # the job could not even be recorded
+                prepared = await self.prepare(spec, references)
+            await self.queue(admitted, prepared, poster, preface)
+        except BaseException as error:
+            await asyncio.shield(admitted.release())
+            if not isinstance(error, UserFacingError):
+                raise
             await status.edit(content=f"{status_text}\n❌ {error.message}")
-
-    async def _prepare_or_explain(
-        self, spec: JobSpec, references: Sequence[PendingReference], status: discord.Message, status_text: str
-    ) -> PreparedJob | None:
-        try:
-            return await self.prepare(spec, references)
-        except UserFacingError as error:
-            await status.edit(content=f"{status_text}\n❌ {error.message}")
-            return None
 
     async def prepare(self, spec: JobSpec, references: Sequence[PendingReference]) -> PreparedJob:
         """Load every reference (concurrently) and let the JobRunner check and prepare the job."""
         loaded = await asyncio.gather(*(self.load(reference) for reference in references))
         return await prepare_job(self.services.settings, dataclasses.replace(spec, references=tuple(loaded)))
 
-    async def run(self, prepared: PreparedJob, delivery: Delivery, admitted: Admitted) -> Outcome:
-        """Run a prepared job in its queue place (references are journalled for Reroll), report it to the mod-log.
+    async def queue(self, admitted: Admitted, prepared: PreparedJob, delivery: Delivery, preface: str | None) -> None:
+        """Store the prepared job (parameters, origin, references) and put it in line; a worker runs it.
 
-        Raises StoreFailed (the reservation given back) only when the job could not even be recorded.
+        Until a worker starts it, this process keeps its status line at its place in line.
         """
+        spec = prepared.spec
+        params = stored_params(prepared, preface=preface, buttons=self.buttons is not None)
+        references = [StoredReference(r.mime, r.width, r.height, r.data) for r in prepared.references]
+        store = self.services.store
         try:
-            outcome = await self.services.jobs.run(prepared, delivery, admitted.place)
-        except UserFacingError:
-            admitted.release()
-            raise
-        await report_to_modlog(self.client, admitted.modlog_channel, prepared.spec, outcome)
-        return outcome
+            queued = await store.queue.enqueue(
+                admitted.job_id,
+                params=params,
+                origin=spec.origin or Origin(),
+                references=references,
+                resumes=spec.resumes,
+            )
+            if queued and spec.resumes:
+                await store.journal.link_retry(spec.resumes, admitted.job_id)
+        except Exception as error:
+            log.warning("job %s: could not be queued", admitted.job_id, exc_info=True)
+            raise StoreFailed() from error
+        if not queued:  # its reservation ran out while the references loaded
+            raise UserFacingError(
+                "That took too long to prepare, so nothing was made. Please try again.", code="expired"
+            )
+        set_job(admitted.job_id)
+        log.info("job %s queued: %s of %d image(s)", admitted.job_id, spec.kind, spec.count)
+        await self.services.board.add(admitted.job_id, delivery, spec.count)
 
     async def load(self, reference: PendingReference) -> ReferenceInput:
         """The bytes of one reference image."""

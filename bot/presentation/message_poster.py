@@ -24,9 +24,11 @@ class MessagePoster(PagedPoster):
 
     def __init__(
         self,
-        request: discord.Message,
-        status: discord.Message,
+        request: discord.Message | discord.PartialMessage,
+        status: discord.Message | discord.PartialMessage | None,
         *,
+        requester: str,
+        upload_limit: int,
         prompt: str,
         size_label: str,
         buttons: ButtonsFactory | None = None,
@@ -35,13 +37,13 @@ class MessagePoster(PagedPoster):
         super().__init__(
             prompt=prompt,
             size_label=size_label,
-            upload_limit=upload_limit_for(request),
-            requester=request.author.mention,
+            upload_limit=upload_limit,
+            requester=requester,
             buttons=buttons,
             preface=preface,
         )
-        self.request = request
-        self._status: discord.Message | None = status
+        self.request = request  # a full message in the process that saw it, a partial one in a worker
+        self._status: discord.Message | discord.PartialMessage | None = status
 
     async def _post_page(self, first: bool, content: str, file: discord.File) -> tuple[Any, bool]:
         if first and self._status is not None:

@@ -240,6 +240,10 @@ class ResultPoster(PagedPoster):
         """Whether interaction-token calls may still be made."""
         return time.monotonic() < self._token_deadline
 
+    def token_dead(self) -> None:
+        """Discord said the token expired: post in the channel from now on."""
+        self._token_deadline = 0.0
+
     def _page_writable(self, page: _Page) -> bool:
         return not (page.via_token and not self.token_alive())
 

@@ -168,10 +168,11 @@ async def reconcile(
     token = entry.interaction_token if entry is not None and entry.token_valid(now) else None
     shown = await shown_images(bot, record, message_ids, token)
     found = 0
+    base = max(RECONCILED_INDEX, await store.queue.next_index(record.id))  # after every index a takeover used
     for message_id, count in shown.items():
         for _ in range(count - sum(1 for r in recorded if r.message_id == message_id)):
             found += await store.record_image(
-                record.id, RECONCILED_INDEX + found, message_id=message_id, channel_id=record.channel_id, url=None
+                record.id, base + found, message_id=message_id, channel_id=record.channel_id, url=None
             )
     if found:
         log.warning("job %s: %d image(s) were on Discord but not recorded (crash); counted now", record.id, found)

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
 from bot.store.journal import Origin, StoredReference, write_entry
-from bot.store.schema import forgotten_today, job_journal, jobs, usage_daily
+from bot.store.schema import forgotten_today, job_images, job_journal, jobs, usage_daily
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class Standing:
     server_reserved: int = 0
     member_waiting: int = 0  # the member's pending + queued jobs
     waiting: int = 0  # pending + queued jobs of the whole deployment
+    running: int = 0  # jobs running in the whole deployment (live leases)
     last_request_at: float | None = None  # the member's newest request in this server that was not cancelled
 
 
@@ -80,7 +81,7 @@ class QueueStore:
     def __init__(self, db: Database, clock: Callable[[], float]) -> None:
         self._db = db
         self._clock = clock
-        self._moved = asyncio.Event()
+        self._waiters: set[asyncio.Event] = set()
         self._listener: Any = None  # the PostgreSQL connection that LISTENs (kept for the store's life)
 
     async def admit(self, request: Admit, check: Callable[[Standing], None]) -> int:
@@ -201,6 +202,18 @@ class QueueStore:
             await conn.execute(release)
             await self.announce(conn)
 
+    async def release_all(self) -> int:
+        """Every running job's lease ends now (SQLite at start-up: no other process can be running them)."""
+        release = jobs.update().where(jobs.c.status == "running").values(lease_expires_at=self._clock(), worker_id=None)
+        async with self._db.write() as conn:
+            return (await conn.execute(release)).rowcount
+
+    async def next_index(self, job_id: int) -> int:
+        """The first image index a taken-over job may record (after every index already recorded)."""
+        query = sa.select(sa.func.coalesce(sa.func.max(job_images.c.idx) + 1, 0)).where(job_images.c.job_id == job_id)
+        async with self._db.read() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
     async def positions(self, job_ids: Sequence[int]) -> dict[int, int]:
         """Place in line (1 = next) of each of these jobs that is still queued."""
         if not job_ids:
@@ -234,17 +247,20 @@ class QueueStore:
     async def wait(self, timeout: float) -> bool:
         """Sleep until the queue moves (any process) or `timeout` passes; True when it moved."""
         await self._listen()
+        event = asyncio.Event()
+        self._waiters.add(event)
         try:
-            await asyncio.wait_for(self._moved.wait(), timeout)
+            await asyncio.wait_for(event.wait(), timeout)
         except TimeoutError:
             return False
         finally:
-            self._moved.clear()
+            self._waiters.discard(event)
         return True
 
     def moved(self) -> None:
-        """Wake this process's waiters (a job finished here, a slot is free)."""
-        self._moved.set()
+        """Wake every waiter of this process (each `wait` in progress returns True)."""
+        for event in self._waiters:
+            event.set()
 
     async def notify(self) -> None:
         """Tell every process that the queue moved (a job finished and freed a slot)."""
@@ -310,18 +326,9 @@ async def _standing(conn: AsyncConnection, guild: int, user_id: int, day: int, n
         total(j.images_requested, server, live),
         count(mine, j.status.in_(WAITING), live),
         count(j.status.in_(WAITING), live),
+        count(j.status == "running", j.lease_expires_at > now),
         sa.select(sa.func.max(j.created_at)).where(mine, j.status != "cancelled").scalar_subquery(),
     )
     row = (await conn.execute(query)).one()
-    member_images, server_images, member_reserved, server_reserved, member_waiting, waiting = (
-        int(v or 0) for v in row[:6]
-    )
-    return Standing(
-        member_images,
-        server_images,
-        member_reserved,
-        server_reserved,
-        member_waiting,
-        waiting,
-        last_request_at=None if row[6] is None else float(row[6]),
-    )
+    counts = [int(v or 0) for v in row[:7]]
+    return Standing(*counts, last_request_at=None if row[7] is None else float(row[7]))

@@ -19,7 +19,7 @@ from bot.store.db import Database
 from bot.store.schema import forgotten_today, jobs, leaderboard_optout, usage_daily, usage_total
 
 METRICS = {"images": "images", "requests": "requests"}  # metric name -> rollup column (never user text)
-IN_FLIGHT = ("queued", "running")
+IN_FLIGHT = ("pending", "queued", "running")
 COUNTS = ("images", "requests", "failed", "blocked", "tokens")
 DAY_SECONDS = 86_400
 EXPORT_COLUMNS = (
@@ -202,7 +202,7 @@ class UsageQueries:
 
         One statement, so a quota check costs one round trip to the database, not six.
         """
-        busy = "FROM jobs WHERE guild_id = :g AND created_at >= :since AND status IN ('queued', 'running')"
+        busy = "FROM jobs WHERE guild_id = :g AND created_at >= :since AND status IN ('pending', 'queued', 'running')"
         sql = (
             "SELECT"
             " (SELECT COALESCE(SUM(images), 0) FROM usage_daily WHERE guild_id = :g AND user_id = :u AND day = :d)"

@@ -79,3 +79,34 @@ async def final_reply(fake: FakeDiscord, message: Any, timeout: float = 30) -> A
         return replies[0] if replies and "⏳" not in replies[0].content else None
 
     return await fake.wait_for(settled, timeout=timeout)
+
+
+async def queue_counts(harness: BotHarness) -> tuple[int, int]:
+    """(running, waiting) jobs, as the durable queue holds them."""
+    jobs = await harness.store.recent_jobs(1000)
+    running = sum(1 for job in jobs if job.status == "running")
+    return running, sum(1 for job in jobs if job.status in ("pending", "queued"))
+
+
+async def until_queue(harness: BotHarness, running: int | None, waiting: int | None, timeout: float = 10) -> None:
+    """Wait until the queue holds that many running and waiting jobs (None: any number)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = await queue_counts(harness)
+        if (running is None or now[0] == running) and (waiting is None or now[1] == waiting):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"queue is {now} (running, waiting), not {(running, waiting)}")
+        await asyncio.sleep(0.02)
+
+
+async def statuses(harness: BotHarness, expected: list[str], timeout: float = 10) -> None:
+    """Wait until the jobs' statuses, newest first, are `expected`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = [job.status for job in await harness.store.recent_jobs(100)]
+        if now == expected:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job statuses are {now}, not {expected}")
+        await asyncio.sleep(0.02)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.helpers import final_original, job_done
+from tests.e2e.helpers import final_original, job_done, until_queue
 from tests.fakes.image_api import Fault
 
 EPHEMERAL_REPLY = 4
@@ -52,11 +52,10 @@ async def test_full_queue_refuses_privately_before_defer(discord_fake, image_api
 
 async def test_queue_position_is_shown_and_moves_up(discord_fake, image_api, start_bot) -> None:
     harness = await start_bot(max_concurrent_jobs=1)
-    image_api.image_delay = 0.3
+    image_api.image_delay = 1.0  # the queue moves slower than the board's passes
     for n in range(2):
         await discord_fake.slash(discord_fake.add_member(), "imagine", prompt=f"ahead {n}")
-        queue = harness.services.jobs.queue
-        await discord_fake.wait_for(lambda: queue.running + queue.waiting == n + 1)  # noqa: B023
+        await until_queue(harness, 1, n)
     last = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="at the back")
 
     await discord_fake.wait_for(lambda: last.original and "#2 in queue" in last.original.content)
@@ -73,7 +72,7 @@ async def test_member_at_their_limit_does_not_block_others(discord_fake, image_a
     await discord_fake.slash(alice, "imagine", prompt="alice one")
     await image_api.wait_for(lambda: len(image_api.requests) == 1)
     await discord_fake.slash(alice, "imagine", prompt="alice two")
-    await discord_fake.wait_for(lambda: harness.services.jobs.queue.waiting == 1)
+    await until_queue(harness, None, 1)
     await discord_fake.slash(bob, "imagine", prompt="bob one")
 
     await job_done(harness, 3)

@@ -39,7 +39,7 @@ async def wait_for_jobs(database: Path, predicate, timeout: float = 20) -> list[
 async def test_killed_bot_answers_the_interrupted_job_through_the_same_token(discord_fake, image_api, tmp_path) -> None:
     database = tmp_path / "bot.db"
     first = BotProcess(tmp_path, discord_fake, image_api)
-    second = BotProcess(tmp_path, discord_fake, image_api)
+    second = BotProcess(tmp_path, discord_fake, image_api, resume_interrupted_jobs="false")
     try:
         await first.start()
         image_api.image_delay = 0.5

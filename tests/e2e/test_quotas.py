@@ -3,7 +3,7 @@ give the member's numbers and the reset, and happen before any API call."""
 
 from __future__ import annotations
 
-from tests.e2e.helpers import final_original, final_reply, job_done
+from tests.e2e.helpers import final_original, final_reply, job_done, statuses, until_queue
 from tests.e2e.usage_helpers import Clock
 from tests.fakes.image_api import Fault
 
@@ -70,15 +70,31 @@ async def test_server_daily_limit_counts_every_member(discord_fake, image_api, s
     assert len(image_api.requests) == 1
 
 
-async def test_concurrent_job_limit(discord_fake, image_api, start_bot) -> None:
-    await start_bot(quota_member_concurrent_jobs=1)
-    image_api.script(Fault.hang())
-    user = discord_fake.add_member()
+async def test_concurrent_job_limit_makes_the_next_request_wait_in_line(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot(quota_member_concurrent_jobs=1)
+    image_api.image_delay = 1.0
+    user, other = discord_fake.add_member(), discord_fake.add_member()
     first = await discord_fake.slash(user, "imagine", prompt="slow")
-    await discord_fake.wait_for(lambda: image_api.requests)
-    text = await refused(discord_fake, user, prompt="impatient")
-    assert "Concurrent job limit" in text and "1 of 1 jobs running" in text
-    assert len(image_api.requests) == 1 and first.response_type == 5
+    await image_api.wait_for(lambda: image_api.requests)
+    second = await discord_fake.slash(user, "imagine", prompt="impatient")
+    await discord_fake.wait_for(lambda: second.original and "#1 in queue" in second.original.content)
+    assert not second.ephemeral and first.response_type == second.response_type == 5
+    await discord_fake.slash(other, "imagine", prompt="someone else")  # another member is not held up
+    await image_api.wait_for(lambda: len(image_api.requests) == 2)
+    assert [r.json["prompt"] for r in image_api.requests] == ["slow", "someone else"]
+    await job_done(harness, 3)
+    assert [r.json["prompt"] for r in image_api.requests][2] == "impatient"
+
+
+async def test_more_than_five_waiting_requests_are_refused(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot(max_concurrent_jobs=1)
+    image_api.image_delay = 0.5
+    user = discord_fake.add_member()
+    for n in range(6):  # one runs, five wait
+        await discord_fake.slash(user, "imagine", prompt=f"owl {n}")
+    await until_queue(harness, 1, 5)
+    text = await refused(discord_fake, user, prompt="one owl too many")
+    assert "5 requests waiting" in text
 
 
 async def test_two_requests_at_once_cannot_both_pass_the_limit(discord_fake, image_api, start_bot) -> None:
@@ -160,7 +176,7 @@ async def test_expensive_job_waits_for_confirmation(discord_fake, image_api, sta
     ask = await discord_fake.slash(user, "imagine", prompt="a big set", count=4)
     await ask.wait_response()
     assert ask.ephemeral and "$0.12" in ask.original.content
-    assert image_api.requests == [] and await harness.store.recent_jobs() == []
+    assert image_api.requests == [] and [j.status for j in await harness.store.recent_jobs()] == ["pending"]
 
     buttons = {b["label"]: b["custom_id"] for row in ask.original.components for b in row["components"]}
     click = await discord_fake.click(user, ask.original, buttons["Generate"])
@@ -178,7 +194,9 @@ async def test_cancelled_expensive_job_costs_nothing(discord_fake, image_api, st
     click = await discord_fake.click(user, ask.original, buttons["Cancel"])
     await click.wait_response()
     assert "Cancelled" in ask.original.content
-    assert image_api.requests == [] and await harness.store.recent_jobs() == []
+    await statuses(harness, ["cancelled"])
+    assert image_api.requests == []
+    assert (await harness.store.usage.totals(int(discord_fake.guild_id), int(user.id), None, 0)).requests == 0
 
 
 async def test_buttons_count_against_the_daily_limit(discord_fake, image_api, start_bot) -> None:
@@ -220,7 +238,8 @@ async def test_button_jobs_ask_before_an_expensive_set(discord_fake, image_api, 
     cancel = await discord_fake.click(alice, ask.original, buttons["Cancel"])
     await cancel.wait_response()
     assert "Cancelled" in ask.original.content
-    assert len(image_api.requests) == 1 and len(await harness.store.recent_jobs()) == 1
+    await statuses(harness, ["cancelled", "completed"])
+    assert len(image_api.requests) == 1
 
 
 async def test_expensive_reply_blend_points_to_the_commands_that_ask(discord_fake, image_api, start_bot) -> None:

@@ -8,6 +8,7 @@ from tests.e2e.helpers import final_original, final_reply, job_done
 from tests.images import png
 
 RETRY_PREFIX = "img:retry:"
+RETRY = {"resume_interrupted_jobs": False}  # a taken-over job ends with a Retry button instead of continuing
 
 
 async def interrupt_a_job(discord_fake, image_api, harness, user, **options):
@@ -39,7 +40,7 @@ async def test_stopped_job_is_journalled_with_its_token(discord_fake, image_api,
 async def test_interrupted_job_is_answered_through_the_same_token(discord_fake, image_api, start_bot) -> None:
     first = await start_bot()
     interaction = await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member())
-    second = await start_bot()
+    second = await start_bot(**RETRY)
 
     message = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
     assert "restarted" in message.content and "1 of 3 images arrived" in message.content
@@ -57,7 +58,7 @@ async def test_restart_after_the_token_expired_posts_in_the_channel(discord_fake
     first = await start_bot()
     interaction = await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member())
     discord_fake.expire_token(interaction.token)
-    await start_bot()
+    await start_bot(**RETRY)
 
     def notice():
         found = [m for m in discord_fake.channel_messages() if m.interaction_token is None and retry_id(m)]
@@ -72,7 +73,7 @@ async def test_retry_delivers_the_missing_images_and_counts_each_once(discord_fa
     first = await start_bot()
     alice = discord_fake.add_member("alice")
     interaction = await interrupt_a_job(discord_fake, image_api, first, alice)
-    second = await start_bot()
+    second = await start_bot(**RETRY)
     notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
 
     click = await discord_fake.click(alice, notice, retry_id(notice))
@@ -89,7 +90,7 @@ async def test_retry_delivers_the_missing_images_and_counts_each_once(discord_fa
 async def test_only_the_requester_can_retry(discord_fake, image_api, start_bot) -> None:
     first = await start_bot()
     interaction = await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member())
-    await start_bot()
+    await start_bot(**RETRY)
     notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
     click = await discord_fake.click(discord_fake.add_member(), notice, retry_id(notice))
     await click.wait_response()
@@ -102,7 +103,7 @@ async def test_retry_reuses_the_journalled_references(discord_fake, image_api, s
     alice = discord_fake.add_member()
     ref = discord_fake.add_attachment(png(300, 200), "cat.png", "image/png")
     interaction = await interrupt_a_job(discord_fake, image_api, first, alice, image1=ref)
-    second = await start_bot()
+    second = await start_bot(**RETRY)
     notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
     await discord_fake.click(alice, notice, retry_id(notice))
     await job_done(second, 2)
@@ -111,18 +112,21 @@ async def test_retry_reuses_the_journalled_references(discord_fake, image_api, s
     assert len(cdn_fetches) == 1, "the retry did not need Discord's CDN"
 
 
-async def test_resume_setting_continues_through_the_same_token(discord_fake, image_api, start_bot) -> None:
+async def test_a_taken_over_job_makes_only_its_missing_images_through_the_same_token(
+    discord_fake, image_api, start_bot
+) -> None:
     first = await start_bot()
     interaction = await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member())
-    second = await start_bot(resume_interrupted_jobs=True)
-    new_job, old_job = await job_done(second, 2)
-    assert (old_job.status, old_job.images_delivered) == ("partial", 1)
-    assert (new_job.status, new_job.images_delivered, new_job.images_requested) == ("completed", 2, 2)
+    second = await start_bot()  # RESUME_INTERRUPTED_JOBS is on by default
+    [job] = await job_done(second, 1)
+    assert (job.status, job.images_delivered, job.images_requested, job.attempts) == ("completed", 3, 3, 2)
     assert "Making the other 2 now" in interaction.original.content
     assert retry_id(interaction.original) is None
     followup_images = sum(len(m.attachments) for m in interaction.followups)
     assert len(interaction.original.attachments) + followup_images == 3
-    entry = await second.store.journal.get(new_job.id)
+    assert [r.json["prompt"].count("2 images") for r in image_api.requests][1:] == [1], "only the 2 missing ones"
+    assert (await second.store.usage.totals(job.guild_id or 0, job.user_id, None, 0)).images == 3, "counted once"
+    entry = await second.store.journal.get(job.id)
     assert entry is not None and entry.interaction_token is None
 
 
@@ -136,7 +140,7 @@ async def test_image_posted_but_not_recorded_before_a_crash_is_counted_once(disc
         await db.execute("UPDATE jobs SET images_delivered = 0 WHERE id = ?", (job.id,))
         await db.commit()
 
-    second = await start_bot()
+    second = await start_bot(**RETRY)
     message = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
     assert "1 of 3 images arrived" in message.content and len(message.attachments) == 1
     [recovered] = await second.store.recent_jobs()

@@ -4,7 +4,7 @@ channels and the server's watermark hold after a restart too."""
 from __future__ import annotations
 
 from tests.e2e.helpers import job_done
-from tests.e2e.test_recovery import interrupt_a_job, retry_id
+from tests.e2e.test_recovery import RETRY, interrupt_a_job, retry_id
 
 MESSAGE = 4
 
@@ -19,7 +19,7 @@ async def restarted_notice(discord_fake, image_api, start_bot, user, **second_se
     """Interrupt a 3-image job after its first image, restart with `second_settings`; the Retry notice."""
     first = await start_bot()
     interaction = await interrupt_a_job(discord_fake, image_api, first, user)
-    second = await start_bot(**second_settings)
+    second = await start_bot(**RETRY, **second_settings)
     notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
     return second, notice
 
@@ -62,7 +62,7 @@ async def test_retry_uses_the_servers_watermark_setting(discord_fake, image_api,
 async def test_auto_resume_over_the_daily_limit_offers_retry_instead(discord_fake, image_api, start_bot) -> None:
     first = await start_bot()
     interaction = await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member())
-    second = await start_bot(resume_interrupted_jobs=True, quota_member_daily_images=2)
+    second = await start_bot(quota_member_daily_images=2)
 
     notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
     assert "Press **Retry** to get the rest" in notice.content and "Making the other" not in notice.content
@@ -76,9 +76,10 @@ async def test_auto_resume_over_the_daily_limit_offers_retry_instead(discord_fak
 async def test_auto_resume_uses_the_servers_watermark_setting(discord_fake, image_api, start_bot) -> None:
     first = await start_bot()
     await admin_sets(discord_fake, "set", setting="watermark", value="on")
-    await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member())
-    second = await start_bot(resume_interrupted_jobs=True)
+    interaction = await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member())
+    second = await start_bot()
 
-    new_job, _ = await job_done(second, 2)
-    assert (new_job.status, new_job.images_delivered) == ("completed", 2)
+    [job] = await job_done(second, 1)
+    assert (job.status, job.images_delivered) == ("completed", 3)
+    assert "Making the other 2 now" in interaction.original.content
     assert [r.json["watermark"] for r in image_api.requests] == [True, True]

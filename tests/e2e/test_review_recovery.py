@@ -25,7 +25,7 @@ async def test_retry_keeps_its_references_when_reroll_keeps_none(discord_fake, i
     await final_original(discord_fake, await discord_fake.slash(bob, "imagine", prompt="a quick fox"))
     await first.bot.shutdown(grace=0)
 
-    second = await start_bot(keep_references_days=0)
+    second = await start_bot(keep_references_days=0, resume_interrupted_jobs=False)
     notice = await discord_fake.wait_for(lambda: retry_id(slow.original) and slow.original)
     click = await discord_fake.click(alice, notice, retry_id(notice))
     await click.wait_response()

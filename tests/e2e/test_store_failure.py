@@ -9,7 +9,7 @@ import sqlite3
 import threading
 import time
 
-from tests.e2e.helpers import final_original, job_done
+from tests.e2e.helpers import final_original, job_done, queue_counts
 
 BUSY_TIMEOUT = 5.0  # the store's PRAGMA busy_timeout
 
@@ -47,7 +47,7 @@ async def test_locked_database_mid_job_ends_it_visibly_and_frees_the_member(disc
     assert (job.status, job.error_code, job.images_delivered) == ("partial", "store_failed", 1)
     entry = await harness.store.journal.get(job.id)
     assert entry is not None and entry.interaction_token is None
-    assert harness.services.jobs.queue.running == 0
+    assert (await queue_counts(harness))[0] == 0
 
     image_api.image_delay = 0.0
     again = await discord_fake.slash(alice, "imagine", prompt="one more owl")

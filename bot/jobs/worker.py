@@ -1,0 +1,258 @@
+"""Worker: claims queued jobs from the durable queue, runs them under a lease, and takes over abandoned ones.
+
+Every process that runs jobs has one (`python -m bot` and `python -m bot worker`). It claims at most
+WORKER_CONCURRENCY jobs at a time (the store keeps MAX_CONCURRENT_JOBS across all workers), renews their leases
+every third of LEASE_SECONDS, and is woken when the queue moves (LISTEN/NOTIFY on PostgreSQL, in-process on
+SQLite), else every few seconds. A job whose lease ran out (its process died, or stopped without finishing it) is
+claimed like any other, first: the worker counts what its predecessor already posted and makes only the rest.
+The Discord side is reached only through `JobDeliveries` (REST: interaction token while valid, else the channel).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.errors import BadInput, UserFacingError
+from bot.imaging import PreparedReference
+from bot.jobs.model import Delivery, JobSpec, Outcome, PreparedJob, Progress
+from bot.jobs.prepare import prepared_from, request_for
+from bot.jobs.runner import JobRunner
+from bot.quotas import QuotaService
+from bot.settings import Settings
+from bot.store import JobRecord, UsageStore
+from bot.store.journal import JournalEntry
+from bot.store.queue import Claim
+
+log = logging.getLogger(__name__)
+
+MAX_IDLE_WAIT = 5.0  # seconds between claims when nothing wakes the worker (expired leases are found this way)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredJob:
+    """A job as the store holds it: its row and its journal entry (origin, token)."""
+
+    record: JobRecord
+    entry: JournalEntry | None
+
+    @property
+    def owed(self) -> int:
+        """Images it still has to make."""
+        return max(0, self.record.images_requested - self.record.images_delivered)
+
+
+class JobDeliveries(Protocol):
+    """What a worker needs from Discord, all of it possible without a gateway connection."""
+
+    async def delivery(self, job: StoredJob, *, continuing: bool) -> Delivery:
+        """The Delivery of a job from its stored origin (`continuing`: a taken-over job's new images follow)."""
+
+    async def reconcile(self, job: StoredJob) -> int:
+        """Record images of a taken-over job that are on Discord but not in the store; returns how many."""
+
+    async def interrupted(self, job: StoredJob, *, resuming: bool) -> None:
+        """Tell the member their job was interrupted, and whether it continues (else: a Retry button)."""
+
+    async def finished(self, job: StoredJob, outcome: Outcome) -> None:
+        """After the job's end: the server's mod-log."""
+
+
+def new_worker_id() -> str:
+    """host:pid:random: unique per process, readable in the jobs table."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    """One process's share of the deployment's job slots."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: UsageStore,
+        runner: JobRunner,
+        quotas: QuotaService,
+        deliveries: JobDeliveries,
+        *,
+        worker_id: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.runner = runner
+        self.quotas = quotas
+        self.deliveries = deliveries
+        self.id = worker_id or new_worker_id()
+        self.capacity = settings.worker_concurrency or settings.max_concurrent_jobs
+        self.lease = settings.lease_seconds
+        self._jobs: dict[int, asyncio.Task[None]] = {}
+        self._loops: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    @property
+    def running(self) -> list[int]:
+        """Ids of the jobs this worker holds."""
+        return list(self._jobs)
+
+    def start(self) -> None:
+        """Start claiming and heartbeating (idempotent)."""
+        if not self._loops:
+            self._loops = [asyncio.create_task(self._claiming()), asyncio.create_task(self._heartbeat())]
+            log.info("worker %s: up to %d job(s) at once", self.id, self.capacity)
+
+    async def _claiming(self) -> None:
+        idle = max(1.0, min(self.lease / 3, MAX_IDLE_WAIT))
+        while not self._stopping:
+            room = self.capacity - len(self._jobs)
+            claims: list[Claim] = []
+            if room > 0:
+                try:
+                    claims = await self.store.queue.claim(
+                        self.id, limit=room, global_limit=self.settings.max_concurrent_jobs, lease=self.lease
+                    )
+                except Exception:
+                    log.warning("worker %s: could not claim jobs", self.id, exc_info=True)
+            for claim in claims:
+                if self._stopping:  # claimed while shutting down: hand it straight back
+                    await self.store.queue.release(self.id, [claim.job_id])
+                    continue
+                self._jobs[claim.job_id] = asyncio.create_task(self._run(claim))
+            if not claims or len(claims) < room:
+                await self.store.queue.wait(idle)
+
+    async def _heartbeat(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                held = await self.store.queue.heartbeat(self.id, self.running, self.lease)
+                for job_id in set(self.running) - held:  # another worker took it over: stop making it twice
+                    log.warning("job %s: lease lost; stopping here", job_id)
+                    self._jobs[job_id].cancel()
+                for job_id in await self.store.queue.expire_pending():
+                    log.info("job %s: reservation expired before the job was queued", job_id)
+            except Exception:
+                log.warning("worker %s: heartbeat failed", self.id, exc_info=True)
+
+    async def _run(self, claim: Claim) -> None:
+        job_id = claim.job_id
+        try:
+            job = await self._load(job_id)
+            if claim.taken_over:
+                log.info("job %s: taken over by worker %s", job_id, self.id)
+                taken = await self._take_over(job)
+                if taken is None:
+                    return
+                job = taken
+            await self._execute(job, continuing=claim.taken_over)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("job %s: the worker could not run it", job_id)
+            await self._fail(job_id)
+        finally:
+            self._jobs.pop(job_id, None)
+            self.store.queue.moved()  # a slot of this worker is free
+
+    async def _load(self, job_id: int) -> StoredJob:
+        record = await self.store.get_job(job_id)
+        if record is None:
+            raise LookupError(f"job {job_id} vanished")
+        return StoredJob(record, await self.store.journal.get(job_id))
+
+    async def _execute(self, job: StoredJob, *, continuing: bool) -> None:
+        record = job.record
+        delivery = await self.deliveries.delivery(job, continuing=continuing)
+        progress = Progress(job_id=record.id, requested=record.images_requested, delivered=record.images_delivered)
+        try:
+            prepared = await self._prepared(job, continuing=continuing)
+        except UserFacingError as error:  # e.g. its references are gone: the member is told, nothing is made
+            outcome = await self.runner.refuse(record.id, delivery, progress, error)
+        else:
+            base = await self.store.queue.next_index(record.id) if continuing else 0
+            outcome = await self.runner.execute(prepared, delivery, progress, index_base=base)
+        await self.deliveries.finished(job, outcome)
+
+    async def _prepared(self, job: StoredJob, *, continuing: bool) -> PreparedJob:
+        """The API request of a stored job: its spec from the row, its references from the journal."""
+        record, params = job.record, job.record.params
+        spec = spec_of(record, count=job.owed)
+        if continuing:  # the server's current watermark setting, as for any start
+            spec = dataclasses.replace(spec, watermark=(await self.quotas.limits(record.guild_id or 0)).watermark)
+        stored = await self.store.journal.references(record.id)
+        if len(stored) < int(params.get("references", 0)):
+            raise BadInput("The reference images of this request are no longer kept. Please run the command again.")
+        references = tuple(PreparedReference(r.data, r.mime, r.width, r.height) for r in stored)
+        urls = params.get("reference_urls")
+        if urls and self.settings.reference_mode == "url":
+            return PreparedJob(spec, request_for(self.settings, spec, tuple(urls)), references)
+        return await prepared_from(self.settings, spec, references)
+
+    async def _take_over(self, job: StoredJob) -> StoredJob | None:
+        """Count what the last worker posted; continue with the rest, or end the job with a Retry button."""
+        if await self.deliveries.reconcile(job):
+            job = await self._load(job.record.id)
+        refusal = await self.quotas.recheck(job.record) if job.owed else None
+        resuming = bool(job.owed) and self.settings.resume_interrupted_jobs and refusal is None
+        if refusal is not None:
+            log.info("job %s: not continued (%s)", job.record.id, refusal.code)
+        await self.deliveries.interrupted(job, resuming=resuming)
+        if resuming:
+            return job
+        status = "completed" if not job.owed else "partial" if job.record.images_delivered else "failed"
+        await self.store.finish_job(job.record.id, status, error_code=None if not job.owed else "interrupted")
+        await self.store.journal.mark_recovered(job.record.id)
+        log.info("job %s: ended after a takeover (%s, %d image(s) owed)", job.record.id, status, job.owed)
+        return None
+
+    async def _fail(self, job_id: int) -> None:
+        """A job the worker could not run at all still gets a final status (the member sees it in /job)."""
+        with contextlib.suppress(Exception):
+            await self.store.finish_job(job_id, "failed", error_code="internal")
+            await self.store.journal.close(job_id)
+
+    async def drain(self, grace: float) -> list[int]:
+        """Shutdown: stop claiming, let running jobs finish for `grace` seconds, hand the rest over at once.
+
+        Handed-over jobs keep their row (`running`, lease ended): the next worker to claim takes them over and
+        makes only the images still missing. Returns their ids.
+        """
+        self._stopping = True
+        for loop in self._loops:
+            loop.cancel()
+        interrupted = await self.runner.drain(grace)
+        await asyncio.gather(*self._jobs.values(), return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self.store.queue.release(self.id, interrupted)
+        return interrupted
+
+    async def stop(self) -> None:
+        """Stop at once, without a grace period (the jobs stay running in the store; their leases will end)."""
+        self._stopping = True
+        tasks = [*self._loops, *self._jobs.values()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
+
+
+def spec_of(record: JobRecord, *, count: int) -> JobSpec:
+    """The spec of a stored job, asking for `count` images."""
+    params = record.params
+    watermark = params.get("watermark")
+    return JobSpec(
+        user_id=record.user_id,
+        guild_id=record.guild_id,
+        channel_id=record.channel_id,
+        prompt=record.prompt,
+        count=count,
+        size=str(params.get("size", "2K")),
+        size_label=str(params.get("size_label", params.get("size", ""))),
+        kind=record.kind,
+        watermark=None if watermark is None else bool(watermark),
+    )
