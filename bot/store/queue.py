@@ -330,5 +330,6 @@ async def _standing(conn: AsyncConnection, guild: int, user_id: int, day: int, n
         sa.select(sa.func.max(j.created_at)).where(mine, j.status != "cancelled").scalar_subquery(),
     )
     row = (await conn.execute(query)).one()
-    counts = [int(v or 0) for v in row[:7]]
-    return Standing(*counts, last_request_at=None if row[7] is None else float(row[7]))
+    images, server_images, reserved, server_reserved, member_waiting, waiting, running = (int(v or 0) for v in row[:7])
+    last = None if row[7] is None else float(row[7])
+    return Standing(images, server_images, reserved, server_reserved, member_waiting, waiting, running, last)
