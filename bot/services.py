@@ -75,7 +75,7 @@ def build_services(settings: Settings, http: aiohttp.ClientSession, store: Usage
         board=WaitingBoard(store, interval=settings.progress_interval),
         recovery=Recovery(settings, store, jobs),
         references=ReferenceFetcher(http, settings.allowed_reference_hosts, settings.reference_max_bytes),
-        tray=ReferenceTray(settings.reference_tray_ttl),
+        tray=ReferenceTray(store, settings.reference_tray_ttl),
         quotas=quotas,
         usage=UsageService(settings, store, quotas),
         admin=GuildAdmin(settings, store),

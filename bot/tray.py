@@ -1,68 +1,43 @@
-"""ReferenceTray: images a member collected for later use as references, kept for a limited time."""
+"""ReferenceTray: images a member collected for later use as references, kept for a limited time.
+
+The trays live in the database (`bot.store.tray`), so they hold across processes and restarts.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from bot.imagegen.models import MAX_REFERENCES
+from bot.store import UsageStore
+from bot.store.tray import TrayItem
 
-
-@dataclass(frozen=True, slots=True)
-class TrayItem:
-    """One collected image: where it came from and how to download it."""
-
-    name: str
-    url: str
-    channel_id: int
-    message_id: int
-    added: float
+__all__ = ["ReferenceTray", "TrayItem"]
 
 
 class ReferenceTray:
-    """Per-member trays in memory (up to 14 images each); each item expires `ttl` seconds after it was added."""
+    """Per-member trays (up to 14 images each); each item expires `ttl` seconds after it was added."""
 
-    def __init__(self, ttl: float, *, limit: int = MAX_REFERENCES, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, store: UsageStore, ttl: float, *, limit: int = MAX_REFERENCES) -> None:
+        self.store = store
         self.ttl = ttl
         self.limit = limit
-        self._clock = clock
-        self._trays: dict[tuple[int | None, int], list[TrayItem]] = {}
 
-    def items(self, guild_id: int | None, user_id: int) -> list[TrayItem]:
+    async def items(self, guild_id: int | None, user_id: int) -> list[TrayItem]:
         """The member's unexpired items, oldest first."""
-        key = (guild_id, user_id)
-        cutoff = self._clock() - self.ttl
-        kept = [item for item in self._trays.get(key, []) if item.added > cutoff]
-        if kept:
-            self._trays[key] = kept
-        else:
-            self._trays.pop(key, None)
-        return list(kept)
+        return await self.store.tray.items(guild_id, user_id, self.ttl)
 
-    def add(
-        self, guild_id: int | None, user_id: int, images: list[tuple[str, str]], *, channel_id: int, message_id: int
+    async def add(
+        self, guild_id: int | None, user_id: int, images: Sequence[tuple[str, str]], *, channel_id: int, message_id: int
     ) -> tuple[int, int]:
         """Add (name, url) images not already there; returns (added, left out because the tray is full)."""
-        current = self.items(guild_id, user_id)
-        known = {(item.message_id, item.name) for item in current}
-        fresh = [(name, url) for name, url in images if (message_id, name) not in known]
-        room = max(0, self.limit - len(current))
-        now = self._clock()
-        added = [TrayItem(name, url, channel_id, message_id, now) for name, url in fresh[:room]]
-        if added:
-            self._trays[(guild_id, user_id)] = current + added
-        return len(added), len(fresh) - len(added)
+        return await self.store.tray.add(
+            guild_id, user_id, images, channel_id=channel_id, message_id=message_id, ttl=self.ttl, limit=self.limit
+        )
 
-    def remove(self, guild_id: int | None, user_id: int, position: int) -> TrayItem | None:
+    async def remove(self, guild_id: int | None, user_id: int, position: int) -> TrayItem | None:
         """Remove the item at `position` (0-based); None when there is no such item."""
-        current = self.items(guild_id, user_id)
-        if not 0 <= position < len(current):
-            return None
-        removed = current.pop(position)
-        self._trays[(guild_id, user_id)] = current
-        return removed
+        return await self.store.tray.remove(guild_id, user_id, position, self.ttl)
 
-    def clear(self, guild_id: int | None, user_id: int) -> int:
+    async def clear(self, guild_id: int | None, user_id: int) -> int:
         """Empty the member's tray; returns how many items it held."""
-        return len(self._trays.pop((guild_id, user_id), []))
+        return await self.store.tray.clear(guild_id, user_id, self.ttl)

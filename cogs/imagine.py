@@ -89,7 +89,7 @@ class Imagine(commands.Cog):
         attachments = [a for a in (image1, image2, image3, image4, image5, image6) if a is not None]
         for attachment in attachments:
             check_attachment(attachment, self.settings.reference_max_bytes)
-        tray_items = self.tray.items(interaction.guild_id, interaction.user.id) if use_tray else []
+        tray_items = await self.tray.items(interaction.guild_id, interaction.user.id) if use_tray else []
         if use_tray and not tray_items:
             raise BadAttachment("Your reference tray is empty. Use Apps → Add to references on a message first.")
         resolution = resolution or await self.quotas.default_resolution(interaction.guild_id)

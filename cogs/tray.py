@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.client import ImageBot
 from bot.errors import BadInput
 from bot.presentation import text
-from bot.tray import ReferenceTray
+from bot.tray import ReferenceTray, TrayItem
 from cogs.blend._gather import images_in
 
 log = logging.getLogger(__name__)
@@ -21,9 +21,8 @@ log = logging.getLogger(__name__)
 PLACEHOLDER_OPTION = discord.SelectOption(label="-")  # replaced by the tray's items
 
 
-def describe_tray(tray: ReferenceTray, guild_id: int | None, user_id: int, lead: str = "") -> str:
+def describe_tray(tray: ReferenceTray, items: list[TrayItem], guild_id: int | None, lead: str = "") -> str:
     """The tray as an ephemeral message: one line per image with a link to where it came from."""
-    items = tray.items(guild_id, user_id)
     hours = tray.ttl / 3600
     kept = f"{hours:g} h" if hours >= 1 else f"{tray.ttl / 60:g} min"
     head = f"{lead}\n" if lead else ""
@@ -41,12 +40,17 @@ class TrayView(discord.ui.View):
     """Remove one image or clear the tray; only for its owner, for a limited time."""
 
     def __init__(
-        self, tray: ReferenceTray, guild_id: int | None, user_id: int, shown_by: discord.Interaction, timeout: float
+        self,
+        tray: ReferenceTray,
+        items: list[TrayItem],
+        guild_id: int | None,
+        user_id: int,
+        shown_by: discord.Interaction,
+        timeout: float,
     ) -> None:
         super().__init__(timeout=timeout)
         self.tray, self.guild_id, self.user_id = tray, guild_id, user_id
         self.shown_by = shown_by  # the interaction whose response shows this panel (to take the controls away)
-        items = tray.items(guild_id, user_id)
         if not items:
             self.remove_item(self.remove)
             self.remove_item(self.clear)
@@ -71,20 +75,21 @@ class TrayView(discord.ui.View):
     @discord.ui.select(placeholder="Remove an image…", custom_id="tray:remove", options=[PLACEHOLDER_OPTION])
     async def remove(self, interaction: discord.Interaction, select: discord.ui.Select[Any]) -> None:
         """Remove the chosen image."""
-        removed = self.tray.remove(self.guild_id, self.user_id, int(select.values[0]))
+        removed = await self.tray.remove(self.guild_id, self.user_id, int(select.values[0]))
         lead = f"Removed `{text.echo(removed.name, 60)}`." if removed else "That image was already gone."
         await self._redraw(interaction, lead)
 
     @discord.ui.button(label="Clear", emoji="🧹", style=discord.ButtonStyle.danger, custom_id="tray:clear")
     async def clear(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
         """Empty the tray."""
-        count = self.tray.clear(self.guild_id, self.user_id)
+        count = await self.tray.clear(self.guild_id, self.user_id)
         await self._redraw(interaction, f"Cleared {text.plural(count, 'image')}.")
 
     async def _redraw(self, interaction: discord.Interaction, lead: str) -> None:
         self.stop()  # before the new view is stored: both use the same custom_ids
-        view = TrayView(self.tray, self.guild_id, self.user_id, interaction, self.timeout or 600.0)
-        content = describe_tray(self.tray, self.guild_id, self.user_id, lead)
+        items = await self.tray.items(self.guild_id, self.user_id)
+        view = TrayView(self.tray, items, self.guild_id, self.user_id, interaction, self.timeout or 600.0)
+        content = describe_tray(self.tray, items, self.guild_id, lead)
         await interaction.response.edit_message(content=content, view=view)
 
 
@@ -113,7 +118,7 @@ class Tray(commands.Cog):
         if not found.images:
             raise BadInput("That message has no images to add.")
         images = [(image.name, image.url) for image in found.images if image.url]
-        added, full = self.tray.add(
+        added, full = await self.tray.add(
             interaction.guild_id, interaction.user.id, images, channel_id=target.channel.id, message_id=target.id
         )
         lead = f"Added {text.plural(added, 'image')}."
@@ -128,8 +133,9 @@ class Tray(commands.Cog):
         await self._show(interaction, "")
 
     async def _show(self, interaction: discord.Interaction, lead: str) -> None:
-        content = describe_tray(self.tray, interaction.guild_id, interaction.user.id, lead)
-        view = TrayView(self.tray, interaction.guild_id, interaction.user.id, interaction, self.panel_timeout)
+        items = await self.tray.items(interaction.guild_id, interaction.user.id)
+        content = describe_tray(self.tray, items, interaction.guild_id, lead)
+        view = TrayView(self.tray, items, interaction.guild_id, interaction.user.id, interaction, self.panel_timeout)
         await interaction.response.send_message(content, view=view, ephemeral=True)
 
 

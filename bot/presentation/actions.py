@@ -128,14 +128,14 @@ class ResultActions:
         await interaction.response.defer(ephemeral=True, thinking=True)
         url = await self.launcher.fresh_url(reference)
         tray = self.services.tray
-        added, full = tray.add(
+        added, full = await tray.add(
             interaction.guild_id,
             interaction.user.id,
             [(reference.name, url)],
             channel_id=image.channel_id or 0,
             message_id=image.message_id or 0,
         )
-        held = len(tray.items(interaction.guild_id, interaction.user.id))
+        held = len(await tray.items(interaction.guild_id, interaction.user.id))
         if full:
             message = f"Your reference tray is full ({held}/{tray.limit}). Remove something with `/tray` first."
         elif added:

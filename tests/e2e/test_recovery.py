@@ -45,7 +45,7 @@ async def test_interrupted_job_is_answered_through_the_same_token(discord_fake, 
     message = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
     assert "restarted" in message.content and "1 of 3 images arrived" in message.content
     assert len(message.attachments) == 1, "the image already delivered stays"
-    [job] = await second.store.recent_jobs()
+    [job] = await job_done(second)
     assert (job.status, job.error_code, job.images_delivered) == ("partial", "interrupted", 1)
     assert retry_id(message) == f"{RETRY_PREFIX}{job.id}"
     entry = await second.store.journal.get(job.id)
@@ -143,7 +143,7 @@ async def test_image_posted_but_not_recorded_before_a_crash_is_counted_once(disc
     second = await start_bot(**RETRY)
     message = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
     assert "1 of 3 images arrived" in message.content and len(message.attachments) == 1
-    [recovered] = await second.store.recent_jobs()
+    [recovered] = await job_done(second)
     assert (recovered.images_delivered, recovered.status) == (1, "partial")
 
     click = await discord_fake.click(interaction.user, message, retry_id(message))

@@ -41,23 +41,33 @@ def test_only_the_bots_mention_is_stripped() -> None:
     assert strip_mentions("<@1> draw <@!1> with <@2>", 1).split() == ["draw", "with", "<@2>"]
 
 
-def test_tray_keeps_fourteen_and_skips_duplicates() -> None:
-    tray = ReferenceTray(ttl=60)
-    images = [(f"{n}.png", f"https://cdn.discordapp.com/{n}.png") for n in range(16)]
-    assert tray.add(1, 2, images[:3], channel_id=5, message_id=6) == (3, 0)
-    assert tray.add(1, 2, images[:3], channel_id=5, message_id=6) == (0, 0)
-    assert tray.add(1, 2, images[3:], channel_id=5, message_id=7) == (11, 2)
-    assert len(tray.items(1, 2)) == 14 and tray.items(1, 3) == []
+async def test_tray_keeps_fourteen_and_skips_duplicates(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        tray = ReferenceTray(store, ttl=60)
+        images = [(f"{n}.png", f"https://cdn.discordapp.com/{n}.png") for n in range(16)]
+        assert await tray.add(1, 2, images[:3], channel_id=5, message_id=6) == (3, 0)
+        assert await tray.add(1, 2, images[:3], channel_id=5, message_id=6) == (0, 0)
+        assert await tray.add(1, 2, images[3:], channel_id=5, message_id=7) == (11, 2)
+        assert len(await tray.items(1, 2)) == 14 and await tray.items(1, 3) == []
+    finally:
+        await store.close()
 
 
-def test_tray_items_expire() -> None:
+async def test_tray_items_expire_and_survive_a_restart(database_url: str) -> None:
     now = [100.0]
-    tray = ReferenceTray(ttl=60, clock=lambda: now[0])
-    tray.add(1, 2, [("a.png", "u")], channel_id=5, message_id=6)
-    now[0] = 159.0
-    assert len(tray.items(1, 2)) == 1
-    now[0] = 161.0
-    assert tray.items(1, 2) == []
+    store = await UsageStore.open(database_url, clock=lambda: now[0])
+    await ReferenceTray(store, ttl=60).add(1, 2, [("a.png", "u")], channel_id=5, message_id=6)
+    await store.close()
+    store = await UsageStore.open(database_url, clock=lambda: now[0])  # another process, or after a restart
+    try:
+        tray = ReferenceTray(store, ttl=60)
+        now[0] = 159.0
+        assert [item.name for item in await tray.items(1, 2)] == ["a.png"]
+        now[0] = 161.0
+        assert await tray.items(1, 2) == []
+    finally:
+        await store.close()
 
 
 def test_references_are_trimmed_to_what_fits_with_the_count() -> None:
