@@ -43,14 +43,17 @@ class Recovery:
         self.runner = runner
 
     async def tidy(self) -> None:
-        """Forget stale tokens, prune old references and kept images; on SQLite (one process), end every lease
-        at once so the jobs the last run left are taken over now rather than when their leases run out."""
+        """Forget stale tokens, prune old references and kept images (once per deployment: the process that gets
+        the lock does it); on SQLite (one process), end every lease at once so the jobs the last run left are
+        taken over now rather than when their leases run out."""
         store, settings = self.store, self.settings
-        now = store.clock()
-        await store.journal.forget_tokens(now)
-        keep = max(settings.retry_window_seconds, settings.keep_references_days * 86_400)
-        await store.journal.prune_references(now - keep)
-        await self.runner.guard.undelivered.prune()
+        async with store.try_exclusive("bot.jobs.recovery.tidy") as mine:
+            if mine:
+                now = store.clock()
+                await store.journal.forget_tokens(now)
+                keep = max(settings.retry_window_seconds, settings.keep_references_days * 86_400)
+                await store.journal.prune_references(now - keep)
+        await self.runner.guard.undelivered.prune()  # this machine's folder
         if store.backend == "sqlite":
             released = await store.queue.release_all()
             if released:

@@ -246,7 +246,9 @@ class JobRunner:
     async def _forget_old_references(self) -> None:
         """Reference images are journalled for Reroll/Retry; drop those past KEEP_REFERENCES_DAYS."""
         try:
-            await self.store.references.prune(self.store.clock() - self.settings.keep_references_days * 86_400)
+            async with self.store.try_exclusive("bot.jobs.runner.prune") as mine:  # one process at a time prunes
+                if mine:
+                    await self.store.references.prune(self.store.clock() - self.settings.keep_references_days * 86_400)
         except Exception:
             log.exception("could not prune old reference images")
 

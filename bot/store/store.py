@@ -16,20 +16,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store import migrate, schema
 from bot.store.db import Backend, Database, async_url, sqlite_file
 from bot.store.guard import ProcessLock
 from bot.store.guilds import GuildConfigStore
 from bot.store.journal import JobJournal
+from bot.store.migrate import current as migrated_revision
+from bot.store.migrate import upgrade as migrate_to
 from bot.store.queue import QueueStore
 from bot.store.references import JobReferences
+from bot.store.schema import job_images, jobs, meta
 from bot.store.tray import TrayStore
 from bot.store.usage import UsageQueries, add_to_rollups
 
 log = logging.getLogger(__name__)
 
 FINAL_STATUSES = ("completed", "partial", "failed", "blocked")  # "cancelled" only through QueueStore.cancel
-jobs, job_images, meta = schema.jobs, schema.job_images, schema.meta
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +160,7 @@ class UsageStore:
     async def schema_version(self) -> int:
         """The number of the newest migration applied (0 for an empty database)."""
         async with self._db.read() as conn:
-            found = await conn.run_sync(migrate.current)
+            found = await conn.run_sync(migrated_revision)
         return int(found) if found else 0
 
     async def migrate(self, upto: int | None = None) -> None:
@@ -170,7 +171,7 @@ class UsageStore:
         async with _migrating(), self._db.write() as conn:
             if self.backend == "sqlite":  # DDL too: the driver would only open the transaction for DML
                 await conn.exec_driver_sql("BEGIN IMMEDIATE")
-            await conn.run_sync(migrate.upgrade, upto)
+            await conn.run_sync(migrate_to, upto)
 
     async def create_job(self, job: NewJob) -> int:
         """Insert a job in state `queued` and return its id."""
