@@ -9,7 +9,6 @@ import signal
 import sys
 from collections.abc import Sequence
 
-import aiohttp
 from pydantic import ValidationError
 
 from bot.db_cli import add_db_commands, run_db_command
@@ -56,10 +55,10 @@ async def run_bot(settings: Settings, *, gateway: bool = True) -> None:
     from bot.client import ImageBot
     from bot.identify import LocalIdentifyGate, SharedIdentifyGate
     from bot.metrics import start_metrics_server
-    from bot.services import build_services
+    from bot.services import build_services, http_session
     from bot.store import UsageStore
 
-    async with aiohttp.ClientSession() as http:
+    async with http_session(settings) as http:
         store = await UsageStore.open(settings.database_url)
         metrics_server = None
         try:

@@ -20,6 +20,8 @@ from bot.store import UsageStore
 from bot.tray import ReferenceTray
 from bot.usage import UsageService
 
+REFERENCE_FETCHES = 32  # connections kept for downloading members' reference images
+
 
 @dataclass(frozen=True, slots=True)
 class Services:
@@ -39,6 +41,14 @@ class Services:
     usage: UsageService
     admin: GuildAdmin
     metrics: Metrics = field(default_factory=Metrics)
+
+
+def http_session(settings: Settings) -> aiohttp.ClientSession:
+    """The one aiohttp session (Discord has discord.py's own), sized so that API streams and image downloads never
+    wait for each other: a connection for every job this process runs, every image it holds, and reference fetches."""
+    jobs = settings.worker_concurrency or settings.max_concurrent_jobs
+    limit = jobs + settings.max_images_in_flight + REFERENCE_FETCHES
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit, limit_per_host=0))
 
 
 def image_client(settings: Settings, http: aiohttp.ClientSession, metrics: Metrics | None = None) -> ImageApiClient:

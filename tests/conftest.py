@@ -15,7 +15,7 @@ import pytest
 
 from bot.client import ImageBot
 from bot.identify import IdentifyGate, LocalIdentifyGate
-from bot.services import Services, build_services
+from bot.services import Services, build_services, http_session
 from bot.settings import Settings
 from bot.store import UsageStore
 from tests.fakes.discord import FakeDiscord
@@ -140,7 +140,7 @@ class BotHarness:
 
     async def start(self) -> None:
         """Open resources, log in, connect, and wait until the fake saw READY on each of the bot's shards."""
-        self._http = aiohttp.ClientSession()
+        self._http = http_session(self.settings)
         store = await UsageStore.open(self.settings.database_url)
         self.services = build_services(self.settings, self._http, store)
         self.bot = ImageBot(self.services, identify_gate=self.identify_gate)
