@@ -62,20 +62,48 @@ class PagedPoster:
         self._pages: list[_Page] = []
         self._lock = asyncio.Lock()
         self._last_edit = 0.0
-        self._last_shown: tuple[int, int, int, bool] | None = None
+        self._latest: Progress | None = None  # the newest progress, shown at the end of the throttle window
+        self._trailing: asyncio.Task[None] | None = None
+        self._finished = False
         self._progress_text = ""
         self._requested = 1
 
     async def progress(self, progress: Progress) -> None:
-        """Edit the status line; at most one edit per MIN_EDIT_GAP unless the counts changed."""
-        counts = (progress.delivered, progress.failed, progress.queue_position, progress.paused)
-        now = time.monotonic()
-        if counts == self._last_shown and now - self._last_edit < MIN_EDIT_GAP:
+        """Show the job's progress: at most one edit per MIN_EDIT_GAP whatever changed (a change inside the window
+        is shown at its end, the latest one only), and none when the status line would read the same."""
+        self._latest = Progress(
+            progress.job_id,
+            progress.requested,
+            progress.delivered,
+            progress.failed,
+            progress.started,
+            progress.queue_position,
+            progress.paused,
+        )
+        wait = self._last_edit + MIN_EDIT_GAP - time.monotonic()
+        if wait > 0 and not progress.paused:  # a restart notice is never held back
+            if self._trailing is None or self._trailing.done():
+                self._trailing = asyncio.create_task(self._show_later(wait))
             return
+        await self._show_latest()
+
+    async def _show_later(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        try:
+            await self._show_latest()
+        except Exception:
+            log.warning("a delayed status edit failed", exc_info=True)
+
+    async def _show_latest(self) -> None:
         async with self._lock:
-            self._progress_text = text.progress_line(progress)
+            if self._latest is None or self._finished:
+                return
+            line = text.progress_line(self._latest)
+            if line == self._progress_text:
+                return
+            self._progress_text = line
             await self._edit_status(self._status_content())
-            self._last_shown, self._last_edit = counts, time.monotonic()
+            self._last_edit = time.monotonic()
 
     async def deliver(self, image: OutputImage, progress: Progress) -> Posted:
         """Attach the image to the current page, or start a new page."""
@@ -96,13 +124,13 @@ class PagedPoster:
             finally:
                 buffer.close()  # frees the upload's copy now, not when aiohttp's request objects are collected
             attachment = message.attachments[-1] if message.attachments else None
-            shown = (progress_after.delivered, progress.failed, 0, False)
-            self._last_shown, self._last_edit = shown, time.monotonic()
+            self._last_edit = time.monotonic()
             return Posted(message.id, message.channel.id, attachment.url if attachment else None)
 
     async def finish(self, outcome: Outcome) -> None:
         """Replace the status line with the summary (or the error), with the result buttons."""
         async with self._lock:
+            self._finished = True  # a delayed progress edit must not cover the summary
             self._progress_text = ""
             final = self._with_preface(text.summary(self.prompt, self.requester, self.size_label, outcome))
             view = None
