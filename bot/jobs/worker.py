@@ -33,6 +33,7 @@ from bot.store.queue import Claim
 
 log = logging.getLogger(__name__)
 
+FAILED = "Something went wrong while making this request, so it was stopped. Please try again."
 MAX_IDLE_WAIT = 5.0  # seconds between claims when nothing wakes the worker (expired leases are found this way)
 
 
@@ -154,7 +155,7 @@ class Worker:
             raise
         except Exception:
             log.exception("job %s: the worker could not run it", job_id)
-            await self._fail(job_id)
+            await self._fail(job_id, continuing=claim.taken_over)
         finally:
             self._jobs.pop(job_id, None)
             self.store.queue.moved()  # a slot of this worker is free
@@ -210,11 +211,19 @@ class Worker:
         log.info("job %s: ended after a takeover (%s, %d image(s) owed)", job.record.id, status, job.owed)
         return None
 
-    async def _fail(self, job_id: int) -> None:
-        """A job the worker could not run at all still gets a final status (the member sees it in /job)."""
-        with contextlib.suppress(Exception):
-            await self.store.finish_job(job_id, "failed", error_code="internal")
-            await self.store.journal.close(job_id)
+    async def _fail(self, job_id: int, *, continuing: bool) -> None:
+        """A job the worker could not run still ends visibly: the member is told, the job is finished as failed."""
+        try:
+            job = await self._load(job_id)
+            delivery = await self.deliveries.delivery(job, continuing=continuing)
+            progress = Progress(job_id=job_id, requested=job.record.images_requested)
+            progress.delivered = job.record.images_delivered
+            await self.runner.refuse(job_id, delivery, progress, UserFacingError(FAILED, code="internal"))
+        except Exception:
+            log.exception("job %s: could not even end it visibly; /job shows it as failed", job_id)
+            with contextlib.suppress(Exception):
+                await self.store.finish_job(job_id, "failed", error_code="internal")
+                await self.store.journal.close(job_id)
 
     async def drain(self, grace: float) -> list[int]:
         """Shutdown: stop claiming, let running jobs finish for `grace` seconds, hand the rest over at once.
