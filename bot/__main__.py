@@ -16,7 +16,7 @@ from bot.doctor import add_check_command
 from bot.generate_cli import add_generate_command
 from bot.logs import RedactingFormatter, make_handler
 from bot.metrics import MetricsUnavailable
-from bot.settings import Settings, database_secrets, describe_validation_error
+from bot.settings import Settings, database_secrets, describe_validation_error, is_postgresql
 from bot.store.guard import DatabaseInUse
 from bot.usage_export import add_usage_commands, run_usage_command
 
@@ -106,6 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "run", None) is not None:
         return int(args.run(args))
     settings = load_settings()
+    if args.command == "worker" and not is_postgresql(settings.database_url):
+        print(
+            "Configuration error: DATABASE_URL: `worker` runs beside other processes, which needs a PostgreSQL"
+            " database (postgresql://…); with SQLite, `python -m bot` alone runs the gateway and the worker.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     configure_logging(settings)
     try:
         asyncio.run(run_bot(settings, gateway=args.command != "worker"))

@@ -30,7 +30,7 @@ class Metrics:
 
     def __init__(self, *, enabled: bool = False) -> None:
         self.enabled = enabled
-        self._waiting: set[int] = set()
+        self._queue_length = 0
         self.registry: Any = None
         if enabled:
             self._create()
@@ -45,8 +45,8 @@ class Metrics:
         self.registry = prom.CollectorRegistry()
         self._jobs = prom.Counter("imagine_jobs", "Finished jobs by outcome", ["status"], registry=self.registry)
         self._images = prom.Counter("imagine_images_delivered", "Images posted to Discord", registry=self.registry)
-        queue = prom.Gauge("imagine_queue_length", "Jobs waiting for an API slot", registry=self.registry)
-        queue.set_function(lambda: len(self._waiting))
+        queue = prom.Gauge("imagine_queue_length", "Jobs waiting in the deployment's queue", registry=self.registry)
+        queue.set_function(lambda: self._queue_length)
         self._latency = prom.Histogram(
             "imagine_api_seconds",
             "Image API latency: until the first image, and of the whole call by outcome",
@@ -55,18 +55,12 @@ class Metrics:
             registry=self.registry,
         )
 
-    def job_queued(self, job_id: int) -> None:
-        """A job was created and waits for a slot."""
-        if self.enabled:
-            self._waiting.add(job_id)
-
-    def job_started(self, job_id: int) -> None:
-        """A job got its slot and calls the API."""
-        self._waiting.discard(job_id)
+    def queue_length(self, waiting: int) -> None:
+        """The jobs waiting in the whole deployment (read from the store by the worker's heartbeat)."""
+        self._queue_length = waiting
 
     def job_finished(self, job_id: int, status: str) -> None:
         """A job ended with `status` (completed, partial, failed, blocked)."""
-        self._waiting.discard(job_id)
         if self.enabled:
             self._jobs.labels(status=status).inc()
 

@@ -119,7 +119,6 @@ class JobRunner:
 
     async def _runs(self, job: PreparedJob | None, run: _Run, error: UserFacingError | None) -> Outcome:
         set_job(run.job_id)
-        self.metrics.job_queued(run.job_id)
         self._active[run.job_id] = run
         try:
             if error is not None or job is None:
@@ -154,7 +153,6 @@ class JobRunner:
         error: UserFacingError | None = None
         ticker = asyncio.create_task(self._tick(run))
         try:
-            self.metrics.job_started(run.job_id)
             log.info("job %s: calling the API for %d image(s) at %s", run.job_id, job.spec.count, job.spec.size)
             await self._generate(job, run)
         except UserFacingError as exc:

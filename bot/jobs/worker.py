@@ -137,6 +137,7 @@ class Worker:
                     self._jobs[job_id].cancel()
                 for job_id in await self.store.queue.expire_pending():
                     log.info("job %s: reservation expired before the job was queued", job_id)
+                self.runner.metrics.queue_length(await self.store.queue.waiting())
             except Exception:
                 log.warning("worker %s: heartbeat failed", self.id, exc_info=True)
 

@@ -174,6 +174,7 @@ class QueueStore:
                         attempts=jobs.c.attempts + 1,
                     )
                 )
+                await self.announce(conn)  # every process's waiting members move up a place
         return taken
 
     async def heartbeat(self, worker_id: str, job_ids: Sequence[int], lease: float) -> set[int]:

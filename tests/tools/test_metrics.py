@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import aiohttp
 
-from bot.metrics import Metrics, start_metrics_server
-from tests.e2e.helpers import final_original, job_done
+from bot.metrics import start_metrics_server
+from tests.e2e.helpers import final_original, job_done, until_queue
 from tests.fakes.image_api import Fault
 
 
@@ -37,10 +37,11 @@ async def test_endpoint_serves_jobs_images_queue_and_latency(discord_fake, image
     assert 'imagine_api_seconds_count{phase="error"} 1.0' in text
 
 
-def test_queue_length_counts_jobs_waiting_for_a_slot() -> None:
-    metrics = Metrics(enabled=True)
-    for job_id in (1, 2, 3):
-        metrics.job_queued(job_id)
-    metrics.job_started(1)
-    metrics.job_finished(2, "failed")  # gave up while waiting
-    assert b"imagine_queue_length 1.0" in metrics.exposition()
+async def test_queue_length_is_the_deployments_waiting_jobs(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot(max_concurrent_jobs=1, metrics_port=65530, lease_seconds=3)
+    image_api.image_delay = 2.0
+    for n in range(3):  # one runs, two wait
+        await discord_fake.slash(discord_fake.add_member(), "imagine", prompt=f"owl {n}")
+    await until_queue(harness, 1, 2)
+    metrics = harness.services.metrics
+    await discord_fake.wait_for(lambda: b"imagine_queue_length 2.0" in metrics.exposition(), timeout=5)

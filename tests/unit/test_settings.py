@@ -90,3 +90,18 @@ def test_start_up_with_bad_config_exits_2_and_hides_secrets(tmp_path: Path) -> N
     assert "IMAGE_API_KEY" in result.stderr and "DISCORD_API_BASE_URL" in result.stderr
     assert "very-secret-token" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_worker_only_process_needs_postgresql(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "DISCORD_TOKEN": "t", "IMAGE_API_KEY": "k", "DATABASE_URL": "sqlite:///bot.db"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "worker"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2 and "PostgreSQL" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "bot.db").exists(), "nothing was created"
