@@ -21,6 +21,7 @@ from bot.settings import Settings
 from bot.store import UsageStore
 from bot.store.guilds import GuildConfig
 from bot.store.usage import DaySnapshot
+from bot.textclean import api_text
 
 log = logging.getLogger(__name__)
 
@@ -323,9 +324,15 @@ def _check_channel(config: GuildConfig, channel_id: int | None) -> None:
 
 
 def blocked_word(words: tuple[str, ...], prompt: str) -> str | None:
-    """The first blocked word or phrase that appears in the prompt as a whole word (case-insensitive)."""
+    """The first blocked word or phrase in the prompt as the API receives it, as a whole word (case-insensitive).
+
+    Both sides go through `api_text` (NFKC, invisible characters removed, whitespace collapsed), so a
+    zero-width joiner, a soft hyphen, a full-width letter or a double space cannot hide a blocked word.
+    """
+    text = api_text(prompt).casefold()
     for word in words:
-        if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", prompt, re.IGNORECASE):
+        needle = api_text(word).casefold()
+        if needle and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", text):
             return word
     return None
 

@@ -66,3 +66,8 @@ class ReferenceTray:
     def clear(self, guild_id: int | None, user_id: int) -> int:
         """Empty the member's tray; returns how many items it held."""
         return len(self._trays.pop((guild_id, user_id), []))
+
+    def forget_user(self, user_id: int) -> None:
+        """Empty every tray of the member, in every server (forget-me)."""
+        for key in [key for key in self._trays if key[1] == user_id]:
+            del self._trays[key]

@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.charts import top_chart
 from bot.client import ImageBot
 from bot.presentation import usage_text
+from bot.tray import ReferenceTray
 from bot.usage import BoardPage, UsageService
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,9 @@ class Usage(commands.Cog):
 
     usage_group = app_commands.Group(name="usage", description="Image usage and privacy", guild_only=True)
 
-    def __init__(self, usage: UsageService) -> None:
+    def __init__(self, usage: UsageService, tray: ReferenceTray) -> None:
         self.usage = usage
+        self.tray = tray
 
     @usage_group.command(name="show", description="Images, requests, cost and quota left (UTC periods)")
     @app_commands.describe(member="Whose usage to show (others need Manage Server)")
@@ -94,12 +96,18 @@ class Usage(commands.Cog):
     @usage_group.command(name="forget-me", description="Delete your prompts and history (server totals stay)")
     async def forget_me(self, interaction: discord.Interaction) -> None:
         """Anonymise the member's jobs and blank their prompts, in every server."""
-        jobs = await self.usage.forget(interaction.user.id)
-        await interaction.response.send_message(
-            f"Done: your prompts and history are deleted ({jobs} request(s)). The servers keep anonymous "
-            "counts for their budgets.",
-            ephemeral=True,
+        forgotten = await self.usage.forget(interaction.user.id)
+        self.tray.forget_user(interaction.user.id)
+        text = (
+            f"Done: your prompts, history and kept images are deleted ({forgotten.jobs} request(s)). "
+            "The servers keep anonymous counts for their budgets."
         )
+        if forgotten.unfinished:
+            text += (
+                f" {forgotten.unfinished} request(s) of yours are still running or waiting: they are kept until "
+                "they finish. Run this again afterwards to delete them too."
+            )
+        await interaction.response.send_message(text, ephemeral=True)
 
     @usage_group.command(name="leaderboards", description="Show or hide yourself on leaderboards")
     @app_commands.describe(visible="Appear on leaderboards?")
@@ -162,4 +170,4 @@ async def _named_rows(interaction: discord.Interaction, page: BoardPage) -> list
 async def setup(bot: ImageBot) -> None:
     """Extension entry point."""
     bot.add_dynamic_items(LeaderboardPage)
-    await bot.add_cog(Usage(bot.services.usage))
+    await bot.add_cog(Usage(bot.services.usage, bot.services.tray))

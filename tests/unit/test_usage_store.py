@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.store import NewJob, UsageStore
+from bot.store.journal import Origin, StoredReference
 
 DAY = 86400.0
 
@@ -57,7 +58,7 @@ async def test_forgetting_a_member_keeps_anonymous_totals(database_url: str) -> 
         await finished(store, 5, 2)
         await finished(store, 5, 1, guild=2)
         await finished(store, 6, 1)
-        assert await store.usage.forget_user(5) == 2
+        assert (await store.usage.forget_user(5)).jobs == 2
         assert all(j.prompt == "" for j in await store.recent_jobs() if j.user_id == 0)
         assert (await store.usage.totals(1, 5, None, 0)).requests == 0
         assert (await store.usage.totals(1, None, None, 0)).images == 3
@@ -108,5 +109,45 @@ async def test_leaderboard_opt_out_hides_a_member(database_url: str) -> None:
         assert [e.user_id for e in board.entries] == [12] and board.caller is None
         await store.usage.set_opt_out(11, False)
         assert not await store.usage.opted_out(11)
+    finally:
+        await store.close()
+
+
+async def test_forgetting_keeps_unfinished_jobs_counted_and_repeating_resets_nothing(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        await finished(store, 5, 2)
+        running = await store.create_job(job(5, requested=3))
+        await store.mark_running(running)
+        first = await store.usage.forget_user(5)
+        assert (first.jobs, first.unfinished) == (1, 1)
+        again = await store.usage.forget_user(5)
+        assert (again.jobs, again.unfinished) == (0, 1)
+        day = int(store.clock() // DAY)
+        snapshot = await store.usage.day_snapshot(1, 5, day, store.clock() - 600)
+        assert snapshot.member_images == 2 and snapshot.member_busy.images == 3
+        for index in range(3):
+            await store.record_image(running, index, message_id=index, channel_id=5, url=None)
+        await store.finish_job(running, "completed")
+        assert (await store.usage.forget_user(5)).jobs == 1
+        assert (await store.usage.forget_user(5)).jobs == 0
+        snapshot = await store.usage.day_snapshot(1, 5, day, store.clock() - 600)
+        assert snapshot.member_images == 5 and snapshot.member_busy.images == 0
+    finally:
+        await store.close()
+
+
+async def test_forgetting_deletes_kept_references_and_the_tray(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        done = await finished(store, 5, 1)
+        other = await finished(store, 6, 1)
+        for job_id in (done, other):
+            await store.journal.open(job_id, Origin(), [StoredReference("image/png", 20, 20, b"png")])
+        await store.tray.add(1, 5, [("a.png", "https://cdn/a.png")], channel_id=5, message_id=9, ttl=3600, limit=5)
+        await store.usage.forget_user(5)
+        await store.tray.forget_user(5)
+        assert await store.journal.references(done) == []
+        assert len(await store.journal.references(other)) == 1
     finally:
         await store.close()
