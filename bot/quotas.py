@@ -68,8 +68,14 @@ LIMIT_FIELDS = {
 
 
 def effective_limits(settings: Settings, config: GuildConfig) -> Limits:
-    """Global defaults with the server's overrides applied."""
+    """Global defaults with the server's overrides applied.
+
+    Outside a server (guild 0: direct messages) there is no server to share a daily budget with: each member
+    has only their own limits, so one member's DMs never use up another's.
+    """
     values = {key: config.overrides.get(key, getattr(settings, attr)) for key, attr in LIMIT_FIELDS.items()}
+    if not config.guild_id:
+        values["server_daily_images"] = 0
     return Limits(**values, modlog_channel=config.overrides.get("modlog_channel"))
 
 

@@ -132,6 +132,11 @@ async def add_to_rollups(
         await conn.execute(insert.on_conflict_do_update(index_elements=list(row), set_=merge))
 
 
+def _in_guild(guild_id: int) -> sa.ColumnElement[bool]:
+    """Jobs of a server; guild 0 means outside any server (their rows hold NULL)."""
+    return jobs.c.guild_id == guild_id if guild_id else sa.or_(jobs.c.guild_id.is_(None), jobs.c.guild_id == 0)
+
+
 def _live(now: float) -> sa.ColumnElement[bool]:
     """Jobs that are not over: queued, running, or pending with a reservation still valid."""
     c = jobs.c
@@ -204,7 +209,7 @@ class UsageQueries:
     async def in_flight(self, guild_id: int, user_id: int | None, since: float) -> InFlight:
         """Queued or running jobs created after `since` (older ones are leftovers of a crash)."""
         query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(jobs.c.images_requested), 0)).where(
-            jobs.c.guild_id == guild_id, jobs.c.created_at >= since, jobs.c.status.in_(IN_FLIGHT)
+            _in_guild(guild_id), jobs.c.created_at >= since, jobs.c.status.in_(IN_FLIGHT)
         )
         if user_id is not None:
             query = query.where(jobs.c.user_id == user_id)
@@ -217,7 +222,10 @@ class UsageQueries:
 
         One statement, so a quota check costs one round trip to the database, not six.
         """
-        busy = "FROM jobs WHERE guild_id = :g AND created_at >= :since AND status IN ('pending', 'queued', 'running')"
+        busy = (
+            "FROM jobs WHERE (guild_id = :g OR (:g = 0 AND guild_id IS NULL)) AND created_at >= :since"  # 0: DMs
+            " AND status IN ('pending', 'queued', 'running')"
+        )
         sql = (
             "SELECT"
             " (SELECT COALESCE(SUM(images), 0) FROM usage_daily WHERE guild_id = :g AND user_id = :u AND day = :d)"
@@ -240,7 +248,7 @@ class UsageQueries:
 
     async def jobs_since(self, guild_id: int, after_id: int) -> list[tuple[int, int]]:
         """(user id, job id) of the server's jobs created after job `after_id`."""
-        query = sa.select(jobs.c.user_id, jobs.c.id).where(jobs.c.id > after_id, jobs.c.guild_id == guild_id)
+        query = sa.select(jobs.c.user_id, jobs.c.id).where(jobs.c.id > after_id, _in_guild(guild_id))
         async with self._db.read() as conn:
             return [(int(row[0]), int(row[1])) for row in await conn.execute(query)]
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.quotas import effective_limits
+from bot.settings import Settings
 from bot.store import NewJob, UsageStore
+from bot.store.guilds import GuildConfig
 from bot.store.journal import Origin, StoredReference
 
 DAY = 86400.0
@@ -151,3 +154,22 @@ async def test_forgetting_deletes_kept_references_and_the_tray(database_url: str
         assert len(await store.journal.references(other)) == 1
     finally:
         await store.close()
+
+
+async def test_jobs_outside_a_server_count_for_their_member_only(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        dm = await store.create_job(NewJob(guild_id=None, channel_id=5, user_id=7, prompt="p", images_requested=2))
+        day = int(store.clock() // DAY)
+        mine = await store.usage.day_snapshot(0, 7, day, store.clock() - 600)
+        assert mine.member_busy.images == 2
+        assert [job_id for _, job_id in await store.usage.jobs_since(0, 0)] == [dm]
+        limits = effective_limits(settings(quota_guild_daily_images=1), GuildConfig(0))
+        assert limits.server_daily_images == 0 and limits.member_daily_images == 3
+        assert effective_limits(settings(quota_guild_daily_images=1), GuildConfig(1)).server_daily_images == 1
+    finally:
+        await store.close()
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, discord_token="t" * 8, image_api_key="k" * 8, quota_member_daily_images=3, **values)  # type: ignore[arg-type]
