@@ -28,18 +28,31 @@ log = logging.getLogger("bot")
 EXIT_CONFIG = 2
 EXIT_IN_USE = 1
 QUIET_LOGGERS = ("sqlalchemy", "aiosqlite", "asyncpg", "alembic")
+APP_LOGGERS = ("bot", "cogs")  # LOG_LEVEL applies to these; libraries stay at INFO or above
 
 
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr (text or JSON), each line tagged with its job or interaction id, secrets masked."""
+    """Log to stderr (text or JSON), each line tagged with its job or interaction id, secrets masked.
+
+    LOG_LEVEL applies to the bot's own loggers only: every library logs at INFO at most (at DEBUG they log
+    request bodies, SQL parameters, tokens and image bytes), the database drivers at WARNING.
+    """
     secrets = [settings.discord_token.get_secret_value(), settings.image_api_key.get_secret_value()]
     handler = make_handler(settings.log_format, [*secrets, *database_secrets(settings.database_url)])
+    handler.addFilter(drop_voice_warnings)
+    level = logging.getLevelNamesMapping()[settings.log_level.upper()]
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.log_level.upper())
-    logging.getLogger("discord").setLevel(max(logging.INFO, root.level))
+    root.setLevel(max(logging.INFO, level))
+    for name in APP_LOGGERS:
+        logging.getLogger(name).setLevel(level)
     for quiet in QUIET_LOGGERS:  # at DEBUG they would log SQL statements and their parameters (tokens)
         logging.getLogger(quiet).setLevel(logging.WARNING)
+
+
+def drop_voice_warnings(record: logging.LogRecord) -> bool:
+    """Drop discord.py's start-up warnings about voice support (PyNaCl, davey): the bot has no voice."""
+    return not (record.name == "discord.client" and "voice will NOT be supported" in record.getMessage())
 
 
 def load_settings() -> Settings:

@@ -227,6 +227,21 @@ def mask_database_url(url: str) -> str:
     return parts._replace(netloc=f"{user}:***@{host}").geturl()
 
 
+def mask_url(url: str) -> str:
+    """Any URL fit to print: a `user:password@` part becomes `***@`."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def url_secrets(url: str) -> list[str]:
+    """The user name and password embedded in a URL, as written and decoded (to mask them in output)."""
+    parts = urlsplit(url)
+    found = {value for value in (parts.username, parts.password) if value}
+    return sorted(found | {unquote(value) for value in found})
+
+
 def database_secrets(url: str) -> list[str]:
     """The password of a PostgreSQL DATABASE_URL, as written and decoded (to mask it in logs)."""
     password = urlsplit(url).password if is_postgresql(url) else None

@@ -113,3 +113,21 @@ async def test_a_postgresql_password_is_masked_in_the_checklist(discord_fake, im
     code, out = await run_check(env_for(discord_fake, image_api, tmp_path, DATABASE_URL=url), tmp_path)
     assert code == 0, out
     assert "database postgresql://bot:***@db.internal:5432/imagine" in out and "pg-Secret-77" not in out
+
+
+async def test_credentials_in_urls_are_masked_and_do_not_crash(discord_fake, image_api, tmp_path) -> None:
+    def with_login(url: str, login: str) -> str:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://{login}@{rest}"
+
+    env = env_for(
+        discord_fake,
+        image_api,
+        tmp_path,
+        IMAGE_API_BASE_URL=with_login(image_api.base_url, "relayuser:relay-pass-9876"),
+        DISCORD_API_BASE_URL=with_login(discord_fake.base_url, "proxy:proxy-pass-5432"),
+    )
+    code, out = await run_check(env, tmp_path)
+    assert "Traceback" not in out and "relay-pass-9876" not in out and "proxy-pass-5432" not in out, out
+    assert code in (4, 8, 12) and "Some checks failed" in out, out
+    assert "IMAGE_API_BASE_URL" in out and "DISCORD_API_BASE_URL" in out, out
