@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import aiohttp
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from bot.db_cli import add_db_commands, run_db_command
 from bot.doctor import add_check_command
@@ -18,6 +19,7 @@ from bot.generate_cli import add_generate_command
 from bot.logs import RedactingFormatter, make_handler
 from bot.metrics import MetricsUnavailable
 from bot.settings import Settings, database_secrets, describe_validation_error
+from bot.startup import describe_settings_error, exit_soon, explain
 from bot.store.guard import DatabaseInUse
 from bot.usage_export import add_usage_commands, run_usage_command
 
@@ -61,6 +63,9 @@ def load_settings() -> Settings:
         return Settings()  # type: ignore[call-arg]
     except ValidationError as error:
         print(f"Configuration error: {describe_validation_error(error)}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+    except SettingsError as error:
+        print(f"Configuration error: {describe_settings_error(error)}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
 
 
@@ -113,6 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     settings = load_settings()
     configure_logging(settings)
+    return run_until_stopped(settings)
+
+
+def run_until_stopped(settings: Settings) -> int:
+    """Run the bot; a known failure at start prints one line naming the cause and the fix."""
     try:
         asyncio.run(run_bot(settings))
     except KeyboardInterrupt:
@@ -123,6 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseInUse as error:
         print(f"Not started: {error}.", file=sys.stderr)
         return EXIT_IN_USE
+    except Exception as error:
+        known = explain(error, settings)
+        if known is None:
+            raise
+        code, line = known
+        print(f"Not started: {line}", file=sys.stderr)
+        exit_soon(code)
+        return code
     return 0
 
 

@@ -122,6 +122,13 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -163,6 +170,7 @@ class Settings(BaseSettings):
         return frozenset(h.lower() for h in hosts if h)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DATABASE_URL_FORMS = (
     "must look like sqlite:///relative/file.db, sqlite:////absolute/file.db"
     " or postgresql://user:password@host:5432/database"
