@@ -12,7 +12,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DISCORD_DEFAULT_API = "https://discord.com/api/v10"
 ARK_DEFAULT_API = "https://ark.cn-beijing.volces.com/api/v3"
-DISCORD_CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
+# Discord's CDN, and its external-media proxy (link previews' images are served from there).
+DISCORD_CDN_HOSTS = (
+    "cdn.discordapp.com",
+    "media.discordapp.net",
+    "images-ext-1.discordapp.net",
+    "images-ext-2.discordapp.net",
+)
 _MAX_SHARD_RANGE = 100_000
 _SHARD_PART = re.compile(r"(?P<first>\d+)(?:\s*-\s*(?P<last>\d+))?")
 
@@ -164,10 +170,12 @@ class Settings(BaseSettings):
     @property
     def allowed_reference_hosts(self) -> frozenset[str]:
         """Hosts reference images may be downloaded from."""
-        hosts = set(self.reference_hosts or DISCORD_CDN_HOSTS)
-        if self.uses_custom_discord_api:
-            hosts.add(urlsplit(self.discord_api_base_url).hostname or "")
-        return frozenset(h.lower() for h in hosts if h)
+        hosts = {h.lower() for h in self.reference_hosts or DISCORD_CDN_HOSTS if h}
+        if self.uses_custom_discord_api:  # its host only on its own scheme and port: an origin entry
+            parts = urlsplit(self.discord_api_base_url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            hosts.add(f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}")
+        return frozenset(hosts)
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

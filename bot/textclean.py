@@ -34,3 +34,24 @@ def api_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", strip_invisible(text))
     text = "".join(ch for ch in _SELECTORS.sub("", text) if unicodedata.category(ch) != "Cf")
     return " ".join(_BLANK.sub(" ", strip_invisible(text)).split())
+
+
+def code_span(value: str, limit: int = 60) -> str:
+    """A member's value (a file name, an option) shown in a code span it cannot break out of.
+
+    Invisible characters go, whitespace is squeezed, backticks become look-alike `ˋ` (a code span cannot
+    contain its own delimiter), and the text is cut to `limit`; an empty value shows as `(empty)`.
+    """
+    text = " ".join(strip_invisible(value).split()).replace("`", "\u02cb")
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"`{text}`" if text else "`(empty)`"
+
+
+def ascii_number(value: str) -> str | None:
+    """The text if it is a plain number in ASCII digits (`12`, `0.5`), else None (no `١٢`, `１２`, `1e3`, `nan`)."""
+    text = value.strip()
+    return text if _ASCII_NUMBER.fullmatch(text) else None
+
+
+_ASCII_NUMBER = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,6})?")
