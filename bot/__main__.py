@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from bot.db_cli import add_db_commands, run_db_command
 from bot.doctor import add_check_command
@@ -17,6 +18,7 @@ from bot.generate_cli import add_generate_command
 from bot.logs import RedactingFormatter, make_handler
 from bot.metrics import MetricsUnavailable
 from bot.settings import Settings, database_secrets, describe_validation_error, is_postgresql
+from bot.startup import describe_settings_error, exit_soon, explain
 from bot.store.guard import DatabaseInUse
 from bot.usage_export import add_usage_commands, run_usage_command
 
@@ -27,18 +29,31 @@ log = logging.getLogger("bot")
 EXIT_CONFIG = 2
 EXIT_IN_USE = 1
 QUIET_LOGGERS = ("sqlalchemy", "aiosqlite", "asyncpg", "alembic")
+APP_LOGGERS = ("bot", "cogs")  # LOG_LEVEL applies to these; libraries stay at INFO or above
 
 
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr (text or JSON), each line tagged with its job or interaction id, secrets masked."""
+    """Log to stderr (text or JSON), each line tagged with its job or interaction id, secrets masked.
+
+    LOG_LEVEL applies to the bot's own loggers only: every library logs at INFO at most (at DEBUG they log
+    request bodies, SQL parameters, tokens and image bytes), the database drivers at WARNING.
+    """
     secrets = [settings.discord_token.get_secret_value(), settings.image_api_key.get_secret_value()]
     handler = make_handler(settings.log_format, [*secrets, *database_secrets(settings.database_url)])
+    handler.addFilter(drop_voice_warnings)
+    level = logging.getLevelNamesMapping()[settings.log_level.upper()]
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.log_level.upper())
-    logging.getLogger("discord").setLevel(max(logging.INFO, root.level))
+    root.setLevel(max(logging.INFO, level))
+    for name in APP_LOGGERS:
+        logging.getLogger(name).setLevel(level)
     for quiet in QUIET_LOGGERS:  # at DEBUG they would log SQL statements and their parameters (tokens)
         logging.getLogger(quiet).setLevel(logging.WARNING)
+
+
+def drop_voice_warnings(record: logging.LogRecord) -> bool:
+    """Drop discord.py's start-up warnings about voice support (PyNaCl, davey): the bot has no voice."""
+    return not (record.name == "discord.client" and "voice will NOT be supported" in record.getMessage())
 
 
 def load_settings() -> Settings:
@@ -47,6 +62,9 @@ def load_settings() -> Settings:
         return Settings()  # type: ignore[call-arg]
     except ValidationError as error:
         print(f"Configuration error: {describe_validation_error(error)}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+    except SettingsError as error:
+        print(f"Configuration error: {describe_settings_error(error)}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
 
 
@@ -114,8 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_CONFIG
     configure_logging(settings)
+    return run_until_stopped(settings, gateway=args.command != "worker")
+
+
+def run_until_stopped(settings: Settings, *, gateway: bool = True) -> int:
+    """Run the bot (or a worker only); a known failure at start prints one line naming the cause and the fix."""
     try:
-        asyncio.run(run_bot(settings, gateway=args.command != "worker"))
+        asyncio.run(run_bot(settings, gateway=gateway))
     except KeyboardInterrupt:
         log.info("stopped")
     except MetricsUnavailable as error:
@@ -124,6 +147,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseInUse as error:
         print(f"Not started: {error}.", file=sys.stderr)
         return EXIT_IN_USE
+    except Exception as error:
+        known = explain(error, settings)
+        if known is None:
+            raise
+        code, line = known
+        print(f"Not started: {line}", file=sys.stderr)
+        exit_soon(code)
+        return code
     return 0
 
 

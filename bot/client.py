@@ -16,6 +16,7 @@ from bot.identify import IdentifyGate, LocalIdentifyGate, identify_bucket
 from bot.jobs.worker import Worker
 from bot.presentation.buttons import RESULT_ITEMS
 from bot.presentation.deliveries import RestDeliveries
+from bot.presentation.ready_tasks import stop_ready_tasks
 from bot.presentation.recovery import RetryButton
 from bot.services import Services
 from bot.tree import BotTree
@@ -143,6 +144,7 @@ class ImageBot(commands.AutoShardedBot):
         await self.worker.stop()
         await self.services.board.close()
         await super().close()
+        await stop_ready_tasks(self)  # else a READY still awaited would dispatch on_ready into a closing loop
         self._closed.set()
 
     async def wait_until_closed(self) -> None:

@@ -29,6 +29,7 @@ from typing import TypeVar
 from bot.cpu import run_cpu
 from bot.errors import BadAttachment
 from bot.imaging import PreparedReference, prepare_reference, read_reference_header
+from bot.textclean import code_span
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -187,5 +188,5 @@ async def prepare_untrusted(data: bytes, name: str, *, max_side: int = 2048) -> 
             except WorkerLost as exc:
                 log.warning("decoder worker lost while preparing a reference (attempt %d): %s", attempt, exc)
                 if exc.timed_out:
-                    raise BadAttachment(f"`{name}` took too long to process. Try another image.") from exc
-    raise BadAttachment(f"`{name}` could not be processed. Try another image or a smaller one.")
+                    raise BadAttachment(f"{code_span(name)} took too long to process. Try another image.") from exc
+    raise BadAttachment(f"{code_span(name)} could not be processed. Try another image or a smaller one.")

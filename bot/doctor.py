@@ -17,10 +17,19 @@ from typing import Any
 
 import aiohttp
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from bot.imagegen.client import DownloadTooLarge, read_capped
 from bot.imagegen.errors import map_error
-from bot.settings import Settings, database_secrets, describe_validation_error, mask_database_url
+from bot.settings import (
+    Settings,
+    database_secrets,
+    describe_validation_error,
+    mask_database_url,
+    mask_url,
+    url_secrets,
+)
+from bot.startup import describe_settings_error
 
 EXIT_CONFIG = 2
 EXIT_DISCORD = 4
@@ -31,6 +40,7 @@ REQUIRED_PERMISSIONS = {
     10: "View Channels",
     11: "Send Messages",
     38: "Send Messages in Threads",
+    35: "Create Public Threads",
     14: "Embed Links",
     15: "Attach Files",
     16: "Read Message History",
@@ -81,11 +91,14 @@ class Report:
 async def check_discord(settings: Settings, http: aiohttp.ClientSession, report: Report) -> None:
     """Log in with the token, then report the bot's name, intents and permissions in each server."""
     base = settings.discord_api_base_url
+    if url_secrets(base):
+        detail = "DISCORD_API_BASE_URL carries a user:password@ part; remove it (the bot logs in with DISCORD_TOKEN)"
+        report.add("discord", "Discord login", False, detail)
+        return
     headers = {"Authorization": f"Bot {settings.discord_token.get_secret_value()}"}
     status, me = await _get_json(http, f"{base}/users/@me", headers)
     if status != 200 or not isinstance(me, dict):
-        reason = "the token was rejected (401)" if status == 401 else _failure(status, me)
-        report.add("discord", "Discord login", False, f"{reason}; check DISCORD_TOKEN")
+        report.add("discord", "Discord login", False, _login_failure(status, me, base))
         return
     report.add("discord", "Discord login", True, f"logged in as {me.get('username')} (id {me.get('id')})")
     status, app = await _get_json(http, f"{base}/oauth2/applications/@me", headers)
@@ -117,6 +130,18 @@ async def _check_guilds(http: aiohttp.ClientSession, base: str, headers: dict[st
         report.add("discord", name, not missing, "missing " + ", ".join(missing) if missing else "all present")
 
 
+def _login_failure(status: int, body: Any, base: str) -> str:
+    """Why the login failed, naming what to fix: the token only when Discord rejected it."""
+    if status == 401:
+        return "Discord rejected the token (401); copy it again into DISCORD_TOKEN (Developer Portal → Bot)"
+    if status == 0:
+        return (
+            f"network failure: cannot reach {mask_url(base)} ({body}); check the connection, DNS, proxy or "
+            "firewall (and DISCORD_API_BASE_URL if you set it); the token was not tried"
+        )
+    return f"Discord answered HTTP {status}; try again later (the token was not judged)"
+
+
 def _missing(permissions: int) -> list[str]:
     return [label for bit, label in REQUIRED_PERMISSIONS.items() if not permissions & (1 << bit)]
 
@@ -125,7 +150,7 @@ def _intents(flags: int) -> str:
     if flags & FLAG_MESSAGE_CONTENT:
         content = "Message Content intent approved"
     elif flags & FLAG_MESSAGE_CONTENT_LIMITED:
-        content = "Message Content intent enabled (limited: under 100 servers)"
+        content = "Message Content intent enabled (reviewed by Discord once the app reaches 10,000 users)"
     else:
         content = "Message Content intent off"
     return f"no privileged intent needed for /imagine; {content}"
@@ -133,6 +158,10 @@ def _intents(flags: int) -> str:
 
 async def check_image_api(settings: Settings, http: aiohttp.ClientSession, report: Report, *, generate: bool) -> None:
     """Probe the API: a request with a deliberately invalid size checks key and model without making an image."""
+    if url_secrets(settings.image_api_base_url):
+        detail = "IMAGE_API_BASE_URL carries a user:password@ part; remove it (the key goes in IMAGE_API_KEY)"
+        report.add("api", "Image API reachable", False, detail)
+        return
     url = f"{settings.image_api_base_url}/images/generations"
     headers = {"Authorization": f"Bearer {settings.image_api_key.get_secret_value()}"}
     body = {"model": settings.image_model, "prompt": "configuration check", "size": "1x1", "watermark": False}
@@ -140,15 +169,16 @@ async def check_image_api(settings: Settings, http: aiohttp.ClientSession, repor
     try:
         async with http.post(url, json=body, headers=headers, timeout=_TIMEOUT) as resp:
             status, payload = resp.status, await _json_body(resp)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        report.add("api", "Image API reachable", False, f"{url}: {type(exc).__name__}")
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        detail = f"network failure: cannot reach {mask_url(url)} ({type(exc).__name__}); check IMAGE_API_BASE_URL"
+        report.add("api", "Image API reachable", False, detail + " and the connection; the key was not tried")
         return
     error = map_error(status, payload) if status >= 300 else None
     code = error.code if error is not None else None
     if status in (401, 403) or (code or "").startswith(("Authentication", "AccessDenied", "AccountOverdue")):
         report.add("api", "Image API key", False, f"rejected (HTTP {status} {code or ''}); check IMAGE_API_KEY")
         return
-    report.add("api", "Image API key", True, f"accepted by {settings.image_api_base_url}")
+    report.add("api", "Image API key", True, f"accepted by {mask_url(settings.image_api_base_url)}")
     if status == 404 or (code or "").startswith(("InvalidEndpointOrModel", "ModelNotOpen")):
         report.add("api", f"Model {settings.image_model}", False, f"not available (HTTP {status} {code or ''})")
         return
@@ -187,7 +217,7 @@ async def _get_json(http: aiohttp.ClientSession, url: str, headers: dict[str, st
     try:
         async with http.get(url, headers=headers, timeout=_TIMEOUT) as resp:
             return resp.status, await _json_body(resp)
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         return 0, type(exc).__name__
 
 
@@ -221,11 +251,18 @@ def run(args: argparse.Namespace) -> int:
         settings = Settings()  # type: ignore[call-arg]
     except ValidationError as error:
         Report([], color).add("config", "Configuration", False, describe_validation_error(error))
+        print(f"Some checks failed (exit code {EXIT_CONFIG}).", flush=True)
+        return EXIT_CONFIG
+    except SettingsError as error:
+        Report([], color).add("config", "Configuration", False, describe_settings_error(error))
+        print(f"Some checks failed (exit code {EXIT_CONFIG}).", flush=True)
         return EXIT_CONFIG
     secrets = [settings.discord_token.get_secret_value(), settings.image_api_key.get_secret_value()]
+    secrets += url_secrets(settings.image_api_base_url) + url_secrets(settings.discord_api_base_url)
     report = Report([*secrets, *database_secrets(settings.database_url)], color)
     database = mask_database_url(settings.database_url)
-    detail = f"image API {settings.image_api_base_url}, model {settings.image_model}, database {database}"
+    api = mask_url(settings.image_api_base_url)
+    detail = f"image API {api}, model {settings.image_model}, database {database}"
     report.add("config", "Configuration", True, detail)
     return asyncio.run(run_checks(settings, report, generate=args.generate_test_image))
 

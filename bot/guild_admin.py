@@ -10,6 +10,7 @@ from bot.quotas import LIMIT_FIELDS, Limits, effective_limits
 from bot.settings import Settings
 from bot.store import UsageStore
 from bot.store.guilds import AuditEntry, GuildConfig
+from bot.textclean import ascii_number, code_span
 
 MAX_WORD_CHARS = 100
 MAX_BLOCKED_WORDS = 500
@@ -54,10 +55,10 @@ def parse_value(key: str, raw: str) -> Any:
         if text.upper() in ("1K", "2K", "4K"):
             return text.upper()
         raise BadInput("Default size: choose `1K`, `2K` or `4K` (or `default`).")
-    try:
-        number = float(text)
-    except ValueError:
-        raise BadInput(f"{info.label}: `{raw[:20]}` is not a number.") from None
+    plain = ascii_number(text)
+    if plain is None:
+        raise BadInput(f"{info.label}: {code_span(raw, 20)} is not a number; write digits such as 10 or 2.5.")
+    number = float(plain)
     if not info.low <= number <= info.high or (info.kind is int and number != int(number)):
         kind = "a whole number" if info.kind is int else "a number"
         raise BadInput(f"{info.label}: use {kind} from {info.low:g} to {info.high:g} (0 = no limit where it applies).")
@@ -87,7 +88,7 @@ class GuildAdmin:
     async def set_setting(self, guild_id: int, by: int, key: str, raw: str) -> str:
         """Override (or reset) one setting; returns a confirmation line."""
         if key not in SETTINGS:
-            raise BadInput(f"Unknown setting `{key}`.")
+            raise BadInput(f"Unknown setting {code_span(key)}.")
         value = parse_value(key, raw)
         await self.store.guilds.set_value(guild_id, key, value, by=by)
         limits, _ = await self.overview(guild_id)

@@ -13,6 +13,7 @@ from PIL import Image, UnidentifiedImageError
 
 from bot import webp_scaled
 from bot.errors import BadAttachment
+from bot.textclean import code_span
 
 # Formats the API accepts as references; anything else is re-encoded.
 API_FORMATS = {"JPEG": "jpeg", "PNG": "png"}
@@ -73,13 +74,13 @@ class FittedImage:
 def _open(data: bytes, name: str, *, target: tuple[int, int] | None = None) -> Image.Image:
     """Decode `data`; with `target`, a JPEG is decoded at the smallest scale (1/2, 1/4, 1/8) still >= target."""
     if not data:
-        raise BadAttachment(f"`{name}` is an empty file.")
+        raise BadAttachment(f"{code_span(name)} is an empty file.")
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=OPENABLE_FORMATS)
             if image.width * image.height > DECODE_MAX_PIXELS:
-                raise BadAttachment(f"`{name}` is far too large ({image.width}x{image.height} pixels).")
+                raise BadAttachment(f"{code_span(name)} is far too large ({image.width}x{image.height} pixels).")
             if target is not None and image.format == "JPEG" and target != image.size:
                 image.draft(None, target)
             if target is not None and image.format == "WEBP" and target != image.size:
@@ -92,26 +93,32 @@ def _open(data: bytes, name: str, *, target: tuple[int, int] | None = None) -> I
         except BadAttachment:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError) as exc:
-            raise BadAttachment(f"`{name}` is far too large to process.") from exc
+            raise BadAttachment(f"{code_span(name)} is far too large to process.") from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise BadAttachment(f"`{name}` is not a readable image (PNG, JPEG, WebP, GIF, BMP or TIFF).") from exc
+            raise BadAttachment(
+                f"{code_span(name)} is not a readable image (PNG, JPEG, WebP, GIF, BMP or TIFF)."
+            ) from exc
     return image
 
 
 def read_reference_header(data: bytes, name: str, *, max_side: int = 2048) -> ReferenceHeader:
     """Read only the header; refuse what the API would refuse (over 36 MP, over 16:1, under 15 px a side)."""
     if not data:
-        raise BadAttachment(f"`{name}` is an empty file.")
+        raise BadAttachment(f"{code_span(name)} is an empty file.")
     fmt, (width, height), animated = _declared(data, name)
     if min(width, height) < API_MIN_SIDE:
-        raise BadAttachment(f"`{name}` is too small ({width}x{height}); images need at least 15 pixels a side.")
+        raise BadAttachment(
+            f"{code_span(name)} is too small ({width}x{height}); images need at least 15 pixels a side."
+        )
     if max(width / height, height / width) > API_MAX_ASPECT:
-        raise BadAttachment(f"`{name}` is too long and thin ({width}x{height}); the ratio can be at most 16:1.")
+        raise BadAttachment(
+            f"{code_span(name)} is too long and thin ({width}x{height}); the ratio can be at most 16:1."
+        )
     if width * height > DECODE_MAX_PIXELS:
-        raise BadAttachment(f"`{name}` is far too large ({width}x{height} pixels).")
+        raise BadAttachment(f"{code_span(name)} is far too large ({width}x{height} pixels).")
     if width * height > API_MAX_PIXELS:
         raise BadAttachment(
-            f"`{name}` is too large ({width}x{height}, {width * height / 1e6:.0f} megapixels); "
+            f"{code_span(name)} is too large ({width}x{height}, {width * height / 1e6:.0f} megapixels); "
             f"reference images can be at most {API_MAX_PIXELS // 1_000_000} megapixels."
         )
     target = target_size(width, height, max_side)
@@ -137,9 +144,11 @@ def _declared(data: bytes, name: str) -> tuple[str, tuple[int, int], bool]:
             with Image.open(io.BytesIO(data), formats=OPENABLE_FORMATS) as image:
                 return image.format or "", image.size, bool(getattr(image, "is_animated", False))
         except Image.DecompressionBombError as exc:
-            raise BadAttachment(f"`{name}` is far too large to process.") from exc
+            raise BadAttachment(f"{code_span(name)} is far too large to process.") from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise BadAttachment(f"`{name}` is not a readable image (PNG, JPEG, WebP, GIF, BMP or TIFF).") from exc
+            raise BadAttachment(
+                f"{code_span(name)} is not a readable image (PNG, JPEG, WebP, GIF, BMP or TIFF)."
+            ) from exc
 
 
 def target_size(width: int, height: int, max_side: int) -> tuple[int, int]:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from bot.errors import BadInput
 from bot.imagegen.models import ASPECT_SIZES, RESOLUTIONS
+from bot.textclean import code_span
 
-_COUNT = re.compile(r"(?:(?<!\S)--(?:n|count)(?:\s+|=)(\d{1,3})|(?<!\S)[x×](\d{1,3}))(?!\S)", re.IGNORECASE)
+_COUNT = re.compile(r"(?:(?<!\S)--(?:n|count)(?:\s+|=)(\d{1,3})|(?<!\S)[x×](\d{1,3}))(?!\S)", re.IGNORECASE | re.ASCII)
 _ASPECT = re.compile(r"(?<!\S)--(?:ar|aspect)(?:\s+|=)(\S+)", re.IGNORECASE)
 _RESOLUTION = re.compile(r"(?<!\S)--(?:res|resolution)(?:\s+|=)(\S+)", re.IGNORECASE)
 _MENTION = re.compile(r"<@!?(\d+)>")
@@ -38,11 +39,13 @@ def parse_inline(text: str) -> InlineOptions:
     if found := list(_ASPECT.finditer(text)):
         aspect = found[-1][1]
         if aspect not in ASPECT_SIZES:
-            raise BadInput(f"`{aspect}` is not a supported aspect ratio; use one of {', '.join(ASPECT_SIZES)}.")
+            raise BadInput(
+                f"{code_span(aspect)} is not a supported aspect ratio; use one of {', '.join(ASPECT_SIZES)}."
+            )
         text = _ASPECT.sub(" ", text)
     if found := list(_RESOLUTION.finditer(text)):
         resolution = found[-1][1].upper()
         if resolution not in RESOLUTIONS:
-            raise BadInput(f"`{found[-1][1]}` is not a resolution; use 1K, 2K or 4K.")
+            raise BadInput(f"{code_span(found[-1][1])} is not a resolution; use 1K, 2K or 4K.")
         text = _RESOLUTION.sub(" ", text)
     return InlineOptions(" ".join(text.split()), count, aspect, resolution)

@@ -1,7 +1,7 @@
 """Optional Prometheus metrics: jobs by outcome, queue length, API latency, images delivered.
 
 Off by default. With METRICS_PORT set, `__main__` serves `/metrics` on METRICS_HOST:METRICS_PORT with the
-`prometheus-client` library (`pip install 'seedream-imagine-bot[metrics]'`).
+`prometheus-client` library (`pip install '.[metrics]'` in the project folder).
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ class Metrics:
             import prometheus_client as prom
         except ImportError as exc:
             raise MetricsUnavailable(
-                "METRICS_PORT needs prometheus-client: pip install 'seedream-imagine-bot[metrics]'"
+                "METRICS_PORT needs prometheus-client: run pip install '.[metrics]' in the bot's folder, "
+                "or unset METRICS_PORT"
             ) from exc
         self.registry = prom.CollectorRegistry()
         self._jobs = prom.Counter("imagine_jobs", "Finished jobs by outcome", ["status"], registry=self.registry)

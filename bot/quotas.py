@@ -25,6 +25,7 @@ from bot.store.guilds import GuildConfig
 from bot.store.queue import Admit, QueueStore
 from bot.store.queue import Standing as QueueStanding
 from bot.store.usage import DaySnapshot
+from bot.textclean import api_text
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,14 @@ LIMIT_FIELDS = {
 
 
 def effective_limits(settings: Settings, config: GuildConfig) -> Limits:
-    """Global defaults with the server's overrides applied."""
+    """Global defaults with the server's overrides applied.
+
+    Outside a server (guild 0: direct messages) there is no server to share a daily budget with: each member
+    has only their own limits, so one member's DMs never use up another's.
+    """
     values = {key: config.overrides.get(key, getattr(settings, attr)) for key, attr in LIMIT_FIELDS.items()}
+    if not config.guild_id:
+        values["server_daily_images"] = 0
     return Limits(**values, modlog_channel=config.overrides.get("modlog_channel"))
 
 
@@ -349,9 +356,15 @@ def _check_channel(config: GuildConfig, channel_id: int | None) -> None:
 
 
 def blocked_word(words: tuple[str, ...], prompt: str) -> str | None:
-    """The first blocked word or phrase that appears in the prompt as a whole word (case-insensitive)."""
+    """The first blocked word or phrase in the prompt as the API receives it, as a whole word (case-insensitive).
+
+    Both sides go through `api_text` (NFKC, invisible characters removed, whitespace collapsed), so a
+    zero-width joiner, a soft hyphen, a full-width letter or a double space cannot hide a blocked word.
+    """
+    text = api_text(prompt).casefold()
     for word in words:
-        if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", prompt, re.IGNORECASE):
+        needle = api_text(word).casefold()
+        if needle and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", text):
             return word
     return None
 

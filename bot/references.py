@@ -9,8 +9,11 @@ import aiohttp
 
 from bot.errors import BadAttachment
 from bot.imagegen.client import DownloadTooLarge, read_capped
+from bot.textclean import code_span
 
 log = logging.getLogger(__name__)
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class ReferenceFetcher:
@@ -25,32 +28,40 @@ class ReferenceFetcher:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     def allowed(self, url: str) -> bool:
-        """True for http(s) URLs on an allowed host: the single gate for every image the bot downloads for members."""
+        """True for http(s) URLs on an allowed host: the single gate for every image the bot downloads for members.
+
+        An allow-list entry is a host (any http(s) URL on it) or an origin `scheme://host:port` (only that
+        scheme and port: how the host of a custom DISCORD_API_BASE_URL is allowed).
+        """
         try:
             parts = urlsplit(url)
             host = parts.hostname
+            port = parts.port
         except ValueError:
             return False
         if parts.scheme not in ("http", "https") or not host or parts.username or parts.password:
             return False
-        return host.lower() in self.allowed_hosts
+        host = host.lower()
+        origin = f"{parts.scheme}://{host}:{port or DEFAULT_PORTS[parts.scheme]}"
+        return host in self.allowed_hosts or origin in self.allowed_hosts
 
     async def fetch(self, url: str, name: str) -> bytes:
         """The file's bytes, or BadAttachment with a reason a member understands."""
         if not self.allowed(url):
             log.warning("refused to fetch a reference from a host that is not allowed: %.80s", _host(url))
-            raise BadAttachment(f"`{name}` is not hosted on Discord, so it can't be used.")
+            raise BadAttachment(f"{code_span(name)} is not hosted on Discord, so it can't be used.")
         try:
             # No redirects: a redirect could lead off the allow-list.
             async with self._session.get(url, timeout=self._timeout, allow_redirects=False) as response:
-                if response.status != 200:
-                    raise BadAttachment(f"`{name}` could not be downloaded from Discord (HTTP {response.status}).")
+                if response.status != 200:  # the status stays in the log: it tells members nothing useful
+                    log.info("reference download answered HTTP %s from %s", response.status, _host(url))
+                    raise BadAttachment(f"{code_span(name)} could not be downloaded from Discord. Please try again.")
                 return await read_capped(response, self.max_bytes)
         except DownloadTooLarge as exc:
             limit = self.max_bytes // (1024 * 1024)
-            raise BadAttachment(f"`{name}` is larger than the {limit} MB limit for reference images.") from exc
+            raise BadAttachment(f"{code_span(name)} is larger than the {limit} MB limit for reference images.") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise BadAttachment(f"`{name}` could not be downloaded from Discord. Please try again.") from exc
+            raise BadAttachment(f"{code_span(name)} could not be downloaded from Discord. Please try again.") from exc
 
 
 def _host(url: str) -> str:

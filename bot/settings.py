@@ -12,7 +12,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DISCORD_DEFAULT_API = "https://discord.com/api/v10"
 ARK_DEFAULT_API = "https://ark.cn-beijing.volces.com/api/v3"
-DISCORD_CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
+# Discord's CDN, and its external-media proxy (link previews' images are served from there).
+DISCORD_CDN_HOSTS = (
+    "cdn.discordapp.com",
+    "media.discordapp.net",
+    "images-ext-1.discordapp.net",
+    "images-ext-2.discordapp.net",
+)
 _MAX_SHARD_RANGE = 100_000
 _SHARD_PART = re.compile(r"(?P<first>\d+)(?:\s*-\s*(?P<last>\d+))?")
 
@@ -127,6 +133,13 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -162,12 +175,15 @@ class Settings(BaseSettings):
     @property
     def allowed_reference_hosts(self) -> frozenset[str]:
         """Hosts reference images may be downloaded from."""
-        hosts = set(self.reference_hosts or DISCORD_CDN_HOSTS)
-        if self.uses_custom_discord_api:
-            hosts.add(urlsplit(self.discord_api_base_url).hostname or "")
-        return frozenset(h.lower() for h in hosts if h)
+        hosts = {h.lower() for h in self.reference_hosts or DISCORD_CDN_HOSTS if h}
+        if self.uses_custom_discord_api:  # its host only on its own scheme and port: an origin entry
+            parts = urlsplit(self.discord_api_base_url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            hosts.add(f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}")
+        return frozenset(hosts)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DATABASE_URL_FORMS = (
     "must look like sqlite:///relative/file.db, sqlite:////absolute/file.db"
     " or postgresql://user:password@host:5432/database"
@@ -230,6 +246,21 @@ def mask_database_url(url: str) -> str:
     user = parts.username or ""
     host = parts.netloc.rsplit("@", 1)[1]
     return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+def mask_url(url: str) -> str:
+    """Any URL fit to print: a `user:password@` part becomes `***@`."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def url_secrets(url: str) -> list[str]:
+    """The user name and password embedded in a URL, as written and decoded (to mask them in output)."""
+    parts = urlsplit(url)
+    found = {value for value in (parts.username, parts.password) if value}
+    return sorted(found | {unquote(value) for value in found})
 
 
 def database_secrets(url: str) -> list[str]:

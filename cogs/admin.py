@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 
 import discord
@@ -14,7 +13,7 @@ from bot.charts import daily_chart
 from bot.client import ImageBot
 from bot.guild_admin import SETTINGS, GuildAdmin
 from bot.presentation import usage_text
-from bot.presentation.guards import report_refusal_to_modlog
+from bot.presentation.guards import RefusalReporter
 from bot.usage import UsageService, day_label
 
 SETTING_CHOICES = [app_commands.Choice(name=info.label, value=key) for key, info in SETTINGS.items()]
@@ -40,9 +39,14 @@ class Admin(commands.Cog):
         default_permissions=discord.Permissions(manage_guild=True),
     )
 
-    def __init__(self, service: GuildAdmin, usage: UsageService) -> None:
+    def __init__(self, service: GuildAdmin, usage: UsageService, reporter: RefusalReporter) -> None:
         self.service = service
         self.usage = usage
+        self.reporter = reporter
+
+    async def cog_unload(self) -> None:
+        """Drop mod-log posts still waiting for their minute."""
+        self.reporter.close()
 
     @staticmethod
     async def _reply(interaction: discord.Interaction, content: str) -> None:
@@ -132,5 +136,6 @@ class Admin(commands.Cog):
 
 async def setup(bot: ImageBot) -> None:
     """Extension entry point; refused requests are reported to the mod-log from here."""
-    bot.services.quotas.refusal_hook = functools.partial(report_refusal_to_modlog, bot)
-    await bot.add_cog(Admin(bot.services.admin, bot.services.usage))
+    reporter = RefusalReporter(bot)
+    bot.services.quotas.refusal_hook = reporter
+    await bot.add_cog(Admin(bot.services.admin, bot.services.usage, reporter))

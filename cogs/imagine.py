@@ -17,6 +17,7 @@ from bot.presentation.buttons import buttons_for
 from bot.presentation.launch import Launcher, PendingReference
 from bot.presentation.text import size_label
 from bot.services import Services
+from bot.textclean import code_span
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,15 @@ def check_attachment(attachment: discord.Attachment, max_bytes: int) -> None:
     """Refuse obvious non-images and oversized files before anything slow happens."""
     content_type = (attachment.content_type or "").split(";")[0].strip().lower()
     if content_type not in IMAGE_TYPES:
-        raise BadAttachment(f"`{attachment.filename}` is not an image. Attach PNG, JPEG, WebP, GIF, BMP or TIFF files.")
+        raise BadAttachment(
+            f"{code_span(attachment.filename)} is not an image. Attach PNG, JPEG, WebP, GIF, BMP or TIFF files."
+        )
     if attachment.size <= 0:
-        raise BadAttachment(f"`{attachment.filename}` is an empty file.")
+        raise BadAttachment(f"{code_span(attachment.filename)} is an empty file.")
     if attachment.size > max_bytes:
         raise BadAttachment(
-            f"`{attachment.filename}` is larger than the {max_bytes // (1024 * 1024)} MB limit for reference images."
+            f"{code_span(attachment.filename)} "
+            f"is larger than the {max_bytes // (1024 * 1024)} MB limit for reference images."
         )
 
 

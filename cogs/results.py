@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.client import ImageBot
 from bot.presentation import text
-from bot.presentation.actions import JobGone
+from bot.presentation.access import shown_here, visible_job
 from bot.presentation.buttons import result_view
 from bot.store import DeliveredImage, JobRecord, UsageStore
 
@@ -61,12 +61,14 @@ class Results(commands.Cog):
     @app_commands.describe(id="The job number (shown as #123 on results)")
     @app_commands.guild_only()
     async def job(self, interaction: discord.Interaction, id: app_commands.Range[int, 1]) -> None:
-        """Post the job card publicly with the job's buttons."""
-        job = await self.store.get_job(id)
-        if job is None or job.guild_id != interaction.guild_id:
-            raise JobGone(f"There is no job #{id} in this server.")
+        """Post the job card with the job's buttons: publicly, unless its channel is private and this one is not it."""
+        job = visible_job(interaction, await self.store.get_job(id), id, "There is no job #{id} in this server.")
         images = await self.store.job_images(job.id)
-        await interaction.response.send_message(describe_job(job, images), view=result_view(job.id, len(images)))
+        await interaction.response.send_message(
+            describe_job(job, images),
+            view=result_view(job.id, len(images)),
+            ephemeral=not shown_here(interaction, job),
+        )
 
 
 async def setup(bot: ImageBot) -> None:

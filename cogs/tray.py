@@ -32,7 +32,7 @@ def describe_tray(tray: ReferenceTray, items: list[TrayItem], guild_id: int | No
     lines = [f"📌 Your references ({count}, each kept for {kept}); `/imagine use_tray:True` uses them:"]
     for number, item in enumerate(items, 1):
         link = f"https://discord.com/channels/{guild_id or '@me'}/{item.channel_id}/{item.message_id}"
-        lines.append(f"{number}. [{text.echo(item.name, 60)}]({link})")
+        lines.append(f"{number}. [{text.link_text(item.name)}]({link})")
     return head + "\n".join(lines)
 
 
@@ -76,7 +76,7 @@ class TrayView(discord.ui.View):
     async def remove(self, interaction: discord.Interaction, select: discord.ui.Select[Any]) -> None:
         """Remove the chosen image."""
         removed = await self.tray.remove(self.guild_id, self.user_id, int(select.values[0]))
-        lead = f"Removed `{text.echo(removed.name, 60)}`." if removed else "That image was already gone."
+        lead = f"Removed {text.code(removed.name)}." if removed else "That image was already gone."
         await self._redraw(interaction, lead)
 
     @discord.ui.button(label="Clear", emoji="🧹", style=discord.ButtonStyle.danger, custom_id="tray:clear")

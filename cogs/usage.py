@@ -94,12 +94,17 @@ class Usage(commands.Cog):
     @usage_group.command(name="forget-me", description="Delete your prompts and history (server totals stay)")
     async def forget_me(self, interaction: discord.Interaction) -> None:
         """Anonymise the member's jobs and blank their prompts, in every server."""
-        jobs = await self.usage.forget(interaction.user.id)
-        await interaction.response.send_message(
-            f"Done: your prompts and history are deleted ({jobs} request(s)). The servers keep anonymous "
-            "counts for their budgets.",
-            ephemeral=True,
+        forgotten = await self.usage.forget(interaction.user.id)
+        text = (
+            f"Done: your prompts, history and kept images are deleted ({forgotten.jobs} request(s)). "
+            "The servers keep anonymous counts for their budgets."
         )
+        if forgotten.unfinished:
+            text += (
+                f" {forgotten.unfinished} request(s) of yours are still running or waiting: they are kept until "
+                "they finish. Run this again afterwards to delete them too."
+            )
+        await interaction.response.send_message(text, ephemeral=True)
 
     @usage_group.command(name="leaderboards", description="Show or hide yourself on leaderboards")
     @app_commands.describe(visible="Appear on leaderboards?")
@@ -162,4 +167,4 @@ async def _named_rows(interaction: discord.Interaction, page: BoardPage) -> list
 async def setup(bot: ImageBot) -> None:
     """Extension entry point."""
     bot.add_dynamic_items(LeaderboardPage)
-    await bot.add_cog(Usage(bot.services.usage))
+    await bot.add_cog(Usage(bot.services.usage))  # forget-me also empties the member's trays (in the store)

@@ -15,6 +15,7 @@ import pytest
 
 from bot.client import ImageBot
 from bot.identify import IdentifyGate, LocalIdentifyGate
+from bot.presentation.ready_tasks import stop_ready_tasks
 from bot.services import Services, build_services, http_session
 from bot.settings import Settings
 from bot.store import UsageStore
@@ -153,6 +154,7 @@ class BotHarness:
         """Close the bot and its resources."""
         if self.bot is not None:
             await self.bot.close()
+            await stop_ready_tasks(self.bot)  # else on_ready is dispatched into the closing loop
         if self._task is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(self._task, 10)

@@ -14,13 +14,13 @@ from bot.imagegen.models import MAX_PROMPT_CHARS, MAX_REFERENCES, MAX_TOTAL_IMAG
 from bot.imaging import PreparedReference
 from bot.jobs.model import JobSpec, PreparedJob
 from bot.settings import Settings
-from bot.textclean import strip_invisible
+from bot.textclean import api_text
 
 
 def check(spec: JobSpec, *, references: int | None = None) -> None:
     """Instant checks that need no I/O; raise BadInput before the interaction is acknowledged."""
     refs = len(spec.references) if references is None else references
-    prompt = strip_invisible(spec.prompt).strip()
+    prompt = api_text(spec.prompt)
     if not prompt:
         raise BadInput("The prompt is empty. Describe the image you want.")
     if len(prompt) > MAX_PROMPT_CHARS:
@@ -67,7 +67,7 @@ def request_for(settings: Settings, spec: JobSpec, refs: tuple[str, ...]) -> Gen
     try:
         return GenerationRequest(
             model=settings.image_model,
-            prompt=strip_invisible(spec.prompt).strip(),
+            prompt=api_text(spec.prompt),
             references=refs,
             size=spec.size,
             count=spec.count,

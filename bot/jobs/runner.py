@@ -356,9 +356,9 @@ class JobRunner:
                 self.metrics.image_delivered()
 
     async def _tick(self, run: _Run) -> None:
-        while True:
-            await asyncio.sleep(self.settings.progress_interval)
+        while True:  # the status line at once (it replaces "thinking…"), then every interval
             await _quietly(run.delivery.progress(run.progress), run.job_id)
+            await asyncio.sleep(self.settings.progress_interval)
 
 
 async def _saving(work: Awaitable[T], what: str = "saving") -> T:

@@ -8,10 +8,11 @@ from typing import Any
 
 import discord
 
-from bot.errors import BadInput, UserFacingError
+from bot.errors import BadInput
 from bot.imagegen.models import ASPECT_SIZES, MAX_TOTAL_IMAGES, size_for
 from bot.jobs.model import JobSpec
 from bot.presentation import text
+from bot.presentation.access import JobGone, job_permissions, shown_here, visible_job
 from bot.presentation.launch import Launcher, PendingReference, filename_of
 from bot.presentation.poster import ButtonsFactory
 from bot.services import Services
@@ -19,14 +20,9 @@ from bot.store import DeliveredImage, JobRecord
 
 log = logging.getLogger(__name__)
 
+GONE = "Job #{id} no longer exists, so this button does nothing any more."
 VARIATION_COUNT = 4
 UPSCALE_RESOLUTION = "4K"
-
-
-class JobGone(UserFacingError):
-    """The job behind a button or a /job id does not exist (in this server)."""
-
-    code = "job_gone"
 
 
 def result_filename(job_id: int, number: int) -> str:
@@ -54,10 +50,17 @@ class ResultActions:
         self.store = services.store
 
     async def job(self, interaction: discord.Interaction, job_id: int) -> JobRecord:
-        """The job, if it exists in this server; JobGone otherwise."""
+        """The job, if it exists here and the member can see its channel; JobGone otherwise."""
         job = await self.store.get_job(job_id)
-        if job is None or job.guild_id != interaction.guild_id:
-            raise JobGone(f"Job #{job_id} no longer exists, so this button does nothing any more.")
+        return visible_job(
+            interaction, job, job_id, "Job #{id} no longer exists, so this button does nothing any more."
+        )
+
+    async def job_to_repeat(self, interaction: discord.Interaction, job_id: int) -> JobRecord:
+        """A job whose prompt a new public job may show here: never one from a channel not everyone here sees."""
+        job = await self.job(interaction, job_id)
+        if not shown_here(interaction, job):
+            raise BadInput(f"Job #{job.id} was made in a private channel: use its buttons there.")
         return job
 
     async def image(self, job: JobRecord, number: int) -> tuple[DeliveredImage, PendingReference]:
@@ -89,7 +92,7 @@ class ResultActions:
 
     async def reroll(self, interaction: discord.Interaction, job_id: int) -> None:
         """The same prompt, references and options again, as a new job."""
-        job = await self.job(interaction, job_id)
+        job = await self.job_to_repeat(interaction, job_id)
         kept = await self.store.references.count(job.id)
         if kept < int(job.params.get("references", 0)):
             raise BadInput(f"The reference images of job #{job.id} are no longer kept, so it can't be rerolled.")
@@ -99,7 +102,7 @@ class ResultActions:
 
     async def variations(self, interaction: discord.Interaction, job_id: int, number: int) -> None:
         """A new set of VARIATION_COUNT images with this image as the reference."""
-        job = await self.job(interaction, job_id)
+        job = await self.job_to_repeat(interaction, job_id)
         _, reference = await self.image(job, number)
         spec = self.spec(interaction, job, count=min(VARIATION_COUNT, MAX_TOTAL_IMAGES - 1), kind="variations")
         preface = f"🎨 Variations of image {number} of job #{job.id}"
@@ -107,7 +110,7 @@ class ResultActions:
 
     async def upscale(self, interaction: discord.Interaction, job_id: int, number: int) -> None:
         """This image regenerated at 4K with itself as the reference, keeping its aspect ratio."""
-        job = await self.job(interaction, job_id)
+        job = await self.job_to_repeat(interaction, job_id)
         image, reference = await self.image(job, number)
         aspect = closest_aspect(image.width or 1, image.height or 1) if image.width and image.height else None
         spec = self.spec(
@@ -145,9 +148,9 @@ class ResultActions:
         await interaction.followup.send(message, ephemeral=True)
 
     async def delete(self, interaction: discord.Interaction, job_id: int) -> None:
-        """Delete a job's messages: only its requester or members who can manage messages."""
+        """Delete a job's messages: only its requester or members who can manage messages in the job's channel."""
         job = await self.job(interaction, job_id)
-        permissions = interaction.permissions
+        permissions = job_permissions(interaction, job) or discord.Permissions.none()
         if interaction.user.id != job.user_id and not permissions.manage_messages:
             raise BadInput("Only the member who asked for these images, or a moderator, can delete them.")
         await interaction.response.defer(ephemeral=True, thinking=True)

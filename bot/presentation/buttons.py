@@ -14,7 +14,8 @@ import discord
 
 from bot.errors import UserFacingError
 from bot.jobs.model import Outcome
-from bot.presentation.actions import JobGone, ResultActions
+from bot.presentation.access import JobGone
+from bot.presentation.actions import ResultActions
 from bot.presentation.replies import tell
 from bot.services import Services
 from bot.tree import error_reference

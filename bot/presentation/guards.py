@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 import discord
 
@@ -101,15 +103,63 @@ async def report_to_modlog(client: discord.Client, channel_id: int | None, spec:
         log.warning("could not post to the mod-log channel %s (%s)", channel_id, error.status)
 
 
-async def report_refusal_to_modlog(client: discord.Client, modlog_channel: int, request: RefusedRequest) -> None:
+async def report_refusal_to_modlog(
+    client: discord.Client, modlog_channel: int, request: RefusedRequest, *, folded: int = 0
+) -> None:
     """Post a refused prompt (blocked word, limit, channel) with its requester to the mod-log channel."""
     where = f" in <#{request.channel_id}>" if request.channel_id else ""
     line = f"🚫 <@{request.user_id}>{where} · refused before any cost · {request.reason}"
+    if folded:
+        line += f" · {text.plural(folded, 'refused request')} in the last minute, folded into this post (the latest)"
     try:
         channel = client.get_partial_messageable(modlog_channel, guild_id=request.guild_id)
         await channel.send(_fit(line, request.prompt))
     except discord.HTTPException as error:
         log.warning("could not post to the mod-log channel %s (%s)", modlog_channel, error.status)
+
+
+class RefusalReporter:
+    """The refusal hook: at most one mod-log post per member per `window` seconds; the rest are counted and
+    told in one later post, so one member cannot flood the mod-log."""
+
+    def __init__(self, client: discord.Client, *, window: float = 60.0) -> None:
+        self.client = client
+        self.window = window
+        self._posted: dict[tuple[int | None, int], float] = {}
+        self._folded: dict[tuple[int | None, int], tuple[int, int, RefusedRequest]] = {}
+        self._flushes: dict[tuple[int | None, int], asyncio.Task[None]] = {}
+
+    async def __call__(self, modlog_channel: int, request: RefusedRequest) -> None:
+        """Post now, or fold the refusal into the member's next post."""
+        key, now = (request.guild_id, request.user_id), time.monotonic()
+        last = self._posted.get(key)
+        if last is None or now - last >= self.window:
+            self._prune(now)
+            self._posted[key] = now
+            await report_refusal_to_modlog(self.client, modlog_channel, request)
+            return
+        count = self._folded[key][0] if key in self._folded else 0
+        self._folded[key] = (count + 1, modlog_channel, request)
+        if key not in self._flushes:
+            self._flushes[key] = asyncio.create_task(self._flush(key, last + self.window - now))
+
+    async def _flush(self, key: tuple[int | None, int], delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._flushes.pop(key, None)
+        count, channel, latest = self._folded.pop(key, (0, 0, None))
+        if latest is not None:
+            self._posted[key] = time.monotonic()
+            await report_refusal_to_modlog(self.client, channel, latest, folded=count)
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, at in self._posted.items() if now - at >= self.window and k not in self._folded]:
+            del self._posted[key]
+
+    def close(self) -> None:
+        """Drop the posts still waiting (the bot is stopping)."""
+        for task in self._flushes.values():
+            task.cancel()
+        self._flushes.clear()
 
 
 def _fit(line: str, prompt: str) -> str:

@@ -245,7 +245,7 @@ class Launcher:
         if reference.kept is not None:
             kept = await self.services.store.references.load_one(*reference.kept)
             if kept is None:
-                raise BadAttachment(f"`{reference.name}` is no longer kept, so it can't be used again.")
+                raise BadAttachment(f"{text.code(reference.name)} is no longer kept, so it can't be used again.")
             return ReferenceInput(name=reference.name, data=kept.data)
         url = reference.url
         if url is None:
@@ -256,7 +256,7 @@ class Launcher:
     async def fresh_url(self, reference: PendingReference) -> str:
         """Re-fetch the message that holds an attachment, for a URL that has not expired."""
         if reference.channel_id is None or reference.message_id is None:
-            raise BadAttachment(f"`{reference.name}` can no longer be found.")
+            raise BadAttachment(f"{text.code(reference.name)} can no longer be found.")
         channel = self.client.get_partial_messageable(reference.channel_id)
         try:
             message = await channel.fetch_message(reference.message_id)

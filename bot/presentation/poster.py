@@ -17,6 +17,7 @@ from typing import Any
 
 import discord
 
+from bot.errors import ContentBlocked
 from bot.jobs.model import Outcome, OutputImage, Posted, Progress
 from bot.presentation import text
 from bot.presentation.replies import token_expired
@@ -133,6 +134,8 @@ class PagedPoster:
             self._finished = True  # a delayed progress edit must not cover the summary
             self._progress_text = ""
             final = self._with_preface(text.summary(self.prompt, self.requester, self.size_label, outcome))
+            if blocked_before_any_image(outcome) and await self._finish_privately(final):
+                return  # the safety filter's verdict is the member's business: no public card, no Reroll
             view = None
             if self._buttons is not None:
                 view = self._buttons(outcome)
@@ -141,6 +144,10 @@ class PagedPoster:
                 await self._channel_send(content=final, **({"view": view} if view is not None else {}))
 
     # Transport: what subclasses provide ---------------------------------------------------------------
+
+    async def _finish_privately(self, content: str) -> bool:
+        """Remove the public status and tell only the member; False when this transport cannot."""
+        return False
 
     def _page_writable(self, page: _Page) -> bool:
         """Whether a page may still be edited to add an image."""
@@ -207,6 +214,11 @@ class PagedPoster:
 
     def _with_preface(self, content: str) -> str:
         return f"{self.preface}\n{content}" if self.preface else content
+
+
+def blocked_before_any_image(outcome: Outcome) -> bool:
+    """Whether the safety filter refused the request before a single image was made."""
+    return outcome.delivered == 0 and isinstance(outcome.error, ContentBlocked)
 
 
 class ResultPoster(PagedPoster):
@@ -293,6 +305,19 @@ class ResultPoster(PagedPoster):
                 self._token_deadline = 0.0
                 file.reset()
         return await self._channel_send(content=content, file=file), False
+
+    async def _finish_privately(self, content: str) -> bool:
+        if self._pages or not self.token_alive():
+            return False
+        try:
+            await self.interaction.delete_original_response()  # first, so the follow-up is a new, private message
+            await self.interaction.followup.send(content, ephemeral=True)
+            return True
+        except discord.HTTPException as error:
+            if not token_expired(error):
+                raise
+            self._token_deadline = 0.0
+            return False
 
     async def _edit_status(self, content: str, *, final: bool = False, view: discord.ui.View | None = None) -> bool:
         extra: dict[str, Any] = {"view": view} if view is not None else {}

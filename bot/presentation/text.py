@@ -7,7 +7,7 @@ import discord
 from bot.errors import ImageApiError, UserFacingError
 from bot.imagegen.models import size_for
 from bot.jobs.model import Outcome, Progress
-from bot.textclean import clean_prompt
+from bot.textclean import clean_prompt, code_span
 
 ALT_TEXT_LIMIT = 1024
 PROMPT_ECHO_LIMIT = 400
@@ -28,6 +28,18 @@ def echo(prompt: str, limit: int = PROMPT_ECHO_LIMIT) -> str:
     """A prompt as it may be shown in a message: shortened, markdown and mentions neutralised."""
     text = shorten(clean_prompt(prompt), limit)
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def code(value: str, limit: int = 60) -> str:
+    """A member's value (file name, option, form input) in a code span it cannot break out of."""
+    return code_span(value, limit)
+
+
+def link_text(value: str, limit: int = 60) -> str:
+    """A member's value as the text of a masked link: echoed, and brackets that could end the link replaced."""
+    return (
+        echo(value, limit).replace("[", "\uff3b").replace("]", "\uff3d").replace("(", "\uff08").replace(")", "\uff09")
+    )
 
 
 def alt_text(prompt: str) -> str:

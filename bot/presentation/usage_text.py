@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.guild_admin import SETTINGS, show
-from bot.presentation.text import plural
+from bot.presentation.text import code, plural
 from bot.quotas import Limits
 from bot.store.guilds import AuditEntry, GuildConfig
 from bot.usage import BoardPage, ServerStats, UsageReport
@@ -87,7 +87,7 @@ def audit(entries: list[AuditEntry]) -> str:
     lines = ["📝 **Recent changes** (UTC)"]
     for entry in entries:
         when = datetime.fromtimestamp(entry.created_at, UTC).strftime("%Y-%m-%d %H:%M")
-        lines.append(f"{when} · <@{entry.user_id}> · {entry.action}: `{entry.detail[:100]}`")
+        lines.append(f"{when} · <@{entry.user_id}> · {entry.action}: {code(entry.detail, 100)}")
     return "\n".join(lines)
 
 

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
-from bot.store.schema import forgotten_today, jobs, leaderboard_optout, usage_daily, usage_total
+from bot.store.schema import forgotten_today, job_references, jobs, leaderboard_optout, usage_daily, usage_total
 
 METRICS = {"images": "images", "requests": "requests"}  # metric name -> rollup column (never user text)
-IN_FLIGHT = ("pending", "queued", "running")
+IN_FLIGHT = ("pending", "queued", "running")  # unfinished: they will count once they finish
 COUNTS = ("images", "requests", "failed", "blocked", "tokens")
 DAY_SECONDS = 86_400
 EXPORT_COLUMNS = (
@@ -97,6 +97,14 @@ class KeyCount:
 
 
 @dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What forget-me did: finished jobs anonymised, and the member's jobs still unfinished (kept for now)."""
+
+    jobs: int
+    unfinished: int
+
+
+@dataclass(frozen=True, slots=True)
 class DaySnapshot:
     """Everything a quota check needs about today, read in one statement."""
 
@@ -122,6 +130,18 @@ async def add_to_rollups(
         insert = db.insert(table).values(**row, **values)
         merge = {name: table.c[name] + insert.excluded[name] for name in COUNTS}
         await conn.execute(insert.on_conflict_do_update(index_elements=list(row), set_=merge))
+
+
+def _in_guild(guild_id: int) -> sa.ColumnElement[bool]:
+    """Jobs of a server; guild 0 means outside any server (their rows hold NULL)."""
+    return jobs.c.guild_id == guild_id if guild_id else sa.or_(jobs.c.guild_id.is_(None), jobs.c.guild_id == 0)
+
+
+def _live(now: float) -> sa.ColumnElement[bool]:
+    """Jobs that are not over: queued, running, or pending with a reservation still valid."""
+    c = jobs.c
+    pending = sa.and_(c.status == "pending", sa.or_(c.reserved_until.is_(None), c.reserved_until >= now))
+    return sa.or_(c.status.in_(("queued", "running")), pending)
 
 
 def _int(value: Any) -> int:
@@ -189,7 +209,7 @@ class UsageQueries:
     async def in_flight(self, guild_id: int, user_id: int | None, since: float) -> InFlight:
         """Queued or running jobs created after `since` (older ones are leftovers of a crash)."""
         query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(jobs.c.images_requested), 0)).where(
-            jobs.c.guild_id == guild_id, jobs.c.created_at >= since, jobs.c.status.in_(IN_FLIGHT)
+            _in_guild(guild_id), jobs.c.created_at >= since, jobs.c.status.in_(IN_FLIGHT)
         )
         if user_id is not None:
             query = query.where(jobs.c.user_id == user_id)
@@ -202,7 +222,10 @@ class UsageQueries:
 
         One statement, so a quota check costs one round trip to the database, not six.
         """
-        busy = "FROM jobs WHERE guild_id = :g AND created_at >= :since AND status IN ('pending', 'queued', 'running')"
+        busy = (
+            "FROM jobs WHERE (guild_id = :g OR (:g = 0 AND guild_id IS NULL)) AND created_at >= :since"  # 0: DMs
+            " AND status IN ('pending', 'queued', 'running')"
+        )
         sql = (
             "SELECT"
             " (SELECT COALESCE(SUM(images), 0) FROM usage_daily WHERE guild_id = :g AND user_id = :u AND day = :d)"
@@ -225,7 +248,7 @@ class UsageQueries:
 
     async def jobs_since(self, guild_id: int, after_id: int) -> list[tuple[int, int]]:
         """(user id, job id) of the server's jobs created after job `after_id`."""
-        query = sa.select(jobs.c.user_id, jobs.c.id).where(jobs.c.id > after_id, jobs.c.guild_id == guild_id)
+        query = sa.select(jobs.c.user_id, jobs.c.id).where(jobs.c.id > after_id, _in_guild(guild_id))
         async with self._db.read() as conn:
             return [(int(row[0]), int(row[1])) for row in await conn.execute(query)]
 
@@ -288,27 +311,40 @@ class UsageQueries:
                 size = json.loads(row[12] or "{}").get("size")
                 yield (row[0], created, *row[2:12], size)
 
-    async def forget_user(self, user_id: int) -> int:
-        """Blank a member's prompts and anonymise their jobs and rollups to user 0; returns jobs affected."""
+    async def forget_user(self, user_id: int) -> Forgotten:
+        """Blank a member's finished jobs' prompts, delete their kept references, anonymise them and their rollups.
+
+        Unfinished jobs keep their member until they finish (they still count against the member's limits,
+        and their prompt is needed to run them); forgetting again afterwards anonymises them too.
+        """
         today = int(self._clock() // DAY_SECONDS)
         async with self._db.write() as conn:
-            await conn.execute(forgotten_today.delete().where(forgotten_today.c.day < today))
-            d = usage_daily.c
-            kept = sa.select(d.guild_id, d.user_id, d.day, d.images).where(
-                d.user_id == user_id, d.day == today, d.images > 0
-            )
-            insert = self._db.insert(forgotten_today).from_select(["guild_id", "user_id", "day", "images"], kept)
-            f = forgotten_today.c
-            await conn.execute(
-                insert.on_conflict_do_update(
-                    index_elements=[f.guild_id, f.user_id, f.day], set_={"images": f.images + insert.excluded.images}
-                )
-            )
-            blanked = jobs.update().where(jobs.c.user_id == user_id).values(user_id=0, prompt="")
-            affected = (await conn.execute(blanked)).rowcount
+            await self._keep_today(conn, user_id, today)
+            live = _live(self._clock())
+            done = sa.and_(jobs.c.user_id == user_id, sa.not_(live))
+            finished = sa.select(jobs.c.id).where(done)
+            await conn.execute(job_references.delete().where(job_references.c.job_id.in_(finished)))
+            affected = (await conn.execute(jobs.update().where(done).values(user_id=0, prompt=""))).rowcount
+            busy = sa.select(sa.func.count()).where(jobs.c.user_id == user_id, live)
+            unfinished = _int((await conn.execute(busy)).scalar())
             await self._merge_into_zero(conn, usage_daily, ["guild_id", "day", "user_id"], user_id)
             await self._merge_into_zero(conn, usage_total, ["guild_id", "user_id"], user_id)
-        return affected
+        return Forgotten(affected, unfinished)
+
+    async def _keep_today(self, conn: AsyncConnection, user_id: int, today: int) -> None:
+        """Move the member's images of today to `forgotten_today`, so forgetting never resets a daily limit."""
+        await conn.execute(forgotten_today.delete().where(forgotten_today.c.day < today))
+        d = usage_daily.c
+        kept = sa.select(d.guild_id, d.user_id, d.day, d.images).where(
+            d.user_id == user_id, d.day == today, d.images > 0
+        )
+        insert = self._db.insert(forgotten_today).from_select(["guild_id", "user_id", "day", "images"], kept)
+        f = forgotten_today.c
+        await conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[f.guild_id, f.user_id, f.day], set_={"images": f.images + insert.excluded.images}
+            )
+        )
 
     async def _merge_into_zero(self, conn: AsyncConnection, table: sa.Table, key: list[str], user_id: int) -> None:
         """Add a member's rollup rows to user 0's, then delete them."""

@@ -9,6 +9,7 @@ import discord
 
 from bot.errors import BadAttachment
 from bot.presentation.launch import PendingReference, filename_of
+from bot.textclean import code_span
 from cogs.imagine import IMAGE_TYPES
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
@@ -44,7 +45,9 @@ def images_in(message: discord.Message, max_bytes: int) -> Found:
             continue
         if attachment.size > max_bytes:
             limit = max_bytes // (1024 * 1024)
-            raise BadAttachment(f"`{attachment.filename}` is larger than the {limit} MB limit for reference images.")
+            raise BadAttachment(
+                f"{code_span(attachment.filename)} is larger than the {limit} MB limit for reference images."
+            )
         found.images.append(PendingReference(attachment.filename, url=attachment.url))
     for embed in message.embeds:
         url = _embed_image(embed)
@@ -56,6 +59,6 @@ def images_in(message: discord.Message, max_bytes: int) -> Found:
 def _embed_image(embed: discord.Embed) -> str | None:
     """The Discord-proxied URL of an embed's image (link previews of pictures, or image embeds)."""
     for media in (embed.image, embed.thumbnail if embed.type == "image" else None):
-        if media is not None and (media.proxy_url or media.url):
-            return media.proxy_url or media.url
+        if media is not None and media.proxy_url:  # never the plain external URL: only Discord's proxy
+            return media.proxy_url
     return None

@@ -9,8 +9,9 @@ from typing import Any
 import discord
 
 from bot.errors import BadInput, UserFacingError
-from bot.imagegen.models import ASPECT_SIZES, MAX_PROMPT_CHARS
+from bot.imagegen.models import ASPECT_SIZES, MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES
 from bot.presentation.replies import tell
+from bot.textclean import ascii_number, code_span
 from bot.tree import error_reference
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,12 @@ def parse_count(value: str) -> int:
     value = value.strip()
     if not value:
         return 1
-    if not value.isdigit():
-        raise BadInput(f"`{value}` is not a number of images; write a number such as 4.")
-    return int(value)
+    number = ascii_number(value)
+    if number is None or "." in number:
+        raise BadInput(f"{code_span(value)} is not a number of images; write a whole number such as 4.")
+    if not 1 <= int(number) <= MAX_TOTAL_IMAGES:
+        raise BadInput(f"The number of images must be from 1 to {MAX_TOTAL_IMAGES}; you wrote {int(number)}.")
+    return int(number)
 
 
 def parse_aspect(value: str) -> str | None:
@@ -34,7 +38,7 @@ def parse_aspect(value: str) -> str | None:
     if not value:
         return None
     if value not in ASPECT_SIZES:
-        raise BadInput(f"`{value}` is not a supported aspect ratio; use one of {', '.join(ASPECT_SIZES)}.")
+        raise BadInput(f"{code_span(value)} is not a supported aspect ratio; use one of {', '.join(ASPECT_SIZES)}.")
     return value
 
 

@@ -127,10 +127,12 @@ async def test_blocked_prompt_is_explained_and_not_counted(discord_fake, image_a
     image_api.script(Fault.content_blocked())
     user = discord_fake.add_member()
     interaction = await discord_fake.slash(user, "imagine", prompt="something not allowed")
-    message = await final_original(discord_fake, interaction)
-    assert "❌" in message.content and "safety filter blocked this prompt" in message.content
-    assert message.attachments == []
     [job] = await job_done(running_bot)
+    note = await discord_fake.wait_for(lambda: next((m for m in interaction.followups if m.ephemeral), None))
+    assert "❌" in note.content and "safety filter blocked this prompt" in note.content
+    assert note.custom_ids() == [] and note.attachments == []
+    assert interaction.original.deleted, "the public thinking message is removed"
+    assert all("something not allowed" not in m.content for m in discord_fake.channel_messages())
     assert (job.status, job.images_delivered, job.error_code) == (
         "blocked",
         0,
@@ -237,3 +239,14 @@ async def test_expired_token_mid_set_falls_back_to_the_channel(discord_fake, ima
     in_channel = [m for m in discord_fake.channel_messages() if m.attachments and m.interaction_token is None]
     assert len(interaction.original.attachments) + sum(len(m.attachments) for m in in_channel) == 3
     assert in_channel
+
+
+async def test_status_line_comes_with_the_acknowledgement(discord_fake, image_api, start_bot) -> None:
+    await start_bot(progress_interval=30)
+    image_api.image_delay = 3.0
+    interaction = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="a patient heron")
+    await interaction.wait_response()
+    status = await discord_fake.wait_for(
+        lambda: interaction.original and "⏳" in interaction.original.content and interaction.original, timeout=1.5
+    )
+    assert "Generating your image" in status.content and status.attachments == []

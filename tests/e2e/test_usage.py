@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.e2e.helpers import final_original, job_done
 from tests.e2e.usage_helpers import Clock
 from tests.fakes.image_api import Fault
+from tests.images import png
 
 
 async def usage_of(discord_fake, user, **options) -> str:
@@ -105,3 +106,36 @@ async def test_export_writes_csv_without_the_bot_secrets(discord_fake, image_api
     rows = list(csv.DictReader(text.splitlines()))
     assert len(rows) == 1 and rows[0]["user_id"] == user.id and rows[0]["images_delivered"] == "2"
     assert rows[0]["status"] == "completed" and "prompt" not in rows[0]
+
+
+async def test_forget_me_during_a_job_resets_no_limit(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot(quota_member_daily_images=4)
+    image_api.image_delay = 0.5
+    user = discord_fake.add_member()
+    slow = await discord_fake.slash(user, "imagine", prompt="a slow owl", count=3)
+    await discord_fake.wait_for(lambda: image_api.requests)
+    answers = []
+    for _ in range(2):
+        forget = await discord_fake.slash(user, "usage forget-me")
+        await forget.wait_response()
+        answers.append(forget.original.content)
+    await final_original(discord_fake, slow)
+    await job_done(harness)
+    image_api.image_delay = 0.0
+    again = await discord_fake.slash(user, "imagine", prompt="two more owls", count=2)
+    await again.wait_response()
+    assert again.ephemeral and "Daily limit per member" in again.original.content
+    assert len(image_api.requests) == 1
+    assert all("still running or waiting" in answer for answer in answers)
+
+
+async def test_forget_me_empties_the_reference_tray(discord_fake, image_api, running_bot) -> None:
+    alice, bob = discord_fake.add_member("alice"), discord_fake.add_member("bob")
+    posted = await discord_fake.send_message(bob, "", attachments=[discord_fake.add_attachment(png(), "a.png")])
+    added = await discord_fake.context_menu(alice, "Add to references", posted)
+    await added.wait_response()
+    forget = await discord_fake.slash(alice, "usage forget-me")
+    await forget.wait_response()
+    tray = await discord_fake.slash(alice, "imagine", prompt="x", use_tray=True)
+    await tray.wait_response()
+    assert tray.ephemeral and "tray is empty" in tray.original.content

@@ -56,8 +56,11 @@ from .discord_models import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
     INTENT_GUILD_MEMBERS,
+    MANAGE_GUILD,
+    MANAGE_MESSAGES,
     MESSAGE_COMPONENT,
     MODAL_SUBMIT,
+    VIEW_CHANNEL,
     DiscordError,
     FailRule,
     FakeAttachment,
@@ -67,6 +70,7 @@ from .discord_models import (
     RecordedRequest,
     UploadedFile,
 )
+from .discord_permissions import MEMBER, ROLE, set_overwrite
 from .discord_rest import BotRoutes, Call, Route, error_response, json_response
 from .discord_shards import IdentifyViolation, Sharding, shard_of
 from .discord_state import DiscordState
@@ -256,10 +260,16 @@ class FakeDiscord:
         """A new member of a guild (the default one unless given); `roles` are ids or names (new names become roles)."""
         state = self._state
         guild = state.guild(guild_id)
+        role_ids = [state.role_id(r, guild.id) for r in roles]
+        # Moderators get their permission from a role, as on Discord, so channel permissions see it too.
+        if manage_messages:
+            role_ids.append(self._permission_role("moderators", MANAGE_MESSAGES, guild.id))
+        if manage_guild:
+            role_ids.append(self._permission_role("server managers", MANAGE_GUILD, guild.id))
         user = FakeUser(
             id=state.ids.next(),
             username=username or f"user{len(guild.members)}",
-            roles=[state.role_id(r, guild.id) for r in roles],
+            roles=role_ids,
             manage_messages=manage_messages,
             manage_guild=manage_guild,
             guild_id=guild.id,
@@ -270,9 +280,32 @@ class FakeDiscord:
         self._hub.enqueue("GUILD_MEMBER_ADD", event, intent=INTENT_GUILD_MEMBERS, guild_id=guild.id)
         return user
 
-    def add_channel(self, name: str, *, guild_id: str | None = None) -> str:
-        """A new text channel in a guild (the default one unless given); returns its id."""
-        return self._state.add_channel(name, guild_id=guild_id)
+    def add_channel(
+        self, name: str, *, guild_id: str | None = None, private_to: tuple[FakeUser | str, ...] | None = None
+    ) -> str:
+        """A new text channel in a guild (the default one unless given); returns its id.
+
+        With `private_to`, @everyone may not view it and only those members (or role ids) may.
+        """
+        channel_id = self._state.add_channel(name, guild_id=guild_id)
+        if private_to is not None:
+            guild = self._state.guild_of(channel_id)
+            self.set_overwrite(channel_id, guild, deny=VIEW_CHANNEL)
+            for target in private_to:
+                self.set_overwrite(channel_id, target, allow=VIEW_CHANNEL)
+        return channel_id
+
+    def set_overwrite(self, channel_id: str, target: FakeUser | str, *, allow: int = 0, deny: int = 0) -> None:
+        """Set a channel's permission overwrite for a member or a role id (sends CHANNEL_UPDATE)."""
+        if isinstance(target, FakeUser):
+            set_overwrite(self._state, channel_id, target.id, MEMBER, allow=allow, deny=deny)
+        else:
+            set_overwrite(self._state, channel_id, target, ROLE, allow=allow, deny=deny)
+
+    def _permission_role(self, name: str, permissions: int, guild_id: str) -> str:
+        roles = self._state.guild(guild_id).roles
+        found = next((r["id"] for r in roles.values() if r["name"] == name), None)
+        return str(found) if found else self._state.add_role(name, permissions=permissions, guild_id=guild_id)
 
     def add_role(self, name: str, *, guild_id: str | None = None) -> str:
         """A new role without permissions in a guild (the default one unless given); returns its id."""

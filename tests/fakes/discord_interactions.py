@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from .discord_models import FakeInteraction, FakeMessage, FakeUser, walk_components
+from .discord_permissions import permissions_in
 from .discord_state import DiscordState
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
@@ -50,7 +51,7 @@ def new_interaction(
         "channel": state.channel_payload(channel_id, for_user=user),
         "token": interaction.token,
         "version": 1,
-        "app_permissions": str(bot.permissions()),
+        "app_permissions": str(permissions_in(state, bot, channel_id)),
         "locale": "en-US",
         "entitlements": [],
         "entitlement_sku_ids": [],
@@ -61,7 +62,7 @@ def new_interaction(
         payload["guild_id"] = guild_id
         payload["guild"] = {"id": guild_id, "locale": "en-US", "features": []}
         payload["guild_locale"] = "en-US"
-        payload["member"] = user.member_payload(permissions=True)
+        payload["member"] = {**user.member_payload(), "permissions": str(permissions_in(state, user, channel_id))}
         payload["context"] = 0
     else:
         payload["user"] = user.user_payload()

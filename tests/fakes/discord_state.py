@@ -35,6 +35,7 @@ from .discord_models import (
     Snowflakes,
     now_iso,
 )
+from .discord_permissions import permissions_in
 from .discord_shards import Sharding
 
 if TYPE_CHECKING:
@@ -286,7 +287,7 @@ class DiscordState:
         """Discord channel object, with `permissions` when for an interaction."""
         payload = dict(self.channels[channel_id])
         if for_user is not None:
-            payload["permissions"] = str(for_user.permissions())
+            payload["permissions"] = str(permissions_in(self, for_user, channel_id))
         return payload
 
     def guild_payload(self, guild_id: str | None = None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from tests.fakes.discord_models import ATTACH_FILES
+from tests.fakes.discord_models import ATTACH_FILES, CREATE_PUBLIC_THREADS
 
 KEY = "fake-api-key"
 
@@ -65,7 +65,7 @@ async def test_rejected_token_is_red(discord_fake, image_api, tmp_path) -> None:
     env = env_for(discord_fake, image_api, tmp_path, DISCORD_TOKEN="not-the-token-123")
     code, out = await run_check(env, tmp_path)
     assert code == 4, out
-    assert "✗ Discord login: the token was rejected" in out and "not-the-token-123" not in out
+    assert "✗ Discord login: Discord rejected the token (401)" in out and "not-the-token-123" not in out
 
 
 async def test_missing_permission_is_named(discord_fake, image_api, tmp_path) -> None:
@@ -113,3 +113,41 @@ async def test_a_postgresql_password_is_masked_in_the_checklist(discord_fake, im
     code, out = await run_check(env_for(discord_fake, image_api, tmp_path, DATABASE_URL=url), tmp_path)
     assert code == 0, out
     assert "database postgresql://bot:***@db.internal:5432/imagine" in out and "pg-Secret-77" not in out
+
+
+async def test_credentials_in_urls_are_masked_and_do_not_crash(discord_fake, image_api, tmp_path) -> None:
+    def with_login(url: str, login: str) -> str:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://{login}@{rest}"
+
+    env = env_for(
+        discord_fake,
+        image_api,
+        tmp_path,
+        IMAGE_API_BASE_URL=with_login(image_api.base_url, "relayuser:relay-pass-9876"),
+        DISCORD_API_BASE_URL=with_login(discord_fake.base_url, "proxy:proxy-pass-5432"),
+    )
+    code, out = await run_check(env, tmp_path)
+    assert "Traceback" not in out and "relay-pass-9876" not in out and "proxy-pass-5432" not in out, out
+    assert code in (4, 8, 12) and "Some checks failed" in out, out
+    assert "IMAGE_API_BASE_URL" in out and "DISCORD_API_BASE_URL" in out, out
+
+
+async def test_network_failure_is_named_as_such_not_as_a_bad_token(discord_fake, image_api, tmp_path) -> None:
+    env = env_for(discord_fake, image_api, tmp_path, DISCORD_API_BASE_URL="http://127.0.0.1:9/api/v10")
+    code, out = await run_check(env, tmp_path)
+    login = next(line for line in out.splitlines() if "Discord login" in line)
+    assert code == 4 and "network failure" in login and "DISCORD_TOKEN" not in login, out
+
+
+async def test_missing_create_public_threads_is_reported(discord_fake, image_api, tmp_path) -> None:
+    discord_fake.bot.denied = CREATE_PUBLIC_THREADS
+    code, out = await run_check(env_for(discord_fake, image_api, tmp_path), tmp_path)
+    assert code == 4 and "missing Create Public Threads" in out, out
+
+
+async def test_malformed_json_setting_prints_the_summary_line(discord_fake, image_api, tmp_path) -> None:
+    env = env_for(discord_fake, image_api, tmp_path, REFERENCE_HOSTS="[not json")
+    code, out = await run_check(env, tmp_path)
+    assert code == 2 and "Traceback" not in out and "REFERENCE_HOSTS" in out, out
+    assert out.strip().splitlines()[-1] == "Some checks failed (exit code 2).", out

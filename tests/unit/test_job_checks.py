@@ -6,7 +6,10 @@ import pytest
 
 from bot.errors import BadInput
 from bot.jobs.model import JobSpec, ReferenceInput
-from bot.jobs.prepare import check
+from bot.jobs.prepare import check, request_for
+from bot.quotas import blocked_word
+from bot.settings import Settings
+from bot.textclean import api_text
 
 
 def spec(prompt: str = "a cat", count: int = 1, references: int = 0) -> JobSpec:
@@ -27,3 +30,36 @@ async def test_references_plus_count_over_fifteen_is_refused() -> None:
 async def test_prompt_of_control_characters_only_is_empty() -> None:
     with pytest.raises(BadInput, match="prompt is empty"):
         check(spec(prompt="\x00\x07\u200b\u2066 \n"))
+
+
+@pytest.mark.parametrize(
+    "blank",
+    ["\u3164", "\u115f\u1160", "\uffa0 \uffa0", "\u2800\u2800", "\u200e\u200f\u061c", "\ufe0f\u034f", "\u3000\u00a0"],
+)
+async def test_prompt_that_renders_blank_is_empty(blank: str) -> None:
+    with pytest.raises(BadInput, match="prompt is empty"):
+        check(spec(prompt=blank))
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a sp\u200diders nest",  # zero-width joiner
+        "a spi\u00adders nest",  # soft hyphen
+        "a ｓｐｉｄｅｒｓ nest",  # full-width letters (NFKC)
+        "a spi\u2060ders nest",  # word joiner
+        "a spi\U000e0020ders nest",  # a tag character (format)
+        "a spi\ufe0fders nest",  # variation selector
+        "giant  hairy\u3000spiders",  # a phrase across a double and an ideographic space
+    ],
+)
+async def test_blocked_words_see_the_text_the_api_receives(prompt: str) -> None:
+    words = ("spiders", "hairy spiders")
+    assert blocked_word(words, prompt) is not None
+    assert blocked_word(words, api_text(prompt)) is not None
+
+
+async def test_api_request_carries_the_normalized_prompt() -> None:
+    settings = Settings(_env_file=None, discord_token="t" * 8, image_api_key="k" * 8)  # type: ignore[call-arg]
+    request = request_for(settings, spec(prompt="two  ｃａｔｓ\u200b\u00ad on\u3164a mat "), ())
+    assert request.prompt == "two cats on a mat"

@@ -63,3 +63,27 @@ def test_json_format_is_one_object_per_line_with_context() -> None:
     entry = json.loads(line)
     assert entry["context"] == "job=7" and entry["level"] == "WARNING" and entry["logger"] == "bot.test"
     assert entry["message"] == "retry with [redacted]"
+
+
+def test_debug_level_is_for_the_bot_only_never_for_libraries(monkeypatch, capsys) -> None:
+    from bot.__main__ import configure_logging
+    from bot.settings import Settings
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    monkeypatch.setattr(logging.getLogger("bot"), "level", logging.NOTSET)
+    monkeypatch.setattr(logging.getLogger("cogs"), "level", logging.NOTSET)
+    settings = Settings(_env_file=None, discord_token="t" * 8, image_api_key="k" * 8, log_level="debug")  # type: ignore[call-arg]
+    try:
+        configure_logging(settings)
+        logging.getLogger("bot.jobs.runner").debug("bot detail")
+        logging.getLogger("cogs.imagine").debug("cog detail")
+        for library in ("aiohttp.client", "discord.http", "discord.webhook.async_", "PIL.PngImagePlugin", "yarl"):
+            logging.getLogger(library).debug("%s body with secret-token", library)
+        logging.getLogger("discord.client").warning("PyNaCl is not installed, voice will NOT be supported")
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    err = capsys.readouterr().err
+    assert "bot detail" in err and "cog detail" in err
+    assert "secret-token" not in err and "PyNaCl" not in err

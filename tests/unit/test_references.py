@@ -13,7 +13,9 @@ from bot.references import ReferenceFetcher
 from bot.settings import Settings
 from tests.images import png
 
-CDN = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
+CDN = frozenset(
+    {"cdn.discordapp.com", "media.discordapp.net", "images-ext-1.discordapp.net", "images-ext-2.discordapp.net"}
+)
 
 
 @pytest.fixture
@@ -112,4 +114,32 @@ def test_default_allow_list_is_discord_cdn_plus_a_custom_api_host() -> None:
         image_api_key="k" * 8,
         discord_api_base_url="http://127.0.0.1:5000/api/v10",
     )
-    assert local.allowed_reference_hosts == CDN | {"127.0.0.1"}
+    assert local.allowed_reference_hosts == CDN | {"http://127.0.0.1:5000"}
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("http://127.0.0.1:5000/attachments/a.png", True),
+        ("http://127.0.0.1:5001/attachments/a.png", False),  # another port of the same host
+        ("https://127.0.0.1:5000/attachments/a.png", False),  # another scheme
+        ("http://127.0.0.1/attachments/a.png", False),
+        ("https://images-ext-1.discordapp.net/external/abc/https/example.com/cat.png", True),
+        ("https://images-ext-2.discordapp.net/external/abc/https/example.com/cat.png", True),
+    ],
+)
+async def test_custom_discord_host_is_allowed_only_on_its_own_scheme_and_port(session, url, allowed) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        discord_token="t" * 8,
+        image_api_key="k" * 8,
+        discord_api_base_url="http://127.0.0.1:5000/api/v10",
+    )
+    assert ReferenceFetcher(session, settings.allowed_reference_hosts, 1000).allowed(url) is allowed
+
+
+async def test_failed_download_does_not_echo_the_http_status(session, origin) -> None:
+    fetcher = ReferenceFetcher(session, frozenset({"127.0.0.1"}), 1_000_000)
+    with pytest.raises(BadAttachment) as refused:
+        await fetcher.fetch(f"{origin}/missing.png", "m.png")
+    assert "404" not in refused.value.message and "HTTP" not in refused.value.message

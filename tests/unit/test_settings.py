@@ -54,7 +54,8 @@ def test_custom_discord_base_adds_its_host_to_reference_hosts() -> None:
     assert "127.0.0.1" not in make().allowed_reference_hosts
     custom = make(discord_api_base_url="http://127.0.0.1:9999/api/v10/")
     assert custom.discord_api_base_url == "http://127.0.0.1:9999/api/v10"
-    assert "127.0.0.1" in custom.allowed_reference_hosts
+    assert "http://127.0.0.1:9999" in custom.allowed_reference_hosts
+    assert "127.0.0.1" not in custom.allowed_reference_hosts
 
 
 def test_secrets_are_not_in_repr() -> None:

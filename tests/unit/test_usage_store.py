@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.quotas import effective_limits
+from bot.settings import Settings
 from bot.store import NewJob, UsageStore
+from bot.store.guilds import GuildConfig
+from bot.store.journal import Origin, StoredReference
 
 DAY = 86400.0
 
@@ -57,7 +61,7 @@ async def test_forgetting_a_member_keeps_anonymous_totals(database_url: str) -> 
         await finished(store, 5, 2)
         await finished(store, 5, 1, guild=2)
         await finished(store, 6, 1)
-        assert await store.usage.forget_user(5) == 2
+        assert (await store.usage.forget_user(5)).jobs == 2
         assert all(j.prompt == "" for j in await store.recent_jobs() if j.user_id == 0)
         assert (await store.usage.totals(1, 5, None, 0)).requests == 0
         assert (await store.usage.totals(1, None, None, 0)).images == 3
@@ -110,3 +114,62 @@ async def test_leaderboard_opt_out_hides_a_member(database_url: str) -> None:
         assert not await store.usage.opted_out(11)
     finally:
         await store.close()
+
+
+async def test_forgetting_keeps_unfinished_jobs_counted_and_repeating_resets_nothing(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        await finished(store, 5, 2)
+        running = await store.create_job(job(5, requested=3))
+        await store.mark_running(running)
+        first = await store.usage.forget_user(5)
+        assert (first.jobs, first.unfinished) == (1, 1)
+        again = await store.usage.forget_user(5)
+        assert (again.jobs, again.unfinished) == (0, 1)
+        day = int(store.clock() // DAY)
+        snapshot = await store.usage.day_snapshot(1, 5, day, store.clock() - 600)
+        assert snapshot.member_images == 2 and snapshot.member_busy.images == 3
+        for index in range(3):
+            await store.record_image(running, index, message_id=index, channel_id=5, url=None)
+        await store.finish_job(running, "completed")
+        assert (await store.usage.forget_user(5)).jobs == 1
+        assert (await store.usage.forget_user(5)).jobs == 0
+        snapshot = await store.usage.day_snapshot(1, 5, day, store.clock() - 600)
+        assert snapshot.member_images == 5 and snapshot.member_busy.images == 0
+    finally:
+        await store.close()
+
+
+async def test_forgetting_deletes_kept_references_and_the_tray(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        done = await finished(store, 5, 1)
+        other = await finished(store, 6, 1)
+        for job_id in (done, other):
+            await store.journal.open(job_id, Origin(), [StoredReference("image/png", 20, 20, b"png")])
+        await store.tray.add(1, 5, [("a.png", "https://cdn/a.png")], channel_id=5, message_id=9, ttl=3600, limit=5)
+        await store.usage.forget_user(5)
+        await store.tray.forget_user(5)
+        assert await store.journal.references(done) == []
+        assert len(await store.journal.references(other)) == 1
+    finally:
+        await store.close()
+
+
+async def test_jobs_outside_a_server_count_for_their_member_only(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        dm = await store.create_job(NewJob(guild_id=None, channel_id=5, user_id=7, prompt="p", images_requested=2))
+        day = int(store.clock() // DAY)
+        mine = await store.usage.day_snapshot(0, 7, day, store.clock() - 600)
+        assert mine.member_busy.images == 2
+        assert [job_id for _, job_id in await store.usage.jobs_since(0, 0)] == [dm]
+        limits = effective_limits(settings(quota_guild_daily_images=1), GuildConfig(0))
+        assert limits.server_daily_images == 0 and limits.member_daily_images == 3
+        assert effective_limits(settings(quota_guild_daily_images=1), GuildConfig(1)).server_daily_images == 1
+    finally:
+        await store.close()
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, discord_token="t" * 8, image_api_key="k" * 8, quota_member_daily_images=3, **values)  # type: ignore[arg-type]
