@@ -28,17 +28,18 @@ class WaitingBoard:
         self._task: asyncio.Task[None] | None = None
 
     async def add(self, job_id: int, delivery: Delivery, requested: int) -> None:
-        """Show `job_id`'s place in line now, and keep it current until a worker starts it."""
+        """Show `job_id`'s place in line (within `min_gap`, unless a worker starts it first) until it starts."""
         self._waiting[job_id] = (delivery, Progress(job_id=job_id, requested=requested))
-        await self.refresh([job_id])
-        if job_id in self._waiting and (self._task is None or self._task.done()):
+        if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
+        else:
+            self.store.queue.moved()  # the pass in progress waits no longer than min_gap
 
     async def _run(self) -> None:
         while self._waiting:
+            await asyncio.sleep(self.min_gap)  # a job a worker starts at once never shows "#1 in queue"
             await self.refresh()
             if self._waiting:
-                await asyncio.sleep(self.min_gap)
                 await self.store.queue.wait(self.interval)
 
     async def refresh(self, job_ids: list[int] | None = None) -> None:

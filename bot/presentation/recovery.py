@@ -32,7 +32,10 @@ class TokenInteraction:
 
     def __init__(self, bot: discord.Client, record: JobRecord, entry: JournalEntry | None) -> None:
         token = entry.interaction_token if entry else None
-        self.followup = discord.Webhook.partial(bot.application_id or 0, token or "expired", client=bot)
+        # The interaction's own follow-up webhook (type 3, "application"), as discord.py builds it: it may send
+        # ephemeral messages, which a plain partial webhook may not.
+        payload = {"id": bot.application_id or 0, "type": 3, "token": token or "expired"}
+        self.followup = discord.Webhook.from_state(data=payload, state=bot._connection)  # type: ignore[arg-type]
         self.channel_id = record.channel_id
         self.guild_id = record.guild_id
         self.channel = bot.get_partial_messageable(record.channel_id or 0, guild_id=record.guild_id)
@@ -43,6 +46,10 @@ class TokenInteraction:
     async def edit_original_response(self, **fields: Any) -> discord.WebhookMessage:
         """Edit the journalled status message through the interaction token."""
         return await self.followup.edit_message(self.message_id, **fields)  # type: ignore[arg-type]
+
+    async def delete_original_response(self) -> None:
+        """Delete the journalled status message through the interaction token."""
+        await self.followup.delete_message(self.message_id)  # type: ignore[arg-type]
 
 
 class RetryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"img:retry:(?P<job>\d+)"):
