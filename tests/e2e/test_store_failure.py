@@ -73,3 +73,23 @@ async def test_locked_database_before_the_job_is_recorded_refuses_it_and_keeps_n
 
     again = await discord_fake.slash(alice, "imagine", prompt="an owl, again")
     assert len((await final_original(discord_fake, again)).attachments) == 1, "nothing was held for the member"
+
+
+async def test_reads_answer_while_another_writer_holds_the_lock_for_ten_seconds(
+    discord_fake, image_api, start_bot
+) -> None:
+    harness = await start_bot()
+    alice = discord_fake.add_member("alice")
+    taken = threading.Event()
+    holder = asyncio.create_task(asyncio.to_thread(hold_write_lock, str(harness.settings.database_path), 10.0, taken))
+    await asyncio.to_thread(taken.wait, 5)
+
+    started = time.monotonic()
+    usage = await discord_fake.slash(alice, "usage show")
+    await usage.wait_response()  # the fake refuses answers after Discord's 3 s (10062)
+    assert time.monotonic() - started < 3 and usage.ephemeral and "Today" in usage.original.content
+    blocked = await discord_fake.slash(alice, "imagine", prompt="an owl")
+    await blocked.wait_response()
+    assert blocked.ephemeral and "database stopped answering" in blocked.original.content, "a clear answer in time"
+    await holder
+    assert image_api.requests == []
