@@ -102,8 +102,7 @@ async def test_forty_jobs_across_gateways_and_a_worker_survive_a_sigkill(
         worker.send(signal.SIGKILL)
         assert await worker.wait() == -signal.SIGKILL
 
-        everything_ended = lambda js: len(js) == len(sent) and all(j.status in FINAL for j in js)  # noqa: E731
-        jobs = await until_jobs(postgres_url, everything_ended, timeout=45)
+        jobs = await until_jobs(postgres_url, lambda js: all_ended(js, len(sent)), timeout=45)
         await discord_fake.wait_for(lambda: all(finished(i) for i in sent), timeout=10)
     finally:
         for process in processes:
@@ -120,6 +119,11 @@ async def test_forty_jobs_across_gateways_and_a_worker_survive_a_sigkill(
     assert image_api.max_in_flight <= MAX_CONCURRENT_JOBS, image_api.max_in_flight
     assert discord_fake.identify_violations == []
     assert {i.shard for i in sent} == {(0, 2), (1, 2)}
+
+
+def all_ended(jobs: list[JobRecord], count: int) -> bool:
+    """All `count` jobs exist and have a final status."""
+    return len(jobs) == count and all(job.status in FINAL for job in jobs)
 
 
 def finished(interaction: Any) -> bool:
