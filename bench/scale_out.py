@@ -90,11 +90,14 @@ async def read_jobs(url: str) -> list[JobRecord]:
         await store.close()
 
 
-async def burst(fake: FakeDiscord, jobs: int, timeout: float) -> dict[str, Any]:
+async def burst(fake: FakeDiscord, jobs: int, timeout: float, spacing: float) -> dict[str, Any]:
     """Send `jobs` /imagine (one image each) from MEMBERS members; wait until all show their final state."""
     members = [fake.add_member() for _ in range(MEMBERS)]
     started = time.monotonic()
-    sent = [await fake.slash(members[i % MEMBERS], "imagine", prompt=f"job {i}: a lighthouse") for i in range(jobs)]
+    sent = []
+    for i in range(jobs):
+        sent.append(await fake.slash(members[i % MEMBERS], "imagine", prompt=f"job {i}: a lighthouse"))
+        await asyncio.sleep(spacing)
     with contextlib.suppress(TimeoutError):  # the unfinished ones are counted as failed
         await fake.wait_for(lambda: all(finished(i) for i in sent), timeout=timeout)
     took = time.monotonic() - started
@@ -114,7 +117,7 @@ async def scenario(args: argparse.Namespace, workdir: Path, api_base: str, url: 
             "LEASE_SECONDS": str(args.lease),
         }
         async with deployment(fake, api_base, workdir, url, workers, **env):
-            return await burst(fake, args.jobs, args.timeout)
+            return await burst(fake, args.jobs, args.timeout, args.spacing)
     finally:
         await fake.close()
 
@@ -207,8 +210,9 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> str:
     sqlite, runs = result["sqlite"], result["workers"]
     base = runs[min(runs)]["per_minute"]
     lines = [
-        f"Scenario: {args.jobs} `/imagine` (one image each) sent at once by {MEMBERS} members; the fake API takes",
-        f"{args.delay} s per image; MAX_CONCURRENT_JOBS={args.max_concurrent}, WORKER_CONCURRENCY={args.per_process}",
+        f"Scenario: {args.jobs} `/imagine` (one image each), {args.spacing * 1000:.0f} ms apart, from {MEMBERS}",
+        f"members; the fake API takes {args.delay} s per image; MAX_CONCURRENT_JOBS={args.max_concurrent},",
+        f"WORKER_CONCURRENCY={args.per_process}",
         f"per process, LEASE_SECONDS={args.lease}. N worker processes = one gateway (`python -m bot`, whose worker",
         "counts: WORKER_CONCURRENCY=0 is not supported) + N−1 `python -m bot worker`, on a throwaway PostgreSQL",
         "15 on the same machine (fsync off). Quotas off (`GENEROUS_OWNER`). Ack = from the fake Discord sending",
@@ -263,6 +267,7 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=400)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--spacing", type=float, default=0.01, help="seconds between the burst's interactions")
     parser.add_argument("--delay", type=float, default=2.0, help="fake API seconds per image")
     parser.add_argument("--max-concurrent", type=int, default=64)
     parser.add_argument("--per-process", type=int, default=8, help="WORKER_CONCURRENCY")
