@@ -68,9 +68,6 @@ class Database:
         else:
             self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._local_locks: dict[str, asyncio.Lock] = {}
-        # SQLite has one writer at a time: this process's writers take turns here, in order, instead of polling
-        # for the file lock in SQLite's busy handler (unfair, and each waiter holds a pooled connection meanwhile).
-        self._writer = asyncio.Lock() if self.backend == "sqlite" else None
 
     @classmethod
     def connect(cls, url: sa.URL) -> Database:
@@ -81,31 +78,20 @@ class Database:
             return cls(create_async_engine(url, echo=False, **pool))
         return cls(create_async_engine(url, echo=False, pool_size=10, max_overflow=20, pool_pre_ping=True))
 
-    @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    def write(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """A transaction: committed when the block ends, rolled back if it raises."""
-        async with self._turn(), self.engine.begin() as conn:
-            yield conn
+        return self.engine.begin()
 
     @contextlib.asynccontextmanager
     async def serialized(self, lock: str) -> AsyncIterator[AsyncConnection]:
         """A transaction that reads and then writes as one step: it holds SQLite's write lock from its start, or
         on PostgreSQL the transaction-level advisory lock `lock`, so no other serialized step interleaves."""
-        async with self._turn(), self.engine.begin() as conn:
+        async with self.engine.begin() as conn:
             if self.backend == "sqlite":
                 await conn.exec_driver_sql("BEGIN IMMEDIATE")
             else:
                 await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(lock))))
             yield conn
-
-    @contextlib.asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
-        """This process's turn to write (SQLite); no wait on PostgreSQL."""
-        if self._writer is None:
-            yield
-            return
-        async with self._writer:
-            yield
 
     def read(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """A connection for reads, outside any write transaction (SQLite WAL readers do not wait for writers)."""

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from bot.store import UsageStore
-from bot.store.db import Database, async_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,23 +101,3 @@ async def test_the_file_is_free_for_another_process_once_the_store_is_closed(tmp
     script = f"import asyncio; from bot.store import UsageStore; asyncio.run(UsageStore.open({str(database)!r}))"
     process = await asyncio.create_subprocess_exec(sys.executable, "-c", script, cwd=ROOT)
     assert await asyncio.wait_for(process.wait(), 60) == 0
-
-
-async def test_sqlite_writers_of_one_process_take_turns_in_order(tmp_path: Path) -> None:
-    db = Database.connect(async_url(f"sqlite:///{tmp_path / 'turns.db'}"))
-    try:
-        async with db.write() as conn:
-            await conn.exec_driver_sql("CREATE TABLE turns (n INTEGER)")
-
-        async def writer(n: int) -> None:
-            async with db.write() as conn:
-                await conn.exec_driver_sql("SELECT count(*) FROM turns")
-                await conn.exec_driver_sql(f"INSERT INTO turns VALUES ({n})")
-
-        # A burst (an admission each): served first come, first served, not by SQLite's busy-handler polling.
-        await asyncio.gather(*(writer(n) for n in range(40)))
-        async with db.read() as conn:
-            order = [row[0] for row in await conn.exec_driver_sql("SELECT n FROM turns ORDER BY rowid")]
-        assert order == list(range(40))
-    finally:
-        await db.close()
