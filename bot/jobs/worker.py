@@ -131,15 +131,22 @@ class Worker:
         while not self._stopping:
             await asyncio.sleep(self.lease / 3)
             try:
-                held = await self.store.queue.heartbeat(self.id, self.running, self.lease)
-                for job_id in set(self.running) - held:  # another worker took it over: stop making it twice
-                    log.warning("job %s: lease lost; stopping here", job_id)
-                    self._jobs[job_id].cancel()
+                renewing = self.running  # jobs claimed meanwhile are not in this renewal, and not lost
+                held = await self.store.queue.heartbeat(self.id, renewing, self.lease)
+                for job_id in set(renewing) - held:
+                    if job_id in self._jobs and await self._taken_from_us(job_id):  # stop making it twice
+                        log.warning("job %s: lease lost; stopping here", job_id)
+                        self._jobs[job_id].cancel()
                 for job_id in await self.store.queue.expire_pending():
                     log.info("job %s: reservation expired before the job was queued", job_id)
                 self.runner.metrics.queue_length(await self.store.queue.waiting())
             except Exception:
                 log.warning("worker %s: heartbeat failed", self.id, exc_info=True)
+
+    async def _taken_from_us(self, job_id: int) -> bool:
+        """Whether a job this worker runs is running under another worker (a job that just ended is not)."""
+        record = await self.store.get_job(job_id)
+        return record is not None and record.status == "running" and record.worker_id != self.id
 
     async def _run(self, claim: Claim) -> None:
         job_id = claim.job_id

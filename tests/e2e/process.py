@@ -18,10 +18,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class BotProcess:
-    """One `python -m bot` process; its log goes to a file; always `stop()` it in a finally block."""
+    """One `python -m bot` process (with `worker`: `python -m bot worker`); always `stop()` it in a finally block."""
 
-    def __init__(self, workdir: Path, discord: FakeDiscord, image_api: FakeImageApi, **settings: Any) -> None:
+    def __init__(
+        self, workdir: Path, discord: FakeDiscord, image_api: FakeImageApi, *, worker: bool = False, **settings: Any
+    ) -> None:
         self.workdir = workdir
+        self.worker = worker
         self.discord = discord
         self.log_path = workdir / f"bot-{time.monotonic_ns()}.log"
         self.env = {
@@ -41,13 +44,23 @@ class BotProcess:
         self.env.update({key.upper(): str(value) for key, value in settings.items()})
         self.process: asyncio.subprocess.Process | None = None
 
+    @property
+    def pid(self) -> int:
+        """The process id (part of its worker id in the jobs table)."""
+        assert self.process is not None
+        return self.process.pid
+
     async def start(self, timeout: float = 30) -> None:
-        """Spawn the bot and wait until it has a fresh gateway session with READY."""
+        """Spawn the bot; wait until it has a fresh gateway session with READY (a worker: until it runs jobs)."""
         seen = len(self.discord.identifies)
+        command = ["-m", "bot", *(["worker"] if self.worker else [])]
         with self.log_path.open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=self.workdir, env=self.env, stdout=log, stderr=log
+                sys.executable, *command, cwd=self.workdir, env=self.env, stdout=log, stderr=log
             )
+        if self.worker:
+            await self.wait_for_log("worker only", timeout)
+            return
         await self.discord.wait_for(
             lambda: len(self.discord.identifies) > seen and self.discord.connections and self._ready(), timeout
         )
@@ -66,6 +79,8 @@ class BotProcess:
         """Wait until the bot logged `text`."""
         deadline = time.monotonic() + timeout
         while text not in self.log():
+            if self.process is not None and self.process.returncode is not None:
+                raise AssertionError(f"the bot exited with {self.process.returncode}:\n{self.log()}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} not logged in {timeout}s:\n{self.log()}")
             await asyncio.sleep(0.05)

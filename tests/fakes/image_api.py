@@ -97,6 +97,8 @@ class FakeImageApi:
         self.noise = False
         self.set_cap: int | None = None
         self.requests: list[ReceivedRequest] = []
+        self.in_flight = 0  # generation requests being answered right now (from arrival to the response's end)
+        self.max_in_flight = 0  # the most that were ever in flight at once
         self.results_fetched: list[str] = []
         self._faults: deque[Fault] = deque()
         self._results: dict[str, _Result] = {}
@@ -185,6 +187,8 @@ class FakeImageApi:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             received = await self._receive(request)
             try:
@@ -193,6 +197,7 @@ class FakeImageApi:
                 received.disconnected = not self._closing
                 raise
         finally:
+            self.in_flight -= 1
             self._tasks.discard(task)
             self._changed()
 

@@ -27,6 +27,27 @@ async def test_ack_latency_benchmark_runs_with_tiny_parameters() -> None:
     assert "Missed Discord's 3 s deadline (late or never answered): 0" in text
 
 
+async def test_scale_out_benchmark_runs_with_tiny_parameters(postgres_url: str) -> None:
+    args = ["--jobs", "4", "--workers", "1", "2", "--delay", "0.05", "--timeout", "60", "--skip-takeover"]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.scale_out",
+        *args,
+        "--database-url",
+        postgres_url,  # the benchmark creates its databases on this database's server
+        "--no-write",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 120)
+    text = output.decode()
+    assert process.returncode == 0, text
+    assert "| SQLite | 1 |" in text and "| PostgreSQL | 2 |" in text
+    assert all(row.endswith("| 0 |") for row in text.splitlines() if row.startswith(("| SQLite", "| PostgreSQL")))
+
+
 def test_a_section_is_replaced_and_the_others_are_kept(tmp_path) -> None:
     path = tmp_path / "benchmarks.md"
     path.write_text("# Benchmarks\n\n## Leaderboard\n\nkept as is\n")

@@ -338,6 +338,18 @@ async def test_stream_sends_each_image_when_ready(http: aiohttp.ClientSession, a
         assert api.requests[0].generated == 1
 
 
+async def test_requests_in_flight_at_once_are_counted(http: aiohttp.ClientSession, api: FakeImageApi) -> None:
+    api.image_delay = 0.2
+    await asyncio.gather(*(generate(http, api, body()) for _ in range(3)))
+    await generate(http, api, body())  # alone: the peak stays 3
+    api.script(Fault.hang())
+    hanging = asyncio.create_task(generate(http, api, body()))
+    await api.wait_for(lambda: api.in_flight == 1)
+    hanging.cancel()  # the client goes away: no longer in flight
+    await api.wait_for(lambda: api.in_flight == 0, timeout=5)
+    assert (api.max_in_flight, len(api.requests)) == (3, 5)
+
+
 async def test_stream_error_before_stream_is_plain_json(http: aiohttp.ClientSession, api: FakeImageApi) -> None:
     api.script(Fault.content_blocked())
     status, answer, response = await generate(http, api, body(stream=True))
