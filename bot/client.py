@@ -70,7 +70,7 @@ class ImageBot(commands.AutoShardedBot):
         self.gateway = gateway  # False: `python -m bot worker` (REST only: runs jobs, serves no commands)
         self._closed = asyncio.Event()
         deliveries = RestDeliveries(self, settings, services.store, services.quotas)
-        self.worker = Worker(settings, services.store, services.jobs, services.quotas, deliveries)
+        self.worker = Worker(settings, services.store, services.jobs, services.quotas, deliveries, board=services.board)
         if settings.uses_custom_discord_api:
             point_discord_at(settings.discord_api_base_url)
 

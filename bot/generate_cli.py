@@ -65,6 +65,9 @@ class FileDelivery:
             self._stream.write("\n")
             self._stream.flush()
 
+    async def retire(self) -> None:
+        """Nothing else shows this job."""
+
     def _draw(self, progress: Progress) -> None:
         done = progress.delivered + progress.failed
         filled = _BAR * done // max(progress.requested, 1)

@@ -125,3 +125,6 @@ class Delivery(Protocol):
 
     async def finish(self, outcome: Outcome) -> None:
         """Show the final result or error."""
+
+    async def retire(self) -> None:
+        """Make no more updates (another poster owns the status line now); returns once an edit under way landed."""

@@ -57,15 +57,23 @@ class WaitingBoard:
             delivery, progress = self._waiting[job_id]
             place = places.get(job_id, 0)
             if not place:  # started (a worker owns its status now) or ended
-                del self._waiting[job_id]
+                edits.append(self.started(job_id))
             elif place != progress.queue_position:
                 progress.queue_position = place
                 edits.append(_show(delivery, progress))
         if edits:
             await asyncio.gather(*edits)
 
+    async def started(self, job_id: int) -> None:
+        """A worker starts `job_id`: stop showing its place, and let an edit under way land before the worker's."""
+        entry = self._waiting.pop(job_id, None)
+        if entry is not None:
+            await entry[0].retire()
+
     async def close(self) -> None:
         """Stop updating (shutdown)."""
+        for delivery, _ in self._waiting.values():
+            await delivery.retire()
         self._waiting.clear()
         if self._task is not None:
             self._task.cancel()

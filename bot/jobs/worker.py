@@ -24,6 +24,7 @@ from bot.errors import BadInput, UserFacingError
 from bot.imaging import PreparedReference
 from bot.jobs.model import Delivery, JobSpec, Outcome, PreparedJob, Progress
 from bot.jobs.prepare import prepared_from, request_for
+from bot.jobs.queue import WaitingBoard
 from bot.jobs.runner import JobRunner
 from bot.quotas import QuotaService
 from bot.settings import Settings
@@ -82,6 +83,7 @@ class Worker:
         quotas: QuotaService,
         deliveries: JobDeliveries,
         *,
+        board: WaitingBoard | None = None,
         worker_id: str | None = None,
     ) -> None:
         self.settings = settings
@@ -89,6 +91,7 @@ class Worker:
         self.runner = runner
         self.quotas = quotas
         self.deliveries = deliveries
+        self.board = board  # this process's waiting board: it stops showing a place before the job's first edit
         self.id = worker_id or new_worker_id()
         self.capacity = settings.worker_concurrency or settings.max_concurrent_jobs
         self.lease = settings.lease_seconds
@@ -151,6 +154,8 @@ class Worker:
     async def _run(self, claim: Claim) -> None:
         job_id = claim.job_id
         try:
+            if self.board is not None:
+                await self.board.started(job_id)
             job = await self._load(job_id)
             if claim.taken_over:
                 log.info("job %s: taken over by worker %s", job_id, self.id)

@@ -143,6 +143,14 @@ class PagedPoster:
             if not await self._edit_status(final, final=True, view=view):
                 await self._channel_send(content=final, **({"view": view} if view is not None else {}))
 
+    async def retire(self) -> None:
+        """Make no more updates; a worker's poster owns the status line from now on."""
+        self._finished = True
+        if self._trailing is not None:
+            self._trailing.cancel()
+        async with self._lock:  # an edit under way lands before the caller goes on
+            pass
+
     # Transport: what subclasses provide ---------------------------------------------------------------
 
     async def _finish_privately(self, content: str) -> bool:

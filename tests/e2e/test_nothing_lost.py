@@ -52,7 +52,7 @@ async def test_full_queue_refuses_privately_before_defer(discord_fake, image_api
 
 async def test_queue_position_is_shown_and_moves_up(discord_fake, image_api, start_bot) -> None:
     harness = await start_bot(max_concurrent_jobs=1)
-    image_api.image_delay = 1.0  # the queue moves slower than the board's passes
+    image_api.image_delay = 2.5  # slower than the status line's throttle window (MIN_EDIT_GAP)
     for n in range(2):
         await discord_fake.slash(discord_fake.add_member(), "imagine", prompt=f"ahead {n}")
         await until_queue(harness, 1, n)
