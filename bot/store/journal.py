@@ -168,10 +168,15 @@ async def write_entry(
         "origin_kind": origin.kind,
         "reply_to_id": origin.reply_to_id,
     }
+    await conn.execute(job_journal.insert().values(entry))
+    await write_references(conn, job_id, references)
+
+
+async def write_references(conn: AsyncConnection, job_id: int, references: Sequence[StoredReference]) -> None:
+    """Insert a job's references inside the caller's transaction."""
     rows = [
         {"job_id": job_id, "idx": i, "mime": r.mime, "width": r.width, "height": r.height, "data": r.data}
         for i, r in enumerate(references)
     ]
-    await conn.execute(job_journal.insert().values(entry))
     if rows:
         await conn.execute(job_references.insert(), rows)

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
-from bot.store.journal import Origin, StoredReference, write_entry
+from bot.store.journal import Origin, StoredReference, write_entry, write_references
 from bot.store.schema import forgotten_today, job_images, job_journal, jobs, usage_daily
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,8 @@ class QueueStore:
     async def admit(self, request: Admit, check: Callable[[Standing], None]) -> int:
         """Check and reserve in one transaction: `check` raises to refuse; else a pending job row is the reservation."""
         guild = request.guild_id or 0
-        async with self._db.serialized(f"admit:{guild}") as conn:  # one server's admissions in turn
+        # One server's admissions in turn; on SQLite ahead of every waiting bulk write (a member waits on it).
+        async with self._db.serialized(f"admit:{guild}", urgent=True) as conn:
             now = self._clock()
             check(await _standing(conn, guild, request.user_id, request.day, now))
             values = {
@@ -113,7 +114,13 @@ class QueueStore:
         references: Sequence[StoredReference] = (),
         resumes: int | None = None,
     ) -> bool:
-        """pending -> queued, with the job's parameters (JSON), origin and references; False if no longer pending."""
+        """pending -> queued, with the job's parameters (JSON), origin and references; False if no longer pending.
+
+        The references (megabytes) are written in their own transaction first, so the queue row's transaction
+        stays short and an admission waits for neither of them for long.
+        """
+        if references and not await self._write_references(job_id, references):
+            return False
         update = (
             jobs.update()
             .where(jobs.c.id == job_id, jobs.c.status == "pending")
@@ -122,8 +129,17 @@ class QueueStore:
         async with self._db.write() as conn:
             if (await conn.execute(update)).rowcount != 1:
                 return False
-            await write_entry(conn, job_id, origin, references, resumes)
+            await write_entry(conn, job_id, origin, (), resumes)
             await self.announce(conn)
+        return True
+
+    async def _write_references(self, job_id: int, references: Sequence[StoredReference]) -> bool:
+        """Store a pending job's references; False (nothing written) if the job is no longer pending."""
+        pending = sa.select(jobs.c.id).where(jobs.c.id == job_id, jobs.c.status == "pending")
+        async with self._db.write() as conn:
+            if (await conn.execute(pending)).first() is None:
+                return False
+            await write_references(conn, job_id, references)
         return True
 
     async def cancel(self, job_id: int, error_code: str = "cancelled") -> bool:
