@@ -1,8 +1,8 @@
 """The waiting line as members see it: queued jobs' status lines show their place, updated as the queue moves.
 
 The queue itself is durable (`bot.store.queue`: rows, claims, leases); this board only shows it. Each process
-shows the jobs it queued: one coalesced pass over all of them whenever the queue moves (or every
-`interval` seconds at most), and a status edit only for a job whose place changed.
+shows the jobs it queued: one coalesced pass over all of them every
+`min_gap` seconds (twice PROGRESS_INTERVAL), and a status edit only for a job whose place changed.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ log = logging.getLogger(__name__)
 class WaitingBoard:
     """Keeps the status lines of this process's queued jobs at their current place in line."""
 
-    def __init__(self, store: UsageStore, *, interval: float, min_gap: float = 0.25) -> None:
+    def __init__(self, store: UsageStore, *, interval: float, min_gap: float | None = None) -> None:
         self.store = store
         self.interval = interval
-        self.min_gap = min_gap  # passes are at least this far apart, however often the queue moves
+        # Passes are at least this far apart, however often the queue moves (default: twice PROGRESS_INTERVAL):
+        # a burst's waiting jobs would otherwise cost an edit each every time one of them starts.
+        self.min_gap = 2 * interval if min_gap is None else min_gap
         self._waiting: dict[int, tuple[Delivery, Progress]] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -36,10 +38,8 @@ class WaitingBoard:
 
     async def _run(self) -> None:
         while self._waiting:
+            await asyncio.sleep(self.min_gap)
             await self.refresh()
-            if self._waiting:
-                await asyncio.sleep(self.min_gap)
-                await self.store.queue.wait(self.interval)
 
     async def refresh(self, job_ids: list[int] | None = None) -> None:
         """One pass: read every place in one query, edit the status lines whose place changed."""
