@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -67,6 +68,9 @@ class Admit:
     member_cap: int  # jobs this member may run at once
 
 
+_Admission = tuple[Admit, Callable[[Standing], None], "asyncio.Future[int]"]
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A job a worker now holds; `taken_over` when another worker's lease ran out on it."""
@@ -83,27 +87,86 @@ class QueueStore:
         self._clock = clock
         self._waiters: set[asyncio.Event] = set()
         self._listener: Any = None  # the PostgreSQL connection that LISTENs (kept for the store's life)
+        self._admitting: dict[int, list[_Admission]] = {}  # per server: admissions waiting for the next batch
+        self._admitters: set[asyncio.Task[None]] = set()
 
     async def admit(self, request: Admit, check: Callable[[Standing], None]) -> int:
-        """Check and reserve in one transaction: `check` raises to refuse; else a pending job row is the reservation."""
+        """Check and reserve in one transaction: `check` raises to refuse; else a pending job row is the reservation.
+
+        Admissions that arrive while one server's reserving transaction waits or runs share the next one (each
+        checked in turn, seeing the rows reserved before it), so a burst costs a few commits, not one each.
+        """
         guild = request.guild_id or 0
-        # One server's admissions in turn; on SQLite ahead of every waiting bulk write (a member waits on it).
-        async with self._db.serialized(f"admit:{guild}", urgent=True) as conn:
-            now = self._clock()
-            check(await _standing(conn, guild, request.user_id, request.day, now))
-            values = {
-                "guild_id": request.guild_id,
-                "channel_id": request.channel_id,
-                "user_id": request.user_id,
-                "kind": request.kind,
-                "prompt": request.prompt,
-                "images_requested": request.images,
-                "status": "pending",
-                "created_at": now,
-                "reserved_until": now + request.hold,
-                "member_cap": request.member_cap,
-            }
-            return int((await conn.execute(jobs.insert().values(values).returning(jobs.c.id))).scalar_one())
+        answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        batch = self._admitting.get(guild)
+        if batch is None:
+            batch = self._admitting[guild] = []
+            task = asyncio.create_task(self._admit_batch(guild, batch))
+            self._admitters.add(task)
+            task.add_done_callback(self._admitters.discard)
+        batch.append((request, check, answer))
+        return await answer
+
+    async def _admit_batch(self, guild: int, batch: list[_Admission]) -> None:
+        answers: list[tuple[asyncio.Future[int], int | Exception]] = []
+        try:
+            # One server's admissions in turn; on SQLite ahead of every waiting bulk write (a member waits on it).
+            async with self._db.serialized(f"admit:{guild}", urgent=True) as conn:
+                self._admitting.pop(guild, None)  # later arrivals start the next batch
+                answers = await self._reserve(conn, guild, [a for a in batch if not a[2].cancelled()])
+        except BaseException as error:
+            self._admitting.pop(guild, None)
+            for _, _, answer in batch:
+                if not answer.done():
+                    answer.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            return
+        for answer, result in answers:  # committed
+            if answer.done():
+                continue
+            if isinstance(result, Exception):
+                answer.set_exception(result)
+            else:
+                answer.set_result(result)
+
+    async def _reserve(
+        self, conn: AsyncConnection, guild: int, batch: list[_Admission]
+    ) -> list[tuple[asyncio.Future[int], int | Exception]]:
+        """A batch of one server's admissions in the caller's transaction: one standing read per member, each
+        check in turn on that standing plus what the batch reserved before it, then one insert for the rows."""
+        now = self._clock()
+        read: dict[int, Standing] = {}
+        for request, _, _ in batch:
+            if request.user_id not in read:
+                read[request.user_id] = await _standing(conn, guild, request.user_id, request.day, now)
+        mine: dict[int, tuple[int, int]] = {}  # per member: images and jobs this batch reserved
+        images = waiting = 0
+        answers: list[tuple[asyncio.Future[int], int | Exception]] = []
+        rows: list[tuple[asyncio.Future[int], dict[str, Any]]] = []
+        for request, check, answer in batch:
+            base, (my_images, my_jobs) = read[request.user_id], mine.get(request.user_id, (0, 0))
+            standing = dataclasses.replace(
+                base,
+                member_reserved=base.member_reserved + my_images,
+                server_reserved=base.server_reserved + images,
+                member_waiting=base.member_waiting + my_jobs,
+                waiting=base.waiting + waiting,
+                last_request_at=now if my_jobs else base.last_request_at,
+            )
+            try:
+                check(standing)
+            except Exception as refusal:
+                answers.append((answer, refusal))
+                continue
+            mine[request.user_id] = (my_images + request.images, my_jobs + 1)
+            images, waiting = images + request.images, waiting + 1
+            rows.append((answer, _pending_row(request, now)))
+        if rows:
+            insert = jobs.insert().values([row for _, row in rows]).returning(jobs.c.id)
+            ids = sorted(int(row[0]) for row in await conn.execute(insert))  # ids follow the VALUES order
+            answers += [(answer, job_id) for (answer, _), job_id in zip(rows, ids, strict=True)]
+        return answers
 
     async def enqueue(
         self,
@@ -306,6 +369,22 @@ class QueueStore:
         if listener is not None:
             with contextlib.suppress(Exception):
                 await listener.close()
+
+
+def _pending_row(request: Admit, now: float) -> dict[str, Any]:
+    """The job row of an admission: `pending`, a reservation until `now + hold`."""
+    return {
+        "guild_id": request.guild_id,
+        "channel_id": request.channel_id,
+        "user_id": request.user_id,
+        "kind": request.kind,
+        "prompt": request.prompt,
+        "images_requested": request.images,
+        "status": "pending",
+        "created_at": now,
+        "reserved_until": now + request.hold,
+        "member_cap": request.member_cap,
+    }
 
 
 def _candidates(now: float) -> sa.Select[Any]:
