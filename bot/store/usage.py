@@ -6,6 +6,7 @@ finishes a job) so that answers stay fast however long the job history grows.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ METRICS = {"images": "images", "requests": "requests"}  # metric name -> rollup 
 IN_FLIGHT = ("pending", "queued", "running")
 COUNTS = ("images", "requests", "failed", "blocked", "tokens")
 DAY_SECONDS = 86_400
+FORGET_BATCH = 2_000  # job rows one forget-me transaction anonymises
 EXPORT_COLUMNS = (
     "job_id",
     "created_at_utc",
@@ -289,7 +291,21 @@ class UsageQueries:
                 yield (row[0], created, *row[2:12], size)
 
     async def forget_user(self, user_id: int) -> int:
-        """Blank a member's prompts and anonymise their jobs and rollups to user 0; returns jobs affected."""
+        """Blank a member's prompts and anonymise their jobs and rollups to user 0; returns jobs affected.
+
+        The jobs go in small transactions with a pause between them (a long history must not hold the write
+        lock); the rollups last, so that a job finishing meanwhile is counted under whoever its row names then.
+        """
+        affected = 0
+        batch = sa.select(jobs.c.id).where(jobs.c.user_id == user_id).limit(FORGET_BATCH)
+        blank = jobs.update().where(jobs.c.id.in_(batch)).values(user_id=0, prompt="")
+        while True:
+            async with self._db.write() as conn:
+                done = (await conn.execute(blank)).rowcount
+            affected += done
+            if done < FORGET_BATCH:
+                break
+            await asyncio.sleep(0)
         today = int(self._clock() // DAY_SECONDS)
         async with self._db.write() as conn:
             await conn.execute(forgotten_today.delete().where(forgotten_today.c.day < today))
@@ -304,8 +320,6 @@ class UsageQueries:
                     index_elements=[f.guild_id, f.user_id, f.day], set_={"images": f.images + insert.excluded.images}
                 )
             )
-            blanked = jobs.update().where(jobs.c.user_id == user_id).values(user_id=0, prompt="")
-            affected = (await conn.execute(blanked)).rowcount
             await self._merge_into_zero(conn, usage_daily, ["guild_id", "day", "user_id"], user_id)
             await self._merge_into_zero(conn, usage_total, ["guild_id", "user_id"], user_id)
         return affected
