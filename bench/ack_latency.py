@@ -24,10 +24,10 @@ from bench.common import (
     bot_process,
     cpu_seconds,
     percentile,
-    vm_hwm_mib,
     run_and_record,
     started_fake_discord,
     summary_ms,
+    vm_hwm_mib,
 )
 from tests.images import noise_jpeg
 

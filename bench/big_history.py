@@ -34,7 +34,9 @@ def generate(path: Path, rows: int, guild: int, busiest: int, now: float) -> flo
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=OFF")
-    indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='jobs' AND sql IS NOT NULL")
+    indexes = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='jobs' AND sql IS NOT NULL"
+    )
     saved = list(indexes)
     for name, _ in saved:
         db.execute(f"DROP INDEX {name}")
@@ -92,10 +94,11 @@ def generate(path: Path, rows: int, guild: int, busiest: int, now: float) -> flo
     return time.monotonic() - started
 
 
-async def probing(fake: Any, user: Any, acks: list[float], stop: asyncio.Event) -> None:
-    """A probe /imagine every 100 ms until `stop`; each one's acknowledgement time goes to `acks`."""
+async def probing(fake: Any, users: list[Any], acks: list[float], stop: asyncio.Event) -> None:
+    """A probe /imagine every 100 ms (members in turn) until `stop`; each one's ack time goes to `acks`."""
     sent = []
     while not stop.is_set():
+        user = users[len(sent) % len(users)]
         sent.append(await fake.slash(user, "imagine", prompt=f"probe {len(sent)}: a red fox"))
         await asyncio.sleep(0.1)
     with contextlib.suppress(TimeoutError):
@@ -103,11 +106,11 @@ async def probing(fake: Any, user: Any, acks: list[float], stop: asyncio.Event) 
     acks.extend((i.responded_at or time.monotonic()) - i.created for i in sent)
 
 
-async def while_probing(fake: Any, user: Any, work: Any) -> tuple[float, list[float]]:
+async def while_probing(fake: Any, users: list[Any], work: Any) -> tuple[float, list[float]]:
     """Run `work()` (a coroutine function) while probing; its duration and the probes' acks."""
     acks: list[float] = []
     stop = asyncio.Event()
-    probes = asyncio.create_task(probing(fake, user, acks, stop))
+    probes = asyncio.create_task(probing(fake, users, acks, stop))
     started = time.monotonic()
     await work()
     took = time.monotonic() - started
@@ -121,15 +124,23 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     fake = await started_fake_discord()
     try:
         admin = fake.add_member(manage_guild=True)
-        prober = fake.add_member()
+        probers = [fake.add_member() for _ in range(20)]
         path = workdir / "bench.db"
         await (await UsageStore.open(path)).close()  # the schema
         took_gen = generate(path, args.rows, int(fake.guild_id), int(admin.id), time.time())
         async with api_process(delay=0.2, size=(64, 64)) as api:
             started = time.monotonic()
-            async with bot_process(fake, api.base_url, workdir, RETRY_WINDOW_SECONDS="60", KEEP_REFERENCES_DAYS="1"):
+            async with bot_process(
+                fake,
+                api.base_url,
+                workdir,
+                RETRY_WINDOW_SECONDS="60",
+                KEEP_REFERENCES_DAYS="1",
+                MAX_CONCURRENT_JOBS="200",
+                SHUTDOWN_GRACE_SECONDS="1",
+            ):
                 ready = time.monotonic() - started
-                tidy = await while_probing(fake, prober, lambda: asyncio.sleep(args.window))
+                tidy = await while_probing(fake, probers, lambda: asyncio.sleep(args.window))
 
                 async def stats() -> None:
                     asked = await fake.slash(admin, "imagine-admin stats")
@@ -139,8 +150,8 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     asked = await fake.slash(admin, "usage forget-me")
                     await fake.wait_for(lambda: asked.original and "deleted" in asked.original.content, timeout=300)
 
-                stat = await while_probing(fake, prober, stats)
-                forgot = await while_probing(fake, prober, forget)
+                stat = await while_probing(fake, probers, stats)
+                forgot = await while_probing(fake, probers, forget)
         left = sqlite3.connect(path)
         refs_left = left.execute("SELECT COUNT(*) FROM job_references").fetchone()[0]
         busiest_left = left.execute("SELECT COUNT(*) FROM jobs WHERE user_id = ?", (int(admin.id),)).fetchone()[0]

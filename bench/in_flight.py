@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import time
 from pathlib import Path
 from typing import Any
@@ -131,7 +132,7 @@ def visible_gap(fake: FakeDiscord, interaction: Any) -> float:
             times.clear()  # still waiting: progress is measured from the job's start
             continue
         times.append(request.received_at)
-    return max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0)
+    return max((b - a for a, b in itertools.pairwise(times)), default=0.0)
 
 
 async def burst(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:

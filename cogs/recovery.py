@@ -5,7 +5,6 @@ Interrupted jobs themselves are taken over by the worker (`bot.jobs.worker`), wh
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from discord.ext import commands
@@ -21,25 +20,11 @@ class Recovery(commands.Cog):
 
     def __init__(self, bot: ImageBot) -> None:
         self.bot = bot
-        self._pruning: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
-        """Hand the jobs the last run left to the workers; tidy what the journal no longer needs meanwhile (on a
-        big history that takes a while, and READY does not wait for it)."""
+        """Tidy what the journal no longer needs; hand the jobs the last run left to the workers."""
         try:
-            await self.bot.services.recovery.hand_over()
-        except Exception:
-            log.exception("could not hand over the jobs of the last run; their leases will run out")
-        self._pruning = asyncio.create_task(self._prune())
-
-    async def cog_unload(self) -> None:
-        """Stop pruning (shutdown)."""
-        if self._pruning is not None:
-            self._pruning.cancel()
-
-    async def _prune(self) -> None:
-        try:
-            await self.bot.services.recovery.prune()
+            await self.bot.services.recovery.tidy()
         except Exception:
             log.exception("could not tidy the journal at start-up; will try again at the next start")
 
