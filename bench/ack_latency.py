@@ -27,10 +27,12 @@ from bench.common import (
     run_and_record,
     started_fake_discord,
     summary_ms,
+    vm_hwm_mib,
 )
 from tests.images import noise_jpeg
 
 DEADLINE = 3.0
+RSS_BAR_MIB = 600
 
 
 def finished(interaction: Any) -> bool:
@@ -74,6 +76,7 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             took = time.monotonic() - started
             lag.__exit__()
             cpu = {"bot": cpu_seconds(bot.pid), "api": cpu_seconds(api.process.pid)}
+            peak = vm_hwm_mib(bot.pid)
     finally:
         await fake.close()
     return {
@@ -85,6 +88,7 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "failed": sum(1 for i in everything if i.original is None or i.ephemeral or "❌" in (i.original.content or "")),
         "driver_lag": lag.describe(),
         "cpu": cpu,
+        "peak": peak,
     }
 
 
@@ -116,7 +120,9 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> str:
         f"Missed Discord's 3 s deadline (late or never answered): {late}. Jobs refused or ended in an error:",
         f"{result['failed']}. Everything finished in {result['took']:.1f} s. CPU used: bot",
         f"{result['cpu']['bot']:.1f} s, fake API {result['cpu']['api']:.1f} s. Loop lag of the driver meanwhile:",
-        f"{result['driver_lag']}.",
+        f"{result['driver_lag']}. Peak RSS of the bot (VmHWM): {result['peak']:.0f} MiB"
+        f" (bar for issue 9: under {RSS_BAR_MIB} MiB, 0 acknowledgements past 3 s —"
+        f" {'met' if result['peak'] < RSS_BAR_MIB and not late else '**missed**'}).",
     ]
     return "\n".join(lines)
 
@@ -134,6 +140,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--ref-size", type=int, nargs=2, default=[2400, 1600])
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--key", default="ack_latency", help="docs section to write")
+    parser.add_argument("--title", default="Acknowledgement latency under load")
     parser.add_argument("--profile", type=Path, help="run the bot under pyinstrument, text report to this file")
     parser.add_argument("--workdir", type=Path, help="keep the bot's database and log here")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
@@ -142,7 +150,8 @@ def parse() -> argparse.Namespace:
 
 def main() -> None:
     """Run, print, and record in docs/benchmarks.md."""
-    run_and_record(parse(), drive, report, "ack_latency", "Acknowledgement latency under load")
+    args = parse()
+    run_and_record(args, drive, report, args.key, args.title)
 
 
 if __name__ == "__main__":

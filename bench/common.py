@@ -140,14 +140,22 @@ GENEROUS_OWNER = {
     "QUOTA_MEMBER_CONCURRENT_JOBS": "0",
     "MAX_JOBS_PER_MEMBER": "100",
     "MAX_QUEUE_LENGTH": "10000",
+    "MAX_WAITING_PER_MEMBER": "100",
 }
 
 
 @contextlib.asynccontextmanager
 async def bot_process(
-    fake: FakeDiscord, api_base: str, workdir: Path, *, profile: Path | None = None, **env: str
+    fake: FakeDiscord,
+    api_base: str,
+    workdir: Path,
+    *,
+    profile: Path | None = None,
+    lag_file: Path | None = None,
+    **env: str,
 ) -> AsyncIterator[BotProcess]:
-    """Run the real bot against the fakes until the block ends; with `profile`, under pyinstrument."""
+    """Run the real bot against the fakes until the block ends; with `profile`, under pyinstrument; with
+    `lag_file`, with a sampler of its event-loop lag writing `monotonic lag` lines there."""
     settings = {
         "DISCORD_TOKEN": fake.token,
         "DISCORD_API_BASE_URL": fake.base_url,
@@ -162,6 +170,9 @@ async def bot_process(
     command = [sys.executable, "-m", "bot"]
     if profile is not None:
         command = [sys.executable, "-m", "pyinstrument", "-r", "text", "--show-all", "-o", str(profile), "-m", "bot"]
+    if lag_file is not None and profile is None:
+        command = [sys.executable, "-m", "bench.common", "--as-bot", str(lag_file)]
+        settings["PYTHONPATH"] = str(ROOT)
     log_path = workdir / "bot.log"
     with log_path.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
@@ -270,3 +281,41 @@ def run_and_record(
     print(body)
     if not args.no_write:
         write_section(key, title, body)
+
+
+def lag_samples(path: Path, since: float = 0.0, until: float = float("inf")) -> list[float]:
+    """Loop-lag samples (seconds) a bot started with `lag_file` wrote, taken between `since` and `until`."""
+    samples = []
+    for line in path.read_text().splitlines():
+        with contextlib.suppress(ValueError):
+            at, lag = map(float, line.split())
+            if since <= at <= until:
+                samples.append(lag)
+    return samples
+
+
+def _run_bot_with_lag_sampler(path: Path) -> None:
+    """`python -m bot`, with a task on its event loop that logs how late each 10 ms sleep wakes up."""
+    import runpy
+
+    async def sample() -> None:
+        with path.open("w", buffering=1) as out:
+            while True:
+                before = time.monotonic()
+                await asyncio.sleep(0.01)
+                now = time.monotonic()
+                out.write(f"{now:.4f} {now - before - 0.01:.4f}\n")
+
+    class Policy(asyncio.DefaultEventLoopPolicy):
+        def new_event_loop(self) -> asyncio.AbstractEventLoop:
+            loop = super().new_event_loop()
+            loop.call_soon(lambda: setattr(loop, "_bench_lag", loop.create_task(sample())))
+            return loop
+
+    asyncio.set_event_loop_policy(Policy())
+    sys.argv = ["bot"]
+    runpy.run_module("bot", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--as-bot"]:
+    _run_bot_with_lag_sampler(Path(sys.argv[2]))

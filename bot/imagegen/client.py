@@ -82,13 +82,16 @@ class ImageApiClient:
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationEvent, None]:
         """Yield each image as soon as it exists, then `Completed`; retries transient failures."""
         attempt = 0
-        body = await encode_body(request)
+        body: bytes | None = await encode_body(request)
+        if request.references:  # only the body carries them from here on
+            request = request.model_copy(update={"references": ()})
         while True:
             produced = False
             try:
-                async for event in self._attempt(request, body):
-                    if not isinstance(event, Completed):
+                async for event in self._attempt(request, body or b""):
+                    if not isinstance(event, Completed) and not produced:
                         produced = True
+                        body = None  # never sent again (no retry after an image): its references go now
                     yield event
                     del event  # don't keep the last image alive while waiting for the next
                 return
@@ -121,6 +124,7 @@ class ImageApiClient:
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.options.connect_timeout, sock_read=read_timeout)
         try:
             async with self._session.post(self._url, data=body, headers=self._headers, timeout=timeout) as resp:
+                del body  # sent: the caller keeps it only while a retry may need it
                 request_id = resp.headers.get("x-request-id")
                 if resp.status >= 300:
                     raise await self._error_from(resp, request_id)

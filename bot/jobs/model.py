@@ -40,13 +40,22 @@ class JobSpec:
     watermark: bool | None = None  # the server's choice (set by admission); None = the WATERMARK setting
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PreparedJob:
     """A spec whose references passed the checks and whose request validated."""
 
     spec: JobSpec
     request: GenerationRequest
     references: tuple[PreparedReference, ...]
+
+    def take_request(self) -> GenerationRequest:
+        """The request, handed over to be sent: the job itself keeps it without the reference images (megabytes
+        of base64) and drops its prepared references, so they live no longer than the sending needs them."""
+        request = self.request
+        if request.references:
+            self.request = request.model_copy(update={"references": ()})
+        self.references = ()
+        return request
 
 
 @dataclass(frozen=True, slots=True)

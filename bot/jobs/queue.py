@@ -1,8 +1,8 @@
 """The waiting line as members see it: queued jobs' status lines show their place, updated as the queue moves.
 
 The queue itself is durable (`bot.store.queue`: rows, claims, leases); this board only shows it. Each process
-shows the jobs it queued: one coalesced pass over all of them whenever the queue moves (or every
-`interval` seconds at most), and a status edit only for a job whose place changed.
+shows the jobs it queued: one coalesced pass over all of them every
+`min_gap` seconds (twice PROGRESS_INTERVAL), and a status edit only for a job whose place changed.
 """
 
 from __future__ import annotations
@@ -17,30 +17,41 @@ from bot.store import UsageStore
 log = logging.getLogger(__name__)
 
 
+FIRST_SHOW = 0.25  # seconds before a newly queued job shows its place (a job started at once shows none)
+
+
 class WaitingBoard:
     """Keeps the status lines of this process's queued jobs at their current place in line."""
 
-    def __init__(self, store: UsageStore, *, interval: float, min_gap: float = 0.25) -> None:
+    def __init__(self, store: UsageStore, *, interval: float, min_gap: float | None = None) -> None:
         self.store = store
         self.interval = interval
-        self.min_gap = min_gap  # passes are at least this far apart, however often the queue moves
+        # Passes are at least this far apart, however often the queue moves (default: twice PROGRESS_INTERVAL):
+        # a burst's waiting jobs would otherwise cost an edit each every time one of them starts.
+        self.min_gap = 2 * interval if min_gap is None else min_gap
         self._waiting: dict[int, tuple[Delivery, Progress]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._first: set[asyncio.Task[None]] = set()
 
     async def add(self, job_id: int, delivery: Delivery, requested: int) -> None:
-        """Show `job_id`'s place in line (within `min_gap`, unless a worker starts it first) until it starts."""
+        """Show `job_id`'s place in line within FIRST_SHOW (unless a worker starts it first), then keep it current
+        with the other waiting jobs' (one pass per `min_gap`) until it starts."""
         self._waiting[job_id] = (delivery, Progress(job_id=job_id, requested=requested))
+        first = asyncio.create_task(self._first_show(job_id))
+        self._first.add(first)
+        first.add_done_callback(self._first.discard)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
-        else:
-            self.store.queue.moved()  # the pass in progress waits no longer than min_gap
+
+    async def _first_show(self, job_id: int) -> None:
+        await asyncio.sleep(FIRST_SHOW)  # a job a worker starts at once never shows "#1 in queue"
+        if job_id in self._waiting:
+            await self.refresh([job_id])
 
     async def _run(self) -> None:
         while self._waiting:
-            await asyncio.sleep(self.min_gap)  # a job a worker starts at once never shows "#1 in queue"
+            await asyncio.sleep(self.min_gap)
             await self.refresh()
-            if self._waiting:
-                await self.store.queue.wait(self.interval)
 
     async def refresh(self, job_ids: list[int] | None = None) -> None:
         """One pass: read every place in one query, edit the status lines whose place changed."""
@@ -72,6 +83,8 @@ class WaitingBoard:
 
     async def close(self) -> None:
         """Stop updating (shutdown)."""
+        for task in self._first:
+            task.cancel()
         for delivery, _ in self._waiting.values():
             await delivery.retire()
         self._waiting.clear()

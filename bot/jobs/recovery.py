@@ -43,9 +43,21 @@ class Recovery:
         self.runner = runner
 
     async def tidy(self) -> None:
+        """Both start-up duties in order: `hand_over`, then `prune` (a worker-only process, no gateway to wait)."""
+        await self.hand_over()
+        await self.prune()
+
+    async def hand_over(self) -> None:
+        """On SQLite (one process), end every lease at once, so the jobs the last run left are taken over now
+        rather than when their leases run out. Quick (by status): it runs before this process's worker starts."""
+        if self.store.backend == "sqlite":
+            released = await self.store.queue.release_all()
+            if released:
+                log.info("%d job(s) left running by the last run will be taken over", released)
+
+    async def prune(self) -> None:
         """Forget stale tokens, prune old references and kept images (once per deployment: the process that gets
-        the lock does it); on SQLite (one process), end every lease at once so the jobs the last run left are
-        taken over now rather than when their leases run out."""
+        the lock does it). In small transactions, so it may run while the bot serves members."""
         store, settings = self.store, self.settings
         async with store.try_exclusive("bot.jobs.recovery.tidy") as mine:
             if mine:
@@ -54,10 +66,6 @@ class Recovery:
                 keep = max(settings.retry_window_seconds, settings.keep_references_days * 86_400)
                 await store.journal.prune_references(now - keep)
         await self.runner.guard.undelivered.prune()  # this machine's folder
-        if store.backend == "sqlite":
-            released = await store.queue.release_all()
-            if released:
-                log.info("%d job(s) left running by the last run will be taken over", released)
 
     async def rest_of(self, record: JobRecord, origin: Origin | None = None) -> Rest:
         """The rest of an interrupted job (references from the journal); BadInput when it cannot be made."""

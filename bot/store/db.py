@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import hashlib
 from collections.abc import AsyncIterator
@@ -56,6 +57,51 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = "IMMEDIATE"
 
 
+class WriteGate:
+    """SQLite's one write lock, queued in this process: a writer waits on the event loop (not in SQLite's busy
+    handler, which sleeps and retries) and an urgent writer (an admission, which a member is waiting on) goes
+    before every other waiting writer, so it waits for at most the one transaction in progress."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._normal: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    @contextlib.asynccontextmanager
+    async def held(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        """Hold the gate for the block."""
+        await self._acquire(urgent)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, urgent: bool) -> None:
+        if not self._held and not self._urgent and not self._normal:
+            self._held = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        line = self._urgent if urgent else self._normal
+        line.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():  # handed over just as it was cancelled: pass it on
+                self._release()
+            else:
+                line.remove(waiter)
+            raise
+
+    def _release(self) -> None:
+        for line in (self._urgent, self._normal):
+            while line:
+                waiter = line.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # the gate stays held, now by that waiter
+                    return
+        self._held = False
+
+
 class Database:
     """An async engine plus the few dialect differences the store's SQL needs to know about."""
 
@@ -68,6 +114,7 @@ class Database:
         else:
             self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._local_locks: dict[str, asyncio.Lock] = {}
+        self.gate = WriteGate()
 
     @classmethod
     def connect(cls, url: sa.URL) -> Database:
@@ -78,19 +125,28 @@ class Database:
             return cls(create_async_engine(url, echo=False, **pool))
         return cls(create_async_engine(url, echo=False, pool_size=10, max_overflow=20, pool_pre_ping=True))
 
-    def write(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
-        """A transaction: committed when the block ends, rolled back if it raises."""
-        return self.engine.begin()
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction: committed when the block ends, rolled back if it raises (on SQLite, through the gate)."""
+        if self.backend == "postgresql":
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self.gate.held(), self.engine.begin() as conn:
+            yield conn
 
     @contextlib.asynccontextmanager
-    async def serialized(self, lock: str) -> AsyncIterator[AsyncConnection]:
+    async def serialized(self, lock: str, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
         """A transaction that reads and then writes as one step: it holds SQLite's write lock from its start, or
-        on PostgreSQL the transaction-level advisory lock `lock`, so no other serialized step interleaves."""
-        async with self.engine.begin() as conn:
-            if self.backend == "sqlite":
-                await conn.exec_driver_sql("BEGIN IMMEDIATE")
-            else:
+        on PostgreSQL the transaction-level advisory lock `lock`, so no other serialized step interleaves.
+        `urgent` (SQLite): before every other waiting writer (someone is waiting for the answer)."""
+        if self.backend == "postgresql":
+            async with self.engine.begin() as conn:
                 await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(lock))))
+                yield conn
+            return
+        async with self.gate.held(urgent=urgent), self.engine.begin() as conn:
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
 
     def read(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:

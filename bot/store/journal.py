@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from bot.store.db import Database
 from bot.store.schema import job_journal, job_references, jobs
 
 UNFINISHED = ("pending", "queued", "running")
+PRUNE_BATCH = 100  # jobs whose references one pruning transaction deletes
 _j = job_journal.c
 
 
@@ -147,10 +149,27 @@ class JobJournal:
         return [StoredReference(str(row[0]), int(row[1]), int(row[2]), bytes(row[3])) for row in rows]
 
     async def prune_references(self, older_than: float) -> int:
-        """Delete references of jobs finished before `older_than` (epoch seconds); returns how many."""
-        old = sa.select(jobs.c.id).where(jobs.c.finished_at < older_than)
-        async with self._db.write() as conn:
-            return (await conn.execute(job_references.delete().where(job_references.c.job_id.in_(old)))).rowcount
+        """Delete references of jobs finished before `older_than` (epoch seconds); returns how many.
+
+        Driven by `job_references` (bounded by the retention, never a scan of the job history), in small
+        transactions with a pause between them for other writers.
+        """
+        r = job_references.c
+        old = (
+            sa.select(r.job_id)
+            .distinct()
+            .join(jobs, jobs.c.id == r.job_id)
+            .where(jobs.c.finished_at < older_than)
+            .limit(PRUNE_BATCH)
+        )
+        removed = 0
+        while True:
+            async with self._db.write() as conn:
+                done = (await conn.execute(job_references.delete().where(r.job_id.in_(old)))).rowcount
+            removed += done
+            if not done:
+                return removed
+            await asyncio.sleep(0)
 
 
 async def write_entry(
@@ -168,10 +187,15 @@ async def write_entry(
         "origin_kind": origin.kind,
         "reply_to_id": origin.reply_to_id,
     }
+    await conn.execute(job_journal.insert().values(entry))
+    await write_references(conn, job_id, references)
+
+
+async def write_references(conn: AsyncConnection, job_id: int, references: Sequence[StoredReference]) -> None:
+    """Insert a job's references inside the caller's transaction."""
     rows = [
         {"job_id": job_id, "idx": i, "mime": r.mime, "width": r.width, "height": r.height, "data": r.data}
         for i, r in enumerate(references)
     ]
-    await conn.execute(job_journal.insert().values(entry))
     if rows:
         await conn.execute(job_references.insert(), rows)

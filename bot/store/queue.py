@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
-from bot.store.journal import Origin, StoredReference, write_entry
+from bot.store.journal import Origin, StoredReference, write_entry, write_references
 from bot.store.schema import forgotten_today, job_images, job_journal, jobs, usage_daily
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,9 @@ class Admit:
     member_cap: int  # jobs this member may run at once
 
 
+_Admission = tuple[Admit, Callable[[Standing], None], "asyncio.Future[int]"]
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A job a worker now holds; `taken_over` when another worker's lease ran out on it."""
@@ -83,26 +87,86 @@ class QueueStore:
         self._clock = clock
         self._waiters: set[asyncio.Event] = set()
         self._listener: Any = None  # the PostgreSQL connection that LISTENs (kept for the store's life)
+        self._admitting: dict[int, list[_Admission]] = {}  # per server: admissions waiting for the next batch
+        self._admitters: set[asyncio.Task[None]] = set()
 
     async def admit(self, request: Admit, check: Callable[[Standing], None]) -> int:
-        """Check and reserve in one transaction: `check` raises to refuse; else a pending job row is the reservation."""
+        """Check and reserve in one transaction: `check` raises to refuse; else a pending job row is the reservation.
+
+        Admissions that arrive while one server's reserving transaction waits or runs share the next one (each
+        checked in turn, seeing the rows reserved before it), so a burst costs a few commits, not one each.
+        """
         guild = request.guild_id or 0
-        async with self._db.serialized(f"admit:{guild}") as conn:  # one server's admissions in turn
-            now = self._clock()
-            check(await _standing(conn, guild, request.user_id, request.day, now))
-            values = {
-                "guild_id": request.guild_id,
-                "channel_id": request.channel_id,
-                "user_id": request.user_id,
-                "kind": request.kind,
-                "prompt": request.prompt,
-                "images_requested": request.images,
-                "status": "pending",
-                "created_at": now,
-                "reserved_until": now + request.hold,
-                "member_cap": request.member_cap,
-            }
-            return int((await conn.execute(jobs.insert().values(values).returning(jobs.c.id))).scalar_one())
+        answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        batch = self._admitting.get(guild)
+        if batch is None:
+            batch = self._admitting[guild] = []
+            task = asyncio.create_task(self._admit_batch(guild, batch))
+            self._admitters.add(task)
+            task.add_done_callback(self._admitters.discard)
+        batch.append((request, check, answer))
+        return await answer
+
+    async def _admit_batch(self, guild: int, batch: list[_Admission]) -> None:
+        answers: list[tuple[asyncio.Future[int], int | Exception]] = []
+        try:
+            # One server's admissions in turn; on SQLite ahead of every waiting bulk write (a member waits on it).
+            async with self._db.serialized(f"admit:{guild}", urgent=True) as conn:
+                self._admitting.pop(guild, None)  # later arrivals start the next batch
+                answers = await self._reserve(conn, guild, [a for a in batch if not a[2].cancelled()])
+        except BaseException as error:
+            self._admitting.pop(guild, None)
+            for _, _, answer in batch:
+                if not answer.done():
+                    answer.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            return
+        for answer, result in answers:  # committed
+            if answer.done():
+                continue
+            if isinstance(result, Exception):
+                answer.set_exception(result)
+            else:
+                answer.set_result(result)
+
+    async def _reserve(
+        self, conn: AsyncConnection, guild: int, batch: list[_Admission]
+    ) -> list[tuple[asyncio.Future[int], int | Exception]]:
+        """A batch of one server's admissions in the caller's transaction: one standing read per member, each
+        check in turn on that standing plus what the batch reserved before it, then one insert for the rows."""
+        now = self._clock()
+        read: dict[int, Standing] = {}
+        for request, _, _ in batch:
+            if request.user_id not in read:
+                read[request.user_id] = await _standing(conn, guild, request.user_id, request.day, now)
+        mine: dict[int, tuple[int, int]] = {}  # per member: images and jobs this batch reserved
+        images = waiting = 0
+        answers: list[tuple[asyncio.Future[int], int | Exception]] = []
+        rows: list[tuple[asyncio.Future[int], dict[str, Any]]] = []
+        for request, check, answer in batch:
+            base, (my_images, my_jobs) = read[request.user_id], mine.get(request.user_id, (0, 0))
+            standing = dataclasses.replace(
+                base,
+                member_reserved=base.member_reserved + my_images,
+                server_reserved=base.server_reserved + images,
+                member_waiting=base.member_waiting + my_jobs,
+                waiting=base.waiting + waiting,
+                last_request_at=now if my_jobs else base.last_request_at,
+            )
+            try:
+                check(standing)
+            except Exception as refusal:
+                answers.append((answer, refusal))
+                continue
+            mine[request.user_id] = (my_images + request.images, my_jobs + 1)
+            images, waiting = images + request.images, waiting + 1
+            rows.append((answer, _pending_row(request, now)))
+        if rows:
+            insert = jobs.insert().values([row for _, row in rows]).returning(jobs.c.id)
+            ids = sorted(int(row[0]) for row in await conn.execute(insert))  # ids follow the VALUES order
+            answers += [(answer, job_id) for (answer, _), job_id in zip(rows, ids, strict=True)]
+        return answers
 
     async def enqueue(
         self,
@@ -113,7 +177,13 @@ class QueueStore:
         references: Sequence[StoredReference] = (),
         resumes: int | None = None,
     ) -> bool:
-        """pending -> queued, with the job's parameters (JSON), origin and references; False if no longer pending."""
+        """pending -> queued, with the job's parameters (JSON), origin and references; False if no longer pending.
+
+        The references (megabytes) are written in their own transaction first, so the queue row's transaction
+        stays short and an admission waits for neither of them for long.
+        """
+        if references and not await self._write_references(job_id, references):
+            return False
         update = (
             jobs.update()
             .where(jobs.c.id == job_id, jobs.c.status == "pending")
@@ -122,8 +192,17 @@ class QueueStore:
         async with self._db.write() as conn:
             if (await conn.execute(update)).rowcount != 1:
                 return False
-            await write_entry(conn, job_id, origin, references, resumes)
+            await write_entry(conn, job_id, origin, (), resumes)
             await self.announce(conn)
+        return True
+
+    async def _write_references(self, job_id: int, references: Sequence[StoredReference]) -> bool:
+        """Store a pending job's references; False (nothing written) if the job is no longer pending."""
+        pending = sa.select(jobs.c.id).where(jobs.c.id == job_id, jobs.c.status == "pending")
+        async with self._db.write() as conn:
+            if (await conn.execute(pending)).first() is None:
+                return False
+            await write_references(conn, job_id, references)
         return True
 
     async def cancel(self, job_id: int, error_code: str = "cancelled") -> bool:
@@ -293,6 +372,22 @@ class QueueStore:
                 await listener.close()
 
 
+def _pending_row(request: Admit, now: float) -> dict[str, Any]:
+    """The job row of an admission: `pending`, a reservation until `now + hold`."""
+    return {
+        "guild_id": request.guild_id,
+        "channel_id": request.channel_id,
+        "user_id": request.user_id,
+        "kind": request.kind,
+        "prompt": request.prompt,
+        "images_requested": request.images,
+        "status": "pending",
+        "created_at": now,
+        "reserved_until": now + request.hold,
+        "member_cap": request.member_cap,
+    }
+
+
 def _candidates(now: float) -> sa.Select[Any]:
     """Jobs a claim may take, oldest first: expired leases (takeover), then queued jobs."""
     expired = sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at <= now)
@@ -308,8 +403,22 @@ def _candidates(now: float) -> sa.Select[Any]:
 
 async def _standing(conn: AsyncConnection, guild: int, user_id: int, day: int, now: float) -> Standing:
     """Everything `admit` checks, in one statement."""
+    query = standing_query(guild, user_id, day, now, sqlite=conn.dialect.name == "sqlite")
+    row = (await conn.execute(query)).one()
+    images, server_images, reserved, server_reserved, member_waiting, waiting, running = (int(v or 0) for v in row[:7])
+    last = None if row[7] is None else float(row[7])
+    return Standing(images, server_images, reserved, server_reserved, member_waiting, waiting, running, last)
+
+
+def standing_query(guild: int, user_id: int, day: int, now: float, *, sqlite: bool) -> sa.Select[Any]:
+    """The admission's one statement. On SQLite the status terms are marked `unlikely`: unfinished jobs are a few
+    among millions of finished ones, which SQLite's per-index averages cannot tell (it would scan the table)."""
     j, d, f = jobs.c, usage_daily.c, forgotten_today.c
-    live = sa.and_(j.status.in_(UNFINISHED), sa.or_(j.status != "pending", j.reserved_until >= now))
+
+    def rare(term: Any) -> Any:
+        return sa.func.unlikely(term) if sqlite else term
+
+    live = sa.and_(rare(j.status.in_(UNFINISHED)), sa.or_(j.status != "pending", j.reserved_until >= now))
     server = j.guild_id == guild if guild else j.guild_id.is_(None)
     mine = sa.and_(server, j.user_id == user_id)
 
@@ -319,18 +428,14 @@ async def _standing(conn: AsyncConnection, guild: int, user_id: int, day: int, n
     def count(*where: Any) -> Any:
         return sa.select(sa.func.count()).select_from(jobs).where(*where).scalar_subquery()
 
-    query = sa.select(
+    return sa.select(
         total(d.images, d.guild_id == guild, d.user_id == user_id, d.day == day)
         + total(f.images, f.guild_id == guild, f.user_id == user_id, f.day == day),
         total(d.images, d.guild_id == guild, d.day == day),
         total(j.images_requested, mine, live),  # rollups count a job's images when it finishes
         total(j.images_requested, server, live),
-        count(mine, j.status.in_(WAITING), live),
-        count(j.status.in_(WAITING), live),
-        count(j.status == "running", j.lease_expires_at > now),
+        count(mine, rare(j.status.in_(WAITING)), live),
+        count(rare(j.status.in_(WAITING)), live),
+        count(rare(j.status == "running"), j.lease_expires_at > now),
         sa.select(sa.func.max(j.created_at)).where(mine, j.status != "cancelled").scalar_subquery(),
     )
-    row = (await conn.execute(query)).one()
-    images, server_images, reserved, server_reserved, member_waiting, waiting, running = (int(v or 0) for v in row[:7])
-    last = None if row[7] is None else float(row[7])
-    return Standing(images, server_images, reserved, server_reserved, member_waiting, waiting, running, last)

@@ -6,6 +6,7 @@ finishes a job) so that answers stay fast however long the job history grows.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ METRICS = {"images": "images", "requests": "requests"}  # metric name -> rollup 
 IN_FLIGHT = ("pending", "queued", "running")  # unfinished: they will count once they finish
 COUNTS = ("images", "requests", "failed", "blocked", "tokens")
 DAY_SECONDS = 86_400
+FORGET_BATCH = 2_000  # job rows one forget-me transaction anonymises
 EXPORT_COLUMNS = (
     "job_id",
     "created_at_utc",
@@ -315,17 +317,28 @@ class UsageQueries:
         """Blank a member's finished jobs' prompts, delete their kept references, anonymise them and their rollups.
 
         Unfinished jobs keep their member until they finish (they still count against the member's limits,
-        and their prompt is needed to run them); forgetting again afterwards anonymises them too.
+        and their prompt is needed to run them); forgetting again afterwards anonymises them too. The finished
+        jobs go in small transactions with a pause between them (a long history must not hold the write lock);
+        the rollups last, in one transaction with today's images kept against the daily limit.
         """
+        affected = 0
+        while True:
+            async with self._db.write() as conn:
+                done = sa.and_(jobs.c.user_id == user_id, sa.not_(_live(self._clock())))
+                batch = [
+                    int(row[0]) for row in await conn.execute(sa.select(jobs.c.id).where(done).limit(FORGET_BATCH))
+                ]
+                if batch:
+                    await conn.execute(job_references.delete().where(job_references.c.job_id.in_(batch)))
+                    await conn.execute(jobs.update().where(jobs.c.id.in_(batch)).values(user_id=0, prompt=""))
+            affected += len(batch)
+            if len(batch) < FORGET_BATCH:
+                break
+            await asyncio.sleep(0)
         today = int(self._clock() // DAY_SECONDS)
         async with self._db.write() as conn:
             await self._keep_today(conn, user_id, today)
-            live = _live(self._clock())
-            done = sa.and_(jobs.c.user_id == user_id, sa.not_(live))
-            finished = sa.select(jobs.c.id).where(done)
-            await conn.execute(job_references.delete().where(job_references.c.job_id.in_(finished)))
-            affected = (await conn.execute(jobs.update().where(done).values(user_id=0, prompt=""))).rowcount
-            busy = sa.select(sa.func.count()).where(jobs.c.user_id == user_id, live)
+            busy = sa.select(sa.func.count()).where(jobs.c.user_id == user_id, _live(self._clock()))
             unfinished = _int((await conn.execute(busy)).scalar())
             await self._merge_into_zero(conn, usage_daily, ["guild_id", "day", "user_id"], user_id)
             await self._merge_into_zero(conn, usage_total, ["guild_id", "user_id"], user_id)

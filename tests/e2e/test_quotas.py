@@ -90,7 +90,9 @@ async def test_more_than_five_waiting_requests_are_refused(discord_fake, image_a
     harness = await start_bot(max_concurrent_jobs=1)
     image_api.image_delay = 0.5
     user = discord_fake.add_member()
-    for n in range(6):  # one runs, five wait
+    await discord_fake.slash(user, "imagine", prompt="owl 0")
+    await until_queue(harness, 1, 0)  # one runs (admissions sent at once may all be waiting before it starts)
+    for n in range(1, 6):  # five wait
         await discord_fake.slash(user, "imagine", prompt=f"owl {n}")
     await until_queue(harness, 1, 5)
     text = await refused(discord_fake, user, prompt="one owl too many")

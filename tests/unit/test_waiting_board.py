@@ -1,0 +1,48 @@
+"""The waiting line's status edits: a burst's queued jobs are not edited every time one of them starts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from bot.jobs.model import Progress
+from bot.jobs.queue import WaitingBoard
+from bot.store import UsageStore
+from bot.store.journal import Origin
+from bot.store.queue import Admit, Standing
+
+
+class Shown:
+    """Records every place in line a job's status line was edited to show."""
+
+    upload_limit = 10 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self.places: list[int | None] = []
+
+    async def progress(self, progress: Progress) -> None:
+        self.places.append(progress.queue_position)
+
+
+def accept(_: Standing) -> None:
+    """Let everything through."""
+
+
+async def test_queued_jobs_are_not_edited_each_time_the_queue_moves(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    board = WaitingBoard(store, interval=30)
+    try:
+        ids = []
+        for user in range(6):
+            job_id = await store.queue.admit(Admit(1, 5, user, "p", 1, "imagine", 11, 300.0, 1), accept)
+            assert await store.queue.enqueue(job_id, params=json.dumps({}), origin=Origin())
+            ids.append(job_id)
+        last = Shown()
+        await board.add(ids[-1], last, 1)  # type: ignore[arg-type]
+        for _ in range(4):  # four jobs start, one after another
+            await store.queue.claim("w", limit=1, global_limit=100, lease=60)
+            await asyncio.sleep(0.3)
+        assert last.places == [6]
+    finally:
+        await board.close()
+        await store.close()
