@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from bot.jobs.model import Progress
-from bot.jobs.queue import WaitingBoard
+from bot.jobs.queue import FIRST_SHOW, WaitingBoard
 from bot.store import UsageStore
 from bot.store.journal import Origin
 from bot.store.queue import Admit, Standing
@@ -22,6 +22,9 @@ class Shown:
 
     async def progress(self, progress: Progress) -> None:
         self.places.append(progress.queue_position)
+
+    async def retire(self) -> None:
+        """Nothing to stop."""
 
 
 def accept(_: Standing) -> None:
@@ -39,6 +42,7 @@ async def test_queued_jobs_are_not_edited_each_time_the_queue_moves(database_url
             ids.append(job_id)
         last = Shown()
         await board.add(ids[-1], last, 1)  # type: ignore[arg-type]
+        await asyncio.sleep(FIRST_SHOW + 0.2)  # its first place is shown soon after it was queued
         for _ in range(4):  # four jobs start, one after another
             await store.queue.claim("w", limit=1, global_limit=100, lease=60)
             await asyncio.sleep(0.3)
