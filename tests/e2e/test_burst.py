@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import pytest
-
 from tests.e2e.helpers import final_original, job_done
 from tests.fakes.discord import FakeDiscord
 
@@ -24,11 +22,6 @@ def positions_shown(fake: FakeDiscord, interaction: Any) -> list[str]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known: on SQLite some of the 100 admissions can exceed ADMIT_TIMEOUT (2 s) and are refused "
-    "(about 1 run in 3 here); see the scale helper's report",
-)
 async def test_a_burst_of_100_from_20_members_is_all_served_in_line(discord_fake, image_api, start_bot) -> None:
     harness = await start_bot()  # defaults: MAX_CONCURRENT_JOBS=4, 2 running and 5 waiting per member
     image_api.image_delay = API_LATENCY
