@@ -126,8 +126,8 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         admin = fake.add_member(manage_guild=True)
         probers = [fake.add_member() for _ in range(20)]
         path = workdir / "bench.db"
-        for stale in await asyncio.to_thread(lambda: list(workdir.glob("bench.db*"))):
-            stale.unlink()
+        for stale in ("bench.db", "bench.db-wal", "bench.db-shm"):
+            (workdir / stale).unlink(missing_ok=True)
         await (await UsageStore.open(path)).close()  # the schema
         took_gen = generate(path, args.rows, int(fake.guild_id), int(admin.id), time.time())
         async with api_process(delay=0.2, size=(64, 64)) as api:

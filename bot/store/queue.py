@@ -28,44 +28,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
 from bot.store.journal import Origin, StoredReference, write_entry, write_references
-from bot.store.schema import forgotten_today, job_images, job_journal, jobs, usage_daily
+from bot.store.schema import job_images, job_journal, jobs
+from bot.store.standing import UNFINISHED as UNFINISHED
+from bot.store.standing import WAITING, pending_row, read_standing
+from bot.store.standing import Admit as Admit
+from bot.store.standing import Standing as Standing
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "seedream_jobs"  # LISTEN/NOTIFY channel: "the queue moved"
-WAITING = ("pending", "queued")
-UNFINISHED = ("pending", "queued", "running")
 _CLAIM_LOCK = "bot.store.queue.claim"
 _SCAN = 500  # queued rows a claim looks at (members at their cap are skipped, FIFO otherwise)
-
-
-@dataclass(frozen=True, slots=True)
-class Standing:
-    """What an admission check needs, read in the admission transaction (one statement)."""
-
-    member_images: int = 0  # delivered today (forgotten ones included)
-    server_images: int = 0
-    member_reserved: int = 0  # images of the member's unfinished jobs
-    server_reserved: int = 0
-    member_waiting: int = 0  # the member's pending + queued jobs
-    waiting: int = 0  # pending + queued jobs of the whole deployment
-    running: int = 0  # jobs running in the whole deployment (live leases)
-    last_request_at: float | None = None  # the member's newest request in this server that was not cancelled
-
-
-@dataclass(frozen=True, slots=True)
-class Admit:
-    """A request to reserve: who, where, how many images, and for how long the reservation waits to be queued."""
-
-    guild_id: int | None
-    channel_id: int | None
-    user_id: int
-    prompt: str
-    images: int
-    kind: str
-    day: int
-    hold: float  # seconds a pending row stays a reservation without being queued
-    member_cap: int  # jobs this member may run at once
 
 
 _Admission = tuple[Admit, Callable[[Standing], None], "asyncio.Future[int]"]
@@ -139,7 +112,7 @@ class QueueStore:
         read: dict[int, Standing] = {}
         for request, _, _ in batch:
             if request.user_id not in read:
-                read[request.user_id] = await _standing(conn, guild, request.user_id, request.day, now)
+                read[request.user_id] = await read_standing(conn, guild, request.user_id, request.day, now)
         mine: dict[int, tuple[int, int]] = {}  # per member: images and jobs this batch reserved
         images = waiting = 0
         answers: list[tuple[asyncio.Future[int], int | Exception]] = []
@@ -161,7 +134,7 @@ class QueueStore:
                 continue
             mine[request.user_id] = (my_images + request.images, my_jobs + 1)
             images, waiting = images + request.images, waiting + 1
-            rows.append((answer, _pending_row(request, now)))
+            rows.append((answer, pending_row(request, now)))
         if rows:
             insert = jobs.insert().values([row for _, row in rows]).returning(jobs.c.id)
             ids = sorted(int(row[0]) for row in await conn.execute(insert))  # ids follow the VALUES order
@@ -372,22 +345,6 @@ class QueueStore:
                 await listener.close()
 
 
-def _pending_row(request: Admit, now: float) -> dict[str, Any]:
-    """The job row of an admission: `pending`, a reservation until `now + hold`."""
-    return {
-        "guild_id": request.guild_id,
-        "channel_id": request.channel_id,
-        "user_id": request.user_id,
-        "kind": request.kind,
-        "prompt": request.prompt,
-        "images_requested": request.images,
-        "status": "pending",
-        "created_at": now,
-        "reserved_until": now + request.hold,
-        "member_cap": request.member_cap,
-    }
-
-
 def _candidates(now: float) -> sa.Select[Any]:
     """Jobs a claim may take, oldest first: expired leases (takeover), then queued jobs."""
     expired = sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at <= now)
@@ -398,44 +355,4 @@ def _candidates(now: float) -> sa.Select[Any]:
         .order_by(takeover_first, jobs.c.id)
         .limit(_SCAN)
         .with_for_update(skip_locked=True)
-    )
-
-
-async def _standing(conn: AsyncConnection, guild: int, user_id: int, day: int, now: float) -> Standing:
-    """Everything `admit` checks, in one statement."""
-    query = standing_query(guild, user_id, day, now, sqlite=conn.dialect.name == "sqlite")
-    row = (await conn.execute(query)).one()
-    images, server_images, reserved, server_reserved, member_waiting, waiting, running = (int(v or 0) for v in row[:7])
-    last = None if row[7] is None else float(row[7])
-    return Standing(images, server_images, reserved, server_reserved, member_waiting, waiting, running, last)
-
-
-def standing_query(guild: int, user_id: int, day: int, now: float, *, sqlite: bool) -> sa.Select[Any]:
-    """The admission's one statement. On SQLite the status terms are marked `unlikely`: unfinished jobs are a few
-    among millions of finished ones, which SQLite's per-index averages cannot tell (it would scan the table)."""
-    j, d, f = jobs.c, usage_daily.c, forgotten_today.c
-
-    def rare(term: Any) -> Any:
-        return sa.func.unlikely(term) if sqlite else term
-
-    live = sa.and_(rare(j.status.in_(UNFINISHED)), sa.or_(j.status != "pending", j.reserved_until >= now))
-    server = j.guild_id == guild if guild else j.guild_id.is_(None)
-    mine = sa.and_(server, j.user_id == user_id)
-
-    def total(column: Any, *where: Any) -> Any:
-        return sa.select(sa.func.coalesce(sa.func.sum(column), 0)).where(*where).scalar_subquery()
-
-    def count(*where: Any) -> Any:
-        return sa.select(sa.func.count()).select_from(jobs).where(*where).scalar_subquery()
-
-    return sa.select(
-        total(d.images, d.guild_id == guild, d.user_id == user_id, d.day == day)
-        + total(f.images, f.guild_id == guild, f.user_id == user_id, f.day == day),
-        total(d.images, d.guild_id == guild, d.day == day),
-        total(j.images_requested, mine, live),  # rollups count a job's images when it finishes
-        total(j.images_requested, server, live),
-        count(mine, rare(j.status.in_(WAITING)), live),
-        count(rare(j.status.in_(WAITING)), live),
-        count(rare(j.status == "running"), j.lease_expires_at > now),
-        sa.select(sa.func.max(j.created_at)).where(mine, j.status != "cancelled").scalar_subquery(),
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.dialects import sqlite
 
 from bot.store import UsageStore
-from bot.store.queue import standing_query
+from bot.store.standing import standing_query
 
 
 def plan(path: Path, statement: object) -> str:
