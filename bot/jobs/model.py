@@ -10,6 +10,7 @@ from typing import Protocol
 from bot.errors import ImageApiError, UserFacingError
 from bot.imagegen.models import GenerationRequest
 from bot.imaging import PreparedReference
+from bot.store import JobRecord
 from bot.store.journal import Origin
 
 
@@ -137,3 +138,20 @@ class Delivery(Protocol):
 
     async def retire(self) -> None:
         """Make no more updates (another poster owns the status line now); returns once an edit under way landed."""
+
+
+def spec_of(record: JobRecord, *, count: int) -> JobSpec:
+    """The spec of a stored job, asking for `count` images."""
+    params = record.params
+    watermark = params.get("watermark")
+    return JobSpec(
+        user_id=record.user_id,
+        guild_id=record.guild_id,
+        channel_id=record.channel_id,
+        prompt=record.prompt,
+        count=count,
+        size=str(params.get("size", "2K")),
+        size_label=str(params.get("size_label", params.get("size", ""))),
+        kind=record.kind,
+        watermark=None if watermark is None else bool(watermark),
+    )

@@ -7,12 +7,13 @@ like any job.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
 from bot.errors import BadInput
 from bot.imaging import PreparedReference
-from bot.jobs.model import JobSpec, PreparedJob
+from bot.jobs.model import JobSpec, PreparedJob, spec_of
 from bot.jobs.prepare import prepared_from
 from bot.jobs.runner import JobRunner
 from bot.settings import Settings
@@ -76,16 +77,6 @@ class Recovery:
         remaining = record.images_requested - record.images_delivered
         if remaining <= 0:
             raise BadInput("That request already has all its images.")
-        spec = JobSpec(
-            user_id=record.user_id,
-            guild_id=record.guild_id,
-            channel_id=record.channel_id,
-            prompt=record.prompt,
-            count=remaining,
-            size=str(params.get("size", "2K")),
-            size_label=str(params.get("size_label", params.get("size", ""))),
-            kind=record.kind,
-            origin=origin,
-            resumes=record.id,
-        )
+        # The server's watermark as it is now (admission fills it in), not the one the interrupted job had.
+        spec = dataclasses.replace(spec_of(record, count=remaining), origin=origin, resumes=record.id, watermark=None)
         return Rest(spec, tuple(PreparedReference(r.data, r.mime, r.width, r.height) for r in stored))

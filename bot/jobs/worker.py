@@ -22,7 +22,7 @@ from typing import Protocol
 
 from bot.errors import BadInput, UserFacingError
 from bot.imaging import PreparedReference
-from bot.jobs.model import Delivery, JobSpec, Outcome, PreparedJob, Progress
+from bot.jobs.model import Delivery, Outcome, PreparedJob, Progress, spec_of
 from bot.jobs.prepare import prepared_from, request_for
 from bot.jobs.queue import WaitingBoard
 from bot.jobs.runner import JobRunner
@@ -261,20 +261,3 @@ class Worker:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=10)
-
-
-def spec_of(record: JobRecord, *, count: int) -> JobSpec:
-    """The spec of a stored job, asking for `count` images."""
-    params = record.params
-    watermark = params.get("watermark")
-    return JobSpec(
-        user_id=record.user_id,
-        guild_id=record.guild_id,
-        channel_id=record.channel_id,
-        prompt=record.prompt,
-        count=count,
-        size=str(params.get("size", "2K")),
-        size_label=str(params.get("size_label", params.get("size", ""))),
-        kind=record.kind,
-        watermark=None if watermark is None else bool(watermark),
-    )

@@ -11,8 +11,8 @@ import time
 
 import discord
 
-from bot.jobs.model import Delivery, Outcome
-from bot.jobs.worker import StoredJob, spec_of
+from bot.jobs.model import Delivery, Outcome, spec_of
+from bot.jobs.worker import StoredJob
 from bot.presentation.buttons import buttons_for
 from bot.presentation.guards import report_to_modlog
 from bot.presentation.message_poster import MessagePoster
