@@ -1,6 +1,6 @@
 """Hostile reference images: tiny files that declare tens of megapixels, six of them in one `/imagine`.
 
-The bot runs as `python -m bot` (through this module's `--as-bot`, which adds an event-loop lag sampler to the
+The bot runs as `python -m bot` (through `bench.common --as-bot`, which adds an event-loop lag sampler to the
 bot's own loop and nothing else). One member sends `/imagine` with six lossless WebPs of a few KB each that
 declare 7000x5000 (35 MP, just under the API's 36 MP); meanwhile other members send plain `/imagine`s.
 Peak RSS is sampled from /proc for the bot and every process it started (decoder workers included).
@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import io
 import os
-import runpy
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -52,31 +51,6 @@ def hostile(kind: str, width: int, height: int) -> bytes:
     else:
         image.save(out, "PNG", optimize=True)
     return out.getvalue()
-
-
-# ---------------------------------------------------------------------------------------------- inside the bot
-
-
-def _run_bot_with_lag_sampler(path: Path) -> None:
-    """`python -m bot`, with a task on its event loop that logs how late each 10 ms sleep wakes up."""
-
-    async def sample() -> None:
-        with path.open("w", buffering=1) as out:
-            while True:
-                before = time.monotonic()
-                await asyncio.sleep(0.01)
-                now = time.monotonic()
-                out.write(f"{now:.4f} {now - before - 0.01:.4f}\n")
-
-    class Policy(asyncio.DefaultEventLoopPolicy):
-        def new_event_loop(self) -> asyncio.AbstractEventLoop:
-            loop = super().new_event_loop()
-            loop.call_soon(lambda: setattr(loop, "_bench_lag", loop.create_task(sample())))
-            return loop
-
-    asyncio.set_event_loop_policy(Policy())
-    sys.argv = ["bot"]
-    runpy.run_module("bot", run_name="__main__", alter_sys=True)
 
 
 # ---------------------------------------------------------------------------------------------- the driver
@@ -136,7 +110,7 @@ async def bot_with_lag(fake: FakeDiscord, api_base: str, workdir: Path, lag_file
         "PYTHONPATH": str(ROOT),
         **OWNER,
     }
-    command = [sys.executable, "-m", "bench.hostile_refs", "--as-bot", str(lag_file)]
+    command = [sys.executable, "-m", "bench.common", "--as-bot", str(lag_file)]  # the lag sampler
     with (workdir / "bot.log").open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
             *command,
@@ -292,9 +266,6 @@ def parse() -> argparse.Namespace:
 
 def main() -> None:
     """Run, print, and record in docs/benchmarks.md."""
-    if len(sys.argv) == 3 and sys.argv[1] == "--as-bot":
-        _run_bot_with_lag_sampler(Path(sys.argv[2]))
-        return
     args = parse()
     run_and_record(args, drive, report, args.key, args.title)
 
