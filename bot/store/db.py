@@ -88,7 +88,7 @@ class WriteGate:
         except BaseException:
             if waiter.done() and not waiter.cancelled():  # handed over just as it was cancelled: pass it on
                 self._release()
-            else:
+            elif waiter in line:  # a release may already have passed over (and dropped) the cancelled waiter
                 line.remove(waiter)
             raise
 
