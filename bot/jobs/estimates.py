@@ -1,7 +1,7 @@
 """How long a job will take: recent jobs of the same model and size on this bot, per image (the status line).
 
-One store query per model and size at most every CACHE_SECONDS in this process, whatever the number of jobs or
-status edits; no estimate at all without history (or when the store is slow to answer).
+One store query per job start at most (never per status edit), and once there is history at most one per model
+and size every CACHE_SECONDS in this process; no estimate at all without history (or when the store is slow).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class TimeEstimates:
             if (hit := self._fresh(key)) is not None:
                 return hit[1]
             value = await self._read(model, size)
-            self._cache[key] = (time.monotonic() + self.ttl, value)
+            if value is not None:  # "no history yet" is not kept: the first job that completes gives one
+                self._cache[key] = (time.monotonic() + self.ttl, value)
             return value
 
     def _fresh(self, key: tuple[str, str]) -> tuple[float, float | None] | None:

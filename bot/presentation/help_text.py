@@ -32,7 +32,7 @@ COMMANDS = (
         "/imagine prompt:a lighthouse in four seasons count:4 aspect:16:9",
     ),
     Command("/settings", "your defaults here: resolution, aspect ratio, images per request", "/settings"),
-    Command("/tray", "the pictures you collected with Apps → Add to references", "/imagine prompt:… use_tray:True"),
+    Command("/tray", "the pictures you collected with Apps → Add to references", "/tray"),
     Command("/job", "brings back a past job with its images and buttons", "/job id:42"),
     Command("/usage show", "your images, requests and estimated cost; images left today", "/usage show"),
     Command(
