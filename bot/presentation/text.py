@@ -64,9 +64,9 @@ def time_left(seconds: float) -> str:
     """`a few seconds left`, `about 40s left`, `about 3 min left`: an estimate, so never to the second."""
     if seconds < 10:
         return "a few seconds left"
-    if seconds < 60:
-        return f"about {max(10, round(seconds / 5) * 5)}s left"
-    return f"about {max(1, round(seconds / 60))} min left"
+    if (rounded := round(seconds / 5) * 5) < 60:
+        return f"about {rounded}s left"
+    return f"about {round(seconds / 60)} min left"
 
 
 def progress_line(progress: Progress) -> str:
