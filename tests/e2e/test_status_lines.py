@@ -51,7 +51,7 @@ async def test_the_estimate_comes_from_recent_jobs_of_the_same_model_and_size(
 async def test_no_status_line_doubles_its_brackets(discord_fake, image_api, start_bot) -> None:
     harness = await start_bot(max_concurrent_jobs=1)
     alice = discord_fake.add_member("alice")
-    image_api.image_delay = 0.5
+    image_api.image_delay = 1.0  # history: 1 s or more per image, so the set below expects 4 s or more
     await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="history", count=2))
     await job_done(harness)
 
