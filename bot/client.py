@@ -31,6 +31,8 @@ EXTENSIONS = (
     "cogs.recovery",
     "cogs.usage",
     "cogs.admin",
+    "cogs.member_settings",
+    "cogs.help",
 )
 _SYNC_KEY = "commands_hash:{}"  # per application: another bot's token on the same database still syncs
 

@@ -155,6 +155,7 @@ class AdmitRequest:
     resolution: str | None
     prompt: str
     kind: str = "imagine"
+    params: str = "{}"  # the job's parameters known at admission (JSON), shown by /job until it is queued
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +269,7 @@ class QuotaService:
             day=day_number(now),
             hold=RESERVATION_TTL,
             member_cap=cap,
+            params=request.params,
         )
         job_id = await self._reserve(reservation, check)
         cost = request.count * self.settings.price_per_image

@@ -12,6 +12,7 @@ from bot.jobs.admission import Admission
 from bot.jobs.queue import WaitingBoard
 from bot.jobs.recovery import Recovery
 from bot.jobs.runner import JobRunner
+from bot.member_settings import MemberSettings
 from bot.metrics import MeteredImageApiClient, Metrics
 from bot.quotas import QuotaService
 from bot.references import ReferenceFetcher
@@ -40,6 +41,7 @@ class Services:
     quotas: QuotaService
     usage: UsageService
     admin: GuildAdmin
+    member_settings: MemberSettings  # members' defaults (/settings) and the options of their new jobs
     metrics: Metrics = field(default_factory=Metrics)
 
 
@@ -89,5 +91,6 @@ def build_services(settings: Settings, http: aiohttp.ClientSession, store: Usage
         quotas=quotas,
         usage=UsageService(settings, store, quotas),
         admin=GuildAdmin(settings, store),
+        member_settings=MemberSettings(store, quotas),
         metrics=metrics,
     )

@@ -104,9 +104,11 @@ class UsageService:
         )
 
     async def forget(self, user_id: int) -> Forgotten:
-        """Delete a member's prompts, history, kept references and tray; their counts stay, anonymised."""
+        """Delete a member's prompts, history, kept references, tray and /settings defaults; their counts stay,
+        anonymised."""
         forgotten = await self.store.usage.forget_user(user_id)
         await self.store.tray.forget_user(user_id)
+        await self.store.member_defaults.forget_user(user_id)
         return forgotten
 
     async def set_hidden(self, user_id: int, hidden: bool) -> None:

@@ -13,6 +13,7 @@ from bot.client import ImageBot
 from bot.errors import BadAttachment
 from bot.imagegen.models import ASPECT_SIZES, MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES, RESOLUTIONS, size_for
 from bot.jobs.model import JobSpec
+from bot.member_settings import FROM_PROMPT
 from bot.presentation.buttons import buttons_for
 from bot.presentation.launch import Launcher, PendingReference
 from bot.presentation.text import size_label
@@ -23,7 +24,9 @@ log = logging.getLogger(__name__)
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
 RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
-ASPECT_CHOICES = [app_commands.Choice(name=a, value=a) for a in ASPECT_SIZES]
+ASPECT_CHOICES = [app_commands.Choice(name=a, value=a) for a in ASPECT_SIZES] + [
+    app_commands.Choice(name="from the prompt (not my /settings default)", value=FROM_PROMPT)
+]
 
 
 def check_attachment(attachment: discord.Attachment, max_bytes: int) -> None:
@@ -54,15 +57,15 @@ class Imagine(commands.Cog):
     def __init__(self, bot: ImageBot, services: Services) -> None:
         self.settings = services.settings
         self.tray = services.tray
-        self.quotas = services.quotas
+        self.member_settings = services.member_settings
         self.launcher = Launcher(bot, services, buttons=buttons_for)
 
     @app_commands.command(description="Generate images with Seedream 4.0")
     @app_commands.describe(
         prompt="What to draw; for a set, describe how the images relate",
-        count=f"How many images (1-{MAX_TOTAL_IMAGES}); more than one makes a consistent set",
-        resolution="1K, 2K or 4K (default set by the server owner)",
-        aspect="Aspect ratio; leave empty to let the prompt decide",
+        count=f"How many images (1-{MAX_TOTAL_IMAGES}); more than one makes a consistent set (default: /settings)",
+        resolution="1K, 2K or 4K (default: your /settings, else the server's)",
+        aspect="Aspect ratio (default: your /settings, else the prompt decides)",
         image1="Reference image to edit or blend",
         image2="Another reference image",
         image3="Another reference image",
@@ -77,7 +80,7 @@ class Imagine(commands.Cog):
         self,
         interaction: discord.Interaction,
         prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
-        count: app_commands.Range[int, 1, MAX_TOTAL_IMAGES] = 1,
+        count: app_commands.Range[int, 1, MAX_TOTAL_IMAGES] | None = None,
         resolution: str | None = None,
         aspect: str | None = None,
         image1: discord.Attachment | None = None,
@@ -96,19 +99,27 @@ class Imagine(commands.Cog):
         tray_items = await self.tray.items(interaction.guild_id, interaction.user.id) if use_tray else []
         if use_tray and not tray_items:
             raise BadAttachment("Your reference tray is empty. Use Apps → Add to references on a message first.")
-        resolution = resolution or await self.quotas.default_resolution(interaction.guild_id)
+        references = [PendingReference(name=a.filename, url=a.url) for a in attachments]
+        references += [PendingReference(name=item.name, url=item.url) for item in tray_items]
+        chosen = await self.member_settings.choose(  # empty options take the member's /settings defaults
+            interaction.guild_id,
+            interaction.user.id,
+            resolution=resolution,
+            aspect=aspect,
+            count=count,
+            references=len(references),
+        )
         spec = JobSpec(
             user_id=interaction.user.id,
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
             prompt=prompt,
-            count=count,
-            size=size_for(resolution, aspect),
-            size_label=size_label(resolution, aspect),
+            count=chosen.count,
+            size=size_for(chosen.resolution, chosen.aspect),
+            size_label=size_label(chosen.resolution, chosen.aspect),
         )
-        references = [PendingReference(name=a.filename, url=a.url) for a in attachments]
-        references += [PendingReference(name=item.name, url=item.url) for item in tray_items]
-        await self.launcher.from_interaction(interaction, spec, references, started=started)
+        preface = "\n".join(chosen.notes) or None
+        await self.launcher.from_interaction(interaction, spec, references, preface=preface, started=started)
 
 
 async def setup(bot: ImageBot) -> None:

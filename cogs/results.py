@@ -32,7 +32,7 @@ def describe_job(job: JobRecord, images: list[DeliveredImage]) -> str:
         f"**Job #{job.id}** · {job.kind} · <@{job.user_id}> · <t:{int(job.created_at)}:R>",
         f"**{text.echo(job.prompt)}**",
         f"{params.get('size_label') or params.get('size', '?')} · {text.plural(job.images_requested, 'image')} asked"
-        f" · {params.get('references', 0)} reference(s) · {job.status}",
+        f" · {text.plural(int(params.get('references', 0)), 'reference image')} · {job.status}",
     ]
     links = [
         f"[Image {number}]({jump_url(job.guild_id, image.channel_id, image.message_id)})"

@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.charts import top_chart
 from bot.client import ImageBot
 from bot.presentation import usage_text
+from bot.presentation.text import plural
 from bot.usage import BoardPage, UsageService
 
 log = logging.getLogger(__name__)
@@ -96,12 +97,12 @@ class Usage(commands.Cog):
         """Anonymise the member's jobs and blank their prompts, in every server."""
         forgotten = await self.usage.forget(interaction.user.id)
         text = (
-            f"Done: your prompts, history and kept images are deleted ({forgotten.jobs} request(s)). "
-            "The servers keep anonymous counts for their budgets."
+            f"Done: your prompts, history, kept images and /settings defaults are deleted "
+            f"({plural(forgotten.jobs, 'request')}). The servers keep anonymous counts for their budgets."
         )
         if forgotten.unfinished:
             text += (
-                f" {forgotten.unfinished} request(s) of yours are still running or waiting: they are kept until "
+                f" {plural(forgotten.unfinished, 'request')} of yours still running or waiting are kept until "
                 "they finish. Run this again afterwards to delete them too."
             )
         await interaction.response.send_message(text, ephemeral=True)

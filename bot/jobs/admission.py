@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bot.errors import UserFacingError
 from bot.imagegen.models import resolution_of
 from bot.jobs.model import JobSpec
-from bot.jobs.prepare import check
+from bot.jobs.prepare import admitted_params, check
 from bot.quotas import AdmitRequest, QuotaGrant, QuotaService
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,7 @@ class Admission:
             resolution_of(spec.size),
             spec.prompt,
             spec.kind,
+            admitted_params(spec, references),
         )
         grant = await self.quotas.admit(request)
         admitted = Admitted(_with_server_defaults(spec, grant), grant)

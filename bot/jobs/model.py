@@ -91,11 +91,20 @@ class Progress:
     started: float = field(default_factory=time.monotonic)
     queue_position: int = 0  # 1 = next in line; 0 = not waiting
     paused: bool = False  # the bot is restarting; the job continues (or is explained) after it
+    expected: float | None = None  # seconds this run should take (recent jobs of its model and size); None: no idea
 
     @property
     def elapsed(self) -> float:
         """Seconds since the job started."""
         return time.monotonic() - self.started
+
+    @property
+    def left(self) -> float | None:
+        """Estimated seconds until the job is done; None without an estimate or once the estimate is used up."""
+        if self.expected is None:
+            return None
+        left = self.expected - self.elapsed
+        return left if left >= 1 else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,12 @@ async def _as_is(value: str) -> str:
     return value
 
 
+def admitted_params(spec: JobSpec, references: int) -> str:
+    """What the job's row shows of it from its admission until it is queued (or if it never is): /job reads it."""
+    params = {"size": spec.size, "size_label": spec.size_label, "count": spec.count, "references": references}
+    return json.dumps(params, sort_keys=True)
+
+
 def stored_params(prepared: PreparedJob, *, preface: str | None, buttons: bool) -> str:
     """What the queue keeps about a prepared job (JSON), so that any worker can make and deliver it."""
     spec, request = prepared.spec, prepared.request

@@ -20,6 +20,7 @@ from bot.errors import ApiTimeout, ContentBlocked, ImageApiError, StoreFailed, U
 from bot.imagegen.client import ImageApiClient
 from bot.imagegen.models import Completed, ImageFailed, ImageReady
 from bot.imaging import fit_for_upload
+from bot.jobs.estimates import TimeEstimates
 from bot.jobs.guard import DeliveryGuard
 from bot.jobs.model import Delivery, Outcome, OutputImage, Posted, PreparedJob, Progress
 from bot.logs import set_job
@@ -88,6 +89,7 @@ class JobRunner:
         self.client = client
         self.store = store
         self.guard = DeliveryGuard(settings)
+        self.estimates = TimeEstimates(store)  # the status line's "about 40s left"
         self.metrics = metrics or Metrics()
         self._active: dict[int, _Run] = {}
         self._preparing: dict[asyncio.Task[Any], Callable[[], Awaitable[object]]] = {}
@@ -138,7 +140,17 @@ class JobRunner:
             "watermark": job.request.watermark,
             **({"resumes": spec.resumes} if spec.resumes else {}),
         }
-        row = NewJob(spec.guild_id, spec.channel_id, spec.user_id, spec.prompt, spec.count, params, spec.kind)
+        row = NewJob(
+            spec.guild_id,
+            spec.channel_id,
+            spec.user_id,
+            spec.prompt,
+            spec.count,
+            params,
+            spec.kind,
+            model=job.request.model,
+            size=job.request.size,
+        )
         job_id = await _saving(self.store.create_job(row), "creating a job")  # raises: nothing exists yet
         references = [StoredReference(r.mime, r.width, r.height, r.data) for r in job.references]
         try:
@@ -151,6 +163,7 @@ class JobRunner:
 
     async def _run(self, job: PreparedJob, run: _Run) -> Outcome:
         error: UserFacingError | None = None
+        run.progress.expected = await self.estimates.expected(job.request)
         ticker = asyncio.create_task(self._tick(run))
         try:
             log.info("job %s: calling the API for %d image(s) at %s", run.job_id, job.spec.count, job.spec.size)

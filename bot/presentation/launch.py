@@ -224,6 +224,8 @@ class Launcher:
                 origin=spec.origin or Origin(),
                 references=references,
                 resumes=spec.resumes,
+                model=prepared.request.model,
+                size=prepared.request.size,
             )
             if queued and spec.resumes:
                 await store.journal.link_retry(spec.resumes, admitted.job_id)

@@ -8,6 +8,7 @@ the result buttons); `ResultPoster` answers a slash command or a button through 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import logging
 import time
@@ -72,15 +73,7 @@ class PagedPoster:
     async def progress(self, progress: Progress) -> None:
         """Show the job's progress: at most one edit per MIN_EDIT_GAP whatever changed (a change inside the window
         is shown at its end, the latest one only), and none when the status line would read the same."""
-        self._latest = Progress(
-            progress.job_id,
-            progress.requested,
-            progress.delivered,
-            progress.failed,
-            progress.started,
-            progress.queue_position,
-            progress.paused,
-        )
+        self._latest = dataclasses.replace(progress)  # a snapshot: the runner goes on counting in its own
         wait = self._last_edit + MIN_EDIT_GAP - time.monotonic()
         if wait > 0 and not progress.paused:  # a restart notice is never held back
             if self._trailing is None or self._trailing.done():
@@ -110,8 +103,8 @@ class PagedPoster:
         """Attach the image to the current page, or start a new page."""
         async with self._lock:
             self._requested = progress.requested
-            progress_after = Progress(
-                progress.job_id, progress.requested, progress.delivered + 1, progress.failed, progress.started
+            progress_after = dataclasses.replace(
+                progress, delivered=progress.delivered + 1, queue_position=0, paused=False
             )
             self._progress_text = text.progress_line(progress_after)
             buffer = io.BytesIO(image.data)

@@ -60,8 +60,18 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def time_left(seconds: float) -> str:
+    """`a few seconds left`, `about 40s left`, `about 3 min left`: an estimate, so never to the second."""
+    if seconds < 10:
+        return "a few seconds left"
+    if (rounded := round(seconds / 5) * 5) < 60:
+        return f"about {rounded}s left"
+    return f"about {round(seconds / 60)} min left"
+
+
 def progress_line(progress: Progress) -> str:
-    """`⏳ 2 of 4 images… (35s)`; `⏳ #3 in queue…` while waiting; a pause note while the bot restarts."""
+    """`⏳ 2 of 4 images… (35s · about 40s left)`; `⏳ #3 in queue… (35s)` while waiting; a pause note while the bot
+    restarts. One pair of brackets per line: the estimate (when there is one) rides with the elapsed time."""
     if progress.paused:
         return "⏸️ The bot is restarting. This request will get its answer here once it is back."
     if progress.queue_position:
@@ -72,10 +82,13 @@ def progress_line(progress: Progress) -> str:
     elif done == 0:
         state = f"Generating {progress.requested} images…"
     else:
-        state = f"{progress.delivered} of {progress.requested} images…"
-        if progress.failed:
-            state += f" ({progress.failed} failed)"
-    return f"⏳ {state} ({duration(progress.elapsed)})"
+        failed = f", {progress.failed} failed" if progress.failed else ""
+        state = f"{progress.delivered} of {progress.requested} images{failed}…"
+    timing = duration(progress.elapsed)
+    left = progress.left
+    if left is not None:
+        timing += f" · {time_left(left)}"
+    return f"⏳ {state} ({timing})"
 
 
 def header(prompt: str, requester: str) -> str:

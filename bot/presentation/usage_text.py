@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from bot.guild_admin import SETTINGS, show
 from bot.presentation.text import code, plural
-from bot.quotas import Limits
+from bot.quotas import Limits, Standing
 from bot.store.guilds import AuditEntry, GuildConfig
 from bot.usage import BoardPage, ServerStats, UsageReport
 
@@ -28,7 +28,15 @@ def usage_report(mention: str, report: UsageReport) -> str:
             f"{plural(totals.requests, 'request')} ({totals.failed} failed, {totals.blocked} blocked) · "
             f"{totals.tokens:,} tokens · ≈ {cost}"
         )
-    standing = report.standing
+    lines.append(quota_line(report.standing))
+    lines.append(f"Estimated cost at {money(report.price_per_image)} per image.")
+    if report.hidden:
+        lines.append("You are hidden from leaderboards.")
+    return "\n".join(lines)
+
+
+def quota_line(standing: Standing) -> str:
+    """Today's quota: images left for the member (and the server), and when the day resets."""
     left = standing.member_left
     if standing.exempt:
         quota = "Quota: exempt from the per-member limits"
@@ -38,11 +46,7 @@ def usage_report(mention: str, report: UsageReport) -> str:
         quota = f"Quota: {left} of {standing.limits.member_daily_images} images left today"
     if standing.server_left is not None:
         quota += f" (server: {standing.server_left} of {standing.limits.server_daily_images} left)"
-    lines.append(f"{quota} · resets at 00:00 UTC (<t:{int(standing.resets_at)}:R>)")
-    lines.append(f"Estimated cost at {money(report.price_per_image)} per image.")
-    if report.hidden:
-        lines.append("You are hidden from leaderboards.")
-    return "\n".join(lines)
+    return f"{quota} · resets at 00:00 UTC (<t:{int(standing.resets_at)}:R>)"
 
 
 def leaderboard(page: BoardPage, viewer: str) -> str:

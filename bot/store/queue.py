@@ -149,8 +149,13 @@ class QueueStore:
         origin: Origin,
         references: Sequence[StoredReference] = (),
         resumes: int | None = None,
+        model: str | None = None,
+        size: str | None = None,
     ) -> bool:
         """pending -> queued, with the job's parameters (JSON), origin and references; False if no longer pending.
+
+        `model` and `size` are what the API will be asked for (recent jobs' durations per model and size give the
+        status line's time estimate).
 
         The references (megabytes) are written in their own transaction first, so the queue row's transaction
         stays short and an admission waits for neither of them for long.
@@ -161,6 +166,7 @@ class QueueStore:
             jobs.update()
             .where(jobs.c.id == job_id, jobs.c.status == "pending")
             .values(status="queued", params=params, queued_at=self._clock(), reserved_until=None)
+            .values(model=model, size=size)
         )
         async with self._db.write() as conn:
             if (await conn.execute(update)).rowcount != 1:

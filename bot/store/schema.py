@@ -46,12 +46,23 @@ jobs = sa.Table(
     sa.Column("worker_id", sa.Text),  # the worker holding the lease of a running job
     sa.Column("lease_expires_at", Time),
     sa.Column("attempts", sa.Integer, nullable=False, server_default=_zero()),  # claims, takeovers included
+    # What the API was asked for (migration 0011), for the time estimates of the status line.
+    sa.Column("model", sa.Text),
+    sa.Column("size", sa.Text),
     sa.Index("jobs_guild_created", "guild_id", "created_at"),
     sa.Index("jobs_user_created", "guild_id", "user_id", "created_at"),
     sa.Index("jobs_status", "status"),
     sa.Index("jobs_queue", "status", "id"),  # claims and queue positions
     sa.Index("jobs_user", "user_id"),  # forget-me
     sa.Index("jobs_finished", "finished_at"),  # pruning by age of finished jobs
+    sa.Index(  # the newest completed jobs of one model and size: the status line's time estimate
+        "jobs_timing",
+        "model",
+        "size",
+        "finished_at",
+        sqlite_where=sa.text("status = 'completed'"),
+        postgresql_where=sa.text("status = 'completed'"),
+    ),
     sqlite_autoincrement=True,
 )
 
@@ -216,4 +227,18 @@ reference_tray = sa.Table(
     sa.Column("channel_id", Id, nullable=False),
     sa.Column("added_at", Time, nullable=False),
     sa.Index("reference_tray_member", "guild_id", "user_id", "added_at"),
+)
+
+# /settings: a member's defaults in one server, used when /imagine (or a blend) leaves an option empty.
+member_defaults = sa.Table(
+    "member_defaults",
+    metadata,
+    sa.Column("guild_id", Id, primary_key=True),  # 0 outside a server
+    sa.Column("user_id", Id, primary_key=True),
+    sa.Column("resolution", sa.Text),  # NULL: the server's default
+    sa.Column("aspect", sa.Text),  # NULL: the ratio from the prompt
+    sa.Column("count", sa.Integer),  # NULL: one image
+    sa.Column("model", sa.Text),  # NULL: the bot's model (no /settings choice for it yet)
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Index("member_defaults_by_user", "user_id"),  # forget-me
 )

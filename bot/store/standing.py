@@ -41,6 +41,7 @@ class Admit:
     day: int
     hold: float  # seconds a pending row stays a reservation without being queued
     member_cap: int  # jobs this member may run at once
+    params: str = "{}"  # what is known of the job's parameters (JSON) until it is queued with all of them
 
 
 def pending_row(request: Admit, now: float) -> dict[str, Any]:
@@ -56,6 +57,7 @@ def pending_row(request: Admit, now: float) -> dict[str, Any]:
         "created_at": now,
         "reserved_until": now + request.hold,
         "member_cap": request.member_cap,
+        "params": request.params,
     }
 
 

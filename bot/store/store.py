@@ -20,11 +20,13 @@ from bot.store.db import Backend, Database, async_url, sqlite_file
 from bot.store.guard import ProcessLock
 from bot.store.guilds import GuildConfigStore
 from bot.store.journal import JobJournal
+from bot.store.member_defaults import MemberDefaultsStore
 from bot.store.migrate import current as migrated_revision
 from bot.store.migrate import upgrade as migrate_to
 from bot.store.queue import QueueStore
 from bot.store.references import JobReferences
 from bot.store.schema import job_images, jobs, meta
+from bot.store.timings import JobTimings
 from bot.store.tray import TrayStore
 from bot.store.usage import UsageQueries, add_to_rollups
 
@@ -44,6 +46,8 @@ class NewJob:
     images_requested: int
     params: dict[str, Any] = field(default_factory=dict)
     kind: str = "imagine"
+    model: str | None = None  # what the API is asked for (the time estimates read them)
+    size: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,8 @@ class JobRecord:
     worker_id: str | None = None
     lease_expires_at: float | None = None
     attempts: int = 0
+    model: str | None = None
+    size: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +107,8 @@ class UsageStore:
         self.guilds = GuildConfigStore(db, lambda: self.clock())  # per-server settings and audit log
         self.queue = QueueStore(db, lambda: self.clock())  # the durable job queue (states, claims, leases)
         self.tray = TrayStore(db, lambda: self.clock())  # "Add to references" trays
+        self.member_defaults = MemberDefaultsStore(db, lambda: self.clock())  # members' /settings
+        self.timings = JobTimings(db)  # recent jobs' durations (time estimates)
 
     @classmethod
     async def open(
@@ -185,6 +193,8 @@ class UsageStore:
             "images_requested": job.images_requested,
             "status": "queued",
             "created_at": self.clock(),
+            "model": job.model,
+            "size": job.size,
         }
         async with self._db.write() as conn:
             return int((await conn.execute(jobs.insert().values(values).returning(jobs.c.id))).scalar_one())

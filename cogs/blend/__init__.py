@@ -14,6 +14,7 @@ from bot.errors import BadInput, UserFacingError
 from bot.imagegen.models import MAX_REFERENCES, MAX_TOTAL_IMAGES, size_for
 from bot.inline_options import parse_inline, strip_mentions
 from bot.jobs.model import JobSpec
+from bot.member_settings import FROM_PROMPT
 from bot.presentation.buttons import buttons_for
 from bot.presentation.launch import Launcher, PendingReference
 from bot.presentation.text import size_label
@@ -115,19 +116,25 @@ class Blend(commands.Cog):
             raise BadInput(NOT_IMAGES if found.skipped else HOW_TO.format(bot=name))
         if not options.prompt:
             raise BadInput("Tell me what to do with the images, for example `turn this into a watercolor`.")
-        count = options.count or 1
-        references, note = trim_references(found.images, count)
-        notes = [n for n in (note, HIDDEN_NOTE if hidden else None) if n]
         guild_id = message.guild.id if message.guild else None
-        resolution = options.resolution or await self.services.quotas.default_resolution(guild_id)
+        chosen = await self.services.member_settings.choose(  # what is not written inline: the /settings defaults
+            guild_id,
+            message.author.id,
+            resolution=options.resolution,
+            aspect=options.aspect,
+            count=options.count,
+            references=len(found.images),
+        )
+        references, note = trim_references(found.images, chosen.count)
+        notes = [n for n in (*chosen.notes, note, HIDDEN_NOTE if hidden else None) if n]
         spec = JobSpec(
             user_id=message.author.id,
-            guild_id=message.guild.id if message.guild else None,
+            guild_id=guild_id,
             channel_id=message.channel.id,
             prompt=options.prompt,
-            count=count,
-            size=size_for(resolution, options.aspect),
-            size_label=size_label(resolution, options.aspect),
+            count=chosen.count,
+            size=size_for(chosen.resolution, chosen.aspect),
+            size_label=size_label(chosen.resolution, chosen.aspect),
             kind="blend",
         )
         await self.launcher.from_message(message, spec, references, preface="\n".join(notes) or None)
@@ -168,23 +175,30 @@ class Blend(commands.Cog):
         if not found.images:
             raise BadInput(NOT_IMAGES if found.skipped else "That message has no images to blend.")
         references = list(found.images)
+        member_settings = self.services.member_settings
+        # The form starts with the member's /settings defaults; what they submit is taken as given.
+        start = await member_settings.choose(interaction.guild_id, interaction.user.id, references=len(references))
 
         async def submit(modal_interaction: discord.Interaction, prompt: str, count: int, aspect: str | None) -> None:
-            chosen, note = trim_references(references, count)
-            resolution = await self.services.quotas.default_resolution(modal_interaction.guild_id)
+            used, note = trim_references(references, count)
+            chosen = await member_settings.choose(
+                modal_interaction.guild_id, modal_interaction.user.id, aspect=aspect or FROM_PROMPT, count=count
+            )
             spec = JobSpec(
                 user_id=modal_interaction.user.id,
                 guild_id=modal_interaction.guild_id,
                 channel_id=modal_interaction.channel_id,
                 prompt=prompt,
                 count=count,
-                size=size_for(resolution, aspect),
-                size_label=size_label(resolution, aspect),
+                size=size_for(chosen.resolution, chosen.aspect),
+                size_label=size_label(chosen.resolution, chosen.aspect),
                 kind="blend",
             )
-            await self.launcher.from_interaction(modal_interaction, spec, chosen, preface=note)
+            preface = "\n".join(n for n in (*chosen.notes, note) if n) or None
+            await self.launcher.from_interaction(modal_interaction, spec, used, preface=preface)
 
-        await interaction.response.send_modal(BlendModal(len(references), submit))
+        modal = BlendModal(len(references), submit, count=start.count, aspect=start.aspect)
+        await interaction.response.send_modal(modal)
 
 
 async def setup(bot: ImageBot) -> None:

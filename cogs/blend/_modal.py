@@ -63,9 +63,11 @@ class BlendModal(discord.ui.Modal, title="Blend with prompt"):
         max_length=5,
     )
 
-    def __init__(self, images: int, submit: Submit) -> None:
+    def __init__(self, images: int, submit: Submit, *, count: int = 1, aspect: str | None = None) -> None:
         title = f"Blend {images} image{'s' if images != 1 else ''} with a prompt"
         super().__init__(title=title, timeout=900)
+        self.count.default = str(count)  # the member's /settings defaults, to change or keep
+        self.aspect.default = aspect
         self._submit = submit
 
     async def on_submit(self, interaction: discord.Interaction) -> None:

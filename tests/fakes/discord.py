@@ -364,7 +364,7 @@ class FakeDiscord:
         self, user: FakeUser, message: FakeMessage, custom_id: str, *, values: list[str] | None = None
     ) -> FakeInteraction:
         """Press a button (or choose select `values`) that exists on `message`."""
-        data = component_data(self._state, message, custom_id, values)
+        data = component_data(self._state, message, custom_id, values, user)
         return await self._interact(user, MESSAGE_COMPONENT, data, message.channel_id, message=message)
 
     async def context_menu(self, user: FakeUser, name: str, target: FakeMessage | FakeUser) -> FakeInteraction:

@@ -238,10 +238,13 @@ def context_menu_data(
 
 
 def component_data(
-    state: DiscordState, message: FakeMessage, custom_id: str, values: list[str] | None
+    state: DiscordState, message: FakeMessage, custom_id: str, values: list[str] | None, user: FakeUser | None = None
 ) -> dict[str, Any]:
-    """`data` of a button click or a select choice on `message`."""
+    """`data` of a button click or a select choice on `message` (by `user`, who must be able to see it)."""
     assert not message.deleted, f"message {message.id} was deleted"
+    if message.ephemeral and user is not None:  # only the member an ephemeral message was shown to sees it
+        shown_to = ((message.interaction_metadata or {}).get("user") or {}).get("id")
+        assert shown_to == user.id, f"message {message.id} is ephemeral: only user {shown_to} can see it"
     component = next((c for c in walk_components(message.components) if c.get("custom_id") == custom_id), None)
     if component is None:
         raise AssertionError(f"message {message.id} has no component {custom_id!r}; it has {message.custom_ids()}")

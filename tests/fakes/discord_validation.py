@@ -190,13 +190,53 @@ def _validate_interactive(component: dict[str, Any]) -> Errors:
             return item
     elif kind in SELECT_TYPES:
         _check_len(item, "placeholder", component.get("placeholder"), 150)
-        if kind == 3 and not 1 <= len(component.get("options") or []) <= 25:
-            item["options"] = _bad_length(1, 25)
+        _validate_select_values(item, component)
+        if kind == 3:
+            _validate_string_select(item, component)
     else:
         item["type"] = error("UNION_TYPE_CHOICES", "Value must be a button or a select.")
         return item
     _check_len(item, "custom_id", component.get("custom_id"), 100, low=1)
     return item
+
+
+def _validate_select_values(item: Errors, select: dict[str, Any]) -> None:
+    """min_values 0–25 and max_values 1–25 (both default to 1), min ≤ max."""
+    low, high = select.get("min_values", 1), select.get("max_values", 1)
+    if not isinstance(low, int) or not 0 <= low <= 25:
+        item["min_values"] = error("NUMBER_TYPE_MAX", "int value should be between 0 and 25.")
+    if not isinstance(high, int) or not 1 <= high <= 25:
+        item["max_values"] = error("NUMBER_TYPE_MAX", "int value should be between 1 and 25.")
+    elif isinstance(low, int) and low > high:
+        item["min_values"] = error("SELECT_COMPONENT_MIN_VALUES_TOO_HIGH", "min_values must not exceed max_values.")
+
+
+def _validate_string_select(item: Errors, select: dict[str, Any]) -> None:
+    """A string select: 1–25 options (label and value 1–100, description ≤100, values unique) and no more values
+    to choose than it has options."""
+    options = select.get("options")
+    if not isinstance(options, list) or not 1 <= len(options) <= 25:
+        item["options"] = _bad_length(1, 25)
+        return
+    option_errors: Errors = {}
+    seen: set[Any] = set()
+    for index, option in enumerate(options):
+        one: Errors = {}
+        _check_len(one, "label", option.get("label"), 100, low=1)
+        _check_len(one, "value", option.get("value"), 100, low=1)
+        _check_len(one, "description", option.get("description"), 100)
+        if one:
+            option_errors[str(index)] = one
+        elif option.get("value") in seen:
+            option_errors[str(index)] = error(
+                "SELECT_COMPONENT_OPTION_VALUE_DUPLICATED", "The specified option value is already used"
+            )
+        seen.add(option.get("value"))
+    if option_errors:
+        item["options"] = option_errors
+    high = select.get("max_values", 1)
+    if isinstance(high, int) and high > len(options):
+        item["max_values"] = error("BASE_TYPE_MAX", f"Must be less than or equal to {len(options)}.")
 
 
 def validate_modal(data: Any) -> Errors:

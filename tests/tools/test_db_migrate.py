@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.store import NewJob, UsageStore
 from bot.store.journal import Origin, StoredReference
+from bot.store.member_defaults import MemberDefaults
 from tests.postgres import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,12 +32,13 @@ async def sqlite_with_history(database: Path) -> None:
     store = await UsageStore.open(database, clock=lambda: 86_400.0 * 3)
     try:
         for user in (7, 7, 8):
-            job = await store.create_job(NewJob(1, 5, user, f"prompt {user}", 1, {"size": "2K"}))
+            job = await store.create_job(NewJob(1, 5, user, f"prompt {user}", 1, {"size": "2K"}, model="m", size="2K"))
             await store.journal.open(job, Origin(), [StoredReference("image/png", 2, 2, b"\x89PNG\x00")])
             await store.record_image(job, 0, message_id=job, channel_id=5, url=None)
             await store.finish_job(job, "completed", output_tokens=4)
         await store.guilds.set_value(1, "quota_member_daily_images", 9, by=7)
         await store.set_meta("commands", "abc")
+        await store.member_defaults.update(1, 7, aspect="16:9", count=4)
     finally:
         await store.close()
 
@@ -47,7 +49,7 @@ async def test_an_sqlite_database_is_copied_into_postgresql(tmp_path: Path, post
 
     code, out, err = await migrate_to(database, postgres_url)
     assert code == 0, err
-    assert "jobs: 3" in out and "job_references: 3" in out and "admin_audit: 1" in out
+    assert "jobs: 3" in out and "job_references: 3" in out and "admin_audit: 1" in out and "member_defaults: 1" in out
     assert PASSWORD not in out + err and "***" in out
 
     store = await UsageStore.open(postgres_url, clock=lambda: 86_400.0 * 3)
@@ -58,6 +60,8 @@ async def test_an_sqlite_database_is_copied_into_postgresql(tmp_path: Path, post
             (1, 7, {"size": "2K"}),
         ]
         assert (await store.usage.totals(1, 7, None, 0)).images == 2
+        assert {(j.model, j.size) for j in await store.recent_jobs()} == {("m", "2K")}
+        assert await store.member_defaults.get(1, 7) == MemberDefaults(aspect="16:9", count=4)
         assert (await store.guilds.load(1)).overrides == {"quota_member_daily_images": 9}
         assert await store.get_meta("commands") == "abc"
         assert [r.data for r in await store.journal.references(2)] == [b"\x89PNG\x00"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 import pytest
@@ -55,6 +56,22 @@ async def test_admission_reserves_a_pending_row_that_counts_until_it_ends(store:
     third: list[Standing] = []
     await store.queue.admit(request(images=1), third.append)
     assert (third[0].member_reserved, third[0].member_waiting) == (4, 1)  # the cancelled one no longer counts
+
+
+async def test_the_admitted_parameters_show_until_the_job_is_queued_with_its_model_and_size(store: UsageStore) -> None:
+    admitted = dataclasses.replace(request(), params=json.dumps({"references": 2, "size": "2K"}))
+    job_id = await store.queue.admit(admitted, accept)
+    record = await store.get_job(job_id)
+    assert record is not None and record.params == {"references": 2, "size": "2K"} and record.model is None
+    batch = [dataclasses.replace(request(user), params=json.dumps({"references": user})) for user in (8, 9)]
+    together = await asyncio.gather(*(store.queue.admit(one, accept) for one in batch))  # one multi-row insert
+    assert [(await store.get_job(i)).params for i in together] == [{"references": 8}, {"references": 9}]  # type: ignore[union-attr]
+
+    full = json.dumps({"references": 2, "size": "2848x1600", "count": 2})
+    assert await store.queue.enqueue(job_id, params=full, origin=Origin(), model="seedream", size="2848x1600")
+    record = await store.get_job(job_id)
+    assert record is not None and record.params["size"] == "2848x1600"
+    assert (record.model, record.size) == ("seedream", "2848x1600")
 
 
 async def test_a_refused_admission_writes_nothing(store: UsageStore) -> None:

@@ -1,0 +1,112 @@
+"""A member's defaults per server (/settings) and how a new job's options are chosen from them.
+
+What a member types always wins; an option left empty takes the member's default, then the server's (resolution)
+or the bot's (one image, the ratio from the prompt). A default the server does not allow (4K when 4K is off, a set
+larger than the server's limit) is not refused: the job uses what is allowed and a note says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.imagegen.models import ASPECT_SIZES, MAX_REFERENCES, MAX_TOTAL_IMAGES, RESOLUTIONS
+from bot.quotas import Limits, QuotaService
+from bot.store import UsageStore
+from bot.store.member_defaults import MemberDefaults
+
+FROM_PROMPT = "auto"  # an explicit "let the prompt decide the ratio", whatever the member's default says
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """The options a new job runs with, and notes on the defaults the server's limits changed."""
+
+    resolution: str
+    aspect: str | None
+    count: int
+    notes: tuple[str, ...] = ()
+
+
+def allowed_resolution(limits: Limits) -> str:
+    """What a job gets instead of a 4K default on a server that does not allow 4K."""
+    return limits.default_resolution if limits.default_resolution != "4K" else "2K"
+
+
+def most_images(limits: Limits, references: int) -> int:
+    """The largest set a request with `references` reference images may ask for on this server."""
+    return max(1, min(limits.max_set_size, MAX_TOTAL_IMAGES - min(references, MAX_REFERENCES)))
+
+
+def choose(
+    defaults: MemberDefaults,
+    limits: Limits,
+    *,
+    resolution: str | None,
+    aspect: str | None,
+    count: int | None,
+    references: int = 0,
+) -> Chosen:
+    """The options of a new job: what was given, else the member's default (fitted to the server's limits)."""
+    notes: list[str] = []
+    if resolution is None:
+        resolution = defaults.resolution or limits.default_resolution
+        if defaults.resolution == "4K" and not limits.allow_4k:
+            resolution = allowed_resolution(limits)
+            notes.append(f"ℹ️ Your default resolution 4K is not allowed on this server, so this uses {resolution}.")
+    if aspect == FROM_PROMPT:
+        aspect = None
+    elif aspect is None:
+        aspect = defaults.aspect
+    if count is None:
+        count = defaults.count or 1
+        room = most_images(limits, references)
+        if count > room:
+            why = "this server's limit" if room == limits.max_set_size else "what fits with your reference images"
+            notes.append(f"ℹ️ Your default of {count} images is more than {why} ({room}), so this makes {room}.")
+            count = room
+    return Chosen(resolution, aspect, count, tuple(notes))
+
+
+def valid(defaults: MemberDefaults) -> MemberDefaults:
+    """The defaults with anything no longer offered (an unknown ratio, a count out of range) dropped."""
+    return MemberDefaults(
+        resolution=defaults.resolution if defaults.resolution in RESOLUTIONS else None,
+        aspect=defaults.aspect if defaults.aspect in ASPECT_SIZES else None,
+        count=defaults.count if defaults.count is not None and 1 <= defaults.count <= MAX_TOTAL_IMAGES else None,
+        model=defaults.model,
+    )
+
+
+class MemberSettings:
+    """Members' defaults in the store, and the choice of a new job's options from them."""
+
+    def __init__(self, store: UsageStore, quotas: QuotaService) -> None:
+        self.store = store
+        self.quotas = quotas
+
+    async def defaults(self, guild_id: int | None, user_id: int) -> MemberDefaults:
+        """The member's defaults in this server."""
+        return valid(await self.store.member_defaults.get(guild_id, user_id))
+
+    async def update(self, guild_id: int | None, user_id: int, **changes: str | int | None) -> MemberDefaults:
+        """Change some defaults (None: back to the server's or the bot's)."""
+        return valid(await self.store.member_defaults.update(guild_id, user_id, **changes))
+
+    async def reset(self, guild_id: int | None, user_id: int) -> None:
+        """Forget the member's defaults in this server."""
+        await self.store.member_defaults.reset(guild_id, user_id)
+
+    async def choose(
+        self,
+        guild_id: int | None,
+        user_id: int,
+        *,
+        resolution: str | None = None,
+        aspect: str | None = None,
+        count: int | None = None,
+        references: int = 0,
+    ) -> Chosen:
+        """A new job's options from what the member gave and their defaults here."""
+        defaults = await self.defaults(guild_id, user_id)
+        limits = await self.quotas.limits(guild_id or 0)
+        return choose(defaults, limits, resolution=resolution, aspect=aspect, count=count, references=references)

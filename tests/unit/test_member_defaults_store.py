@@ -1,0 +1,75 @@
+"""MemberDefaultsStore (/settings) on SQLite and PostgreSQL; the 0011 migration keeps what 0007 had."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.store import NewJob, UsageStore
+from bot.store.member_defaults import MemberDefaults
+
+
+async def test_defaults_are_kept_per_member_and_server(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        defaults = store.member_defaults
+        assert await defaults.get(1, 7) == MemberDefaults()
+        assert await defaults.update(1, 7, resolution="4K", count=4) == MemberDefaults("4K", None, 4)
+        assert await defaults.update(1, 7, aspect="16:9") == MemberDefaults("4K", "16:9", 4)  # the others stay
+        assert await defaults.update(1, 7, resolution=None) == MemberDefaults(None, "16:9", 4)  # None clears
+        await defaults.update(2, 7, count=2)
+        await defaults.update(1, 8, aspect="1:1")
+        assert await defaults.get(2, 7) == MemberDefaults(count=2)  # another server: its own
+        assert await defaults.get(1, 8) == MemberDefaults(aspect="1:1")  # another member: theirs
+
+        await defaults.reset(1, 7)
+        assert await defaults.get(1, 7) == MemberDefaults()
+        assert await defaults.get(2, 7) == MemberDefaults(count=2)  # only that server's
+    finally:
+        await store.close()
+
+
+async def test_forgetting_a_member_deletes_their_defaults_in_every_server(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        defaults = store.member_defaults
+        for guild in (1, 2, 0):
+            await defaults.update(guild, 7, count=3)
+        await defaults.update(1, 8, count=5)
+        await defaults.forget_user(7)
+        assert [await defaults.get(guild, 7) for guild in (1, 2, 0)] == [MemberDefaults()] * 3
+        assert await defaults.get(1, 8) == MemberDefaults(count=5)
+    finally:
+        await store.close()
+
+
+async def test_an_unknown_default_is_refused(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        with pytest.raises(ValueError, match="not a member default"):
+            await store.member_defaults.update(1, 7, watermark=True)
+    finally:
+        await store.close()
+
+
+async def test_a_0007_database_upgrades_with_its_jobs(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    old = await UsageStore.open(path, upto=7)
+    try:
+        async with old.engine.begin() as conn:
+            await conn.exec_driver_sql(
+                "INSERT INTO jobs (user_id, prompt, images_requested, status, created_at)"
+                " VALUES (7, 'a', 1, 'queued', 1)"
+            )
+    finally:
+        await old.close()
+    store = await UsageStore.open(path)
+    try:
+        [job] = await store.recent_jobs()
+        assert (job.prompt, job.model, job.size) == ("a", None, None)
+        await store.member_defaults.update(1, 7, count=2)
+        new = await store.create_job(NewJob(1, 2, 7, "b", 1, model="m", size="2K"))
+        assert [(j.id, j.model, j.size) for j in await store.recent_jobs()] == [(new, "m", "2K"), (job.id, None, None)]
+    finally:
+        await store.close()
