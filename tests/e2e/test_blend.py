@@ -39,9 +39,9 @@ async def test_reply_blends_the_parent_and_the_reply_images(discord_fake, image_
     assert "--n" not in request.json["prompt"] and "put the hat on the cat" in request.json["prompt"]
     assert len(reply.attachments) == 2 and all(decode(a.data).format == "JPEG" for a in reply.attachments)
     assert reply.message_reference["message_id"] == mention.id
-    assert f"<@{alice.id}>" in reply.content and "2 images" in reply.content
+    assert f"<@{alice.id}>" in reply.text and "2 images" in reply.text
     assert all(m.allowed_mentions == NO_PINGS for m in bot_replies(discord_fake, mention))
-    assert "@everyone" not in reply.content
+    assert "@everyone" not in reply.text
     [job] = await job_done(harness)
     assert (job.kind, job.user_id, job.images_delivered) == ("blend", int(alice.id), 2)
     assert f"img:reroll:{job.id}" in reply.custom_ids()
@@ -69,7 +69,7 @@ async def test_without_the_intent_a_members_picture_is_explained(discord_fake, i
     mention = await discord_fake.send_message(alice, "make it blue", mention_bot=True, reply_to=parent)
     reply = await final_reply(discord_fake, mention)
 
-    assert "can't see the images" in reply.content and "Blend with prompt" in reply.content
+    assert "can't see the images" in reply.text and "Blend with prompt" in reply.text
     assert reply.attachments == [] and image_api.requests == []
 
 
@@ -83,14 +83,14 @@ async def test_without_the_intent_the_mentions_own_images_still_work(discord_fak
     reply = await final_reply(discord_fake, mention)
 
     assert [(r.width, r.height) for r in image_api.requests[0].references] == [(90, 60)]
-    assert len(reply.attachments) == 1 and "only your attachments are used" in reply.content
+    assert len(reply.attachments) == 1 and "only your attachments are used" in reply.text
 
 
 async def test_mention_without_images_gets_a_helpful_reply(discord_fake, image_api, running_bot) -> None:
     alice = discord_fake.add_member("alice")
     mention = await discord_fake.send_message(alice, "draw me a cat", mention_bot=True)
     reply = await final_reply(discord_fake, mention)
-    assert "Reply to a message that has images" in reply.content and "--n 4" in reply.content
+    assert "Reply to a message that has images" in reply.text and "--n 4" in reply.text
     assert image_api.requests == [] and await running_bot.store.recent_jobs() == []
 
 
@@ -99,7 +99,7 @@ async def test_mention_with_only_other_files_is_told_they_are_not_images(discord
     notes = discord_fake.add_attachment(b"hello", "notes.txt", "text/plain")
     mention = await discord_fake.send_message(alice, "blend this", mention_bot=True, attachments=[notes])
     reply = await final_reply(discord_fake, mention)
-    assert "None of those files is an image" in reply.content and image_api.requests == []
+    assert "None of those files is an image" in reply.text and image_api.requests == []
 
 
 async def test_more_than_fourteen_references_are_cut_with_a_note(discord_fake, image_api, start_bot) -> None:
@@ -114,7 +114,7 @@ async def test_more_than_fourteen_references_are_cut_with_a_note(discord_fake, i
     reply = await final_reply(discord_fake, mention)
 
     assert [(r.width, r.height) for r in image_api.requests[0].references] == sizes[:14]
-    assert "Only the first 14 of 16 images" in reply.content and len(reply.attachments) == 1
+    assert "Only the first 14 of 16 images" in reply.text and len(reply.attachments) == 1
 
 
 async def test_blend_message_command_opens_a_modal_and_runs(discord_fake, image_api, running_bot) -> None:
@@ -150,7 +150,7 @@ async def test_blend_message_command_on_a_message_without_images_is_refused(
     target = await discord_fake.send_message(alice, "just words")
     menu = await discord_fake.context_menu(alice, "Blend with prompt…", target)
     await menu.wait_response()
-    assert menu.ephemeral and "no images" in menu.original.content
+    assert menu.ephemeral and "no images" in menu.original.text
 
 
 async def test_reply_to_an_image_embed_uses_the_proxied_image(discord_fake, image_api, start_bot) -> None:
@@ -181,7 +181,7 @@ async def test_a_big_reply_set_is_split_into_messages_of_ten(discord_fake, image
         lambda: len(bot_replies(discord_fake, mention)) == 2 and bot_replies(discord_fake, mention)
     )
     assert [len(m.attachments) for m in replies] == [10, 2]
-    assert replies[0] is first and "12 images" in first.content and "images 11–12 of 12" in replies[1].content
+    assert replies[0] is first and "12 images" in first.text and "images 11–12 of 12" in replies[1].text
     assert (
         job.images_delivered == 12
         and image_api.requests[0].json["sequential_image_generation_options"]["max_images"] == 12

@@ -18,5 +18,5 @@ async def test_job_card_of_a_full_set_with_a_long_prompt_fits_one_message(discor
     await shown.wait_response()
 
     assert shown.response_type == MESSAGE and not shown.ephemeral
-    assert f"**Job #{job.id}**" in shown.original.content
-    assert "[Image 1](" in shown.original.content
+    assert f"**Job #{job.id}**" in shown.original.text
+    assert "[Image 1](" in shown.original.text
