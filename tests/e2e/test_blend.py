@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.helpers import NO_PINGS, bot_replies, decode, final_original, final_reply, job_done
+from tests.e2e.helpers import NO_PINGS, bot_replies, decode, final_original, final_reply, gallery, job_done
 from tests.images import png
 
 MODAL = 9
@@ -38,6 +38,7 @@ async def test_reply_blends_the_parent_and_the_reply_images(discord_fake, image_
     assert request.json["sequential_image_generation_options"] == {"max_images": 2}
     assert "--n" not in request.json["prompt"] and "put the hat on the cat" in request.json["prompt"]
     assert len(reply.attachments) == 2 and all(decode(a.data).format == "JPEG" for a in reply.attachments)
+    assert len(gallery(reply)) == 2, "a reply's set is a gallery too"
     assert reply.message_reference["message_id"] == mention.id
     assert f"<@{alice.id}>" in reply.text and "2 images" in reply.text
     assert all(m.allowed_mentions == NO_PINGS for m in bot_replies(discord_fake, mention))
@@ -61,6 +62,28 @@ async def test_reply_to_the_bots_own_result_uses_its_image(discord_fake, image_a
     assert len(reply.attachments) == 1 and reply.message_reference["message_id"] == mention.id
     fetched = [r for r in discord_fake.requests if r.method == "GET" and r.path.endswith(f"/messages/{result.id}")]
     assert fetched, "the replied-to message must be fetched fresh"
+
+
+async def test_reply_to_the_bots_own_set_uses_the_images_of_its_gallery(discord_fake, image_api, running_bot) -> None:
+    alice = discord_fake.add_member("alice")
+    result = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="owls", count=2))
+    assert result.payload()["attachments"] == [] and len(gallery(result)) == 2
+
+    mention = await discord_fake.send_message(alice, "now at night x1", mention_bot=True, reply_to=result)
+    reply = await final_reply(discord_fake, mention)
+
+    references = image_api.requests[1].references
+    assert [r.nbytes for r in references] == [len(f.data) for f in gallery(result)], "both images, in order"
+    assert len(reply.attachments) == 1 and not reply.v2
+
+
+async def test_blend_message_command_on_a_set_offers_its_gallery(discord_fake, image_api, running_bot) -> None:
+    alice = discord_fake.add_member("alice")
+    result = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="owls", count=3))
+
+    menu = await discord_fake.context_menu(alice, "Blend with prompt…", result)
+    await menu.wait_response()
+    assert menu.response_type == MODAL and "3 images" in menu.modal["title"]
 
 
 async def test_without_the_intent_a_members_picture_is_explained(discord_fake, image_api, running_bot) -> None:
@@ -180,7 +203,7 @@ async def test_a_big_reply_set_is_split_into_messages_of_ten(discord_fake, image
     replies = await discord_fake.wait_for(
         lambda: len(bot_replies(discord_fake, mention)) == 2 and bot_replies(discord_fake, mention)
     )
-    assert [len(m.attachments) for m in replies] == [10, 2]
+    assert [len(gallery(m, alt="a sticker sheet")) for m in replies] == [10, 2]
     assert replies[0] is first and "12 images" in first.text and "images 11–12 of 12" in replies[1].text
     assert (
         job.images_delivered == 12
