@@ -32,9 +32,7 @@ async def test_reroll_repeats_prompt_references_and_options(discord_fake, image_
     assert second.json["prompt"] == first.json["prompt"] and second.json["size"] == first.json["size"] == "1248x832"
     assert [(r.width, r.height) for r in second.references] == [(300, 200)]
     assert second.json["image"] == first.json["image"]
-    assert (
-        len(again.attachments) == 1 and f"<@{bob.id}>" in again.text and f"Reroll of job #{job.id}" in again.text
-    )
+    assert len(again.attachments) == 1 and f"<@{bob.id}>" in again.text and f"Reroll of job #{job.id}" in again.text
     [rerolled, _] = await job_done(running_bot, 2)
     assert (rerolled.kind, rerolled.user_id, rerolled.images_delivered) == ("reroll", int(bob.id), 1)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.helpers import final_original, job_done
+from tests.e2e.helpers import final_original, gallery, job_done
 from tests.images import png
 
 
@@ -76,6 +76,19 @@ async def test_result_image_can_be_added_to_the_tray(discord_fake, image_api, ru
     shown = await discord_fake.slash(alice, "tray")
     await shown.wait_response()
     assert f"/{result.channel_id}/{result.id})" in shown.original.text and "(1/14" in shown.original.text
+
+
+async def test_a_sets_gallery_goes_into_the_tray_and_back_out(discord_fake, image_api, running_bot) -> None:
+    alice = discord_fake.add_member("alice")
+    result = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="keys", count=2))
+    await job_done(running_bot)
+    shown = gallery(result)
+    answer = await collect(discord_fake, alice, result)
+    assert "(2/14" in answer.original.text and shown[1].filename.replace("_", "\\_") in answer.original.text
+
+    message = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="x", use_tray=True))
+    assert [r.nbytes for r in image_api.requests[1].references] == [len(f.data) for f in shown]
+    assert len(message.attachments) == 1
 
 
 async def test_tray_panel_controls_are_removed_when_they_expire(discord_fake, image_api, start_bot) -> None:
