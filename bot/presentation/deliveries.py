@@ -16,9 +16,9 @@ from bot.jobs.worker import StoredJob
 from bot.presentation.buttons import buttons_for
 from bot.presentation.guards import report_to_modlog
 from bot.presentation.message_poster import MessagePoster
-from bot.presentation.poster import ResultPoster
 from bot.presentation.recovery import TokenInteraction, interrupted_notice, reconcile, retry_controls, tell_member
 from bot.presentation.replies import token_expired
+from bot.presentation.result_poster import ResultPoster
 from bot.quotas import QuotaService
 from bot.settings import Settings
 from bot.store import UsageStore

@@ -23,7 +23,8 @@ from bot.presentation import text
 from bot.presentation.gallery import images_of
 from bot.presentation.guards import CostQuestion
 from bot.presentation.message_poster import MessagePoster, upload_limit_for
-from bot.presentation.poster import ButtonsFactory, ResultPoster
+from bot.presentation.poster import ButtonsFactory
+from bot.presentation.result_poster import ResultPoster
 from bot.quotas import QuotaGrant
 from bot.services import Services
 from bot.settings import Settings

@@ -1,10 +1,10 @@
 """Deliveries that post a job's images into Discord as they arrive.
 
 `PagedPoster` holds what every delivery shares (the status line, pages of ten images, the summary and
-the result buttons); `ResultPoster` answers a slash command or a button through its interaction, and
-`MessagePoster` (in `message_poster.py`) answers a plain message with the bot token. A set's pages are media
-galleries (the status page with the summary above its images and the controls below); a single image is a
-plain attachment shown full size (see `gallery.py`).
+the result buttons); `ResultPoster` (in `result_poster.py`) answers a slash command or a button through its
+interaction, and `MessagePoster` (in `message_poster.py`) answers a plain message with the bot token.
+A set's pages are media galleries (the status page with the summary above its images and the controls
+below); a single image is a plain attachment shown full size (see `gallery.py`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from bot.errors import ContentBlocked
 from bot.jobs.model import Outcome, OutputImage, Posted, Progress
 from bot.presentation import text
 from bot.presentation.gallery import IMAGES_PER_MESSAGE, Body, Controls, GalleryImage, KeptFile, images_of, kept_files
-from bot.presentation.replies import token_expired
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +32,7 @@ ButtonsFactory = Callable[[Outcome], "Controls | None"]
 
 
 @dataclass(slots=True)
-class _Page:
+class Page:
     """One message holding up to ten images of the set (a gallery), or the one image of a single job."""
 
     message: Any  # InteractionMessage, WebhookMessage or Message: all have .edit(attachments=…)
@@ -69,7 +67,7 @@ class PagedPoster:
         self.requester = requester
         self.preface = preface
         self._buttons = buttons
-        self._pages: list[_Page] = []
+        self._pages: list[Page] = []
         self._lock = asyncio.Lock()
         self._last_edit = 0.0
         self._latest: Progress | None = None  # the newest progress, shown at the end of the throttle window
@@ -165,15 +163,15 @@ class PagedPoster:
         """Remove the public status and tell only the member; False when this transport cannot."""
         return False
 
-    def _page_writable(self, page: _Page) -> bool:
+    def _page_writable(self, page: Page) -> bool:
         """Whether a page may still be edited to add an image."""
         return True
 
-    def _page_lost(self, page: _Page, error: discord.HTTPException) -> bool:
+    def _page_lost(self, page: Page, error: discord.HTTPException) -> bool:
         """Whether a failed page edit means "start a new page" rather than a real failure."""
         return False
 
-    def _status_page(self) -> _Page | None:
+    def _status_page(self) -> Page | None:
         """The page that is the status message, if the status message holds images."""
         return self._pages[0] if self._pages else None
 
@@ -191,7 +189,7 @@ class PagedPoster:
 
     # Pages -----------------------------------------------------------------------------------------
 
-    def _open_page(self) -> _Page | None:
+    def _open_page(self) -> Page | None:
         if not self._pages:
             return None
         page = self._pages[-1]
@@ -199,7 +197,7 @@ class PagedPoster:
             return None
         return page
 
-    async def _add_to_page(self, page: _Page | None, file: discord.File, image: GalleryImage, position: int) -> Any:
+    async def _add_to_page(self, page: Page | None, file: discord.File, image: GalleryImage, position: int) -> Any:
         if page is not None:
             try:
                 body = self._body(page, adding=image)
@@ -210,7 +208,7 @@ class PagedPoster:
                 if not self._page_lost(page, error):
                     raise
                 file.reset()
-        page = _Page(message=None, via_token=False, first=position, gallery=self._gallery)
+        page = Page(message=None, via_token=False, first=position, gallery=self._gallery)
         message, page.via_token = await self._post_page(not self._pages, self._body(page, adding=image), file)
         page.message = message
         page.took(message, image)
@@ -219,7 +217,7 @@ class PagedPoster:
 
     def _body(
         self,
-        page: _Page,
+        page: Page,
         *,
         adding: GalleryImage | None = None,
         text: str | None = None,
@@ -236,7 +234,7 @@ class PagedPoster:
         page = self._status_page()
         return Body(content, None, controls) if page is None else self._body(page, text=content, controls=controls)
 
-    def _page_text(self, page: _Page, count: int) -> str:
+    def _page_text(self, page: Page, count: int) -> str:
         if not self._pages or self._pages[0] is page:  # the first page carries the status line and the summary
             return self._status_content()
         return text.page_header(self.prompt, page.first + 1, page.first + count, self._requested)
@@ -252,133 +250,3 @@ class PagedPoster:
 def blocked_before_any_image(outcome: Outcome) -> bool:
     """Whether the safety filter refused the request before a single image was made."""
     return outcome.delivered == 0 and isinstance(outcome.error, ContentBlocked)
-
-
-class ResultPoster(PagedPoster):
-    """A `Delivery` for one interaction; switches to channel replies before the token expires."""
-
-    def __init__(
-        self,
-        interaction: discord.Interaction,
-        *,
-        prompt: str,
-        size_label: str,
-        token_ttl: float,
-        safety_margin: float,
-        original_id: int | None = None,
-        started: float | None = None,
-        buttons: ButtonsFactory | None = None,
-        preface: str | None = None,
-    ) -> None:
-        super().__init__(
-            prompt=prompt,
-            size_label=size_label,
-            upload_limit=interaction.filesize_limit,
-            requester=interaction.user.mention,
-            buttons=buttons,
-            preface=preface,
-        )
-        self.interaction = interaction
-        started = time.monotonic() if started is None else started
-        self._token_deadline = started + max(0.0, token_ttl - safety_margin)
-        self._original_id = original_id
-
-    @classmethod
-    def after_defer(
-        cls,
-        interaction: discord.Interaction,
-        callback: Any,
-        settings: Settings,
-        *,
-        prompt: str,
-        size_label: str,
-        started: float | None = None,
-        buttons: ButtonsFactory | None = None,
-        preface: str | None = None,
-    ) -> ResultPoster:
-        """The poster for an interaction just deferred publicly (`callback` is what the defer returned)."""
-        return cls(
-            interaction,
-            prompt=prompt,
-            size_label=size_label,
-            token_ttl=settings.interaction_token_ttl,
-            safety_margin=settings.token_safety_margin,
-            original_id=getattr(callback, "message_id", None),
-            started=started,
-            buttons=buttons,
-            preface=preface,
-        )
-
-    def token_alive(self) -> bool:
-        """Whether interaction-token calls may still be made."""
-        return time.monotonic() < self._token_deadline
-
-    def token_dead(self) -> None:
-        """Discord said the token expired: post in the channel from now on."""
-        self._token_deadline = 0.0
-
-    def _page_writable(self, page: _Page) -> bool:
-        return not (page.via_token and not self.token_alive())
-
-    def _page_lost(self, page: _Page, error: discord.HTTPException) -> bool:
-        if page.via_token and token_expired(error):
-            self._token_deadline = 0.0
-            return True
-        return False
-
-    def _status_page(self) -> _Page | None:
-        return self._pages[0] if self._pages and self._pages[0].via_token else None  # else a channel reply
-
-    async def _post_page(self, first: bool, body: Body, file: discord.File) -> tuple[Any, bool]:
-        if self.token_alive():
-            try:
-                if first:
-                    return await self.interaction.edit_original_response(**body.edit(attachments=[file])), True
-                return await self.interaction.followup.send(**body.new(file), wait=True), True
-            except discord.HTTPException as error:
-                if not token_expired(error):
-                    raise
-                self._token_deadline = 0.0
-                file.reset()
-        return await self._channel_send(**body.new(file)), False
-
-    async def _finish_privately(self, content: str) -> bool:
-        if self._pages or not self.token_alive():
-            return False
-        try:
-            await self.interaction.delete_original_response()  # first, so the follow-up is a new, private message
-            await self.interaction.followup.send(content, ephemeral=True)
-            return True
-        except discord.HTTPException as error:
-            if not token_expired(error):
-                raise
-            self._token_deadline = 0.0
-            return False
-
-    async def _edit_status(self, content: str, *, final: bool = False, controls: Controls | None = None) -> bool:
-        if self.token_alive():
-            try:
-                await self.interaction.edit_original_response(**self._status_body(content, controls).edit())
-                return True
-            except discord.HTTPException as error:
-                if not token_expired(error):
-                    raise
-                self._token_deadline = 0.0
-        first = self._pages[0] if self._pages else None
-        if first is not None and not first.via_token and not final:
-            await first.message.edit(**self._body(first, text=content).edit())
-            return True
-        return not final  # progress is not worth a new message once the token is gone
-
-    async def _channel_send(self, **kwargs: Any) -> discord.Message:
-        channel = self.interaction.channel
-        if not isinstance(channel, discord.abc.Messageable):
-            raise RuntimeError("interaction has no messageable channel")
-        if self._original_id is not None and self.interaction.channel_id is not None:
-            kwargs["reference"] = discord.MessageReference(
-                message_id=self._original_id,
-                channel_id=self.interaction.channel_id,
-                guild_id=self.interaction.guild_id,
-                fail_if_not_exists=False,
-            )
-        return await channel.send(**kwargs)
