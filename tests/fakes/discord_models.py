@@ -389,9 +389,9 @@ class FakeInteraction:
 
     @property
     def content(self) -> str | None:
-        """Content of the @original message, else of the first followup, else None."""
+        """What the @original message reads (content or v2 text displays), else the first followup, else None."""
         message = self.original or (self.followups[0] if self.followups else None)
-        return None if message is None else message.content
+        return None if message is None else message.text
 
     def mark_responded(self, response_type: int) -> None:
         """Record the callback type and wake `wait_response`."""
