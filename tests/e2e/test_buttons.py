@@ -79,6 +79,17 @@ async def test_delete_by_the_requester_removes_the_result(discord_fake, image_ap
     assert click.ephemeral and "Deleted" in answer.text
 
 
+async def test_delete_removes_every_gallery_of_a_set(discord_fake, image_api, running_bot) -> None:
+    alice = discord_fake.add_member("alice")
+    interaction = await discord_fake.slash(alice, "imagine", prompt="a dozen owls", count=12)
+    result = await final_original(discord_fake, interaction)
+    [job] = await job_done(running_bot)
+    [second_page] = interaction.followups
+
+    await discord_fake.click(alice, result, f"img:delete:{job.id}")
+    await discord_fake.wait_for(lambda: result.deleted and second_page.deleted)
+
+
 async def test_delete_by_someone_else_is_refused_privately(discord_fake, image_api, running_bot) -> None:
     alice, mallory = discord_fake.add_member("alice"), discord_fake.add_member("mallory")
     result = await imagine(discord_fake, alice, prompt="a sketch")

@@ -234,8 +234,9 @@ async def test_long_set_switches_to_channel_replies_before_the_token_expires(
     original_id = interaction.original.id
     in_original = len(interaction.original.attachments)
     channel_pages = [m for m in discord_fake.channel_messages() if m.attachments and m.interaction_token is None]
-    assert 1 <= in_original < 4
-    assert sum(len(m.attachments) for m in channel_pages) == 4 - in_original
+    assert 1 <= in_original < 4 and len(gallery(interaction.original)) == in_original
+    assert sum(len(gallery(m, alt="a slow set")) for m in channel_pages) == 4 - in_original
+    assert not summary.v2 and f"img:pick:{job.id}:4" in summary.custom_ids(), "the summary and controls follow"
     assert all(m.message_reference["message_id"] == original_id for m in [*channel_pages, summary])
     assert job.images_delivered == 4 and job.status == "completed"
 
