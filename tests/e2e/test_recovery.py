@@ -21,6 +21,12 @@ async def interrupt_a_job(discord_fake, image_api, harness, user, **options):
     return interaction
 
 
+async def recovered(harness, job_id):
+    """The job's journal entry once the takeover marked it recovered, else None."""
+    entry = await harness.store.journal.get(job_id)
+    return entry if entry is not None and entry.recovered_at is not None else None
+
+
 def retry_id(message) -> str | None:
     ids = [c for c in message.custom_ids() if c.startswith(RETRY_PREFIX)]
     return ids[0] if ids else None
@@ -49,8 +55,8 @@ async def test_interrupted_job_is_answered_through_the_same_token(discord_fake, 
     [job] = await job_done(second)
     assert (job.status, job.error_code, job.images_delivered) == ("partial", "interrupted", 1)
     assert retry_id(message) == f"{RETRY_PREFIX}{job.id}"
-    entry = await second.store.journal.get(job.id)
-    assert entry is not None and entry.interaction_token is None and entry.recovered_at is not None
+    entry = await discord_fake.wait_for(lambda: recovered(second, job.id))  # marked just after the job's row ends
+    assert entry.interaction_token is None
     edits = [r for r in discord_fake.requests if r.method == "PATCH" and interaction.token in r.path]
     assert edits and all(not r.authorized for r in edits), "answered through the interaction token"
 
