@@ -146,8 +146,9 @@ class PagedPoster:
             if self._buttons is not None:
                 controls = self._buttons(outcome)
                 final += f"\n-# Job #{outcome.job_id} · `/job {outcome.job_id}` brings it back"
-            if not await self._edit_status(final, final=True, controls=controls):
-                await self._channel_send(**Body(final, None, controls).new())
+            if not await self._edit_status(final, final=True, controls=controls):  # a new message, new buttons
+                fresh = self._buttons(outcome) if self._buttons is not None else None
+                await self._channel_send(**Body(final, None, fresh).new())
 
     async def retire(self) -> None:
         """Make no more updates; a worker's poster owns the status line from now on."""
