@@ -128,7 +128,11 @@ def body_of(message: discord.Message, text: str | None = None, controls: Control
     """The body that shows `message` again with new text (None: its own) and controls (None: none)."""
     if not message.flags.components_v2:
         return Body(message.content if text is None else text, None, controls)
-    shown = tuple(GalleryImage(i.filename, i.description) for i in images_of(message) if i.in_gallery)
+    shown = tuple(
+        GalleryImage(i.filename, i.description, url=None if i.attachment_id is not None else i.url)
+        for i in images_of(message)
+        if i.in_gallery
+    )
     return Body(text_of(message) if text is None else text, shown, controls)
 
 
