@@ -38,7 +38,7 @@ RSS_BAR_MIB = 600
 def finished(interaction: Any) -> bool:
     """The job's final state is showing (summary or error)."""
     message = interaction.original
-    return message is not None and bool(message.content) and "⏳" not in message.content
+    return message is not None and bool(message.text) and "⏳" not in message.text
 
 
 async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -85,7 +85,7 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "unanswered": sum(1 for i in everything if i.responded_at is None),
         "in_flight": in_flight_at_end_of_probes,
         "took": took,
-        "failed": sum(1 for i in everything if i.original is None or i.ephemeral or "❌" in (i.original.content or "")),
+        "failed": sum(1 for i in everything if i.original is None or i.ephemeral or "❌" in (i.original.text or "")),
         "driver_lag": lag.describe(),
         "cpu": cpu,
         "peak": peak,

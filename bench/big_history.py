@@ -150,7 +150,7 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
                 async def forget() -> None:
                     asked = await fake.slash(admin, "usage forget-me")
-                    await fake.wait_for(lambda: asked.original and "deleted" in asked.original.content, timeout=300)
+                    await fake.wait_for(lambda: asked.original and "deleted" in asked.original.text, timeout=300)
 
                 stat = await while_probing(fake, probers, stats)
                 forgot = await while_probing(fake, probers, forget)

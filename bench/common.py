@@ -249,7 +249,7 @@ class LoopLag:
 def finished(interaction: object) -> bool:
     """The job's final state is showing (summary or error) in its @original message."""
     message = getattr(interaction, "original", None)
-    return message is not None and bool(message.content) and "⏳" not in message.content
+    return message is not None and bool(message.text) and "⏳" not in message.text
 
 
 async def run_jobs(fake: FakeDiscord, count: int, *, images: int, timeout: float, spacing: float = 0.0) -> list:

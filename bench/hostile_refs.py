@@ -134,7 +134,7 @@ def _has_image(interaction: Any) -> bool:
 
 def _done(interaction: Any) -> bool:
     message = interaction.original
-    return message is not None and bool(message.content) and "⏳" not in message.content
+    return message is not None and bool(message.text) and "⏳" not in message.text
 
 
 async def _served(interaction: Any, timeout: float) -> float | None:
@@ -199,7 +199,7 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "unacked": sum(1 for p in probes if p.responded_at is None),
         "to_image": [t for t in to_image if t is not None],
         "unserved": sum(1 for t in to_image if t is None),
-        "attack": (attack.original.content if attack.original else "(no answer)").splitlines()[0][:160],
+        "attack": (attack.original.text if attack.original else "(no answer)").splitlines()[0][:160],
         "attack_images": _has_image(attack),
         "took": took,
     }

@@ -105,7 +105,7 @@ async def in_flight(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "unanswered": sum(1 for p in probes if p.responded_at is None),
         "images": sum(len(r.files) for r in fake.requests),
         "late": sum(1 for i in sent if late(i)),
-        "failed": sum(1 for i in sent if not late(i) and "❌" in (i.original.content if i.original else "❌")),
+        "failed": sum(1 for i in sent if not late(i) and "❌" in (i.original.text if i.original else "❌")),
         "job_acks": [i.responded_at - i.created for i in sent if i.responded_at],
         "cpu": cpu,
     }

@@ -101,7 +101,7 @@ async def burst(fake: FakeDiscord, jobs: int, timeout: float, spacing: float) ->
     with contextlib.suppress(TimeoutError):  # the unfinished ones are counted as failed
         await fake.wait_for(lambda: all(finished(i) for i in sent), timeout=timeout)
     took = time.monotonic() - started
-    failed = sum(1 for i in sent if i.ephemeral or not finished(i) or "❌" in (i.original.content or ""))
+    failed = sum(1 for i in sent if i.ephemeral or not finished(i) or "❌" in (i.original.text or ""))
     acks = [i.responded_at - i.created if i.responded_at is not None else timeout for i in sent]
     done = len(sent) - failed
     return {"acks": acks, "took": took, "per_minute": done / took * 60, "failed": failed}

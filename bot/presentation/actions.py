@@ -13,7 +13,8 @@ from bot.imagegen.models import ASPECT_SIZES, MAX_TOTAL_IMAGES, size_for
 from bot.jobs.model import JobSpec
 from bot.presentation import text
 from bot.presentation.access import JobGone, job_permissions, shown_here, visible_job
-from bot.presentation.launch import Launcher, PendingReference, filename_of
+from bot.presentation.gallery import filename_of
+from bot.presentation.launch import Launcher, PendingReference
 from bot.presentation.poster import ButtonsFactory
 from bot.services import Services
 from bot.store import DeliveredImage, JobRecord

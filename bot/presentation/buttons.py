@@ -16,7 +16,9 @@ from bot.errors import UserFacingError
 from bot.jobs.model import Outcome
 from bot.presentation.access import JobGone
 from bot.presentation.actions import ResultActions
+from bot.presentation.gallery import Controls, GalleryImage, layout, plain_view
 from bot.presentation.replies import tell
+from bot.presentation.text import alt_text
 from bot.services import Services
 from bot.tree import error_reference
 
@@ -130,13 +132,17 @@ class ImagePicker(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"img
         return cls(int(match["job"]), int(match["count"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        """Offer the chosen image's buttons privately."""
+        """Show the chosen image privately, with its buttons."""
         number = int(self.item.values[0])
 
         async def offer(actions: ResultActions) -> None:
             job = await actions.job(interaction, self.job_id)
-            view = image_view(job.id, number)
-            await interaction.response.send_message(f"Image {number} of job #{job.id}:", view=view, ephemeral=True)
+            _, reference = await actions.image(job, number)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            url = await actions.launcher.fresh_url(reference)  # the message's URL is signed and expires
+            shown = GalleryImage(reference.name, alt_text(job.prompt), url=url)
+            view = layout(f"Image {number} of job #{job.id}:", [shown], image_controls(job.id, number))
+            await interaction.followup.send(view=view, ephemeral=True)
 
         await guarded(interaction, self.custom_id, offer)
 
@@ -144,30 +150,28 @@ class ImagePicker(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"img
 RESULT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (JobButton, ImageButton, ImagePicker)
 
 
-def image_view(job_id: int, number: int) -> discord.ui.View:
+def image_controls(job_id: int, number: int) -> Controls:
     """The buttons for one image of a job."""
-    view = discord.ui.View(timeout=None)
-    for action in IMAGE_BUTTONS:
-        view.add_item(ImageButton(action, job_id, number))
-    return view
+    return [[ImageButton(action, job_id, number) for action in IMAGE_BUTTONS]]
+
+
+def result_controls(job_id: int, images: int) -> Controls:
+    """Buttons for a job's result: all five for one image; Reroll, Delete and an image picker for a set."""
+    first: list[discord.ui.Item[Any]] = [JobButton("reroll", job_id)]
+    if images == 1:
+        first.extend(ImageButton(action, job_id, 1) for action in IMAGE_BUTTONS)
+    first.append(JobButton("delete", job_id))
+    return [first, [ImagePicker(job_id, images)]] if images > 1 else [first]
 
 
 def result_view(job_id: int, images: int) -> discord.ui.View:
-    """Buttons for a job's result: all five for one image; Reroll, Delete and an image picker for a set."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(JobButton("reroll", job_id))
-    if images == 1:
-        for action in IMAGE_BUTTONS:
-            view.add_item(ImageButton(action, job_id, 1))
-    view.add_item(JobButton("delete", job_id))
-    if images > 1:
-        view.add_item(ImagePicker(job_id, images))
-    return view
+    """The result buttons as a legacy view (for a message with content, like /job's card)."""
+    return plain_view(result_controls(job_id, images))
 
 
-def buttons_for(outcome: Outcome) -> discord.ui.View | None:
+def buttons_for(outcome: Outcome) -> Controls | None:
     """The result buttons for a finished job (a `ButtonsFactory`)."""
-    return result_view(outcome.job_id, outcome.delivered)
+    return result_controls(outcome.job_id, outcome.delivered)
 
 
-__all__ = ["RESULT_ITEMS", "JobGone", "buttons_for", "image_view", "result_view"]
+__all__ = ["RESULT_ITEMS", "JobGone", "buttons_for", "image_controls", "result_controls", "result_view"]

@@ -16,9 +16,9 @@ from bot.jobs.worker import StoredJob
 from bot.presentation.buttons import buttons_for
 from bot.presentation.guards import report_to_modlog
 from bot.presentation.message_poster import MessagePoster
-from bot.presentation.poster import ResultPoster
-from bot.presentation.recovery import TokenInteraction, interrupted_notice, reconcile, retry_view, tell_member
+from bot.presentation.recovery import TokenInteraction, interrupted_notice, reconcile, retry_controls, tell_member
 from bot.presentation.replies import token_expired
+from bot.presentation.result_poster import ResultPoster
 from bot.quotas import QuotaService
 from bot.settings import Settings
 from bot.store import UsageStore
@@ -82,9 +82,9 @@ class RestDeliveries:
 
     async def interrupted(self, job: StoredJob, *, resuming: bool) -> None:
         """The notice on the job's status message (or in its channel), with Retry when it does not continue."""
-        view = retry_view(job.record.id) if job.owed and not resuming else None
+        controls = retry_controls(job.record.id) if job.owed and not resuming else None
         notice = interrupted_notice(job.record, resuming=resuming)
-        await tell_member(self.client, job.record, job.entry, notice, view, time.time())
+        await tell_member(self.client, job.record, job.entry, notice, controls, time.time())
 
     async def finished(self, job: StoredJob, outcome: Outcome) -> None:
         """Tell the server's mod-log, if it has one."""

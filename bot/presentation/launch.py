@@ -8,9 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import discord
 
@@ -22,9 +20,11 @@ from bot.jobs.prepare import prepare as prepare_job
 from bot.jobs.prepare import stored_params
 from bot.logs import set_job
 from bot.presentation import text
+from bot.presentation.gallery import images_of
 from bot.presentation.guards import CostQuestion
 from bot.presentation.message_poster import MessagePoster, upload_limit_for
-from bot.presentation.poster import ButtonsFactory, ResultPoster
+from bot.presentation.poster import ButtonsFactory
+from bot.presentation.result_poster import ResultPoster
 from bot.quotas import QuotaGrant
 from bot.services import Services
 from bot.settings import Settings
@@ -47,11 +47,6 @@ class PendingReference:
     channel_id: int | None = None
     message_id: int | None = None
     kept: tuple[int, int] | None = None  # (job id, index) of a reference kept in the database
-
-
-def filename_of(url: str) -> str:
-    """The file name at the end of an attachment URL."""
-    return unquote(PurePosixPath(urlsplit(url).path).name)
 
 
 NOT_STARTED = "⏸ The bot restarted before your request started, so nothing was spent. Please try again in a minute."
@@ -266,7 +261,7 @@ class Launcher:
             raise BadAttachment("That image was deleted, so it can't be used any more.") from None
         except discord.HTTPException as error:
             raise BadAttachment(f"That image could not be read from Discord (HTTP {error.status}).") from None
-        for attachment in message.attachments:
-            if attachment.filename == reference.name:
-                return attachment.url
+        for image in images_of(message):  # attachments, and the files a gallery shows
+            if image.filename == reference.name:
+                return image.url
         raise BadAttachment("That image is no longer attached to its message, so it can't be used.")

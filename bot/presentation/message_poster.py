@@ -7,6 +7,7 @@ from typing import Any
 
 import discord
 
+from bot.presentation.gallery import Body, Controls
 from bot.presentation.poster import ButtonsFactory, PagedPoster
 
 log = logging.getLogger(__name__)
@@ -45,27 +46,24 @@ class MessagePoster(PagedPoster):
         self.request = request  # a full message in the process that saw it, a partial one in a worker
         self._status: discord.Message | discord.PartialMessage | None = status
 
-    async def _post_page(self, first: bool, content: str, file: discord.File) -> tuple[Any, bool]:
+    async def _post_page(self, first: bool, body: Body, file: discord.File) -> tuple[Any, bool]:
         if first and self._status is not None:
             try:
-                return await self._status.edit(content=content, attachments=[file]), False
+                return await self._status.edit(**body.edit(attachments=[file])), False
             except discord.NotFound:
                 log.info("the status message of a reply job was deleted; posting a new reply")
                 self._status = None
                 file.reset()
-        message = await self._channel_send(content=content, file=file)
+        message = await self._channel_send(**body.new(file))
         if first:
             self._status = message
         return message, False
 
-    async def _edit_status(self, content: str, *, final: bool = False, view: discord.ui.View | None = None) -> bool:
+    async def _edit_status(self, content: str, *, final: bool = False, controls: Controls | None = None) -> bool:
         if self._status is None:
             return not final
         try:
-            if view is not None:
-                self._status = await self._status.edit(content=content, view=view)
-            else:
-                self._status = await self._status.edit(content=content)
+            self._status = await self._status.edit(**self._status_body(content, controls).edit())
             return True
         except discord.NotFound:
             self._status = None

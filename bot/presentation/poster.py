@@ -1,8 +1,10 @@
 """Deliveries that post a job's images into Discord as they arrive.
 
 `PagedPoster` holds what every delivery shares (the status line, pages of ten images, the summary and
-the result buttons); `ResultPoster` answers a slash command or a button through its interaction, and
-`MessagePoster` (in `message_poster.py`) answers a plain message with the bot token.
+the result buttons); `ResultPoster` (in `result_poster.py`) answers a slash command or a button through its
+interaction, and `MessagePoster` (in `message_poster.py`) answers a plain message with the bot token.
+A set's pages are media galleries (the status page with the summary above its images and the controls
+below); a single image is a plain attachment shown full size (see `gallery.py`).
 """
 
 from __future__ import annotations
@@ -21,25 +23,30 @@ import discord
 from bot.errors import ContentBlocked
 from bot.jobs.model import Outcome, OutputImage, Posted, Progress
 from bot.presentation import text
-from bot.presentation.replies import token_expired
-from bot.settings import Settings
+from bot.presentation.gallery import IMAGES_PER_MESSAGE, Body, Controls, GalleryImage, KeptFile, images_of, kept_files
 
 log = logging.getLogger(__name__)
 
-IMAGES_PER_MESSAGE = 10
 MIN_EDIT_GAP = 2.0
 
-ButtonsFactory = Callable[[Outcome], "discord.ui.View | None"]
+ButtonsFactory = Callable[[Outcome], "Controls | None"]
 
 
 @dataclass(slots=True)
-class _Page:
-    """One message holding up to ten images of the set."""
+class Page:
+    """One message holding up to ten images of the set (a gallery), or the one image of a single job."""
 
     message: Any  # InteractionMessage, WebhookMessage or Message: all have .edit(attachments=…)
     via_token: bool
     first: int
-    attachments: list[discord.Attachment] = field(default_factory=list)
+    gallery: bool
+    images: list[GalleryImage] = field(default_factory=list)
+    kept: list[KeptFile] = field(default_factory=list)  # its files, as an edit lists them to keep them
+
+    def took(self, message: Any, image: GalleryImage) -> None:
+        """Discord accepted `image` on this page."""
+        self.images.append(image)
+        self.kept = kept_files(message)
 
 
 class PagedPoster:
@@ -61,7 +68,7 @@ class PagedPoster:
         self.requester = requester
         self.preface = preface
         self._buttons = buttons
-        self._pages: list[_Page] = []
+        self._pages: list[Page] = []
         self._lock = asyncio.Lock()
         self._last_edit = 0.0
         self._latest: Progress | None = None  # the newest progress, shown at the end of the throttle window
@@ -69,6 +76,7 @@ class PagedPoster:
         self._finished = False
         self._progress_text = ""
         self._requested = 1
+        self._gallery = False  # a set: its pages are media galleries
 
     async def progress(self, progress: Progress) -> None:
         """Show the job's progress: at most one edit per MIN_EDIT_GAP whatever changed (a change inside the window
@@ -100,26 +108,24 @@ class PagedPoster:
             self._last_edit = time.monotonic()
 
     async def deliver(self, image: OutputImage, progress: Progress) -> Posted:
-        """Attach the image to the current page, or start a new page."""
+        """Add the image to the current page, or start a new page."""
         async with self._lock:
             self._requested = progress.requested
+            self._gallery = progress.requested > 1
             progress_after = dataclasses.replace(
                 progress, delivered=progress.delivered + 1, queue_position=0, paused=False
             )
             self._progress_text = text.progress_line(progress_after)
+            name, alt = f"seedream_{progress.job_id}_{image.position + 1}.jpg", text.alt_text(self.prompt)
             buffer = io.BytesIO(image.data)
-            file = discord.File(
-                buffer,
-                filename=f"seedream_{progress.job_id}_{image.position + 1}.jpg",
-                description=text.alt_text(self.prompt),
-            )
+            file = discord.File(buffer, filename=name, description=alt)
             try:
-                message = await self._add_to_page(self._open_page(), file, image.position)
+                message = await self._add_to_page(self._open_page(), file, GalleryImage(name, alt), image.position)
             finally:
                 buffer.close()  # frees the upload's copy now, not when aiohttp's request objects are collected
-            attachment = message.attachments[-1] if message.attachments else None
+            url = next((shown.url for shown in images_of(message) if shown.filename == name), None)
             self._last_edit = time.monotonic()
-            return Posted(message.id, message.channel.id, attachment.url if attachment else None)
+            return Posted(message.id, message.channel.id, url)
 
     async def finish(self, outcome: Outcome) -> None:
         """Replace the status line with the summary (or the error), with the result buttons."""
@@ -129,12 +135,13 @@ class PagedPoster:
             final = self._with_preface(text.summary(self.prompt, self.requester, self.size_label, outcome))
             if blocked_before_any_image(outcome) and await self._finish_privately(final):
                 return  # the safety filter's verdict is the member's business: no public card, no Reroll
-            view = None
+            controls = None
             if self._buttons is not None:
-                view = self._buttons(outcome)
+                controls = self._buttons(outcome)
                 final += f"\n-# Job #{outcome.job_id} · `/job {outcome.job_id}` brings it back"
-            if not await self._edit_status(final, final=True, view=view):
-                await self._channel_send(content=final, **({"view": view} if view is not None else {}))
+            if not await self._edit_status(final, final=True, controls=controls):  # a new message, new buttons
+                fresh = self._buttons(outcome) if self._buttons is not None else None
+                await self._channel_send(**Body(final, None, fresh).new())
 
     async def retire(self) -> None:
         """Make no more updates; a worker's poster owns the status line from now on."""
@@ -150,19 +157,23 @@ class PagedPoster:
         """Remove the public status and tell only the member; False when this transport cannot."""
         return False
 
-    def _page_writable(self, page: _Page) -> bool:
+    def _page_writable(self, page: Page) -> bool:
         """Whether a page may still be edited to add an image."""
         return True
 
-    def _page_lost(self, page: _Page, error: discord.HTTPException) -> bool:
+    def _page_lost(self, page: Page, error: discord.HTTPException) -> bool:
         """Whether a failed page edit means "start a new page" rather than a real failure."""
         return False
 
-    async def _post_page(self, first: bool, content: str, file: discord.File) -> tuple[Any, bool]:
-        """Post a new page; returns the message and whether it was sent through an interaction token."""
+    def _status_page(self) -> Page | None:
+        """The page that is the status message, if the status message holds images."""
+        return self._pages[0] if self._pages else None
+
+    async def _post_page(self, first: bool, body: Body, file: discord.File) -> tuple[Any, bool]:
+        """Post a new page (`first`: on the status message); the message and whether an interaction token sent it."""
         raise NotImplementedError
 
-    async def _edit_status(self, content: str, *, final: bool = False, view: discord.ui.View | None = None) -> bool:
+    async def _edit_status(self, content: str, *, final: bool = False, controls: Controls | None = None) -> bool:
         """Edit the message that carries the status; False when only a new message could show it."""
         raise NotImplementedError
 
@@ -172,42 +183,55 @@ class PagedPoster:
 
     # Pages -----------------------------------------------------------------------------------------
 
-    def _open_page(self) -> _Page | None:
+    def _open_page(self) -> Page | None:
         if not self._pages:
             return None
         page = self._pages[-1]
-        if len(page.attachments) >= IMAGES_PER_MESSAGE or not self._page_writable(page):
+        if len(page.images) >= IMAGES_PER_MESSAGE or not self._page_writable(page):
             return None
         return page
 
-    async def _add_to_page(self, page: _Page | None, file: discord.File, position: int) -> Any:
+    async def _add_to_page(self, page: Page | None, file: discord.File, image: GalleryImage, position: int) -> Any:
         if page is not None:
             try:
-                message = await page.message.edit(
-                    content=self._page_content(page, extra=1), attachments=[*page.attachments, file]
-                )
-                page.attachments = list(message.attachments)
+                body = self._body(page, adding=image)
+                message = await page.message.edit(**body.edit(attachments=[*page.kept, file]))
+                page.took(message, image)
                 return message
             except discord.HTTPException as error:
                 if not self._page_lost(page, error):
                     raise
                 file.reset()
-        return await self._new_page(file, position)
-
-    async def _new_page(self, file: discord.File, position: int) -> Any:
-        first = not self._pages
-        page = _Page(message=None, via_token=False, first=position)
-        message, page.via_token = await self._post_page(first, self._page_content(page, extra=1), file)
+        page = Page(message=None, via_token=False, first=position, gallery=self._gallery)
+        message, page.via_token = await self._post_page(not self._pages, self._body(page, adding=image), file)
         page.message = message
-        page.attachments = list(message.attachments)
+        page.took(message, image)
         self._pages.append(page)
         return message
 
-    def _page_content(self, page: _Page, extra: int = 0) -> str:
-        if page.first == 0:
+    def _body(
+        self,
+        page: Page,
+        *,
+        adding: GalleryImage | None = None,
+        text: str | None = None,
+        controls: Controls | None = None,
+    ) -> Body:
+        """What `page`'s message shows (with `adding` once its upload is accepted): its text, gallery, controls."""
+        images = [*page.images, adding] if adding is not None else page.images
+        if text is None:
+            text = self._page_text(page, len(images))
+        return Body(text, tuple(images) if page.gallery else None, controls)
+
+    def _status_body(self, content: str, controls: Controls | None = None) -> Body:
+        """What the status message shows: `content` (and its images, when it is a page)."""
+        page = self._status_page()
+        return Body(content, None, controls) if page is None else self._body(page, text=content, controls=controls)
+
+    def _page_text(self, page: Page, count: int) -> str:
+        if not self._pages or self._pages[0] is page:  # the first page carries the status line and the summary
             return self._status_content()
-        last = page.first + len(page.attachments) + extra
-        return text.page_header(self.prompt, page.first + 1, last, self._requested)
+        return text.page_header(self.prompt, page.first + 1, page.first + count, self._requested)
 
     def _status_content(self) -> str:
         head = self._with_preface(text.header(self.prompt, self.requester))
@@ -220,131 +244,3 @@ class PagedPoster:
 def blocked_before_any_image(outcome: Outcome) -> bool:
     """Whether the safety filter refused the request before a single image was made."""
     return outcome.delivered == 0 and isinstance(outcome.error, ContentBlocked)
-
-
-class ResultPoster(PagedPoster):
-    """A `Delivery` for one interaction; switches to channel replies before the token expires."""
-
-    def __init__(
-        self,
-        interaction: discord.Interaction,
-        *,
-        prompt: str,
-        size_label: str,
-        token_ttl: float,
-        safety_margin: float,
-        original_id: int | None = None,
-        started: float | None = None,
-        buttons: ButtonsFactory | None = None,
-        preface: str | None = None,
-    ) -> None:
-        super().__init__(
-            prompt=prompt,
-            size_label=size_label,
-            upload_limit=interaction.filesize_limit,
-            requester=interaction.user.mention,
-            buttons=buttons,
-            preface=preface,
-        )
-        self.interaction = interaction
-        started = time.monotonic() if started is None else started
-        self._token_deadline = started + max(0.0, token_ttl - safety_margin)
-        self._original_id = original_id
-
-    @classmethod
-    def after_defer(
-        cls,
-        interaction: discord.Interaction,
-        callback: Any,
-        settings: Settings,
-        *,
-        prompt: str,
-        size_label: str,
-        started: float | None = None,
-        buttons: ButtonsFactory | None = None,
-        preface: str | None = None,
-    ) -> ResultPoster:
-        """The poster for an interaction just deferred publicly (`callback` is what the defer returned)."""
-        return cls(
-            interaction,
-            prompt=prompt,
-            size_label=size_label,
-            token_ttl=settings.interaction_token_ttl,
-            safety_margin=settings.token_safety_margin,
-            original_id=getattr(callback, "message_id", None),
-            started=started,
-            buttons=buttons,
-            preface=preface,
-        )
-
-    def token_alive(self) -> bool:
-        """Whether interaction-token calls may still be made."""
-        return time.monotonic() < self._token_deadline
-
-    def token_dead(self) -> None:
-        """Discord said the token expired: post in the channel from now on."""
-        self._token_deadline = 0.0
-
-    def _page_writable(self, page: _Page) -> bool:
-        return not (page.via_token and not self.token_alive())
-
-    def _page_lost(self, page: _Page, error: discord.HTTPException) -> bool:
-        if page.via_token and token_expired(error):
-            self._token_deadline = 0.0
-            return True
-        return False
-
-    async def _post_page(self, first: bool, content: str, file: discord.File) -> tuple[Any, bool]:
-        if self.token_alive():
-            try:
-                if first:
-                    return await self.interaction.edit_original_response(content=content, attachments=[file]), True
-                return await self.interaction.followup.send(content=content, file=file, wait=True), True
-            except discord.HTTPException as error:
-                if not token_expired(error):
-                    raise
-                self._token_deadline = 0.0
-                file.reset()
-        return await self._channel_send(content=content, file=file), False
-
-    async def _finish_privately(self, content: str) -> bool:
-        if self._pages or not self.token_alive():
-            return False
-        try:
-            await self.interaction.delete_original_response()  # first, so the follow-up is a new, private message
-            await self.interaction.followup.send(content, ephemeral=True)
-            return True
-        except discord.HTTPException as error:
-            if not token_expired(error):
-                raise
-            self._token_deadline = 0.0
-            return False
-
-    async def _edit_status(self, content: str, *, final: bool = False, view: discord.ui.View | None = None) -> bool:
-        extra: dict[str, Any] = {"view": view} if view is not None else {}
-        if self.token_alive():
-            try:
-                await self.interaction.edit_original_response(content=content, **extra)
-                return True
-            except discord.HTTPException as error:
-                if not token_expired(error):
-                    raise
-                self._token_deadline = 0.0
-        first = self._pages[0] if self._pages else None
-        if first is not None and not first.via_token and not final:
-            await first.message.edit(content=content)
-            return True
-        return not final  # progress is not worth a new message once the token is gone
-
-    async def _channel_send(self, **kwargs: Any) -> discord.Message:
-        channel = self.interaction.channel
-        if not isinstance(channel, discord.abc.Messageable):
-            raise RuntimeError("interaction has no messageable channel")
-        if self._original_id is not None and self.interaction.channel_id is not None:
-            kwargs["reference"] = discord.MessageReference(
-                message_id=self._original_id,
-                channel_id=self.interaction.channel_id,
-                guild_id=self.interaction.guild_id,
-                fail_if_not_exists=False,
-            )
-        return await channel.send(**kwargs)

@@ -13,6 +13,7 @@ from bot.errors import UserFacingError
 from bot.jobs.model import JobSpec, PreparedJob
 from bot.presentation import text
 from bot.presentation.buttons import services_of
+from bot.presentation.gallery import Body, Controls, body_of, images_of
 from bot.presentation.launch import Launcher
 from bot.presentation.replies import tell, token_expired
 from bot.store import JobRecord, UsageStore
@@ -47,6 +48,10 @@ class TokenInteraction:
         """Edit the journalled status message through the interaction token."""
         return await self.followup.edit_message(self.message_id, **fields)  # type: ignore[arg-type]
 
+    async def original_response(self) -> discord.WebhookMessage:
+        """The journalled status message, read through the interaction token."""
+        return await self.followup.fetch_message(self.message_id)  # type: ignore[arg-type]
+
     async def delete_original_response(self) -> None:
         """Delete the journalled status message through the interaction token."""
         await self.followup.delete_message(self.message_id)  # type: ignore[arg-type]
@@ -75,11 +80,9 @@ class RetryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"img
         await retry(interaction, self.job_id)
 
 
-def retry_view(job_id: int) -> discord.ui.View:
-    """A view holding only the Retry button of `job_id`."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(RetryButton(job_id))
-    return view
+def retry_controls(job_id: int) -> Controls:
+    """Only the Retry button of `job_id`."""
+    return [[RetryButton(job_id)]]
 
 
 async def retry(interaction: discord.Interaction, job_id: int) -> None:
@@ -114,10 +117,14 @@ async def retry(interaction: discord.Interaction, job_id: int) -> None:
 
 
 async def _take_button_away(interaction: discord.Interaction) -> None:
-    """A used Retry button is taken off its message (a second click would be refused anyway)."""
-    if interaction.message is not None:
+    """A used Retry button is taken off its message (a second click would be refused anyway); a gallery stays."""
+    message = interaction.message
+    if message is not None:
         with contextlib.suppress(discord.HTTPException):
-            await interaction.message.edit(view=None)
+            if message.flags.components_v2:
+                await message.edit(**body_of(message).edit())
+            else:
+                await message.edit(view=None)
 
 
 def _refusal(record: JobRecord | None) -> str:
@@ -156,7 +163,7 @@ async def shown_images(
             message: Any = await (webhook.fetch_message(message_id) if webhook else channel.fetch_message(message_id))
         except discord.HTTPException:
             continue
-        shown[message_id] = sum(1 for a in message.attachments if a.filename.startswith(prefix))
+        shown[message_id] = sum(1 for image in images_of(message) if image.filename.startswith(prefix))
     return shown
 
 
@@ -191,15 +198,16 @@ async def tell_member(
     record: JobRecord,
     entry: JournalEntry | None,
     content: str,
-    view: discord.ui.View | None,
+    controls: Controls | None,
     now: float,
 ) -> Any:
-    """Through the journalled token while it is valid (editing the status message), else in the channel."""
+    """Through the journalled token while it is valid (editing the status message, keeping its gallery), else
+    in the channel."""
     if entry is not None and entry.token_valid(now):
+        interaction = TokenInteraction(bot, record, entry)
         try:
-            return await TokenInteraction(bot, record, entry).edit_original_response(
-                content=content, view=view or discord.utils.MISSING
-            )
+            status = await interaction.original_response()
+            return await interaction.edit_original_response(**body_of(status, content, controls).edit())
         except discord.HTTPException as error:
             if not token_expired(error):
                 raise
@@ -212,4 +220,4 @@ async def tell_member(
             guild_id=record.guild_id,
             fail_if_not_exists=False,
         )
-    return await channel.send(content, view=view or discord.utils.MISSING, reference=reference or discord.utils.MISSING)
+    return await channel.send(**Body(content, None, controls).new(), reference=reference or discord.utils.MISSING)

@@ -159,7 +159,7 @@ class Blend(commands.Cog):
             return False
         if any(user.id == bot_id for user in parent.mentions):
             return False
-        return not (parent.content or parent.attachments or parent.embeds)
+        return not (parent.content or parent.attachments or parent.embeds or parent.components)
 
     async def _answer(self, message: discord.Message, text: str) -> None:
         try:

@@ -1,4 +1,4 @@
-"""Finding the images of a message: attachments and image embeds."""
+"""Finding the images of a message: attachments, the images of its media galleries, and image embeds."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import PurePosixPath
 import discord
 
 from bot.errors import BadAttachment
-from bot.presentation.launch import PendingReference, filename_of
+from bot.presentation.gallery import filename_of, images_of
+from bot.presentation.launch import PendingReference
 from bot.textclean import code_span
 from cogs.imagine import IMAGE_TYPES
 
@@ -30,14 +31,18 @@ class Found:
 
 def is_image(attachment: discord.Attachment) -> bool:
     """Whether an attachment is an image format the bot can use."""
-    content_type = (attachment.content_type or "").split(";")[0].strip().lower()
-    if content_type:
-        return content_type in IMAGE_TYPES
-    return PurePosixPath(attachment.filename.lower()).suffix in IMAGE_EXTENSIONS
+    return _image_type(attachment.content_type, attachment.filename)
+
+
+def _image_type(content_type: str | None, filename: str) -> bool:
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind:
+        return kind in IMAGE_TYPES
+    return PurePosixPath(filename.lower()).suffix in IMAGE_EXTENSIONS
 
 
 def images_in(message: discord.Message, max_bytes: int) -> Found:
-    """The usable images of a message, in order: attachments first, then image embeds."""
+    """The usable images of a message, in order: attachments first, then gallery images, then image embeds."""
     found = Found()
     for attachment in message.attachments:
         if not is_image(attachment):
@@ -49,6 +54,11 @@ def images_in(message: discord.Message, max_bytes: int) -> Found:
                 f"{code_span(attachment.filename)} is larger than the {limit} MB limit for reference images."
             )
         found.images.append(PendingReference(attachment.filename, url=attachment.url))
+    for shown in (image for image in images_of(message) if image.in_gallery):  # a set the bot posted, say
+        if not _image_type(shown.content_type, shown.filename):
+            found.skipped += 1
+            continue
+        found.images.append(PendingReference(shown.filename, url=shown.url))
     for embed in message.embeds:
         url = _embed_image(embed)
         if url:

@@ -39,15 +39,32 @@ def running(harness: BotHarness, jobs: list[JobRecord]) -> bool:
 
 
 async def final_original(fake: FakeDiscord, interaction: Any, timeout: float = 30) -> Any:
-    """The @original message once its status line is gone (the job's final state)."""
+    """The @original message once its status line is gone (the job's final state); `.text` reads either layout."""
 
     def settled() -> Any:
         message = interaction.original
-        if message is not None and message.content and "⏳" not in message.content:
+        if message is not None and message.text and "⏳" not in message.text:
             return message
         return None
 
     return await fake.wait_for(settled, timeout=timeout)
+
+
+def gallery(message: Any, alt: str | None = None) -> list[Any]:
+    """The files a set's message shows, in order, after checking its layout: the components-v2 flag, no content,
+    the text first, then one media gallery whose every item names a file of this very message (by its id, and
+    the prompt as alt text when `alt` is given), then only action rows."""
+    assert message.v2 and message.content == "" and message.embeds == [], "a set's message is a v2 layout"
+    kinds = [c["type"] for c in message.components]
+    assert kinds[:2] == [10, 12] and set(kinds[2:]) <= {1}, f"text, gallery, then controls; got {kinds}"
+    files = message.gallery_files()
+    items = message.gallery_items()
+    assert len(files) == len(items), "every gallery item is a file of the message"
+    for item, file in zip(items, files, strict=True):
+        assert item["media"]["url"] == file.url and item["media"]["attachment_id"] == file.id
+        assert alt is None or item["description"] == alt == file.description
+    assert {a.id for a in message.attachments} == {f.id for f in files}, "no file is left out of the gallery"
+    return files
 
 
 def decode(data: bytes) -> Image.Image:
@@ -76,7 +93,7 @@ async def final_reply(fake: FakeDiscord, message: Any, timeout: float = 30) -> A
 
     def settled() -> Any:
         replies = bot_replies(fake, message)
-        return replies[0] if replies and "⏳" not in replies[0].content else None
+        return replies[0] if replies and "⏳" not in replies[0].text else None
 
     return await fake.wait_for(settled, timeout=timeout)
 

@@ -12,7 +12,7 @@ async def admin_says(discord_fake, user, command, **options) -> str:
     interaction = await discord_fake.slash(user, f"imagine-admin {command}", **options)
     await interaction.wait_response()
     assert interaction.ephemeral
-    return interaction.original.content
+    return interaction.original.text
 
 
 async def test_members_without_manage_server_are_refused(discord_fake, image_api, running_bot) -> None:
@@ -39,7 +39,7 @@ async def test_server_override_replaces_the_default_and_is_audited(discord_fake,
     await job_done(running_bot)
     second = await discord_fake.slash(member, "imagine", prompt="two")
     await second.wait_response()
-    assert second.ephemeral and "used 1 of your 1" in second.original.content
+    assert second.ephemeral and "used 1 of your 1" in second.original.text
 
     audit = await admin_says(discord_fake, admin, "audit")
     assert f"<@{admin.id}>" in audit and "member_daily_images = 1" in audit
@@ -90,8 +90,8 @@ async def test_mod_log_receives_prompt_requester_and_outcome(discord_fake, image
     job = await discord_fake.slash(member, "imagine", prompt="@everyone a sunset")
     await final_original(discord_fake, job)
     entry = await discord_fake.wait_for(lambda: next(iter(discord_fake.channel_messages(mods)), None))
-    assert f"<@{member.id}>" in entry.content and "completed (1/1)" in entry.content
-    assert "a sunset" in entry.content and "@everyone" not in entry.content
+    assert f"<@{member.id}>" in entry.text and "completed (1/1)" in entry.text
+    assert "a sunset" in entry.text and "@everyone" not in entry.text
 
 
 async def test_mod_log_also_receives_refused_prompts(discord_fake, image_api, running_bot) -> None:
@@ -104,8 +104,8 @@ async def test_mod_log_also_receives_refused_prompts(discord_fake, image_api, ru
     await refused.wait_response()
     assert refused.ephemeral
     entry = await discord_fake.wait_for(lambda: next(iter(discord_fake.channel_messages(mods)), None))
-    assert f"<@{member.id}>" in entry.content and "refused" in entry.content and "blocked" in entry.content
-    assert "lots of GORE" in entry.content and "@here" not in entry.content
+    assert f"<@{member.id}>" in entry.text and "refused" in entry.text and "blocked" in entry.text
+    assert "lots of GORE" in entry.text and "@here" not in entry.text
     assert image_api.requests == []
 
 
@@ -118,6 +118,6 @@ async def test_stats_show_a_chart_top_channels_and_failure_kinds(discord_fake, i
     message = await discord_fake.wait_for(
         lambda: interaction.original if interaction.original and interaction.original.attachments else None
     )
-    assert interaction.ephemeral and "3 images" in message.content and "2 requests" in message.content
-    assert "<#77>" in message.content and "failure rate 50%" in message.content and "`failed:x`" in message.content
+    assert interaction.ephemeral and "3 images" in message.text and "2 requests" in message.text
+    assert "<#77>" in message.text and "failure rate 50%" in message.text and "`failed:x`" in message.text
     assert decode(message.attachments[0].data).format == "PNG"

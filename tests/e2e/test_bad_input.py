@@ -45,15 +45,15 @@ async def refused_privately(interaction: Any) -> str:
     """The ephemeral answer sent instead of a defer."""
     await interaction.wait_response()
     assert interaction.response_type == MESSAGE and interaction.ephemeral
-    return str(interaction.original.content)
+    return str(interaction.original.text)
 
 
 async def refused_after_defer(fake: Any, interaction: Any) -> str:
     """The ❌ line that replaced the 'thinking' message."""
     message = await fake.wait_for(
-        lambda: interaction.original if interaction.original and "❌" in interaction.original.content else None
+        lambda: interaction.original if interaction.original and "❌" in interaction.original.text else None
     )
-    return str(message.content)
+    return str(message.text)
 
 
 def assert_logged_once(logs: CapturedLogs, interaction: Any) -> None:
@@ -140,7 +140,7 @@ async def test_zero_width_characters_are_removed_from_prompt_and_echo(discord_fa
         lambda: interaction.original if interaction.original and interaction.original.attachments else None
     )
     assert image_api.requests[0].json["prompt"] == "a red fox in snow"
-    assert "a red fox in snow" in message.content
+    assert "a red fox in snow" in message.text
     assert message.attachments[0].description == "a red fox in snow"
 
 
@@ -150,7 +150,7 @@ async def test_prompt_of_mentions_and_markdown_is_echoed_inert(discord_fake, ima
     message = await discord_fake.wait_for(
         lambda: interaction.original if interaction.original and interaction.original.attachments else None
     )
-    echoed = message.content.split(" — ")[0]
+    echoed = message.text.split(" — ")[0]
     assert "@\u200beveryone" in echoed and "@\u200b&123456789012345678" in echoed
     assert "\\[link]" in echoed, "a masked link must not render"
     for raw in ("||spoiler||", "`code`", "~~x~~", "**bold**"):

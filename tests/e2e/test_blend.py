@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.helpers import NO_PINGS, bot_replies, decode, final_original, final_reply, job_done
+from tests.e2e.helpers import NO_PINGS, bot_replies, decode, final_original, final_reply, gallery, job_done
 from tests.images import png
 
 MODAL = 9
@@ -38,10 +38,11 @@ async def test_reply_blends_the_parent_and_the_reply_images(discord_fake, image_
     assert request.json["sequential_image_generation_options"] == {"max_images": 2}
     assert "--n" not in request.json["prompt"] and "put the hat on the cat" in request.json["prompt"]
     assert len(reply.attachments) == 2 and all(decode(a.data).format == "JPEG" for a in reply.attachments)
+    assert len(gallery(reply)) == 2, "a reply's set is a gallery too"
     assert reply.message_reference["message_id"] == mention.id
-    assert f"<@{alice.id}>" in reply.content and "2 images" in reply.content
+    assert f"<@{alice.id}>" in reply.text and "2 images" in reply.text
     assert all(m.allowed_mentions == NO_PINGS for m in bot_replies(discord_fake, mention))
-    assert "@everyone" not in reply.content
+    assert "@everyone" not in reply.text
     [job] = await job_done(harness)
     assert (job.kind, job.user_id, job.images_delivered) == ("blend", int(alice.id), 2)
     assert f"img:reroll:{job.id}" in reply.custom_ids()
@@ -63,13 +64,35 @@ async def test_reply_to_the_bots_own_result_uses_its_image(discord_fake, image_a
     assert fetched, "the replied-to message must be fetched fresh"
 
 
+async def test_reply_to_the_bots_own_set_uses_the_images_of_its_gallery(discord_fake, image_api, running_bot) -> None:
+    alice = discord_fake.add_member("alice")
+    result = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="owls", count=2))
+    assert result.payload()["attachments"] == [] and len(gallery(result)) == 2
+
+    mention = await discord_fake.send_message(alice, "now at night x1", mention_bot=True, reply_to=result)
+    reply = await final_reply(discord_fake, mention)
+
+    references = image_api.requests[1].references
+    assert [r.nbytes for r in references] == [len(f.data) for f in gallery(result)], "both images, in order"
+    assert len(reply.attachments) == 1 and not reply.v2
+
+
+async def test_blend_message_command_on_a_set_offers_its_gallery(discord_fake, image_api, running_bot) -> None:
+    alice = discord_fake.add_member("alice")
+    result = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="owls", count=3))
+
+    menu = await discord_fake.context_menu(alice, "Blend with prompt…", result)
+    await menu.wait_response()
+    assert menu.response_type == MODAL and "3 images" in menu.modal["title"]
+
+
 async def test_without_the_intent_a_members_picture_is_explained(discord_fake, image_api, running_bot) -> None:
     alice, bob = discord_fake.add_member("alice"), discord_fake.add_member("bob")
     parent = await discord_fake.send_message(bob, "pic", attachments=[discord_fake.add_attachment(png(), "p.png")])
     mention = await discord_fake.send_message(alice, "make it blue", mention_bot=True, reply_to=parent)
     reply = await final_reply(discord_fake, mention)
 
-    assert "can't see the images" in reply.content and "Blend with prompt" in reply.content
+    assert "can't see the images" in reply.text and "Blend with prompt" in reply.text
     assert reply.attachments == [] and image_api.requests == []
 
 
@@ -83,14 +106,14 @@ async def test_without_the_intent_the_mentions_own_images_still_work(discord_fak
     reply = await final_reply(discord_fake, mention)
 
     assert [(r.width, r.height) for r in image_api.requests[0].references] == [(90, 60)]
-    assert len(reply.attachments) == 1 and "only your attachments are used" in reply.content
+    assert len(reply.attachments) == 1 and "only your attachments are used" in reply.text
 
 
 async def test_mention_without_images_gets_a_helpful_reply(discord_fake, image_api, running_bot) -> None:
     alice = discord_fake.add_member("alice")
     mention = await discord_fake.send_message(alice, "draw me a cat", mention_bot=True)
     reply = await final_reply(discord_fake, mention)
-    assert "Reply to a message that has images" in reply.content and "--n 4" in reply.content
+    assert "Reply to a message that has images" in reply.text and "--n 4" in reply.text
     assert image_api.requests == [] and await running_bot.store.recent_jobs() == []
 
 
@@ -99,7 +122,7 @@ async def test_mention_with_only_other_files_is_told_they_are_not_images(discord
     notes = discord_fake.add_attachment(b"hello", "notes.txt", "text/plain")
     mention = await discord_fake.send_message(alice, "blend this", mention_bot=True, attachments=[notes])
     reply = await final_reply(discord_fake, mention)
-    assert "None of those files is an image" in reply.content and image_api.requests == []
+    assert "None of those files is an image" in reply.text and image_api.requests == []
 
 
 async def test_more_than_fourteen_references_are_cut_with_a_note(discord_fake, image_api, start_bot) -> None:
@@ -114,7 +137,7 @@ async def test_more_than_fourteen_references_are_cut_with_a_note(discord_fake, i
     reply = await final_reply(discord_fake, mention)
 
     assert [(r.width, r.height) for r in image_api.requests[0].references] == sizes[:14]
-    assert "Only the first 14 of 16 images" in reply.content and len(reply.attachments) == 1
+    assert "Only the first 14 of 16 images" in reply.text and len(reply.attachments) == 1
 
 
 async def test_blend_message_command_opens_a_modal_and_runs(discord_fake, image_api, running_bot) -> None:
@@ -150,7 +173,7 @@ async def test_blend_message_command_on_a_message_without_images_is_refused(
     target = await discord_fake.send_message(alice, "just words")
     menu = await discord_fake.context_menu(alice, "Blend with prompt…", target)
     await menu.wait_response()
-    assert menu.ephemeral and "no images" in menu.original.content
+    assert menu.ephemeral and "no images" in menu.original.text
 
 
 async def test_reply_to_an_image_embed_uses_the_proxied_image(discord_fake, image_api, start_bot) -> None:
@@ -180,8 +203,8 @@ async def test_a_big_reply_set_is_split_into_messages_of_ten(discord_fake, image
     replies = await discord_fake.wait_for(
         lambda: len(bot_replies(discord_fake, mention)) == 2 and bot_replies(discord_fake, mention)
     )
-    assert [len(m.attachments) for m in replies] == [10, 2]
-    assert replies[0] is first and "12 images" in first.content and "images 11–12 of 12" in replies[1].content
+    assert [len(gallery(m, alt="a sticker sheet")) for m in replies] == [10, 2]
+    assert replies[0] is first and "12 images" in first.text and "images 11–12 of 12" in replies[1].text
     assert (
         job.images_delivered == 12
         and image_api.requests[0].json["sequential_image_generation_options"]["max_images"] == 12

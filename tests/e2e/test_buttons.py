@@ -32,9 +32,7 @@ async def test_reroll_repeats_prompt_references_and_options(discord_fake, image_
     assert second.json["prompt"] == first.json["prompt"] and second.json["size"] == first.json["size"] == "1248x832"
     assert [(r.width, r.height) for r in second.references] == [(300, 200)]
     assert second.json["image"] == first.json["image"]
-    assert (
-        len(again.attachments) == 1 and f"<@{bob.id}>" in again.content and f"Reroll of job #{job.id}" in again.content
-    )
+    assert len(again.attachments) == 1 and f"<@{bob.id}>" in again.text and f"Reroll of job #{job.id}" in again.text
     [rerolled, _] = await job_done(running_bot, 2)
     assert (rerolled.kind, rerolled.user_id, rerolled.images_delivered) == ("reroll", int(bob.id), 1)
 
@@ -65,7 +63,7 @@ async def test_upscale_regenerates_at_4k_with_the_same_ratio(discord_fake, image
     request = image_api.requests[1]
     assert request.json["size"] == "4704x3520"  # 320x240 is 4:3
     assert [(r.width, r.height) for r in request.references] == [(320, 240)]
-    assert len(upscaled.attachments) == 1 and "4K" in upscaled.content
+    assert len(upscaled.attachments) == 1 and "4K" in upscaled.text
     [upscale, _] = await job_done(running_bot, 2)
     assert upscale.kind == "upscale"
 
@@ -78,7 +76,18 @@ async def test_delete_by_the_requester_removes_the_result(discord_fake, image_ap
     click = await discord_fake.click(alice, result, f"img:delete:{job.id}")
     await discord_fake.wait_for(lambda: result.deleted)
     answer = await discord_fake.wait_for(lambda: click.followups and click.followups[-1])
-    assert click.ephemeral and "Deleted" in answer.content
+    assert click.ephemeral and "Deleted" in answer.text
+
+
+async def test_delete_removes_every_gallery_of_a_set(discord_fake, image_api, running_bot) -> None:
+    alice = discord_fake.add_member("alice")
+    interaction = await discord_fake.slash(alice, "imagine", prompt="a dozen owls", count=12)
+    result = await final_original(discord_fake, interaction)
+    [job] = await job_done(running_bot)
+    [second_page] = interaction.followups
+
+    await discord_fake.click(alice, result, f"img:delete:{job.id}")
+    await discord_fake.wait_for(lambda: result.deleted and second_page.deleted)
 
 
 async def test_delete_by_someone_else_is_refused_privately(discord_fake, image_api, running_bot) -> None:
@@ -89,7 +98,7 @@ async def test_delete_by_someone_else_is_refused_privately(discord_fake, image_a
     click = await discord_fake.click(mallory, result, f"img:delete:{job.id}")
     await click.wait_response()
     assert click.response_type == EPHEMERAL_MESSAGE and click.ephemeral
-    assert "Only the member who asked" in click.original.content and not result.deleted
+    assert "Only the member who asked" in click.original.text and not result.deleted
 
 
 async def test_delete_by_a_moderator_is_allowed(discord_fake, image_api, running_bot) -> None:
@@ -100,25 +109,43 @@ async def test_delete_by_a_moderator_is_allowed(discord_fake, image_api, running
     click = await discord_fake.click(mod, result, f"img:delete:{job.id}")
     await discord_fake.wait_for(lambda: result.deleted)
     answer = await discord_fake.wait_for(lambda: click.followups and click.followups[-1])
-    assert "Deleted" in answer.content
+    assert "Deleted" in answer.text
 
 
-async def test_picking_one_image_of_a_set_offers_its_buttons(discord_fake, image_api, running_bot) -> None:
+async def test_picking_one_image_of_a_set_shows_it_with_its_buttons(discord_fake, image_api, running_bot) -> None:
     alice = discord_fake.add_member("alice")
     result = await imagine(discord_fake, alice, prompt="three owls", count=3)
     [job] = await job_done(running_bot)
     assert f"img:vary:{job.id}:1" not in result.custom_ids()
 
     pick = await discord_fake.click(alice, result, f"img:pick:{job.id}:3", values=["2"])
-    await pick.wait_response()
-    assert pick.ephemeral and f"img:up:{job.id}:2" in pick.original.custom_ids()
+    shown = await discord_fake.wait_for(lambda: pick.original and pick.original.gallery_items() and pick.original)
+    assert pick.ephemeral and shown.v2 and f"Image 2 of job #{job.id}" in shown.text
+    [item] = shown.gallery_items()
+    second = result.gallery_files()[1]
+    assert second.filename == f"seedream_{job.id}_2.jpg"
+    assert item["media"]["url"] == second.url and item["description"] == "three owls", "the chosen image itself"
+    assert shown.component_types() == [10, 12, 1, 2, 2, 2]
+    assert shown.custom_ids() == [f"img:{action}:{job.id}:2" for action in ("vary", "up", "ref")]
 
     click = await discord_fake.click(alice, pick.original, f"img:vary:{job.id}:2")
     varied = await final_original(discord_fake, click)
-    second_image = result.attachments[1].data
     reference = image_api.requests[1].references[0]
-    assert (reference.width, reference.height) == (320, 240) and reference.nbytes == len(second_image)
+    assert (reference.width, reference.height) == (320, 240) and reference.nbytes == len(second.data)
     assert len(varied.attachments) == 4
+
+
+async def test_picking_an_image_whose_message_was_deleted_says_so(discord_fake, image_api, running_bot) -> None:
+    alice = discord_fake.add_member("alice")
+    interaction = await discord_fake.slash(alice, "imagine", prompt="a dozen owls", count=12)
+    result = await final_original(discord_fake, interaction)
+    [job] = await job_done(running_bot)
+    [second_page] = interaction.followups
+    second_page.deleted = True  # images 11 and 12 were on it; the picker stays on the first page
+
+    pick = await discord_fake.click(alice, result, f"img:pick:{job.id}:12", values=["12"])
+    answer = await discord_fake.wait_for(lambda: pick.original and not pick.original.loading and pick.original)
+    assert pick.ephemeral and "deleted" in answer.text and answer.gallery_items() == [] and answer.custom_ids() == []
 
 
 async def test_buttons_work_after_a_restart(discord_fake, image_api, start_bot) -> None:
@@ -148,7 +175,7 @@ async def test_button_of_a_vanished_job_answers_privately(discord_fake, image_ap
     await start_bot(database_url=f"sqlite:///{tmp_path / 'fresh.db'}")
     click = await discord_fake.click(alice, result, f"img:reroll:{job.id}")
     await click.wait_response()
-    assert click.ephemeral and "no longer exists" in click.original.content
+    assert click.ephemeral and "no longer exists" in click.original.text
     assert len(image_api.requests) == 1
 
 
@@ -160,8 +187,8 @@ async def test_job_command_brings_back_a_past_job(discord_fake, image_api, runni
     shown = await discord_fake.slash(bob, "job", id=job.id)
     await shown.wait_response()
     card = shown.original
-    assert not shown.ephemeral and f"Job #{job.id}" in card.content and "two moons" in card.content
-    assert f"/{result.channel_id}/{result.id}" in card.content
+    assert not shown.ephemeral and f"Job #{job.id}" in card.text and "two moons" in card.text
+    assert f"/{result.channel_id}/{result.id}" in card.text
     assert f"img:reroll:{job.id}" in card.custom_ids() and f"img:pick:{job.id}:2" in card.custom_ids()
 
     click = await discord_fake.click(bob, card, f"img:reroll:{job.id}")
@@ -173,7 +200,7 @@ async def test_job_command_for_an_unknown_job_is_private(discord_fake, image_api
     alice = discord_fake.add_member("alice")
     shown = await discord_fake.slash(alice, "job", id=999)
     await shown.wait_response()
-    assert shown.ephemeral and "no job #999" in shown.original.content
+    assert shown.ephemeral and "no job #999" in shown.original.text
 
 
 async def test_reroll_without_kept_references_is_refused_privately(discord_fake, image_api, start_bot) -> None:
@@ -189,7 +216,7 @@ async def test_reroll_without_kept_references_is_refused_privately(discord_fake,
 
     click = await discord_fake.click(alice, result, f"img:reroll:{job.id}")
     await click.wait_response()
-    assert click.ephemeral and "no longer kept" in click.original.content
+    assert click.ephemeral and "no longer kept" in click.original.text
     assert len(image_api.requests) == 1
 
 
@@ -207,7 +234,7 @@ async def test_button_jobs_share_the_queue_and_are_refused_privately_when_it_is_
     click = await discord_fake.click(bob, result, f"img:reroll:{job.id}")
     await click.wait_response()
     assert click.ephemeral and click.response_type == EPHEMERAL_MESSAGE
-    assert "busy" in click.original.content
+    assert "busy" in click.original.text
     await final_original(discord_fake, busy)
     assert len(image_api.requests) == 2
     assert [j.kind for j in await harness.store.recent_jobs() if j.status != "cancelled"] == ["imagine", "imagine"]

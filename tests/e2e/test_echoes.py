@@ -23,8 +23,8 @@ async def test_file_names_cannot_break_out_of_their_code_span(discord_fake, imag
     attachment = discord_fake.add_attachment(b"not an image", f"{BREAKOUT}.txt", "text/plain")
     answer = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="a cat", image1=attachment)
     await answer.wait_response()
-    assert answer.ephemeral and "is not an image" in answer.original.content
-    one_code_span(answer.original.content)
+    assert answer.ephemeral and "is not an image" in answer.original.text
+    one_code_span(answer.original.text)
     assert image_api.requests == []
 
 
@@ -35,8 +35,8 @@ async def test_inline_options_are_echoed_in_a_safe_code_span(discord_fake, image
         alice, f"make it blue --ar {BREAKOUT.replace(' ', '_')}", mention_bot=True, reply_to=parent
     )
     reply = await final_reply(discord_fake, mention)
-    assert "not a supported aspect ratio" in reply.content
-    one_code_span(reply.content)
+    assert "not a supported aspect ratio" in reply.text
+    one_code_span(reply.text)
 
 
 async def blend_modal(fake, **fields: str):
@@ -55,14 +55,14 @@ async def blend_modal(fake, **fields: str):
 @pytest.mark.parametrize("count", ["４", "٣", "²", "1.", "+2", "٣٤"])
 async def test_form_numbers_take_ascii_digits_only(discord_fake, image_api, running_bot, count) -> None:
     submitted = await blend_modal(discord_fake, count=count)
-    assert submitted.ephemeral and "not a number of images" in submitted.original.content
-    one_code_span(submitted.original.content)
+    assert submitted.ephemeral and "not a number of images" in submitted.original.text
+    one_code_span(submitted.original.text)
     assert image_api.requests == []
 
 
 async def test_form_number_out_of_range_says_the_range(discord_fake, image_api, running_bot) -> None:
     submitted = await blend_modal(discord_fake, count="99")
-    assert submitted.ephemeral and "from 1 to 15" in submitted.original.content
+    assert submitted.ephemeral and "from 1 to 15" in submitted.original.text
     assert image_api.requests == []
 
 
@@ -70,7 +70,7 @@ async def test_admin_number_settings_take_ascii_digits_only(discord_fake, image_
     admin = discord_fake.add_member(manage_guild=True)
     answer = await discord_fake.slash(admin, "imagine-admin set", setting="member_daily_images", value="１０")
     await answer.wait_response()
-    assert answer.ephemeral and "is not a number" in answer.original.content
+    assert answer.ephemeral and "is not a number" in answer.original.text
 
 
 async def test_mod_log_gets_one_post_per_member_per_window(discord_fake, image_api, running_bot) -> None:
@@ -90,7 +90,7 @@ async def test_mod_log_gets_one_post_per_member_per_window(discord_fake, image_a
     assert len(discord_fake.channel_messages(mods)) == 1
     await discord_fake.wait_for(lambda: len(discord_fake.channel_messages(mods)) == 2, timeout=5)
     first, folded = discord_fake.channel_messages(mods)
-    assert "number 0" in first.content and "5 refused requests" in folded.content and "number 5" in folded.content
+    assert "number 0" in first.text and "5 refused requests" in folded.text and "number 5" in folded.text
     await asyncio.sleep(1.2)
     assert len(discord_fake.channel_messages(mods)) == 2
 

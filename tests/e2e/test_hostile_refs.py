@@ -54,5 +54,5 @@ async def test_forty_megapixel_reference_is_refused_by_its_header(discord_fake, 
     huge = discord_fake.add_attachment(declared_png(8000, 5000), "huge.png", "image/png")
     interaction = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="a cat", image1=huge)
     message = await final_original(discord_fake, interaction, timeout=10)
-    assert "`huge.png` is too large" in message.content and "36 megapixels" in message.content
+    assert "`huge.png` is too large" in message.text and "36 megapixels" in message.text
     assert image_api.requests == []

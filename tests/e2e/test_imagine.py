@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.helpers import NO_PINGS, decode, final_original, job_done, message_requests
+from tests.e2e.helpers import NO_PINGS, decode, final_original, gallery, job_done, message_requests
 from tests.fakes.image_api import Fault
 from tests.images import png
 
@@ -19,13 +19,14 @@ async def test_single_image_is_delivered_with_a_summary(discord_fake, image_api,
     assert interaction.response_type == DEFER and not interaction.ephemeral
 
     message = await final_original(discord_fake, interaction)
-    assert len(message.attachments) == 1
+    assert len(message.attachments) == 1 and not message.v2, "one image keeps its full-size attachment preview"
     attachment = message.attachments[0]
     assert decode(attachment.data).format == "JPEG"
+    assert message.component_types() == [1, 2, 2, 2, 2, 2], "its five buttons in one row under it"
     assert attachment.description == "a red fox in fresh snow"
-    assert "a red fox in fresh snow" in message.content and f"<@{alice.id}>" in message.content
-    assert "1 image" in message.content and "2K" in message.content
-    assert re.search(r"\b\d+s\b", message.content)
+    assert "a red fox in fresh snow" in message.text and f"<@{alice.id}>" in message.text
+    assert "1 image" in message.text and "2K" in message.text
+    assert re.search(r"\b\d+s\b", message.text)
 
     body = image_api.requests[0].json
     assert body["size"] == "2K" and body["sequential_image_generation"] == "disabled"
@@ -44,16 +45,25 @@ async def test_set_of_four_arrives_in_one_message(discord_fake, image_api, runni
     user = discord_fake.add_member()
     interaction = await discord_fake.slash(user, "imagine", prompt="a cat in four seasons", count=4, aspect="16:9")
     message = await final_original(discord_fake, interaction)
+    [job] = await job_done(running_bot)
 
-    assert len(message.attachments) == 4
-    assert len({a.data for a in message.attachments}) == 4
+    files = gallery(message, alt="a cat in four seasons")
+    assert [f.filename for f in files] == [f"seedream_{job.id}_{n}.jpg" for n in range(1, 5)]
+    assert len({f.data for f in files}) == 4
+    assert message.component_types() == [10, 12, 1, 2, 2, 1, 3], "summary, gallery, Reroll + Delete, the picker"
+    assert message.custom_ids() == [f"img:reroll:{job.id}", f"img:delete:{job.id}", f"img:pick:{job.id}:4"]
+    assert message.components[0]["content"] == message.text and message.text.startswith("**a cat in four seasons**")
+    assert message.payload()["attachments"] == [], "Discord lists the files a gallery shows only in the gallery"
+    first_image = next(r for r in discord_fake.requests if r.method == "PATCH" and r.files)
+    assert first_image.json["flags"] == 1 << 15 and first_image.json["content"] is None, "status line → gallery"
     body = image_api.requests[0].json
     assert body["sequential_image_generation"] == "auto"
     assert body["sequential_image_generation_options"] == {"max_images": 4}
     assert "4 images" in body["prompt"] and body["size"] == "2848x1600"
-    assert "4 images" in message.content and "16:9" in message.content
-    [job] = await job_done(running_bot)
+    assert "4 images" in message.text and "16:9" in message.text
     assert job.images_delivered == 4 and job.status == "completed"
+    images = await running_bot.store.job_images(job.id)
+    assert [i.url for i in images] == [f.url for f in files], "each image's URL is its gallery item's"
 
 
 async def test_set_of_fifteen_streams_over_two_messages(discord_fake, image_api, running_bot) -> None:
@@ -61,19 +71,21 @@ async def test_set_of_fifteen_streams_over_two_messages(discord_fake, image_api,
     user = discord_fake.add_member()
     interaction = await discord_fake.slash(user, "imagine", prompt="a sticker sheet of robots", count=15)
 
-    first = await discord_fake.wait_for(lambda: interaction.original and interaction.original.attachments)
+    first = await discord_fake.wait_for(lambda: interaction.original and interaction.original.gallery_items())
     assert first
     assert image_api.requests[0].generated < 15, "the first image must be posted while the set is still streaming"
-    assert "⏳" in interaction.original.content
+    assert "⏳" in interaction.original.text
 
     message = await final_original(discord_fake, interaction)
-    assert len(message.attachments) == 10
+    [job] = await job_done(running_bot)
+    assert len(gallery(message, alt="a sticker sheet of robots")) == 10
+    assert f"img:pick:{job.id}:15" in message.custom_ids(), "the controls are under the first gallery"
     assert len(interaction.followups) == 1
     second = interaction.followups[0]
-    assert len(second.attachments) == 5 and "images 11–15 of 15" in second.content
-    names = [a.filename for a in message.attachments + second.attachments]
-    assert len(set(names)) == 15
-    [job] = await job_done(running_bot)
+    assert len(gallery(second, alt="a sticker sheet of robots")) == 5 and "images 11–15 of 15" in second.text
+    assert second.component_types() == [10, 12] and second.custom_ids() == []
+    names = [a.filename for a in message.gallery_files() + second.gallery_files()]
+    assert names == [f"seedream_{job.id}_{n}.jpg" for n in range(1, 16)]
     assert job.images_delivered == 15
 
 
@@ -98,7 +110,7 @@ async def test_non_image_attachment_is_refused_privately_without_api_call(discor
     interaction = await discord_fake.slash(user, "imagine", prompt="a cat", image1=notes)
     await interaction.wait_response()
     assert interaction.ephemeral and interaction.response_type == 4
-    assert "notes.txt" in interaction.original.content and "not an image" in interaction.original.content
+    assert "notes.txt" in interaction.original.text and "not an image" in interaction.original.text
     assert image_api.requests == []
     assert await running_bot.store.recent_jobs() == []
 
@@ -108,9 +120,9 @@ async def test_file_pretending_to_be_an_image_is_refused_without_api_call(discor
     fake_png = discord_fake.add_attachment(b"\x89PNG not really", "cat.png", "image/png")
     interaction = await discord_fake.slash(user, "imagine", prompt="a cat", image1=fake_png)
     message = await discord_fake.wait_for(
-        lambda: interaction.original if interaction.original and "❌" in interaction.original.content else None
+        lambda: interaction.original if interaction.original and "❌" in interaction.original.text else None
     )
-    assert "cat.png" in message.content and "not a readable image" in message.content
+    assert "cat.png" in message.text and "not a readable image" in message.text
     assert image_api.requests == []
 
 
@@ -119,7 +131,7 @@ async def test_too_many_images_with_references_is_refused_before_defer(discord_f
     refs = [discord_fake.add_attachment(png(), f"r{i}.png", "image/png") for i in range(2)]
     interaction = await discord_fake.slash(user, "imagine", prompt="x", count=14, image1=refs[0], image2=refs[1])
     await interaction.wait_response()
-    assert interaction.ephemeral and "at most 15" in interaction.original.content
+    assert interaction.ephemeral and "at most 15" in interaction.original.text
     assert image_api.requests == []
 
 
@@ -129,10 +141,10 @@ async def test_blocked_prompt_is_explained_and_not_counted(discord_fake, image_a
     interaction = await discord_fake.slash(user, "imagine", prompt="something not allowed")
     [job] = await job_done(running_bot)
     note = await discord_fake.wait_for(lambda: next((m for m in interaction.followups if m.ephemeral), None))
-    assert "❌" in note.content and "safety filter blocked this prompt" in note.content
+    assert "❌" in note.text and "safety filter blocked this prompt" in note.text
     assert note.custom_ids() == [] and note.attachments == []
     assert interaction.original.deleted, "the public thinking message is removed"
-    assert all("something not allowed" not in m.content for m in discord_fake.channel_messages())
+    assert all("something not allowed" not in m.text for m in discord_fake.channel_messages())
     assert (job.status, job.images_delivered, job.error_code) == (
         "blocked",
         0,
@@ -145,7 +157,7 @@ async def test_transient_errors_are_retried_transparently(discord_fake, image_ap
     user = discord_fake.add_member()
     interaction = await discord_fake.slash(user, "imagine", prompt="a quiet harbour")
     message = await final_original(discord_fake, interaction)
-    assert len(message.attachments) == 1 and "❌" not in message.content
+    assert len(message.attachments) == 1 and "❌" not in message.text
     assert [r.status for r in image_api.requests] == [503, 429, 200]
 
 
@@ -155,7 +167,7 @@ async def test_partly_failed_set_delivers_the_rest_and_explains(discord_fake, im
     interaction = await discord_fake.slash(user, "imagine", prompt="three owls", count=3)
     message = await final_original(discord_fake, interaction)
     assert len(message.attachments) == 2
-    assert "1 image could not be made" in message.content and "safety filter" in message.content
+    assert "1 image could not be made" in message.text and "safety filter" in message.text
     [job] = await job_done(running_bot)
     assert (job.status, job.images_delivered, job.images_failed) == ("partial", 2, 1)
 
@@ -166,7 +178,7 @@ async def test_fewer_images_than_asked_is_said(discord_fake, image_api, running_
     interaction = await discord_fake.slash(user, "imagine", prompt="a comic", count=4)
     message = await final_original(discord_fake, interaction)
     assert len(message.attachments) == 2
-    assert "returned 2 images of the 4 asked for" in message.content
+    assert "returned 2 images of the 4 asked for" in message.text
 
 
 async def test_oversized_output_is_made_to_fit(discord_fake, image_api, running_bot) -> None:
@@ -191,8 +203,8 @@ async def test_mentions_in_prompts_never_ping(discord_fake, image_api, running_b
     sent = message_requests(discord_fake)
     assert sent, "the bot sent no message content at all"
     assert all(r.json.get("allowed_mentions") == NO_PINGS for r in sent)
-    assert "@everyone" not in message.content and "@here" not in message.content
-    assert "**loud**" not in message.content
+    assert "@everyone" not in message.text and "@here" not in message.text
+    assert "**loud**" not in message.text
 
 
 async def test_relay_without_streaming_and_b64_results(discord_fake, image_api, start_bot) -> None:
@@ -215,15 +227,16 @@ async def test_long_set_switches_to_channel_replies_before_the_token_expires(
     [job] = await job_done(harness)
 
     def summary_reply():  # the final summary comes as a channel reply once the token is gone
-        replies = [m for m in discord_fake.channel_messages() if m.message_reference and "4 images" in m.content]
+        replies = [m for m in discord_fake.channel_messages() if m.message_reference and "4 images" in m.text]
         return replies[-1] if replies else None
 
     summary = await discord_fake.wait_for(summary_reply)
     original_id = interaction.original.id
     in_original = len(interaction.original.attachments)
     channel_pages = [m for m in discord_fake.channel_messages() if m.attachments and m.interaction_token is None]
-    assert 1 <= in_original < 4
-    assert sum(len(m.attachments) for m in channel_pages) == 4 - in_original
+    assert 1 <= in_original < 4 and len(gallery(interaction.original)) == in_original
+    assert sum(len(gallery(m, alt="a slow set")) for m in channel_pages) == 4 - in_original
+    assert not summary.v2 and f"img:pick:{job.id}:4" in summary.custom_ids(), "the summary and controls follow"
     assert all(m.message_reference["message_id"] == original_id for m in [*channel_pages, summary])
     assert job.images_delivered == 4 and job.status == "completed"
 
@@ -247,6 +260,6 @@ async def test_status_line_comes_with_the_acknowledgement(discord_fake, image_ap
     interaction = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="a patient heron")
     await interaction.wait_response()
     status = await discord_fake.wait_for(
-        lambda: interaction.original and "⏳" in interaction.original.content and interaction.original, timeout=1.5
+        lambda: interaction.original and "⏳" in interaction.original.text and interaction.original, timeout=1.5
     )
-    assert "Generating your image" in status.content and status.attachments == []
+    assert "Generating your image" in status.text and status.attachments == []

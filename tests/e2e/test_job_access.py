@@ -32,8 +32,8 @@ async def test_job_from_a_private_channel_is_hidden_from_outsiders(discord_fake,
     _, _, job = await private_job(discord_fake, running_bot, insider)
     shown = await discord_fake.slash(outsider, "job", id=job.id)
     await shown.wait_response()
-    assert shown.ephemeral and f"no job #{job.id}" in shown.original.content
-    assert "secret plan" not in shown.original.content
+    assert shown.ephemeral and f"no job #{job.id}" in shown.original.text
+    assert "secret plan" not in shown.original.text
 
 
 async def test_job_from_a_private_channel_is_shown_privately_elsewhere(discord_fake, image_api, running_bot) -> None:
@@ -41,8 +41,8 @@ async def test_job_from_a_private_channel_is_shown_privately_elsewhere(discord_f
     _, _, job = await private_job(discord_fake, running_bot, insider)
     shown = await discord_fake.slash(insider, "job", id=job.id)
     await shown.wait_response()
-    assert shown.ephemeral and "secret plan" in shown.original.content
-    assert all("secret plan" not in m.content for m in discord_fake.channel_messages())
+    assert shown.ephemeral and "secret plan" in shown.original.text
+    assert all("secret plan" not in m.text for m in discord_fake.channel_messages())
 
 
 async def test_buttons_refuse_members_who_cannot_see_the_jobs_channel(discord_fake, image_api, running_bot) -> None:
@@ -56,7 +56,7 @@ async def test_buttons_refuse_members_who_cannot_see_the_jobs_channel(discord_fa
     for custom_id in (f"img:reroll:{job.id}", f"img:up:{job.id}:1", f"img:ref:{job.id}:1", f"img:delete:{job.id}"):
         click = await discord_fake.click(outsider, result, custom_id)
         await click.wait_response()
-        assert click.ephemeral and "no longer exists" in click.original.content, custom_id
+        assert click.ephemeral and "no longer exists" in click.original.text, custom_id
     assert len(image_api.requests) == 1 and result.id in {m.id for m in discord_fake.channel_messages(room)}
 
 
@@ -71,7 +71,7 @@ async def test_delete_needs_manage_messages_in_the_jobs_channel(discord_fake, im
     await card.wait_response()
     click = await discord_fake.click(mod, card.original, f"img:delete:{job.id}")
     await click.wait_response()
-    assert click.ephemeral and "Only the member who asked" in click.original.content
+    assert click.ephemeral and "Only the member who asked" in click.original.text
     discord_fake.set_overwrite(room, mod, allow=MANAGE_MESSAGES)
     await bot_sees(running_bot, room, 1)
     click = await discord_fake.click(mod, card.original, f"img:delete:{job.id}")

@@ -20,13 +20,13 @@ async def test_members_are_ranked_by_images_with_ties_by_id(discord_fake, image_
 
     interaction = await discord_fake.slash(alice, "leaderboard", period="all", metric="images")
     await interaction.wait_response()
-    ranks = lines_with_rank(interaction.original.content)
+    ranks = lines_with_rank(interaction.original.text)
     assert [line.split("<@")[1].split(">")[0] for line in ranks] == [carol.id, alice.id, bob.id]
     assert "5 images" in ranks[0] and not interaction.ephemeral
 
     by_requests = await discord_fake.slash(alice, "leaderboard", period="all", metric="requests")
     await by_requests.wait_response()
-    first = lines_with_rank(by_requests.original.content)[0]
+    first = lines_with_rank(by_requests.original.text)[0]
     assert alice.id in first and "2 requests" in first
 
 
@@ -39,16 +39,16 @@ async def test_pages_move_with_buttons_and_show_the_callers_rank(discord_fake, i
     interaction = await discord_fake.slash(last, "leaderboard", period="week")
     await interaction.wait_response()
     message = interaction.original
-    assert len(lines_with_rank(message.content)) == 10
-    assert "Page 1 of 2" in message.content and "13 members ranked" in message.content
-    assert f"<@{last.id}>'s rank: **#13** with 8 images" in message.content
+    assert len(lines_with_rank(message.text)) == 10
+    assert "Page 1 of 2" in message.text and "13 members ranked" in message.text
+    assert f"<@{last.id}>'s rank: **#13** with 8 images" in message.text
 
     next_id = next(c for c in message.custom_ids() if c.endswith(":1"))
     click = await discord_fake.click(last, message, next_id)
     await click.wait_response()
-    page_two = lines_with_rank(message.content)
+    page_two = lines_with_rank(message.text)
     assert [line.split(".**")[0] for line in page_two] == ["**11", "**12", "**13"]
-    assert "Page 2 of 2" in message.content
+    assert "Page 2 of 2" in message.text
 
 
 async def test_chart_of_the_top_ten_is_posted_in_a_thread(discord_fake, image_api, running_bot) -> None:
@@ -76,10 +76,10 @@ async def test_periods_follow_the_utc_day_boundary(discord_fake, image_api, runn
     clock.advance(60)  # Thursday 00:00:30 UTC
     today = await discord_fake.slash(alice, "leaderboard", period="today")
     await today.wait_response()
-    assert "Nobody has made anything" in today.original.content and "UTC" in today.original.content
+    assert "Nobody has made anything" in today.original.text and "UTC" in today.original.text
     week = await discord_fake.slash(alice, "leaderboard", period="week")
     await week.wait_response()
-    assert "2 images" in lines_with_rank(week.original.content)[0]
+    assert "2 images" in lines_with_rank(week.original.text)[0]
 
 
 async def test_a_member_who_opted_out_is_not_ranked(discord_fake, image_api, running_bot) -> None:
@@ -92,5 +92,5 @@ async def test_a_member_who_opted_out_is_not_ranked(discord_fake, image_api, run
 
     board = await discord_fake.slash(bob, "leaderboard", period="all")
     await board.wait_response()
-    ranks = lines_with_rank(board.original.content)
-    assert len(ranks) == 1 and bob.id in ranks[0] and alice.id not in board.original.content
+    ranks = lines_with_rank(board.original.text)
+    assert len(ranks) == 1 and bob.id in ranks[0] and alice.id not in board.original.text

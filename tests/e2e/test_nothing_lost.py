@@ -32,12 +32,12 @@ async def test_full_queue_refuses_privately_before_defer(discord_fake, image_api
     first = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="first in line")
     await image_api.wait_for(lambda: image_api.requests)
     second = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="second in line")
-    await discord_fake.wait_for(lambda: second.original and "#1 in queue" in second.original.content)
+    await discord_fake.wait_for(lambda: second.original and "#1 in queue" in second.original.text)
 
     third = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="one too many")
     await third.wait_response()
     assert third.ephemeral and third.response_type == EPHEMERAL_REPLY
-    assert "busy" in third.original.content and "try again in a minute" in third.original.content
+    assert "busy" in third.original.text and "try again in a minute" in third.original.text
 
     jobs = await job_done(harness, 2)
     assert len(await harness.store.recent_jobs()) == 2
@@ -58,10 +58,10 @@ async def test_queue_position_is_shown_and_moves_up(discord_fake, image_api, sta
         await until_queue(harness, 1, n)
     last = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="at the back")
 
-    await discord_fake.wait_for(lambda: last.original and "#2 in queue" in last.original.content)
-    await discord_fake.wait_for(lambda: "#1 in queue" in last.original.content)
+    await discord_fake.wait_for(lambda: last.original and "#2 in queue" in last.original.text)
+    await discord_fake.wait_for(lambda: "#1 in queue" in last.original.text)
     message = await final_original(discord_fake, last)
-    assert len(message.attachments) == 1 and "in queue" not in message.content
+    assert len(message.attachments) == 1 and "in queue" not in message.text
     await job_done(harness, 3)
 
 
@@ -84,7 +84,7 @@ async def test_hung_api_gets_an_answer_at_the_deadline(discord_fake, image_api, 
     image_api.script(Fault.hang())
     interaction = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="never comes")
     message = await final_original(discord_fake, interaction)
-    assert "❌" in message.content and "took too long" in message.content
+    assert "❌" in message.text and "took too long" in message.text
     [job] = await job_done(harness)
     assert (job.status, job.error_code, job.images_delivered) == ("failed", "deadline", 0)
     entry = await harness.store.journal.get(job.id)
@@ -96,7 +96,7 @@ async def test_upload_failing_twice_then_succeeding_is_delivered_once(discord_fa
     discord_fake.drop_next("PATCH", r"/webhooks/.*/messages/@original", times=2, uploads_only=True)
     interaction = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="third time lucky")
     message = await final_original(discord_fake, interaction)
-    assert len(message.attachments) == 1 and "⚠️" not in message.content
+    assert len(message.attachments) == 1 and "⚠️" not in message.text
     uploads_tried = [r for r in discord_fake.requests if r.files and r.method == "PATCH"]
     assert [r.status for r in uploads_tried] == [0, 0, 200]
     [job] = await job_done(harness)
@@ -110,7 +110,7 @@ async def test_stuck_upload_is_abandoned_and_retried(discord_fake, image_api, st
     discord_fake.drop_next("PATCH", r"/webhooks/.*/messages/@original", uploads_only=True, hang=40.0)
     interaction = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="through a stuck proxy")
     message = await final_original(discord_fake, interaction, timeout=15)
-    assert len(message.attachments) == 1 and "⚠️" not in message.content
+    assert len(message.attachments) == 1 and "⚠️" not in message.text
     [job] = await job_done(harness)
     assert (job.status, job.images_delivered) == ("completed", 1)
     await assert_usage_matches_discord(harness, discord_fake)
@@ -123,7 +123,7 @@ async def test_undeliverable_image_is_kept_on_disk_and_explained(discord_fake, i
     message = await final_original(discord_fake, interaction)
     [job] = await job_done(harness)
     assert message.attachments == []
-    assert "Discord did not accept an image" in message.content and f"job {job.id}" in message.content
+    assert "Discord did not accept an image" in message.text and f"job {job.id}" in message.text
     assert (job.status, job.images_delivered, job.error_code) == ("failed", 0, "delivery_failed")
     kept = list((tmp_path / "kept").glob("*.jpg"))
     assert [p.name for p in kept] == [f"job{job.id}_0.jpg"]

@@ -53,7 +53,7 @@ async def test_killed_bot_answers_the_interrupted_job_through_the_same_token(dis
         notice = await discord_fake.wait_for(
             lambda: any(c.startswith(RETRY_PREFIX) for c in interaction.original.custom_ids()) and interaction.original
         )
-        assert "restarted" in notice.content and "1 of 3 images arrived" in notice.content
+        assert "restarted" in notice.text and "1 of 3 images arrived" in notice.text
         assert len(notice.attachments) == 1
         [job] = await wait_for_jobs(database, lambda jobs: jobs[0].finished_at is not None)
         assert (job.status, job.error_code, job.images_delivered) == ("partial", "interrupted", 1)
@@ -81,11 +81,11 @@ async def test_sigterm_lets_the_running_job_finish_and_refuses_new_ones(discord_
 
         late = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="too late")
         await late.wait_response()
-        assert late.ephemeral and "restarting" in late.original.content
+        assert late.ephemeral and "restarting" in late.original.text
 
         assert await bot.wait() == 0
         message = await final_original(discord_fake, interaction, timeout=5)
-        assert len(message.attachments) == 3 and "3 images" in message.content
+        assert len(message.attachments) == 3 and "3 images" in message.text
         [job] = await jobs_in(tmp_path / "bot.db")
         assert (job.status, job.images_delivered, job.prompt) == ("completed", 3, "finish me")
     finally:
@@ -101,7 +101,7 @@ async def test_sigterm_after_the_grace_period_journals_the_job(discord_fake, ima
         await image_api.wait_for(lambda: image_api.requests)
         bot.send(signal.SIGTERM)
         assert await bot.wait() == 0
-        assert "restarting" in interaction.original.content
+        assert "restarting" in interaction.original.text
         [job] = await jobs_in(tmp_path / "bot.db")
         assert (job.status, job.finished_at) == ("running", None)
     finally:

@@ -14,7 +14,7 @@ async def refused(discord_fake, user, **options):
     interaction = await discord_fake.slash(user, "imagine", **options)
     await interaction.wait_response()
     assert interaction.response_type == MESSAGE and interaction.ephemeral, "refusals must be private"
-    return interaction.original.content
+    return interaction.original.text
 
 
 async def run_job(discord_fake, harness, user, **options):
@@ -77,7 +77,7 @@ async def test_concurrent_job_limit_makes_the_next_request_wait_in_line(discord_
     first = await discord_fake.slash(user, "imagine", prompt="slow")
     await image_api.wait_for(lambda: image_api.requests)
     second = await discord_fake.slash(user, "imagine", prompt="impatient")
-    await discord_fake.wait_for(lambda: second.original and "#1 in queue" in second.original.content)
+    await discord_fake.wait_for(lambda: second.original and "#1 in queue" in second.original.text)
     assert not second.ephemeral and first.response_type == second.response_type == 5
     await discord_fake.slash(other, "imagine", prompt="someone else")  # another member is not held up
     await image_api.wait_for(lambda: len(image_api.requests) == 2)
@@ -177,14 +177,14 @@ async def test_expensive_job_waits_for_confirmation(discord_fake, image_api, sta
     user = discord_fake.add_member()
     ask = await discord_fake.slash(user, "imagine", prompt="a big set", count=4)
     await ask.wait_response()
-    assert ask.ephemeral and "$0.12" in ask.original.content
+    assert ask.ephemeral and "$0.12" in ask.original.text
     assert image_api.requests == [] and [j.status for j in await harness.store.recent_jobs()] == ["pending"]
 
     buttons = {b["label"]: b["custom_id"] for row in ask.original.components for b in row["components"]}
     click = await discord_fake.click(user, ask.original, buttons["Generate"])
     message = await final_original(discord_fake, click)
     assert len(message.attachments) == 4 and not click.ephemeral
-    assert "Confirmed" in ask.original.content and not ask.original.components
+    assert "Confirmed" in ask.original.text and not ask.original.components
 
 
 async def test_cancelled_expensive_job_costs_nothing(discord_fake, image_api, start_bot) -> None:
@@ -195,7 +195,7 @@ async def test_cancelled_expensive_job_costs_nothing(discord_fake, image_api, st
     buttons = {b["label"]: b["custom_id"] for row in ask.original.components for b in row["components"]}
     click = await discord_fake.click(user, ask.original, buttons["Cancel"])
     await click.wait_response()
-    assert "Cancelled" in ask.original.content
+    assert "Cancelled" in ask.original.text
     await statuses(harness, ["cancelled"])
     assert image_api.requests == []
     assert (await harness.store.usage.totals(int(discord_fake.guild_id), int(user.id), None, 0)).requests == 0
@@ -210,7 +210,7 @@ async def test_buttons_count_against_the_daily_limit(discord_fake, image_api, st
     click = await discord_fake.click(alice, result, f"img:reroll:{job.id}")
     await click.wait_response()
     assert click.ephemeral and click.response_type == MESSAGE
-    assert "Daily limit per member" in click.original.content and "used 1 of your 1" in click.original.content
+    assert "Daily limit per member" in click.original.text and "used 1 of your 1" in click.original.text
     assert len(image_api.requests) == 1
     assert len(await harness.store.recent_jobs()) == 1
 
@@ -223,7 +223,7 @@ async def test_reply_blends_obey_blocked_words(discord_fake, image_api, running_
     result = await run_job(discord_fake, running_bot, alice, prompt="a cave")
     mention = await discord_fake.send_message(alice, "add spiders everywhere", mention_bot=True, reply_to=result)
     reply = await final_reply(discord_fake, mention)
-    assert "blocked" in reply.content and reply.attachments == []
+    assert "blocked" in reply.text and reply.attachments == []
     assert len(image_api.requests) == 1
 
 
@@ -235,11 +235,11 @@ async def test_button_jobs_ask_before_an_expensive_set(discord_fake, image_api, 
 
     ask = await discord_fake.click(alice, result, f"img:vary:{job.id}:1")  # a set of 4: $0.12
     await ask.wait_response()
-    assert ask.ephemeral and "$0.12" in ask.original.content
+    assert ask.ephemeral and "$0.12" in ask.original.text
     buttons = {b["label"]: b["custom_id"] for row in ask.original.components for b in row["components"]}
     cancel = await discord_fake.click(alice, ask.original, buttons["Cancel"])
     await cancel.wait_response()
-    assert "Cancelled" in ask.original.content
+    assert "Cancelled" in ask.original.text
     await statuses(harness, ["cancelled", "completed"])
     assert len(image_api.requests) == 1
 
@@ -250,5 +250,5 @@ async def test_expensive_reply_blend_points_to_the_commands_that_ask(discord_fak
     result = await run_job(discord_fake, harness, alice, prompt="a lighthouse")
     mention = await discord_fake.send_message(alice, "four seasons x4", mention_bot=True, reply_to=result)
     reply = await final_reply(discord_fake, mention)
-    assert "$0.12" in reply.content and "confirmation" in reply.content and reply.attachments == []
+    assert "$0.12" in reply.text and "confirmation" in reply.text and reply.attachments == []
     assert len(image_api.requests) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiosqlite
 
-from tests.e2e.helpers import final_original, final_reply, job_done
+from tests.e2e.helpers import final_original, final_reply, gallery, job_done
 from tests.images import png
 
 RETRY_PREFIX = "img:retry:"
@@ -21,6 +21,12 @@ async def interrupt_a_job(discord_fake, image_api, harness, user, **options):
     return interaction
 
 
+async def recovered(harness, job_id):
+    """The job's journal entry once the takeover marked it recovered, else None."""
+    entry = await harness.store.journal.get(job_id)
+    return entry if entry is not None and entry.recovered_at is not None else None
+
+
 def retry_id(message) -> str | None:
     ids = [c for c in message.custom_ids() if c.startswith(RETRY_PREFIX)]
     return ids[0] if ids else None
@@ -29,7 +35,7 @@ def retry_id(message) -> str | None:
 async def test_stopped_job_is_journalled_with_its_token(discord_fake, image_api, start_bot) -> None:
     harness = await start_bot()
     interaction = await interrupt_a_job(discord_fake, image_api, harness, discord_fake.add_member())
-    assert "restarting" in interaction.original.content
+    assert "restarting" in interaction.original.text
     [job] = await harness.store.recent_jobs()
     assert (job.status, job.finished_at, job.images_delivered) == ("running", None, 1)
     entry = await harness.store.journal.get(job.id)
@@ -43,13 +49,14 @@ async def test_interrupted_job_is_answered_through_the_same_token(discord_fake, 
     second = await start_bot(**RETRY)
 
     message = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
-    assert "restarted" in message.content and "1 of 3 images arrived" in message.content
-    assert len(message.attachments) == 1, "the image already delivered stays"
+    assert "restarted" in message.text and "1 of 3 images arrived" in message.text
+    assert len(gallery(message, alt="three slow owls")) == 1, "the image already delivered stays in its gallery"
+    assert message.component_types() == [10, 12, 1, 2], "the notice, the gallery, then Retry"
     [job] = await job_done(second)
     assert (job.status, job.error_code, job.images_delivered) == ("partial", "interrupted", 1)
     assert retry_id(message) == f"{RETRY_PREFIX}{job.id}"
-    entry = await second.store.journal.get(job.id)
-    assert entry is not None and entry.interaction_token is None and entry.recovered_at is not None
+    entry = await discord_fake.wait_for(lambda: recovered(second, job.id))  # marked just after the job's row ends
+    assert entry.interaction_token is None
     edits = [r for r in discord_fake.requests if r.method == "PATCH" and interaction.token in r.path]
     assert edits and all(not r.authorized for r in edits), "answered through the interaction token"
 
@@ -65,7 +72,7 @@ async def test_restart_after_the_token_expired_posts_in_the_channel(discord_fake
         return found[0] if found else None
 
     message = await discord_fake.wait_for(notice)
-    assert "restarted" in message.content
+    assert "restarted" in message.text
     assert message.message_reference["message_id"] == interaction.original.id
 
 
@@ -84,6 +91,7 @@ async def test_retry_delivers_the_missing_images_and_counts_each_once(discord_fa
     assert len(image_api.requests) == 2 and "2 images" in image_api.requests[1].json["prompt"]
 
     await discord_fake.wait_for(lambda: retry_id(notice) is None)  # the used button is taken away
+    assert len(gallery(notice)) == 1 and "1 of 3 images arrived" in notice.text, "the gallery and notice stay"
     assert len(await second.store.recent_jobs()) == 2
 
 
@@ -94,7 +102,7 @@ async def test_only_the_requester_can_retry(discord_fake, image_api, start_bot) 
     notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
     click = await discord_fake.click(discord_fake.add_member(), notice, retry_id(notice))
     await click.wait_response()
-    assert click.ephemeral and "Only the member who made this request" in click.original.content
+    assert click.ephemeral and "Only the member who made this request" in click.original.text
     assert len(image_api.requests) == 1
 
 
@@ -120,10 +128,10 @@ async def test_a_taken_over_job_makes_only_its_missing_images_through_the_same_t
     second = await start_bot()  # RESUME_INTERRUPTED_JOBS is on by default
     [job] = await job_done(second, 1)
     assert (job.status, job.images_delivered, job.images_requested, job.attempts) == ("completed", 3, 3, 2)
-    assert "Making the other 2 now" in interaction.original.content
+    assert "Making the other 2 now" in interaction.original.text
     assert retry_id(interaction.original) is None
-    followup_images = sum(len(m.attachments) for m in interaction.followups)
-    assert len(interaction.original.attachments) + followup_images == 3
+    shown = [f.filename for m in [interaction.original, *interaction.followups] if m.v2 for f in gallery(m)]
+    assert sorted(shown) == [f"seedream_{job.id}_{n}.jpg" for n in (1, 2, 3)], "each image shown once"
     assert [r.json["prompt"].count("2 images") for r in image_api.requests][1:] == [1], "only the 2 missing ones"
     assert (await second.store.usage.totals(job.guild_id or 0, job.user_id, None, 0)).images == 3, "counted once"
     entry = await second.store.journal.get(job.id)
@@ -142,7 +150,7 @@ async def test_image_posted_but_not_recorded_before_a_crash_is_counted_once(disc
 
     second = await start_bot(**RETRY)
     message = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
-    assert "1 of 3 images arrived" in message.content and len(message.attachments) == 1
+    assert "1 of 3 images arrived" in message.text and len(gallery(message)) == 1
     [recovered] = await job_done(second)
     assert (recovered.images_delivered, recovered.status) == (1, "partial")
 

@@ -31,7 +31,7 @@ async def test_retry_over_the_daily_limit_is_refused_privately(discord_fake, ima
     click = await discord_fake.click(alice, notice, retry_id(notice))
     await click.wait_response()
     assert click.ephemeral and click.response_type == MESSAGE
-    assert "Daily limit per member" in click.original.content and "used 1 of your 2" in click.original.content
+    assert "Daily limit per member" in click.original.text and "used 1 of your 2" in click.original.text
     assert len(image_api.requests) == 1 and len(await second.store.recent_jobs()) == 1
     assert retry_id(notice), "a refused Retry keeps its button"
 
@@ -44,7 +44,7 @@ async def test_retry_in_a_channel_no_longer_allowed_is_refused_privately(discord
 
     click = await discord_fake.click(alice, notice, retry_id(notice))
     await click.wait_response()
-    assert click.ephemeral and f"<#{art}>" in click.original.content
+    assert click.ephemeral and f"<#{art}>" in click.original.text
     assert len(image_api.requests) == 1 and len(await second.store.recent_jobs()) == 1
 
 
@@ -65,7 +65,7 @@ async def test_auto_resume_over_the_daily_limit_offers_retry_instead(discord_fak
     second = await start_bot(quota_member_daily_images=2)
 
     notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
-    assert "Press **Retry** to get the rest" in notice.content and "Making the other" not in notice.content
+    assert "Press **Retry** to get the rest" in notice.text and "Making the other" not in notice.text
     [job] = await job_done(second, 1)
     assert (job.status, job.images_delivered) == ("partial", 1)
     assert len(image_api.requests) == 1
@@ -81,5 +81,5 @@ async def test_auto_resume_uses_the_servers_watermark_setting(discord_fake, imag
 
     [job] = await job_done(second, 1)
     assert (job.status, job.images_delivered) == ("completed", 3)
-    assert "Making the other 2 now" in interaction.original.content
+    assert "Making the other 2 now" in interaction.original.text
     assert [r.json["watermark"] for r in image_api.requests] == [True, True]

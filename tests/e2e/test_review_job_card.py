@@ -19,8 +19,8 @@ async def test_job_card_of_a_full_set_with_a_long_prompt_fits_one_message(discor
     await shown.wait_response()
 
     assert shown.response_type == MESSAGE and not shown.ephemeral
-    assert f"**Job #{job.id}**" in shown.original.content
-    assert "[Image 1](" in shown.original.content
+    assert f"**Job #{job.id}**" in shown.original.text
+    assert "[Image 1](" in shown.original.text
 
 
 async def test_job_card_counts_the_reference_images(discord_fake, image_api, running_bot) -> None:
@@ -34,7 +34,7 @@ async def test_job_card_counts_the_reference_images(discord_fake, image_api, run
 
     shown = await discord_fake.slash(alice, "job", id=job.id)
     await shown.wait_response()
-    assert "· 2 reference images ·" in shown.original.content
+    assert "· 2 reference images ·" in shown.original.text
 
 
 async def test_job_card_of_a_request_stopped_before_it_was_queued_still_counts_its_references(
@@ -50,4 +50,4 @@ async def test_job_card_of_a_request_stopped_before_it_was_queued_still_counts_i
 
     shown = await discord_fake.slash(alice, "job", id=job.id)
     await shown.wait_response()
-    assert "2K · ratio from prompt · 1 image asked · 2 reference images · cancelled" in shown.original.content
+    assert "2K · ratio from prompt · 1 image asked · 2 reference images · cancelled" in shown.original.text

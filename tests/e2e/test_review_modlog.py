@@ -17,5 +17,5 @@ async def test_mod_log_entry_is_posted_for_a_long_markdown_heavy_prompt(discord_
     await final_original(discord_fake, job)
 
     entry = await discord_fake.wait_for(lambda: next(iter(discord_fake.channel_messages(mods)), None))
-    assert f"<@{member.id}>" in entry.content and "completed (1/1)" in entry.content
-    assert "neon" in entry.content
+    assert f"<@{member.id}>" in entry.text and "completed (1/1)" in entry.text
+    assert "neon" in entry.text

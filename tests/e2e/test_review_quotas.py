@@ -15,12 +15,12 @@ async def test_request_refused_for_bad_input_does_not_start_the_cooldown(discord
     ref = discord_fake.add_attachment(png(64, 64), "ref.png")
     too_many = await discord_fake.slash(user, "imagine", prompt="a fox", count=15, image1=ref)
     await too_many.wait_response()
-    assert too_many.ephemeral and "Ask for fewer images" in too_many.original.content
+    assert too_many.ephemeral and "Ask for fewer images" in too_many.original.text
 
     corrected = await discord_fake.slash(user, "imagine", prompt="a fox", count=14, image1=ref)
     message = await final_original(discord_fake, corrected)
 
-    assert "Cooldown" not in message.content
+    assert "Cooldown" not in message.text
     assert len(message.attachments) == 10
     [job] = await job_done(harness)
     assert job.images_requested == 14
@@ -35,11 +35,11 @@ async def test_forget_me_does_not_reset_the_daily_member_limit(discord_fake, ima
     await job_done(harness)
     forget = await discord_fake.slash(user, "usage forget-me")
     await forget.wait_response()
-    assert "Done" in forget.original.content
+    assert "Done" in forget.original.text
     clock.advance(600)  # same UTC day; past the in-memory reservation of the first request
 
     again = await discord_fake.slash(user, "imagine", prompt="one more, please")
     await again.wait_response()
 
-    assert again.ephemeral and "Daily limit per member" in again.original.content
+    assert again.ephemeral and "Daily limit per member" in again.original.text
     assert len(image_api.requests) == 1

@@ -30,7 +30,7 @@ async def test_retry_keeps_its_references_when_reroll_keeps_none(discord_fake, i
     click = await discord_fake.click(alice, notice, retry_id(notice))
     await click.wait_response()
 
-    assert not click.ephemeral, click.original.content if click.original else None
+    assert not click.ephemeral, click.original.text if click.original else None
     retried, *_ = await job_done(second, 3)
     assert retried.params.get("resumes") and retried.images_delivered == 2
     assert image_api.requests[-1].json["image"] == image_api.requests[0].json["image"]

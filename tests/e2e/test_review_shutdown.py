@@ -33,7 +33,7 @@ async def test_result_button_during_shutdown_is_refused_privately(discord_fake, 
     await stopping
 
     assert click.response_type == EPHEMERAL_MESSAGE and click.ephemeral
-    assert "restarting" in click.original.content
+    assert "restarting" in click.original.text
     assert len(image_api.requests) == 2, "no new API call while stopping"
 
 
@@ -47,7 +47,7 @@ async def test_reply_blend_during_shutdown_is_refused(discord_fake, image_api, s
     )
     await stopping
 
-    assert "restarting" in answer.content
+    assert "restarting" in answer.text
     assert len(image_api.requests) == 2, "no new API call while stopping"
 
 
@@ -62,7 +62,7 @@ async def test_job_still_fetching_references_at_shutdown_is_answered(discord_fak
 
     await harness.bot.shutdown(grace=0.2)
 
-    assert "restarted before your request started" in interaction.original.content
-    assert "nothing was spent" in interaction.original.content
+    assert "restarted before your request started" in interaction.original.text
+    assert "nothing was spent" in interaction.original.text
     assert image_api.requests == []
     assert [j.status for j in await harness.store.recent_jobs()] == ["cancelled"], "its reservation was given back"

@@ -129,7 +129,7 @@ def all_ended(jobs: list[JobRecord], count: int) -> bool:
 def finished(interaction: Any) -> bool:
     """Its status line is gone from the @original and from any continuation follow-up."""
     messages = [m for m in (interaction.original, *interaction.followups) if m is not None]
-    return bool(messages) and all("⏳" not in m.content for m in messages)
+    return bool(messages) and all("⏳" not in m.text for m in messages)
 
 
 async def usage_matches_discord(url: str, servers: tuple[str, str], sent: list[Any]) -> None:

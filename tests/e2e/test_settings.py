@@ -88,7 +88,7 @@ async def test_changes_update_the_panel_in_place_and_imagine_uses_them(discord_f
     result = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="a kite"))
     body = image_api.requests[-1].json
     assert body["size"] == "1280x720" and body["sequential_image_generation_options"] == {"max_images": 3}
-    assert len(result.attachments) == 3 and "1K · 16:9" in result.content
+    assert len(result.attachments) == 3 and "1K · 16:9" in result.text
 
 
 async def test_options_typed_in_imagine_win_over_the_defaults(discord_fake, image_api, running_bot) -> None:
@@ -133,8 +133,8 @@ async def test_defaults_the_server_forbids_are_shown_and_explained(discord_fake,
     result = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="a kite"))
     body = image_api.requests[-1].json
     assert body["size"] == "2K" and body["sequential_image_generation_options"] == {"max_images": 4}
-    assert "Your default resolution 4K is not allowed on this server, so this uses 2K." in result.content
-    assert "Your default of 6 images is more than this server's limit (4), so this makes 4." in result.content
+    assert "Your default resolution 4K is not allowed on this server, so this uses 2K." in result.text
+    assert "Your default of 6 images is more than this server's limit (4), so this makes 4." in result.text
     [job] = await job_done(harness)
     assert job.status == "completed" and job.images_delivered == 4
 

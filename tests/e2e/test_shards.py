@@ -96,7 +96,7 @@ async def test_buttons_and_messages_reach_the_shard_of_their_guild(discord_fake,
     reply = await final_reply(discord_fake, mention)
 
     assert click.shard == (1, 2) and click.response_type is not None
-    assert len(reply.attachments) == 1 and reply.guild_id == one, reply.content
+    assert len(reply.attachments) == 1 and reply.guild_id == one, reply.text
     jobs = await job_done(harness, 3)
     assert {job.kind for job in jobs} >= {"blend"} and {job.guild_id for job in jobs} == {int(one)}
 

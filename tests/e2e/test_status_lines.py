@@ -6,9 +6,16 @@ from __future__ import annotations
 import re
 
 from tests.e2e.helpers import final_original, job_done, message_requests, until_queue
+from tests.fakes.discord_models import walk_components
 from tests.fakes.image_api import Fault
 
 DOUBLED = re.compile(r"\(\(|\)\)|\[\[|\]\]|\) \(")  # "((…))", "[[…]]", or two bracket groups side by side
+
+
+def payload_text(payload: dict) -> str:
+    """What a message edit reads: its content, or (components v2) its text displays."""
+    shown = [c.get("content") or "" for c in walk_components(payload.get("components") or []) if c.get("type") == 10]
+    return payload.get("content") or "\n".join(shown)
 
 
 def status_lines(fake, interaction) -> list[str]:
@@ -16,7 +23,7 @@ def status_lines(fake, interaction) -> list[str]:
     lines = []
     for request in message_requests(fake):
         if interaction.token in request.path or (interaction.original and interaction.original.id in request.path):
-            lines += [line for line in request.json["content"].splitlines() if line.startswith("⏳")]
+            lines += [line for line in payload_text(request.json).splitlines() if line.startswith("⏳")]
     return lines
 
 

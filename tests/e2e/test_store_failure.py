@@ -39,7 +39,7 @@ async def test_locked_database_mid_job_ends_it_visibly_and_frees_the_member(disc
     await asyncio.to_thread(taken.wait, 5)
 
     message = await final_original(discord_fake, interaction, timeout=30)
-    assert "database stopped answering" in message.content
+    assert "database stopped answering" in message.text
     assert len(message.attachments) == 1, "the image posted before the failure stays"
     await holder
 
@@ -67,7 +67,7 @@ async def test_locked_database_before_the_job_is_recorded_refuses_it_and_keeps_n
     interaction = await discord_fake.slash(alice, "imagine", prompt="an owl")
 
     message = await final_original(discord_fake, interaction, timeout=30)
-    assert "database stopped answering" in message.content and message.attachments == []
+    assert "database stopped answering" in message.text and message.attachments == []
     await holder
     assert await harness.store.recent_jobs() == [] and image_api.requests == []
 
@@ -87,9 +87,9 @@ async def test_reads_answer_while_another_writer_holds_the_lock_for_ten_seconds(
     started = time.monotonic()
     usage = await discord_fake.slash(alice, "usage show")
     await usage.wait_response()  # the fake refuses answers after Discord's 3 s (10062)
-    assert time.monotonic() - started < 3 and usage.ephemeral and "Today" in usage.original.content
+    assert time.monotonic() - started < 3 and usage.ephemeral and "Today" in usage.original.text
     blocked = await discord_fake.slash(alice, "imagine", prompt="an owl")
     await blocked.wait_response()
-    assert blocked.ephemeral and "database stopped answering" in blocked.original.content, "a clear answer in time"
+    assert blocked.ephemeral and "database stopped answering" in blocked.original.text, "a clear answer in time"
     await holder
     assert image_api.requests == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.helpers import final_original, job_done
+from tests.e2e.helpers import final_original, gallery, job_done
 from tests.images import png
 
 
@@ -27,7 +27,7 @@ async def test_tray_collects_images_from_several_messages_for_imagine(discord_fa
         ],
     )
     answer = await collect(discord_fake, alice, one, two)
-    assert answer.ephemeral and "(3/14" in answer.original.content and "c.png" in answer.original.content
+    assert answer.ephemeral and "(3/14" in answer.original.text and "c.png" in answer.original.text
 
     interaction = await discord_fake.slash(alice, "imagine", prompt="combine them", use_tray=True)
     message = await final_original(discord_fake, interaction)
@@ -43,7 +43,7 @@ async def test_tray_is_per_member(discord_fake, image_api, running_bot) -> None:
     await collect(discord_fake, alice, one)
     interaction = await discord_fake.slash(bob, "imagine", prompt="x", use_tray=True)
     await interaction.wait_response()
-    assert interaction.ephemeral and "tray is empty" in interaction.original.content
+    assert interaction.ephemeral and "tray is empty" in interaction.original.text
     assert image_api.requests == []
 
 
@@ -56,11 +56,11 @@ async def test_tray_items_can_be_removed_and_cleared(discord_fake, image_api, ru
 
     removed = await discord_fake.click(alice, panel, "tray:remove", values=["1"])
     await removed.wait_response()
-    assert "Removed `f1.png`" in panel.content and "[f1.png]" not in panel.content and "(2/14" in panel.content
+    assert "Removed `f1.png`" in panel.text and "[f1.png]" not in panel.text and "(2/14" in panel.text
 
     cleared = await discord_fake.click(alice, panel, "tray:clear")
     await cleared.wait_response()
-    assert "Cleared 2 images" in panel.content and "empty" in panel.content and panel.custom_ids() == []
+    assert "Cleared 2 images" in panel.text and "empty" in panel.text and panel.custom_ids() == []
 
 
 async def test_result_image_can_be_added_to_the_tray(discord_fake, image_api, running_bot) -> None:
@@ -71,11 +71,24 @@ async def test_result_image_can_be_added_to_the_tray(discord_fake, image_api, ru
 
     click = await discord_fake.click(alice, result, f"img:ref:{job.id}:1")
     answer = await discord_fake.wait_for(lambda: click.followups and click.followups[-1])
-    assert click.ephemeral and "Added image 1" in answer.content
+    assert click.ephemeral and "Added image 1" in answer.text
 
     shown = await discord_fake.slash(alice, "tray")
     await shown.wait_response()
-    assert f"/{result.channel_id}/{result.id})" in shown.original.content and "(1/14" in shown.original.content
+    assert f"/{result.channel_id}/{result.id})" in shown.original.text and "(1/14" in shown.original.text
+
+
+async def test_a_sets_gallery_goes_into_the_tray_and_back_out(discord_fake, image_api, running_bot) -> None:
+    alice = discord_fake.add_member("alice")
+    result = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="keys", count=2))
+    await job_done(running_bot)
+    shown = gallery(result)
+    answer = await collect(discord_fake, alice, result)
+    assert "(2/14" in answer.original.text and shown[1].filename.replace("_", "\\_") in answer.original.text
+
+    message = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="x", use_tray=True))
+    assert [r.nbytes for r in image_api.requests[1].references] == [len(f.data) for f in shown]
+    assert len(message.attachments) == 1
 
 
 async def test_tray_panel_controls_are_removed_when_they_expire(discord_fake, image_api, start_bot) -> None:
@@ -85,4 +98,4 @@ async def test_tray_panel_controls_are_removed_when_they_expire(discord_fake, im
     panel = (await collect(discord_fake, alice, source)).original
     assert panel.custom_ids() == ["tray:remove", "tray:clear"]
     await discord_fake.wait_for(lambda: panel.custom_ids() == [])
-    assert "a.png" in panel.content
+    assert "a.png" in panel.text

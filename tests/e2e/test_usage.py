@@ -19,7 +19,7 @@ async def usage_of(discord_fake, user, **options) -> str:
     interaction = await discord_fake.slash(user, "usage show", **options)
     await interaction.wait_response()
     assert interaction.ephemeral
-    return interaction.original.content
+    return interaction.original.text
 
 
 def line(text: str, start: str) -> str:
@@ -75,7 +75,7 @@ async def test_forget_me_deletes_history_but_keeps_server_totals(discord_fake, i
 
     forget = await discord_fake.slash(user, "usage forget-me")
     await forget.wait_response()
-    assert forget.ephemeral and "deleted" in forget.original.content
+    assert forget.ephemeral and "deleted" in forget.original.text
     after = await running_bot.store.get_job(record.id)
     assert after is not None and after.user_id == 0 and after.prompt == ""
     assert "0 images" in line(await usage_of(discord_fake, user), "**All time")
@@ -83,7 +83,7 @@ async def test_forget_me_deletes_history_but_keeps_server_totals(discord_fake, i
     assert (server.images, server.requests) == (2, 1)
     board = await discord_fake.slash(user, "leaderboard", period="all")
     await board.wait_response()
-    assert "Nobody has made anything" in board.original.content
+    assert "Nobody has made anything" in board.original.text
 
 
 async def test_export_writes_csv_without_the_bot_secrets(discord_fake, image_api, running_bot, tmp_path) -> None:
@@ -118,13 +118,13 @@ async def test_forget_me_during_a_job_resets_no_limit(discord_fake, image_api, s
     for _ in range(2):
         forget = await discord_fake.slash(user, "usage forget-me")
         await forget.wait_response()
-        answers.append(forget.original.content)
+        answers.append(forget.original.text)
     await final_original(discord_fake, slow)
     await job_done(harness)
     image_api.image_delay = 0.0
     again = await discord_fake.slash(user, "imagine", prompt="two more owls", count=2)
     await again.wait_response()
-    assert again.ephemeral and "Daily limit per member" in again.original.content
+    assert again.ephemeral and "Daily limit per member" in again.original.text
     assert len(image_api.requests) == 1
     assert all("still running or waiting" in answer for answer in answers)
 
@@ -138,4 +138,4 @@ async def test_forget_me_empties_the_reference_tray(discord_fake, image_api, run
     await forget.wait_response()
     tray = await discord_fake.slash(alice, "imagine", prompt="x", use_tray=True)
     await tray.wait_response()
-    assert tray.ephemeral and "tray is empty" in tray.original.content
+    assert tray.ephemeral and "tray is empty" in tray.original.text

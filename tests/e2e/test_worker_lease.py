@@ -31,4 +31,4 @@ async def test_jobs_claimed_or_ended_during_a_renewal_keep_running(discord_fake,
 
     assert logs.lines("lease lost") == []
     assert [job.attempts for job in jobs] == [1] * len(sent)  # none was stopped and taken over
-    assert all(len(m.attachments) == 2 and "restarted" not in m.content for m in finals)
+    assert all(len(m.attachments) == 2 and "restarted" not in m.text for m in finals)

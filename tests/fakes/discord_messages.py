@@ -9,7 +9,9 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from .discord_components import missing_attachments, resolve_media, validate_layout
 from .discord_models import (
+    FLAG_COMPONENTS_V2,
     FLAG_LOADING,
     FLAG_SUPPRESS_EMBEDS,
     DiscordError,
@@ -88,9 +90,8 @@ class MessageWriter:
         payload = _as_dict(payload)
         self.check_sizes(files)
         flags = int(payload.get("flags") or 0) & allowed_flags
-        errors = validate_message_fields(payload, flags=flags)
         plan = self._plan(payload, files, existing=[])
-        errors |= validate_attachment_count(len(plan))
+        errors = self._errors(payload, flags, plan, converting=False)
         if errors:
             raise invalid_form(errors)
         content, embeds = payload.get("content") or "", payload.get("embeds") or []
@@ -102,7 +103,6 @@ class MessageWriter:
             author=author,
             content=content,
             embeds=embeds,
-            components=components,
             flags=flags,
             allowed_mentions=payload.get("allowed_mentions"),
             tts=bool(payload.get("tts")),
@@ -110,6 +110,7 @@ class MessageWriter:
             **fields,
         )
         message.attachments = self._materialize(plan, ephemeral=message.ephemeral)
+        message.components = _stored(components, message)
         return self.state.add_message(message)
 
     def edit(self, message: FakeMessage, payload: dict[str, Any], files: list[UploadedFile]) -> FakeMessage:
@@ -117,26 +118,45 @@ class MessageWriter:
         payload = _as_dict(payload)
         self.check_sizes(files)
         flags = message.flags & ~FLAG_LOADING
-        if payload.get("flags") is not None:
-            flags = (flags & ~FLAG_SUPPRESS_EMBEDS) | (int(payload["flags"]) & FLAG_SUPPRESS_EMBEDS)
-        errors = validate_message_fields(payload, flags=flags)
-        plan = self._plan(payload, files, existing=message.attachments)
-        errors |= validate_attachment_count(len(plan))
-        if errors:
-            raise invalid_form(errors)
+        if payload.get("flags") is not None:  # SUPPRESS_EMBEDS set or unset; COMPONENTS_V2 only set, never removed
+            requested = int(payload["flags"])
+            flags = (flags & ~FLAG_SUPPRESS_EMBEDS) | (requested & (FLAG_SUPPRESS_EMBEDS | FLAG_COMPONENTS_V2))
         content = (payload.get("content") or "") if "content" in payload else message.content
         embeds = (payload.get("embeds") or []) if "embeds" in payload else message.embeds
+        plan = self._plan(payload, files, existing=message.attachments)
+        converting = bool(flags & FLAG_COMPONENTS_V2 and not message.flags & FLAG_COMPONENTS_V2)
+        errors = self._errors(payload, flags, plan, converting=converting and bool(content or embeds))
+        if errors:
+            raise invalid_form(errors)
         components = (payload.get("components") or []) if "components" in payload else message.components
         _check_not_empty(content, embeds, plan, components, payload)
-        message.content, message.embeds, message.components = content, embeds, components
+        message.content, message.embeds = content, embeds
         message.attachments = self._materialize(plan, ephemeral=message.ephemeral)
         message.flags = flags
+        if "components" in payload:
+            message.components = _stored(components, message)
         if "allowed_mentions" in payload:
             message.allowed_mentions = payload["allowed_mentions"]
         message.edits += 1
         message.edited_timestamp = now_iso()
         self.state.changed()
         return message
+
+    def _errors(
+        self, payload: dict[str, Any], flags: int, plan: list[FakeAttachment | _NewFile], *, converting: bool
+    ) -> dict[str, Any]:
+        errors = validate_message_fields(payload, flags=flags)
+        if converting:  # an edit that sets the v2 flag must reset what the message showed as content and embeds
+            errors["content"] = error(
+                "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2", "Reset content and embeds to set the v2 flag"
+            )
+        components = payload.get("components")
+        if flags & FLAG_COMPONENTS_V2 and components is not None:
+            names = {item.filename for item in plan}
+            if layout_errors := validate_layout(components) or missing_attachments(components, names):
+                errors["components"] = layout_errors
+        errors |= validate_attachment_count(len(plan))
+        return errors
 
     def check_sizes(self, files: list[UploadedFile]) -> None:
         """413 / 40005 when any file is above the attachment size limit."""
@@ -188,6 +208,13 @@ class MessageWriter:
                 )
             )
         return attachments
+
+
+def _stored(components: list[Any], message: FakeMessage) -> list[Any]:
+    """What Discord keeps: a v2 message's media items point at its files' CDN items."""
+    if message.flags & FLAG_COMPONENTS_V2:
+        return resolve_media(components, message.attachments)
+    return components
 
 
 def _as_dict(payload: Any) -> dict[str, Any]:

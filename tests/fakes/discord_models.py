@@ -269,19 +269,50 @@ class FakeMessage:
         """Whether this is a deferred "thinking" message not yet filled in (flag 128)."""
         return bool(self.flags & FLAG_LOADING)
 
+    @property
+    def v2(self) -> bool:
+        """Whether the IS_COMPONENTS_V2 flag (1 << 15) is set: text and images are in components."""
+        return bool(self.flags & FLAG_COMPONENTS_V2)
+
+    @property
+    def text(self) -> str:
+        """What the message reads: its content, or (components v2) its text displays joined by newlines."""
+        if not self.v2:
+            return self.content
+        return "\n".join(c.get("content") or "" for c in walk_components(self.components) if c.get("type") == 10)
+
     def custom_ids(self) -> list[str]:
         """Every component custom_id on the message, depth first."""
         return [c["custom_id"] for c in walk_components(self.components) if "custom_id" in c]
 
+    def component_types(self) -> list[int]:
+        """The type of every component, depth first (1 row, 2 button, 3 select, 10 text, 12 gallery…)."""
+        return [c.get("type", 0) for c in walk_components(self.components)]
+
+    def gallery_items(self) -> list[dict[str, Any]]:
+        """The items of the message's media galleries, in order (each `{"media": {...}, "description": ...}`)."""
+        return [item for c in walk_components(self.components) if c.get("type") == 12 for item in c.get("items") or []]
+
+    def gallery_files(self) -> list[FakeAttachment]:
+        """The attachments the galleries show, in gallery order (an item that is no attachment is skipped)."""
+        by_id = {a.id: a for a in self.attachments}
+        ids = [str((item.get("media") or {}).get("attachment_id")) for item in self.gallery_items()]
+        return [by_id[i] for i in ids if i in by_id]
+
+    def images(self) -> list[FakeAttachment]:
+        """The images members see: a v2 message's gallery files, else its attachments."""
+        return self.gallery_files() if self.v2 else list(self.attachments)
+
     def payload(self, *, with_reference: bool = True) -> dict[str, Any]:
-        """Discord message JSON."""
+        """Discord message JSON (attachments that components show are only in the components, as on Discord)."""
+        shown = referenced_ids(self.components)
         payload: dict[str, Any] = {
             "id": self.id,
             "channel_id": self.channel_id,
             "type": self.type,
             "content": self.content,
             "author": dict(self.author),
-            "attachments": [a.payload() for a in self.attachments],
+            "attachments": [a.payload() for a in self.attachments if a.id not in shown],
             "embeds": [dict(e) for e in self.embeds],
             "components": list(self.components),
             "mentions": list(self.mentions),
@@ -358,9 +389,9 @@ class FakeInteraction:
 
     @property
     def content(self) -> str | None:
-        """Content of the @original message, else of the first followup, else None."""
+        """What the @original message reads (content or v2 text displays), else the first followup, else None."""
         message = self.original or (self.followups[0] if self.followups else None)
-        return None if message is None else message.content
+        return None if message is None else message.text
 
     def mark_responded(self, response_type: int) -> None:
         """Record the callback type and wake `wait_response`."""
@@ -423,3 +454,26 @@ class FailRule:
     uploads_only: bool = False  # match only requests that carry files (multipart uploads)
     disconnect: bool = False  # close the connection instead of answering
     hang: float = 0.0  # with disconnect: first stall this many seconds (a stuck upload), then drop
+
+
+def media_holders(components: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
+    """Every (holder, key) whose holder[key] is an unfurled media item: gallery items, thumbnails, files."""
+    found: list[tuple[dict[str, Any], str]] = []
+    for component in walk_components(components):
+        kind = component.get("type")
+        if kind == 12:
+            found.extend((item, "media") for item in component.get("items") or [] if isinstance(item, dict))
+        elif kind == 11:
+            found.append((component, "media"))
+        elif kind == 13:
+            found.append((component, "file"))
+    return found
+
+
+def referenced_ids(components: list[dict[str, Any]]) -> set[str]:
+    """Ids of the attachments the components show (Discord leaves them out of `attachments`)."""
+    return {
+        str(holder[key]["attachment_id"])
+        for holder, key in media_holders(components)
+        if isinstance(holder.get(key), dict) and holder[key].get("attachment_id")
+    }

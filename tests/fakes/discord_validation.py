@@ -19,7 +19,7 @@ MAX_ATTACHMENTS = 10
 MAX_EMBED_TOTAL = 6000
 EMBED_LIMITS = {"title": 256, "description": 4096}
 SELECT_TYPES = {3, 5, 6, 7, 8}
-V2_TOP_LEVEL = {1, 9, 10, 12, 13, 14, 17}
+LEGACY_FIELDS = ("content", "embeds", "sticker_ids", "poll")
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 
 
@@ -36,7 +36,8 @@ def _bad_length(low: int, high: int) -> Errors:
     return error("BASE_TYPE_BAD_LENGTH", f"Must be between {low} and {high} in length.")
 
 
-def _check_len(errors: Errors, key: str, value: Any, high: int, low: int = 0) -> None:
+def check_len(errors: Errors, key: str, value: Any, high: int, low: int = 0) -> None:
+    """Set errors[key] when a string field is missing (low > 0), not a string, or outside low..high."""
     if value is None:
         if low:
             errors[key] = error("BASE_TYPE_REQUIRED", "This field is required")
@@ -48,23 +49,28 @@ def _check_len(errors: Errors, key: str, value: Any, high: int, low: int = 0) ->
 
 
 def validate_message_fields(payload: dict[str, Any], *, flags: int) -> Errors:
-    """Content, embeds, components and attachment entries of a create/edit payload."""
+    """Content, embeds, legacy components and attachment entries of a create/edit payload.
+
+    With the components-v2 flag the legacy fields must be absent or empty; the v2 tree itself is checked by
+    `discord_components.validate_layout`.
+    """
     errors: Errors = {}
-    _check_len(errors, "content", payload.get("content"), MAX_CONTENT)
+    check_len(errors, "content", payload.get("content"), MAX_CONTENT)
     if payload.get("embeds") is not None and (embed_errors := validate_embeds(payload["embeds"])):
         errors["embeds"] = embed_errors
     components = payload.get("components")
-    if components is not None and (component_errors := validate_components(components, flags=flags)):
+    v2 = bool(flags & FLAG_COMPONENTS_V2)
+    if components is not None and not v2 and (component_errors := validate_components(components)):
         errors["components"] = component_errors
-    if flags & FLAG_COMPONENTS_V2 and (payload.get("content") or payload.get("embeds")):
+    if v2 and any(payload.get(key) for key in LEGACY_FIELDS):
         errors["content"] = error("MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2", "Invalid with v2 flag")
     entries = payload.get("attachments")
     if isinstance(entries, list):
         entry_errors: Errors = {}
         for index, entry in enumerate(entries):
             item: Errors = {}
-            _check_len(item, "description", entry.get("description"), 1024)
-            _check_len(item, "filename", entry.get("filename"), 1024)
+            check_len(item, "description", entry.get("description"), 1024)
+            check_len(item, "filename", entry.get("filename"), 1024)
             if item:
                 entry_errors[str(index)] = item
         if entry_errors:
@@ -90,18 +96,18 @@ def validate_embeds(embeds: Any) -> Errors:
     for index, embed in enumerate(embeds):
         item: Errors = {}
         for key, limit in EMBED_LIMITS.items():
-            _check_len(item, key, embed.get(key), limit)
+            check_len(item, key, embed.get(key), limit)
             total += len(embed.get(key) or "")
         footer, author = embed.get("footer") or {}, embed.get("author") or {}
         if footer:
             footer_errors: Errors = {}
-            _check_len(footer_errors, "text", footer.get("text"), 2048, low=1)
+            check_len(footer_errors, "text", footer.get("text"), 2048, low=1)
             if footer_errors:
                 item["footer"] = footer_errors
             total += len(footer.get("text") or "")
         if author:
             author_errors: Errors = {}
-            _check_len(author_errors, "name", author.get("name"), 256, low=1)
+            check_len(author_errors, "name", author.get("name"), 256, low=1)
             if author_errors:
                 item["author"] = author_errors
             total += len(author.get("name") or "")
@@ -112,8 +118,8 @@ def validate_embeds(embeds: Any) -> Errors:
             field_errors: Errors = {}
             for number, embed_field in enumerate(fields):
                 one: Errors = {}
-                _check_len(one, "name", embed_field.get("name"), 256, low=1)
-                _check_len(one, "value", embed_field.get("value"), 1024, low=1)
+                check_len(one, "name", embed_field.get("name"), 256, low=1)
+                check_len(one, "value", embed_field.get("value"), 1024, low=1)
                 total += len(embed_field.get("name") or "") + len(embed_field.get("value") or "")
                 if one:
                     field_errors[str(number)] = one
@@ -126,25 +132,18 @@ def validate_embeds(embeds: Any) -> Errors:
     return errors
 
 
-def validate_components(components: Any, *, flags: int) -> Errors:
-    """Action rows (≤5 rows, ≤5 buttons), custom_id 1–100 and unique; components v2 up to 40."""
+def validate_components(components: Any) -> Errors:
+    """Legacy components (no v2 flag): ≤5 action rows of ≤5 buttons or one select, custom_id 1–100 and unique."""
     if not isinstance(components, list):
         return error("BASE_TYPE_ARRAY", "Must be an array.")
-    v2 = bool(flags & FLAG_COMPONENTS_V2)
-    if v2 and len(walk_components(components)) > 40:
-        return error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 40 in length.")
-    if not v2 and len(components) > 5:
+    if len(components) > 5:
         return _too_long(5)
     errors: Errors = {}
     for index, component in enumerate(components):
-        allowed = V2_TOP_LEVEL if v2 else {1}
-        if component.get("type") not in allowed:
-            errors[str(index)] = error("UNION_TYPE_CHOICES", f"Value must be one of {sorted(allowed)}.")
-            continue
-        for row in [component, *_nested_rows(component)]:
-            if row.get("type") == 1 and (row_errors := _validate_row(row)):
-                errors[str(index)] = row_errors
-                break
+        if component.get("type") != 1:
+            errors[str(index)] = error("UNION_TYPE_CHOICES", "Value must be one of [1].")
+        elif row_errors := validate_row(component):
+            errors[str(index)] = row_errors
     if errors:
         return errors
     seen: set[str] = set()
@@ -158,11 +157,8 @@ def validate_components(components: Any, *, flags: int) -> Errors:
     return {}
 
 
-def _nested_rows(component: dict[str, Any]) -> list[dict[str, Any]]:
-    return [c for c in walk_components(component.get("components") or []) if c.get("type") == 1]
-
-
-def _validate_row(row: dict[str, Any]) -> Errors:
+def validate_row(row: dict[str, Any]) -> Errors:
+    """An action row: 1–5 buttons, or one select alone."""
     children = row.get("components") or []
     if not 1 <= len(children) <= 5:
         return {"components": _bad_length(1, 5)}
@@ -180,7 +176,7 @@ def _validate_interactive(component: dict[str, Any]) -> Errors:
     item: Errors = {}
     kind = component.get("type")
     if kind == 2:
-        _check_len(item, "label", component.get("label"), 80)
+        check_len(item, "label", component.get("label"), 80)
         style = component.get("style")
         if style == 5:
             if not component.get("url") or "custom_id" in component:
@@ -189,14 +185,14 @@ def _validate_interactive(component: dict[str, Any]) -> Errors:
         if style == 6:
             return item
     elif kind in SELECT_TYPES:
-        _check_len(item, "placeholder", component.get("placeholder"), 150)
+        check_len(item, "placeholder", component.get("placeholder"), 150)
         _validate_select_values(item, component)
         if kind == 3:
             _validate_string_select(item, component)
     else:
         item["type"] = error("UNION_TYPE_CHOICES", "Value must be a button or a select.")
         return item
-    _check_len(item, "custom_id", component.get("custom_id"), 100, low=1)
+    check_len(item, "custom_id", component.get("custom_id"), 100, low=1)
     return item
 
 
@@ -222,9 +218,9 @@ def _validate_string_select(item: Errors, select: dict[str, Any]) -> None:
     seen: set[Any] = set()
     for index, option in enumerate(options):
         one: Errors = {}
-        _check_len(one, "label", option.get("label"), 100, low=1)
-        _check_len(one, "value", option.get("value"), 100, low=1)
-        _check_len(one, "description", option.get("description"), 100)
+        check_len(one, "label", option.get("label"), 100, low=1)
+        check_len(one, "value", option.get("value"), 100, low=1)
+        check_len(one, "description", option.get("description"), 100)
         if one:
             option_errors[str(index)] = one
         elif option.get("value") in seen:
@@ -244,8 +240,8 @@ def validate_modal(data: Any) -> Errors:
     if not isinstance(data, dict):
         return {"data": error("BASE_TYPE_REQUIRED", "This field is required")}
     errors: Errors = {}
-    _check_len(errors, "title", data.get("title"), 45, low=1)
-    _check_len(errors, "custom_id", data.get("custom_id"), 100, low=1)
+    check_len(errors, "title", data.get("title"), 45, low=1)
+    check_len(errors, "custom_id", data.get("custom_id"), 100, low=1)
     components = data.get("components") or []
     if not 1 <= len(components) <= 5:
         errors["components"] = _bad_length(1, 5)
@@ -258,19 +254,19 @@ def validate_modal(data: Any) -> Errors:
             continue
         for field_input in inputs:
             item: Errors = {}
-            _check_len(item, "custom_id", field_input.get("custom_id"), 100, low=1)
+            check_len(item, "custom_id", field_input.get("custom_id"), 100, low=1)
             if field_input.get("type") == 4:
-                _check_len(item, "value", field_input.get("value"), 4000)
-                _check_len(item, "placeholder", field_input.get("placeholder"), 100)
+                check_len(item, "value", field_input.get("value"), 4000)
+                check_len(item, "placeholder", field_input.get("placeholder"), 100)
                 if component.get("type") == 1:
-                    _check_len(item, "label", field_input.get("label"), 45, low=1)
+                    check_len(item, "label", field_input.get("label"), 45, low=1)
                 if field_input.get("style") not in (1, 2):
                     item["style"] = error("BASE_TYPE_CHOICES", "Value must be one of (1, 2).")
             if item:
                 component_errors[str(index)] = item
         if component.get("type") == 18:
             label: Errors = {}
-            _check_len(label, "label", component.get("label"), 45, low=1)
+            check_len(label, "label", component.get("label"), 45, low=1)
             if label:
                 component_errors[str(index)] = label
     if component_errors:
@@ -303,11 +299,11 @@ def validate_commands(commands: Any) -> Errors:
         name = command.get("name")
         if kind == 1:
             _check_name(item, name)
-            _check_len(item, "description", command.get("description"), 100, low=1)
+            check_len(item, "description", command.get("description"), 100, low=1)
             if option_errors := _validate_options(command.get("options") or [], parent=None):
                 item["options"] = option_errors
         elif kind in (2, 3):
-            _check_len(item, "name", name, 32, low=1)
+            check_len(item, "name", name, 32, low=1)
             if command.get("description") or command.get("options"):
                 item["description"] = error("APPLICATION_COMMAND_INVALID", "Context menus take no description")
         else:
@@ -340,7 +336,7 @@ def _validate_options(options: list[dict[str, Any]], *, parent: int | None) -> E
         item: Errors = {}
         kind = option.get("type")
         _check_name(item, option.get("name"))
-        _check_len(item, "description", option.get("description"), 100, low=1)
+        check_len(item, "description", option.get("description"), 100, low=1)
         if option.get("name") in names:
             item["name"] = error("APPLICATION_COMMAND_OPTIONS_DUPLICATE_NAME", "Option names must be unique")
         names.add(str(option.get("name")))
@@ -381,9 +377,9 @@ def _validate_option_values(item: Errors, option: dict[str, Any]) -> None:
         choice_errors: Errors = {}
         for index, choice in enumerate(choices):
             one: Errors = {}
-            _check_len(one, "name", choice.get("name"), 100, low=1)
+            check_len(one, "name", choice.get("name"), 100, low=1)
             if option.get("type") == 3:
-                _check_len(one, "value", choice.get("value"), 100, low=1)
+                check_len(one, "value", choice.get("value"), 100, low=1)
             if one:
                 choice_errors[str(index)] = one
         if choice_errors:

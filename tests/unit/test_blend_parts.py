@@ -8,7 +8,8 @@ from bot.errors import BadInput
 from bot.imaging import PreparedReference
 from bot.inline_options import parse_inline, strip_mentions
 from bot.presentation.actions import closest_aspect
-from bot.presentation.launch import PendingReference, filename_of
+from bot.presentation.gallery import filename_of
+from bot.presentation.launch import PendingReference
 from bot.store import NewJob, UsageStore
 from bot.store.journal import Origin, StoredReference
 from bot.tray import ReferenceTray

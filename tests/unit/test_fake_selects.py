@@ -14,7 +14,7 @@ def row(**select: Any) -> list[dict[str, Any]]:
 
 
 def errors_of(components: list[dict[str, Any]]) -> dict[str, Any]:
-    found = validate_components(components, flags=0)
+    found = validate_components(components)
     return found.get("0", {}).get("components", {}).get("0", {}) if found else {}
 
 
@@ -29,7 +29,7 @@ def codes(errors: dict[str, Any]) -> set[str]:
 
 
 def test_a_valid_select_passes() -> None:
-    assert validate_components(row(min_values=0, max_values=3, placeholder="p" * 150), flags=0) == {}
+    assert validate_components(row(min_values=0, max_values=3, placeholder="p" * 150)) == {}
 
 
 def test_options_must_number_1_to_25() -> None:
