@@ -29,7 +29,7 @@ JOB_BUTTONS = {
 }
 IMAGE_BUTTONS = {
     "vary": ("Variations", "🎨", discord.ButtonStyle.secondary),
-    "up": ("Upscale 4K", "⬆️", discord.ButtonStyle.secondary),
+    "up": ("Upscale", "⬆️", discord.ButtonStyle.secondary),
     "ref": ("Use as reference", "📌", discord.ButtonStyle.secondary),
 }
 

@@ -117,7 +117,7 @@ class PagedPoster:
             buffer = io.BytesIO(image.data)
             file = discord.File(
                 buffer,
-                filename=f"seedream_{progress.job_id}_{image.position + 1}.jpg",
+                filename=image.filename(progress.job_id),
                 description=text.alt_text(self.prompt),
             )
             try:

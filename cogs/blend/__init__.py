@@ -11,7 +11,8 @@ from discord.ext import commands
 
 from bot.client import ImageBot
 from bot.errors import BadInput, UserFacingError
-from bot.imagegen.models import MAX_REFERENCES, MAX_TOTAL_IMAGES, size_for
+from bot.imagegen.catalog import size_for
+from bot.imagegen.models import MAX_REFERENCES, MAX_TOTAL_IMAGES
 from bot.inline_options import parse_inline, strip_mentions
 from bot.jobs.model import JobSpec
 from bot.presentation.buttons import buttons_for
@@ -37,14 +38,16 @@ HIDDEN_NOTE = "ℹ️ I can't see the images of the message you replied to, so o
 NOT_IMAGES = "None of those files is an image. I can blend PNG, JPEG, WebP, GIF, BMP and TIFF images."
 
 
-def reference_room(count: int) -> int:
-    """How many references fit next to `count` requested images."""
-    return max(0, min(MAX_REFERENCES, MAX_TOTAL_IMAGES - count))
+def reference_room(count: int, max_references: int = MAX_REFERENCES) -> int:
+    """How many references fit next to `count` requested images (the model takes at most `max_references`)."""
+    return max(0, min(max_references, MAX_TOTAL_IMAGES - count))
 
 
-def trim_references(images: list[PendingReference], count: int) -> tuple[list[PendingReference], str | None]:
+def trim_references(
+    images: list[PendingReference], count: int, max_references: int = MAX_REFERENCES
+) -> tuple[list[PendingReference], str | None]:
     """Keep the first references that fit; the note says how many were left out."""
-    room = reference_room(count)
+    room = reference_room(count, max_references)
     if room == 0:
         raise BadInput(f"With reference images you can ask for at most {MAX_TOTAL_IMAGES - 1} images.")
     if len(images) <= room:
@@ -116,10 +119,12 @@ class Blend(commands.Cog):
         if not options.prompt:
             raise BadInput("Tell me what to do with the images, for example `turn this into a watercolor`.")
         count = options.count or 1
-        references, note = trim_references(found.images, count)
-        notes = [n for n in (note, HIDDEN_NOTE if hidden else None) if n]
         guild_id = message.guild.id if message.guild else None
-        resolution = options.resolution or await self.services.quotas.default_resolution(guild_id)
+        model, default_resolution = await self.services.quotas.job_defaults(guild_id)
+        room = self.services.settings.catalog.get(model).max_references
+        references, note = trim_references(found.images, count, room)
+        notes = [n for n in (note, HIDDEN_NOTE if hidden else None) if n]
+        resolution = options.resolution or default_resolution
         spec = JobSpec(
             user_id=message.author.id,
             guild_id=message.guild.id if message.guild else None,
@@ -127,8 +132,9 @@ class Blend(commands.Cog):
             prompt=options.prompt,
             count=count,
             size=size_for(resolution, options.aspect),
-            size_label=size_label(resolution, options.aspect),
+            size_label=size_label(resolution, options.aspect, self.services.settings.catalog.label(model)),
             kind="blend",
+            model=model,
         )
         await self.launcher.from_message(message, spec, references, preface="\n".join(notes) or None)
 
@@ -170,8 +176,9 @@ class Blend(commands.Cog):
         references = list(found.images)
 
         async def submit(modal_interaction: discord.Interaction, prompt: str, count: int, aspect: str | None) -> None:
-            chosen, note = trim_references(references, count)
-            resolution = await self.services.quotas.default_resolution(modal_interaction.guild_id)
+            model, resolution = await self.services.quotas.job_defaults(modal_interaction.guild_id)
+            room = self.services.settings.catalog.get(model).max_references
+            chosen, note = trim_references(references, count, room)
             spec = JobSpec(
                 user_id=modal_interaction.user.id,
                 guild_id=modal_interaction.guild_id,
@@ -179,8 +186,9 @@ class Blend(commands.Cog):
                 prompt=prompt,
                 count=count,
                 size=size_for(resolution, aspect),
-                size_label=size_label(resolution, aspect),
+                size_label=size_label(resolution, aspect, self.services.settings.catalog.label(model)),
                 kind="blend",
+                model=model,
             )
             await self.launcher.from_interaction(modal_interaction, spec, chosen, preface=note)
 
