@@ -193,7 +193,9 @@ class Catalog:
 def either(values: Sequence[str]) -> str:
     """`2K or 4K`, `1K, 2K or 4K`."""
     items = list(values)
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def size_for(resolution: str, aspect: str | None) -> str:

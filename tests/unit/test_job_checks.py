@@ -12,7 +12,6 @@ from bot.quotas import blocked_word
 from bot.settings import Settings
 from bot.textclean import api_text
 
-
 CATALOG = Catalog(["doubao-seedream-4-0-250828"], "doubao-seedream-4-0-250828")
 
 
@@ -22,7 +21,7 @@ def spec(prompt: str = "a cat", count: int = 1, references: int = 0) -> JobSpec:
 
 
 async def test_more_references_than_the_model_takes_is_refused() -> None:
-    with pytest.raises(BadInput, match="Seedream 4.0 takes at most 10 reference images; you gave 11"):
+    with pytest.raises(BadInput, match=r"Seedream 4\.0 takes at most 10 reference images; you gave 11"):
         check(spec(references=11), CATALOG)
 
 
