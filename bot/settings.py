@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     seedream_4_0_max_references: int = Field(default=10, ge=1, le=14)  # 10 per the model card; 14 per the API page
     database_url: str = "sqlite:///data/imagine.db"
 
-    default_resolution: Literal["1K", "2K", "4K"] = "2K"
+    default_resolution: Literal["1K", "2K", "3K", "4K"] = "2K"
     watermark: bool = False
     stream: bool = True
     response_format: Literal["url", "b64_json"] = "url"
