@@ -108,7 +108,7 @@ async def run_bot(settings: Settings, *, gateway: bool = True) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run."""
     parser = argparse.ArgumentParser(
-        prog="imagine-bot", description="Seedream 4.0 image bot for Discord; without a command, runs the bot."
+        prog="imagine-bot", description="Seedream image bot for Discord; without a command, runs the bot."
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_check_command(commands)

@@ -19,6 +19,7 @@ import aiohttp
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from bot.imagegen.catalog import Model
 from bot.imagegen.client import DownloadTooLarge, read_capped
 from bot.imagegen.errors import map_error
 from bot.settings import (
@@ -157,45 +158,62 @@ def _intents(flags: int) -> str:
 
 
 async def check_image_api(settings: Settings, http: aiohttp.ClientSession, report: Report, *, generate: bool) -> None:
-    """Probe the API: a request with a deliberately invalid size checks key and model without making an image."""
+    """Probe the API: a request with a deliberately invalid size checks key and model without making an image;
+    every model of IMAGE_MODELS is probed so."""
     if url_secrets(settings.image_api_base_url):
         detail = "IMAGE_API_BASE_URL carries a user:password@ part; remove it (the key goes in IMAGE_API_KEY)"
         report.add("api", "Image API reachable", False, detail)
         return
     url = f"{settings.image_api_base_url}/images/generations"
     headers = {"Authorization": f"Bearer {settings.image_api_key.get_secret_value()}"}
-    body = {"model": settings.image_model, "prompt": "configuration check", "size": "1x1", "watermark": False}
-    body.update(response_format="url", stream=False, sequential_image_generation="disabled")
-    try:
-        async with http.post(url, json=body, headers=headers, timeout=_TIMEOUT) as resp:
-            status, payload = resp.status, await _json_body(resp)
-    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-        detail = f"network failure: cannot reach {mask_url(url)} ({type(exc).__name__}); check IMAGE_API_BASE_URL"
-        report.add("api", "Image API reachable", False, detail + " and the connection; the key was not tried")
-        return
-    error = map_error(status, payload) if status >= 300 else None
-    code = error.code if error is not None else None
-    if status in (401, 403) or (code or "").startswith(("Authentication", "AccessDenied", "AccountOverdue")):
-        report.add("api", "Image API key", False, f"rejected (HTTP {status} {code or ''}); check IMAGE_API_KEY")
-        return
-    report.add("api", "Image API key", True, f"accepted by {mask_url(settings.image_api_base_url)}")
-    if status == 404 or (code or "").startswith(("InvalidEndpointOrModel", "ModelNotOpen")):
-        report.add("api", f"Model {settings.image_model}", False, f"not available (HTTP {status} {code or ''})")
-        return
-    if status >= 500:
-        report.add("api", f"Model {settings.image_model}", False, f"the service failed (HTTP {status} {code or ''})")
-        return
-    report.add("api", f"Model {settings.image_model}", True, "available")
+    catalog = settings.catalog
+    for number, model in enumerate(catalog.offered):
+        body = {"model": model.id, "prompt": "configuration check", "size": "1x1", "watermark": False}
+        body.update(response_format="url", stream=False, sequential_image_generation="disabled")
+        try:
+            async with http.post(url, json=body, headers=headers, timeout=_TIMEOUT) as resp:
+                status, payload = resp.status, await _json_body(resp)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            detail = f"network failure: cannot reach {mask_url(url)} ({type(exc).__name__}); check IMAGE_API_BASE_URL"
+            report.add("api", "Image API reachable", False, detail + " and the connection; the key was not tried")
+            return
+        error = map_error(status, payload) if status >= 300 else None
+        code = error.code if error is not None else None
+        if status in (401, 403) or (code or "").startswith(("Authentication", "AccessDenied", "AccountOverdue")):
+            report.add("api", "Image API key", False, f"rejected (HTTP {status} {code or ''}); check IMAGE_API_KEY")
+            return
+        if number == 0:
+            report.add("api", "Image API key", True, f"accepted by {mask_url(settings.image_api_base_url)}")
+        _report_model(report, model, status, code, default=model.id == catalog.default.id)
     if generate:
         await _probe_stream(settings, http, url, headers, report)
     else:
         report.add("api", "Streaming", None, "not checked; add --generate-test-image to spend one image on it")
 
 
+def _report_model(report: Report, model: Model, status: int, code: str | None, *, default: bool) -> None:
+    name = f"Model {model.id}"
+    if status == 404 or (code or "").startswith(("InvalidEndpointOrModel", "ModelNotOpen")):
+        report.add("api", name, False, f"not available (HTTP {status} {code or ''})")
+    elif status >= 500:
+        report.add("api", name, False, f"the service failed (HTTP {status} {code or ''})")
+    elif not model.known:
+        report.add("api", name, True, "available; not a model this bot knows, so it gets Seedream 4.0's rules")
+    else:
+        sizes = "/".join(model.resolutions)
+        role = ", the default" if default else ""
+        detail = (
+            f"available ({model.name}{role}: {sizes}, {model.max_references} references, {model.price:g} per image)"
+        )
+        report.add("api", name, True, detail)
+
+
 async def _probe_stream(
     settings: Settings, http: aiohttp.ClientSession, url: str, headers: dict[str, str], report: Report
 ) -> None:
-    body: dict[str, object] = {"model": settings.image_model, "prompt": "a small blue circle on white", "size": "1K"}
+    model = settings.catalog.default
+    size = model.nearest("1K")  # the smallest it makes
+    body: dict[str, object] = {"model": model.id, "prompt": "a small blue circle on white", "size": size}
     body.update(response_format="url", stream=True, watermark=False, sequential_image_generation="disabled")
     started = time.monotonic()
     try:
@@ -262,7 +280,10 @@ def run(args: argparse.Namespace) -> int:
     report = Report([*secrets, *database_secrets(settings.database_url)], color)
     database = mask_database_url(settings.database_url)
     api = mask_url(settings.image_api_base_url)
-    detail = f"image API {api}, model {settings.image_model}, database {database}"
+    models = ", ".join(
+        m.name + (" (default)" if m.id == settings.image_model else "") for m in settings.catalog.offered
+    )
+    detail = f"image API {api}, models {models}, database {database}"
     report.add("config", "Configuration", True, detail)
     return asyncio.run(run_checks(settings, report, generate=args.generate_test_image))
 
@@ -273,6 +294,6 @@ def add_check_command(commands: Any) -> None:
     parser.add_argument(
         "--generate-test-image",
         action="store_true",
-        help="also generate one 1K image (billed) to see whether the API streams",
+        help="also generate one image (the default model's smallest size; billed) to see whether the API streams",
     )
     parser.set_defaults(run=run)

@@ -21,7 +21,8 @@ import aiohttp
 from pydantic import ValidationError
 
 from bot.errors import UserFacingError
-from bot.imagegen.models import ASPECT_SIZES, RESOLUTIONS, check_size, size_for
+from bot.imagegen.catalog import ASPECT_SIZES, RESOLUTIONS, either, size_for
+from bot.imagegen.models import check_size
 from bot.jobs.model import JobSpec, Outcome, OutputImage, Posted, Progress, ReferenceInput
 from bot.jobs.prepare import prepare
 from bot.jobs.runner import JobRunner
@@ -51,7 +52,7 @@ class FileDelivery:
 
     async def deliver(self, image: OutputImage, progress: Progress) -> Posted:
         """Write the image (in a thread) and report where it went."""
-        path = self.out_dir / f"seedream_{self._stamp}_{image.position + 1}.jpg"
+        path = self.out_dir / f"seedream_{self._stamp}_{image.position + 1}.{'png' if image.format == 'png' else 'jpg'}"
         await asyncio.to_thread(path.write_bytes, image.data)
         self.paths.append(path)
         self._draw(
@@ -84,22 +85,28 @@ class FileDelivery:
 
 
 def parse_size(size: str | None, aspect: str | None, default: str) -> str:
-    """`--size` (1K/2K/4K or WxH) and `--aspect` to the API's `size` value; ValueError if invalid."""
-    size = size or default
+    """`--size` (1K/2K/3K/4K or WxH) and `--aspect` to the API's `size` value; ValueError if invalid. Whether the
+    model makes that size is checked with the request."""
+    size = size.upper() if size and size.upper() in RESOLUTIONS else size or default
     if aspect is not None:
         if size not in RESOLUTIONS:
-            raise ValueError("--aspect needs --size 1K, 2K or 4K")
+            raise ValueError(f"--aspect needs --size {either(RESOLUTIONS)}")
         if aspect not in ASPECT_SIZES:
             raise ValueError(f"--aspect must be one of {', '.join(ASPECT_SIZES)}")
         return size_for(size, aspect)
-    return check_size(size.upper() if size.lower() in ("1k", "2k", "4k") else size)
+    return check_size(size)
 
 
-def load_settings() -> Settings:
-    """Settings from the environment; DISCORD_TOKEN is not needed here."""
+def load_settings(model: str | None = None) -> Settings:
+    """Settings from the environment (DISCORD_TOKEN is not needed here); `model` (an id, or the name of a model of
+    IMAGE_MODELS) replaces IMAGE_MODEL and IMAGE_MODELS."""
     overrides: dict[str, Any] = {}
     if not os.environ.get("DISCORD_TOKEN"):
         overrides["discord_token"] = "not-used-by-generate"
+    if model:
+        found = Settings(**overrides).catalog.find(model)
+        chosen = found.id if found else model.strip()
+        overrides |= {"image_model": chosen, "image_models": [chosen]}
     return Settings(**overrides)
 
 
@@ -119,6 +126,8 @@ async def generate(settings: Settings, args: argparse.Namespace, size: str) -> i
         size_label=size,
         references=references,
         kind="cli",
+        output_format=args.format,
+        web_search=args.web_search,
     )
     args.out.mkdir(parents=True, exist_ok=True)
     delivery = FileDelivery(args.out, args.max_bytes)
@@ -155,13 +164,13 @@ def _summarise(outcome: Outcome, delivery: FileDelivery) -> int:
 def run(args: argparse.Namespace) -> int:
     """Entry point of `python -m bot generate`."""
     try:
-        settings = load_settings()
+        settings = load_settings(args.model)
     except ValidationError as error:
         print(f"Configuration error: {describe_validation_error(error)}", file=sys.stderr)
         return EXIT_USAGE
     _quiet_logging(settings)
     try:
-        size = parse_size(args.size, args.aspect, settings.default_resolution)
+        size = parse_size(args.size, args.aspect, settings.catalog.default.nearest(settings.default_resolution))
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -188,8 +197,11 @@ def add_generate_command(commands: Any) -> None:
     parser.add_argument(
         "--ref", type=Path, nargs="+", action="extend", default=[], metavar="FILE", help="reference image file(s)"
     )
-    parser.add_argument("--size", help="1K, 2K, 4K or WIDTHxHEIGHT (default DEFAULT_RESOLUTION)")
-    parser.add_argument("--aspect", help="aspect ratio with a 1K/2K/4K size, e.g. 16:9")
+    parser.add_argument("--model", help="model id, or the name of one of IMAGE_MODELS (default IMAGE_MODEL)")
+    parser.add_argument("--size", help="1K, 2K, 3K, 4K or WIDTHxHEIGHT (default DEFAULT_RESOLUTION)")
+    parser.add_argument("--aspect", help="aspect ratio with a 1K/2K/3K/4K size, e.g. 16:9")
+    parser.add_argument("--format", choices=("jpeg", "png"), help="output format, where the model can choose")
+    parser.add_argument("--web-search", action="store_true", help="let the model search the web (5.0 Lite)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the images")
     parser.add_argument(
         "--max-bytes",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import BadInput
+from bot.imagegen.catalog import RESOLUTIONS, Catalog, either
 from bot.quotas import LIMIT_FIELDS, Limits, effective_limits
 from bot.settings import Settings
 from bot.store import UsageStore
@@ -37,24 +38,31 @@ SETTINGS: dict[str, SettingInfo] = {
     "allow_4k": SettingInfo("4K allowed", bool),
     "default_resolution": SettingInfo("Default size", str),
     "watermark": SettingInfo("Watermark", bool),
+    "default_model": SettingInfo("Default model", str),
 }
 assert set(SETTINGS) == set(LIMIT_FIELDS)
 
 
-def parse_value(key: str, raw: str) -> Any:
+def parse_value(key: str, raw: str, catalog: Catalog) -> Any:
     """A setting's value from what an admin typed; `default` (None) clears the override."""
     info = SETTINGS[key]
     text = raw.strip().lower()
     if text in ("default", "reset", ""):
         return None
+    if key == "default_model":
+        model = catalog.find(raw)
+        if model is None:
+            names = either([f"`{m.name}`" for m in catalog.offered])
+            raise BadInput(f"Default model: choose {names} (or `default`).")
+        return model.id
     if info.kind is bool:
         if text in _TRUE | _FALSE:
             return text in _TRUE
         raise BadInput(f"{info.label}: answer `on` or `off` (or `default`).")
     if key == "default_resolution":
-        if text.upper() in ("1K", "2K", "4K"):
+        if text.upper() in RESOLUTIONS:
             return text.upper()
-        raise BadInput("Default size: choose `1K`, `2K` or `4K` (or `default`).")
+        raise BadInput(f"Default size: choose {either([f'`{r}`' for r in RESOLUTIONS])} (or `default`).")
     plain = ascii_number(text)
     if plain is None:
         raise BadInput(f"{info.label}: {code_span(raw, 20)} is not a number; write digits such as 10 or 2.5.")
@@ -89,12 +97,20 @@ class GuildAdmin:
         """Override (or reset) one setting; returns a confirmation line."""
         if key not in SETTINGS:
             raise BadInput(f"Unknown setting {code_span(key)}.")
-        value = parse_value(key, raw)
+        catalog = self.settings.catalog
+        value = parse_value(key, raw, catalog)
         await self.store.guilds.set_value(guild_id, key, value, by=by)
         limits, _ = await self.overview(guild_id)
-        return f"{SETTINGS[key].label} is now **{show(getattr(limits, key))}**" + (
+        line = f"{SETTINGS[key].label} is now **{show(getattr(limits, key), key, catalog)}**" + (
             " (the bot's default)." if value is None else "."
         )
+        model = catalog.get(limits.default_model)
+        if key in ("default_model", "default_resolution") and limits.default_resolution not in model.resolutions:
+            line += (
+                f" {model.name} makes {either(model.resolutions)}, so its jobs use "
+                f"{model.nearest(limits.default_resolution)} unless a member picks a size."
+            )
+        return line
 
     async def set_modlog(self, guild_id: int, by: int, channel_id: int | None) -> None:
         """Send every prompt and its outcome to this channel (None: stop)."""
@@ -122,8 +138,10 @@ class GuildAdmin:
         return await self.store.guilds.audit_log(guild_id)
 
 
-def show(value: Any) -> str:
-    """A setting value in words."""
+def show(value: Any, key: str = "", catalog: Catalog | None = None) -> str:
+    """A setting value in words (a model by its friendly name)."""
+    if key == "default_model" and catalog is not None:
+        return catalog.get(str(value)).name
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, float) and value == int(value):

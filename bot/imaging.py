@@ -69,6 +69,7 @@ class FittedImage:
     width: int
     height: int
     changed: bool
+    format: str = "jpeg"  # "png" for a PNG the model made (5.0 Lite's output_format), kept PNG when fitted
 
 
 def _open(data: bytes, name: str, *, target: tuple[int, int] | None = None) -> Image.Image:
@@ -192,11 +193,16 @@ def _encode_reference(image: Image.Image) -> bytes:
 
 
 def fit_for_upload(data: bytes, limit: int) -> FittedImage:
-    """Make an output image fit `limit` bytes: re-encode first, then downscale; never drop it."""
+    """Make an output image fit `limit` bytes: re-encode first, then downscale; never drop it. A PNG stays PNG
+    (it was asked for, perhaps for its transparency): it is only downscaled."""
+    fmt = "png" if data.startswith(PNG_SIGNATURE) else "jpeg"
     if len(data) <= limit:
         width, height = image_size(data)
-        return FittedImage(data, width, height, changed=False)
-    rgb = _open(data, "output").convert("RGB")
+        return FittedImage(data, width, height, changed=False, format=fmt)
+    image = _open(data, "output")
+    if fmt == "png":
+        return _fit_png(image, limit, len(data))
+    rgb = image.convert("RGB")
     for quality in (90, 80):
         encoded = _jpeg(rgb, quality)
         if len(encoded) <= limit:
@@ -208,6 +214,18 @@ def fit_for_upload(data: bytes, limit: int) -> FittedImage:
         encoded = _jpeg(smaller, 80)
         if len(encoded) <= limit or size == (16, 16):
             return FittedImage(encoded, size[0], size[1], changed=True)
+        scale *= 0.75
+
+
+def _fit_png(image: Image.Image, limit: int, length: int) -> FittedImage:
+    scale = math.sqrt(limit / length) * 0.9
+    while True:
+        size = (max(16, int(image.width * scale)), max(16, int(image.height * scale)))
+        out = io.BytesIO()
+        image.resize(size, Image.Resampling.LANCZOS).save(out, "PNG", optimize=False)
+        encoded = out.getvalue()
+        if len(encoded) <= limit or size == (16, 16):
+            return FittedImage(encoded, size[0], size[1], changed=True, format="png")
         scale *= 0.75
 
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.errors import BadInput
-from bot.imagegen.models import ASPECT_SIZES, RESOLUTIONS
+from bot.imagegen.catalog import ASPECT_SIZES, RESOLUTIONS, either
 from bot.textclean import code_span
 
 _COUNT = re.compile(r"(?:(?<!\S)--(?:n|count)(?:\s+|=)(\d{1,3})|(?<!\S)[x×](\d{1,3}))(?!\S)", re.IGNORECASE | re.ASCII)
@@ -46,6 +46,6 @@ def parse_inline(text: str) -> InlineOptions:
     if found := list(_RESOLUTION.finditer(text)):
         resolution = found[-1][1].upper()
         if resolution not in RESOLUTIONS:
-            raise BadInput(f"{code_span(found[-1][1])} is not a resolution; use 1K, 2K or 4K.")
+            raise BadInput(f"{code_span(found[-1][1])} is not a resolution; use {either(RESOLUTIONS)}.")
         text = _RESOLUTION.sub(" ", text)
     return InlineOptions(" ".join(text.split()), count, aspect, resolution)

@@ -1,7 +1,8 @@
 """A member's defaults per server (/settings) and how a new job's options are chosen from them.
 
-What a member types always wins; an option left empty takes the member's default, then the server's (resolution)
-or the bot's (one image, the ratio from the prompt). A default the server does not allow (4K when 4K is off, a set
+What a member types always wins; an option left empty takes the member's default, then the server's (model,
+resolution) or the bot's (one image, the ratio from the prompt). A default resolution the job's model does not make
+becomes the nearest one it does. A default the server does not allow (4K when 4K is off, a set
 larger than the server's limit) is not refused: the job uses what is allowed and a note says so.
 """
 
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.imagegen.models import ASPECT_SIZES, MAX_REFERENCES, MAX_TOTAL_IMAGES, RESOLUTIONS
+from bot.imagegen.catalog import ASPECT_SIZES, RESOLUTIONS, Model
+from bot.imagegen.models import MAX_TOTAL_IMAGES
 from bot.quotas import Limits, QuotaService
 from bot.store import UsageStore
 from bot.store.member_defaults import MemberDefaults
@@ -21,6 +23,7 @@ FROM_PROMPT = "auto"  # an explicit "let the prompt decide the ratio", whatever 
 class Chosen:
     """The options a new job runs with, and notes on the defaults the server's limits changed."""
 
+    model: str
     resolution: str
     aspect: str | None
     count: int
@@ -32,14 +35,15 @@ def allowed_resolution(limits: Limits) -> str:
     return limits.default_resolution if limits.default_resolution != "4K" else "2K"
 
 
-def most_images(limits: Limits, references: int) -> int:
-    """The largest set a request with `references` reference images may ask for on this server."""
-    return max(1, min(limits.max_set_size, MAX_TOTAL_IMAGES - min(references, MAX_REFERENCES)))
+def most_images(limits: Limits, references: int, model: Model) -> int:
+    """The largest set a request with `references` reference images may ask for on this server with this model."""
+    return max(1, min(limits.max_set_size, MAX_TOTAL_IMAGES - min(references, model.max_references)))
 
 
 def choose(
     defaults: MemberDefaults,
     limits: Limits,
+    model: Model,
     *,
     resolution: str | None,
     aspect: str | None,
@@ -53,18 +57,19 @@ def choose(
         if defaults.resolution == "4K" and not limits.allow_4k:
             resolution = allowed_resolution(limits)
             notes.append(f"ℹ️ Your default resolution 4K is not allowed on this server, so this uses {resolution}.")
+        resolution = model.nearest(resolution)
     if aspect == FROM_PROMPT:
         aspect = None
     elif aspect is None:
         aspect = defaults.aspect
     if count is None:
         count = defaults.count or 1
-        room = most_images(limits, references)
+        room = most_images(limits, references, model)
         if count > room:
             why = "this server's limit" if room == limits.max_set_size else "what fits with your reference images"
             notes.append(f"ℹ️ Your default of {count} images is more than {why} ({room}), so this makes {room}.")
             count = room
-    return Chosen(resolution, aspect, count, tuple(notes))
+    return Chosen(model.id, resolution, aspect, count, tuple(notes))
 
 
 def valid(defaults: MemberDefaults) -> MemberDefaults:
@@ -101,6 +106,7 @@ class MemberSettings:
         guild_id: int | None,
         user_id: int,
         *,
+        model: str | None = None,
         resolution: str | None = None,
         aspect: str | None = None,
         count: int | None = None,
@@ -109,4 +115,8 @@ class MemberSettings:
         """A new job's options from what the member gave and their defaults here."""
         defaults = await self.defaults(guild_id, user_id)
         limits = await self.quotas.limits(guild_id or 0)
-        return choose(defaults, limits, resolution=resolution, aspect=aspect, count=count, references=references)
+        catalog = self.quotas.settings.catalog
+        offered = {m.id for m in catalog.offered}
+        member_model = defaults.model if defaults.model in offered else None  # a model no longer offered: dropped
+        rules = catalog.get(model or member_model or limits.default_model)
+        return choose(defaults, limits, rules, resolution=resolution, aspect=aspect, count=count, references=references)

@@ -57,6 +57,7 @@ class Limits:
     allow_4k: bool
     default_resolution: str
     watermark: bool
+    default_model: str
     modlog_channel: int | None = None
 
 
@@ -69,6 +70,7 @@ LIMIT_FIELDS = {
     "allow_4k": "quota_allow_4k",
     "default_resolution": "default_resolution",
     "watermark": "watermark",
+    "default_model": "image_model",
 }
 
 
@@ -81,6 +83,8 @@ def effective_limits(settings: Settings, config: GuildConfig) -> Limits:
     values = {key: config.overrides.get(key, getattr(settings, attr)) for key, attr in LIMIT_FIELDS.items()}
     if not config.guild_id:
         values["server_daily_images"] = 0
+    if not settings.catalog.offers(values["default_model"]):  # IMAGE_MODELS no longer offers the server's choice
+        values["default_model"] = settings.image_model
     return Limits(**values, modlog_channel=config.overrides.get("modlog_channel"))
 
 
@@ -156,6 +160,7 @@ class AdmitRequest:
     prompt: str
     kind: str = "imagine"
     params: str = "{}"  # the job's parameters known at admission (JSON), shown by /job until it is queued
+    model: str | None = None  # None: IMAGE_MODEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,10 +205,12 @@ class QuotaService:
             resets_at=next_midnight(now),
         )
 
-    async def default_resolution(self, guild_id: int | None) -> str:
-        """The server's default resolution (its override, else DEFAULT_RESOLUTION)."""
-        config = await self.store.guilds.load(guild_id or 0)
-        return effective_limits(self.settings, config).default_resolution
+    async def job_defaults(self, guild_id: int | None, model: str | None = None) -> tuple[str, str]:
+        """(model id, resolution) of a new job: the member's model, else the server's default model; and the
+        server's default resolution (else DEFAULT_RESOLUTION), or the nearest one that model makes."""
+        limits = await self.limits(guild_id or 0)
+        chosen = self.settings.catalog.get(model or limits.default_model)
+        return chosen.id, chosen.nearest(limits.default_resolution)
 
     async def admit(self, request: AdmitRequest) -> QuotaGrant:
         """Check every limit for this request and reserve its images; raise a UserFacingError if it may not run.
@@ -272,7 +279,7 @@ class QuotaService:
             params=request.params,
         )
         job_id = await self._reserve(reservation, check)
-        cost = request.count * self.settings.price_per_image
+        cost = request.count * self.settings.catalog.get(request.model).price
         threshold = self.settings.cost_confirm_above
         return QuotaGrant(
             job_id=job_id,
@@ -380,7 +387,7 @@ def _check_words(config: GuildConfig, prompt: str) -> None:
 
 def _check_shape(limits: Limits, count: int, resolution: str) -> None:
     if resolution == "4K" and not limits.allow_4k:
-        raise QuotaExceeded("4K is not allowed on this server. Choose 1K or 2K.", code="quota_4k")
+        raise QuotaExceeded("4K is not allowed on this server. Choose a smaller size.", code="quota_4k")
     if count > limits.max_set_size:
         raise QuotaExceeded(
             f"Set size limit: this server allows at most {limits.max_set_size} images per request; "

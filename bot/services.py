@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -20,6 +21,8 @@ from bot.settings import Settings
 from bot.store import UsageStore
 from bot.tray import ReferenceTray
 from bot.usage import UsageService
+
+log = logging.getLogger(__name__)
 
 REFERENCE_FETCHES = 32  # connections kept for downloading members' reference images
 
@@ -71,8 +74,29 @@ def image_client(settings: Settings, http: aiohttp.ClientSession, metrics: Metri
     return ImageApiClient(http, settings.image_api_base_url, key, options)
 
 
+def warn_about_models(settings: Settings) -> None:
+    """One warning at start-up when IMAGE_MODELS holds ids the bot does not know, or a model lacks the `fast`
+    OPTIMIZE_PROMPT_MODE (its requests then use the standard mode)."""
+    catalog = settings.catalog
+    if catalog.unknown:
+        rules = catalog.get(catalog.unknown[0])
+        log.warning(
+            "IMAGE_MODELS: %s: not a model this bot knows, so it gets Seedream 4.0's rules (%s, at most %d "
+            "references, %g per image); the API refuses what that model cannot do",
+            ", ".join(catalog.unknown),
+            " / ".join(rules.resolutions),
+            rules.max_references,
+            rules.price,
+        )
+    if settings.optimize_prompt_mode == "fast":
+        lacking = [model.name for model in catalog.offered if "fast" not in model.prompt_modes]
+        if lacking:
+            log.warning("OPTIMIZE_PROMPT_MODE=fast: %s has no fast mode; its requests use standard", ", ".join(lacking))
+
+
 def build_services(settings: Settings, http: aiohttp.ClientSession, store: UsageStore) -> Services:
     """Wire the services together."""
+    warn_about_models(settings)
     metrics = Metrics(enabled=settings.metrics_port is not None)
     images = image_client(settings, http, metrics)
     quotas = QuotaService(settings, store)

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.imagegen.catalog import Catalog
 
 DISCORD_DEFAULT_API = "https://discord.com/api/v10"
 ARK_DEFAULT_API = "https://ark.cn-beijing.volces.com/api/v3"
@@ -32,10 +34,12 @@ class Settings(BaseSettings):
     discord_api_base_url: str = DISCORD_DEFAULT_API
     image_api_base_url: str = ARK_DEFAULT_API
     image_api_key: SecretStr
-    image_model: str = "doubao-seedream-4-0-250828"
+    image_model: str = "doubao-seedream-4-0-250828"  # the default model (unset with IMAGE_MODELS: its first)
+    image_models: list[str] = Field(default_factory=list, max_length=25)  # offered models; unset: IMAGE_MODEL
+    seedream_4_0_max_references: int = Field(default=10, ge=1, le=14)  # 10 per the model card; 14 per the API page
     database_url: str = "sqlite:///data/imagine.db"
 
-    default_resolution: Literal["1K", "2K", "4K"] = "2K"
+    default_resolution: Literal["1K", "2K", "3K", "4K"] = "2K"
     watermark: bool = False
     stream: bool = True
     response_format: Literal["url", "b64_json"] = "url"
@@ -91,7 +95,8 @@ class Settings(BaseSettings):
     quota_cooldown_seconds: float = Field(default=0.0, ge=0)
     quota_max_set_size: int = Field(default=15, ge=1, le=15)
     quota_allow_4k: bool = True
-    price_per_image: float = Field(default=0.03, ge=0)
+    price_per_image: float | None = Field(default=None, ge=0)  # one price for every model; unset: each model's
+    model_prices: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)  # {model id: price}
     cost_confirm_above: float = Field(default=0.0, ge=0)
     log_level: str = "INFO"
 
@@ -105,6 +110,31 @@ class Settings(BaseSettings):
     # Sharding (issue 8): the gateway shards this process runs. Unset: Discord's recommended count, all here.
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: Annotated[list[int] | None, NoDecode] = None  # SHARD_IDS=0,2-3; needs SHARD_COUNT
+
+    _catalog: Catalog = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _models(self) -> Settings:
+        """IMAGE_MODELS defaults to IMAGE_MODEL; IMAGE_MODEL (when not set) to the first of IMAGE_MODELS."""
+        models = [model.strip() for model in self.image_models if model.strip()]
+        if models and "image_model" not in self.model_fields_set:
+            self.image_model = models[0]
+        try:
+            self._catalog = Catalog(
+                models or [self.image_model],
+                self.image_model,
+                prices=self.model_prices,
+                price=self.price_per_image,
+                max_references_4_0=self.seedream_4_0_max_references,
+            )
+        except ValueError as error:
+            raise ValueError(f"IMAGE_MODELS {error}") from None
+        return self
+
+    @property
+    def catalog(self) -> Catalog:
+        """The models this bot offers and the rules of every model (bot.imagegen.catalog)."""
+        return self._catalog
 
     @field_validator("shard_ids", mode="before")
     @classmethod

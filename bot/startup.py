@@ -21,11 +21,18 @@ EXIT_FAILED = 1
 EXIT_DEADLINE = 5.0  # seconds a failed start may take to wind down before the process ends regardless
 
 
+JSON_EXAMPLES = {
+    "IMAGE_MODELS": 'a JSON list, for example ["doubao-seedream-4-0-250828", "doubao-seedream-4-5-251128"]',
+    "MODEL_PRICES": 'a JSON object, for example {"doubao-seedream-4-5-251128": 0.04}',
+}
+
+
 def describe_settings_error(error: SettingsError) -> str:
-    """One line for a setting pydantic-settings could not even parse (a malformed JSON list)."""
+    """One line for a setting pydantic-settings could not even parse (malformed JSON)."""
     found = re.search(r'field "(\w+)"', str(error))
     name = found[1].upper() if found else "a setting"
-    return f'{name}: is not valid JSON; write a JSON list, for example ["cdn.discordapp.com", "media.example.com"]'
+    example = JSON_EXAMPLES.get(name, 'a JSON list, for example ["cdn.discordapp.com", "media.example.com"]')
+    return f"{name}: is not valid JSON; write {example}"
 
 
 def explain(error: BaseException, settings: Settings) -> tuple[int, str] | None:

@@ -22,7 +22,6 @@ class UsageReport:
 
     periods: list[tuple[Period, UsageTotals]]
     standing: Standing
-    price_per_image: float
     hidden: bool
 
 
@@ -45,7 +44,6 @@ class ServerStats:
     channels: list[KeyCount]
     outcomes: list[KeyCount]
     totals: UsageTotals
-    price_per_image: float
 
     @property
     def failure_rate(self) -> float:
@@ -73,7 +71,7 @@ class UsageService:
             rows.append((span, await self.store.usage.totals(guild_id, user_id, start, span.end_day)))
         standing = await self.quotas.standing(guild_id, user_id, role_ids)
         hidden = await self.store.usage.opted_out(user_id)
-        return UsageReport(rows, standing, self.settings.price_per_image, hidden)
+        return UsageReport(rows, standing, hidden)
 
     async def leaderboard(self, guild_id: int, name: str, metric: str, page: int, caller: int) -> BoardPage:
         """Page `page` (0-based, clamped) of the server's leaderboard for a period and metric."""
@@ -100,7 +98,6 @@ class UsageService:
             channels=await usage.top_channels(guild_id, start * DAY),
             outcomes=await usage.outcomes(guild_id, start * DAY),
             totals=totals,
-            price_per_image=self.settings.price_per_image,
         )
 
     async def forget(self, user_id: int) -> Forgotten:

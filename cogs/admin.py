@@ -57,10 +57,10 @@ class Admin(commands.Cog):
         """All settings, marking this server's overrides."""
         assert interaction.guild_id is not None
         limits, config = await self.service.overview(interaction.guild_id)
-        await self._reply(interaction, usage_text.limits_overview(limits, config))
+        await self._reply(interaction, usage_text.limits_overview(limits, config, self.service.settings.catalog))
 
     @admin.command(name="set", description="Change a limit or default (value `default` resets it)")
-    @app_commands.describe(setting="What to change", value="A number, on/off, 1K/2K/4K, or `default`")
+    @app_commands.describe(setting="What to change", value="A number, on/off, a size (2K), a model name, or `default`")
     @app_commands.choices(setting=SETTING_CHOICES)
     async def set_(self, interaction: discord.Interaction, setting: str, value: str) -> None:
         """Override one setting for this server."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -11,7 +13,8 @@ from discord.ext import commands
 
 from bot.client import ImageBot
 from bot.errors import BadAttachment
-from bot.imagegen.models import ASPECT_SIZES, MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES, RESOLUTIONS, size_for
+from bot.imagegen.catalog import ASPECT_SIZES, RESOLUTIONS, Catalog, either, size_for
+from bot.imagegen.models import MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES
 from bot.jobs.model import JobSpec
 from bot.member_settings import FROM_PROMPT
 from bot.presentation.buttons import buttons_for
@@ -27,6 +30,32 @@ RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
 ASPECT_CHOICES = [app_commands.Choice(name=a, value=a) for a in ASPECT_SIZES] + [
     app_commands.Choice(name="from the prompt (not my /settings default)", value=FROM_PROMPT)
 ]
+FORMAT_CHOICES = [app_commands.Choice(name="PNG", value="png"), app_commands.Choice(name="JPEG", value="jpeg")]
+
+
+def offer_models(command: app_commands.Command[Any, Any, Any], catalog: Catalog) -> None:
+    """Fit the options of this bot's copy of a command to the models it offers: `model` lists their friendly names
+    (and is left out when there is only one), `resolution` what any of them makes, and `format` and `web_search`
+    appear only when an offered model has them. Discord shows what is synced; every choice is checked again
+    against the job's model before anything is spent."""
+    params = command._params  # this cog instance's own copy of the options (discord.py copies them per binding)
+
+    def fit(name: str, keep: bool, **changes: Any) -> None:
+        if name not in params:
+            return
+        if keep:
+            params[name] = dataclasses.replace(params[name], **changes)
+        else:
+            del params[name]
+
+    names = [app_commands.Choice(name=model.name[:100], value=model.id) for model in catalog.offered]
+    fit("model", len(names) > 1, choices=names)
+    resolutions = [app_commands.Choice(name=r, value=r) for r in catalog.resolutions]
+    fit("resolution", True, choices=resolutions, description=f"{either(catalog.resolutions)} (default: the server's)")
+    png = [model.name for model in catalog.with_format("png")]
+    fit("output_format", bool(png), description=f"PNG or JPEG ({either(png)})"[:100])
+    search = [model.name for model in catalog.with_tool("web_search")]
+    fit("web_search", bool(search), description=f"Let the model search the web first ({either(search)})"[:100])
 
 
 def check_attachment(attachment: discord.Attachment, max_bytes: int) -> None:
@@ -59,12 +88,14 @@ class Imagine(commands.Cog):
         self.tray = services.tray
         self.member_settings = services.member_settings
         self.launcher = Launcher(bot, services, buttons=buttons_for)
+        offer_models(self.imagine, services.settings.catalog)
 
-    @app_commands.command(description="Generate images with Seedream 4.0")
+    @app_commands.command(description="Generate images with Seedream")
     @app_commands.describe(
         prompt="What to draw; for a set, describe how the images relate",
+        model="Which model (default: your /settings, else the server's)",
         count=f"How many images (1-{MAX_TOTAL_IMAGES}); more than one makes a consistent set (default: /settings)",
-        resolution="1K, 2K or 4K (default: your /settings, else the server's)",
+        resolution="1K, 2K, 3K or 4K (default: your /settings, else the server's)",
         aspect="Aspect ratio (default: your /settings, else the prompt decides)",
         image1="Reference image to edit or blend",
         image2="Another reference image",
@@ -73,13 +104,17 @@ class Imagine(commands.Cog):
         image5="Another reference image",
         image6="Another reference image",
         use_tray="Also use the images in your reference tray (Apps → Add to references)",
+        output_format="PNG or JPEG",
+        web_search="Let the model search the web first",
     )
-    @app_commands.choices(resolution=RESOLUTION_CHOICES, aspect=ASPECT_CHOICES)
+    @app_commands.choices(resolution=RESOLUTION_CHOICES, aspect=ASPECT_CHOICES, output_format=FORMAT_CHOICES)
+    @app_commands.rename(output_format="format")
     @app_commands.guild_only()
     async def imagine(
         self,
         interaction: discord.Interaction,
         prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
+        model: str | None = None,
         count: app_commands.Range[int, 1, MAX_TOTAL_IMAGES] | None = None,
         resolution: str | None = None,
         aspect: str | None = None,
@@ -90,6 +125,8 @@ class Imagine(commands.Cog):
         image5: discord.Attachment | None = None,
         image6: discord.Attachment | None = None,
         use_tray: bool = False,
+        output_format: str | None = None,
+        web_search: bool = False,
     ) -> None:
         """Check cheaply, then hand over to the Launcher: quotas, cost question, queue, defer, generate, deliver."""
         started = time.monotonic()
@@ -104,6 +141,7 @@ class Imagine(commands.Cog):
         chosen = await self.member_settings.choose(  # empty options take the member's /settings defaults
             interaction.guild_id,
             interaction.user.id,
+            model=model,
             resolution=resolution,
             aspect=aspect,
             count=count,
@@ -116,7 +154,10 @@ class Imagine(commands.Cog):
             prompt=prompt,
             count=chosen.count,
             size=size_for(chosen.resolution, chosen.aspect),
-            size_label=size_label(chosen.resolution, chosen.aspect),
+            size_label=size_label(chosen.resolution, chosen.aspect, self.settings.catalog.label(chosen.model)),
+            model=chosen.model,
+            output_format=output_format,
+            web_search=web_search,
         )
         preface = "\n".join(chosen.notes) or None
         await self.launcher.from_interaction(interaction, spec, references, preface=preface, started=started)

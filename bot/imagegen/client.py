@@ -294,7 +294,10 @@ def _int(value: Any, default: int) -> int:
 def _usage(value: Any) -> Usage | None:
     if not isinstance(value, dict):
         return None
+    tools = value.get("tool_usage")
+    billed = value.get("generated_images")
     return Usage(
-        generated_images=_int(value.get("generated_images"), 0),
+        generated_images=None if billed is None else max(_int(billed, 0), 0),
         output_tokens=_int(value.get("output_tokens") or value.get("total_tokens"), 0),
+        web_searches=_int(tools.get("web_search"), 0) if isinstance(tools, dict) else 0,
     )

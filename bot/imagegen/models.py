@@ -9,26 +9,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.errors import ImageApiError
+from bot.imagegen.catalog import RESOLUTIONS
 
 MAX_PROMPT_CHARS = 4000
 MAX_REFERENCES = 14
 MAX_TOTAL_IMAGES = 15
-MIN_PIXELS = 1280 * 720
-MAX_PIXELS = 4096 * 4096
+MIN_PIXELS = 1280 * 720  # the smallest any model makes (4.0)
+MAX_PIXELS = 4096 * 4096  # the largest (4.0, 4.5)
 MAX_ASPECT = 16.0
-
-RESOLUTIONS = ("1K", "2K", "4K")
-# Pixel sizes for each aspect ratio and resolution keyword (contract §2.2).
-ASPECT_SIZES: dict[str, dict[str, str]] = {
-    "1:1": {"1K": "1024x1024", "2K": "2048x2048", "4K": "4096x4096"},
-    "4:3": {"1K": "1152x864", "2K": "2304x1728", "4K": "4704x3520"},
-    "3:4": {"1K": "864x1152", "2K": "1728x2304", "4K": "3520x4704"},
-    "16:9": {"1K": "1280x720", "2K": "2848x1600", "4K": "5504x3040"},
-    "9:16": {"1K": "720x1280", "2K": "1600x2848", "4K": "3040x5504"},
-    "3:2": {"1K": "1248x832", "2K": "2496x1664", "4K": "4992x3328"},
-    "2:3": {"1K": "832x1248", "2K": "1664x2496", "4K": "3328x4992"},
-    "21:9": {"1K": "1512x648", "2K": "3136x1344", "4K": "6240x2656"},
-}
 
 _SIZE_RE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 _NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
@@ -39,33 +27,13 @@ _COUNT_RE = re.compile(
 )
 
 
-def size_for(resolution: str, aspect: str | None) -> str:
-    """The `size` value for a resolution keyword and an optional aspect ratio."""
-    if resolution not in RESOLUTIONS:
-        raise ValueError(f"unknown resolution {resolution!r}")
-    if aspect is None:
-        return resolution
-    return ASPECT_SIZES[aspect][resolution]
-
-
-def resolution_of(size: str) -> str | None:
-    """The resolution keyword a `size` value stands for (None for a custom WxH)."""
-    if size in RESOLUTIONS:
-        return size
-    for sizes in ASPECT_SIZES.values():
-        for resolution, value in sizes.items():
-            if value == size:
-                return resolution
-    return None
-
-
 def check_size(size: str) -> str:
-    """Validate a `size` value against the contract's keyword, pixel and ratio rules."""
+    """Validate a `size` value against the rules every model shares (each model's own: `Model.size_problem`)."""
     if size in RESOLUTIONS:
         return size
     match = _SIZE_RE.match(size)
     if not match:
-        raise ValueError("size must be 1K, 2K, 4K or WIDTHxHEIGHT")
+        raise ValueError("size must be 1K, 2K, 3K, 4K or WIDTHxHEIGHT")
     width, height = int(match[1]), int(match[2])
     if not MIN_PIXELS <= width * height <= MAX_PIXELS:
         raise ValueError("size must have between 1280x720 and 4096x4096 pixels in total")
@@ -100,6 +68,8 @@ class GenerationRequest(BaseModel):
     stream: bool = True
     response_format: Literal["url", "b64_json"] = "url"
     optimize_prompt_mode: Literal["standard", "fast"] | None = None
+    output_format: Literal["jpeg", "png"] | None = None  # sent only when set: 4.x must not get it
+    tools: tuple[Literal["web_search"], ...] = ()  # sent only when set: 5.0 Lite's web search
 
     @field_validator("prompt")
     @classmethod
@@ -141,6 +111,10 @@ class GenerationRequest(BaseModel):
             body["sequential_image_generation"] = "disabled"
         if self.optimize_prompt_mode:
             body["optimize_prompt_options"] = {"mode": self.optimize_prompt_mode}
+        if self.output_format:
+            body["output_format"] = self.output_format
+        if self.tools:
+            body["tools"] = [{"type": tool} for tool in self.tools]
         return body
 
 
@@ -148,8 +122,9 @@ class GenerationRequest(BaseModel):
 class Usage:
     """Billing figures reported by the API."""
 
-    generated_images: int = 0
+    generated_images: int | None = None  # what the API bills (successful images); None: not reported
     output_tokens: int = 0
+    web_searches: int = 0  # `tool_usage.web_search` (5.0 Lite)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,9 @@
 """Admission: the one gate every job start goes through (/imagine, result buttons, blends, Retry).
 
-In order: the shutting-down refusal, the instant checks, the server's quotas, channels, blocked words and
-cooldown with the queue's limits (QuotaService, which reserves the job's row in the same transaction), then the
-cost question. A refusal raises a UserFacingError before anything is acknowledged or spent; what passes is an
-`Admitted` (a `pending` job row) that the caller must queue or release.
+In order: the shutting-down refusal, the instant checks (among them: the job's model can do what it asks), the
+server's quotas, channels, blocked words and cooldown with the queue's limits (QuotaService, which reserves the
+job's row in the same transaction), then the cost question. A refusal raises a UserFacingError before anything
+is acknowledged or spent; what passes is an `Admitted` (a `pending` job row) that the caller must queue or release.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.errors import UserFacingError
-from bot.imagegen.models import resolution_of
+from bot.imagegen.catalog import resolution_of
 from bot.jobs.model import JobSpec
 from bot.jobs.prepare import admitted_params, check
 from bot.quotas import AdmitRequest, QuotaGrant, QuotaService
@@ -84,7 +84,7 @@ class Admission:
         """
         if self.closing:
             raise Restarting()
-        check(spec, references=references)
+        model = check(spec, self.quotas.settings.catalog, references=references)
         request = AdmitRequest(
             spec.guild_id,
             spec.channel_id,
@@ -95,6 +95,7 @@ class Admission:
             spec.prompt,
             spec.kind,
             admitted_params(spec, references),
+            model=model.id,
         )
         grant = await self.quotas.admit(request)
         admitted = Admitted(_with_server_defaults(spec, grant), grant)

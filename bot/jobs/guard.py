@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.errors import ImageApiError
+from bot.imaging import PNG_SIGNATURE
 from bot.jobs.model import Delivery, OutputImage, Posted, Progress
 from bot.settings import Settings
 
@@ -71,7 +72,7 @@ def transient(exc: BaseException) -> bool:
 
 
 class UndeliveredImages:
-    """A folder of `job<id>_<index>.jpg` files, pruned by age (TTL) and total size (oldest first)."""
+    """A folder of `job<id>_<index>.jpg` (or `.png`) files, pruned by age (TTL) and total size (oldest first)."""
 
     def __init__(self, folder: Path, *, ttl: float, max_bytes: int) -> None:
         self.folder = folder
@@ -95,7 +96,7 @@ class UndeliveredImages:
     def _keep(self, job_id: int, index: int, data: bytes) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._prune(len(data))
-        path = self.folder / f"job{job_id}_{index}.jpg"
+        path = self.folder / f"job{job_id}_{index}.{'png' if data.startswith(PNG_SIGNATURE) else 'jpg'}"
         partial = path.with_suffix(".part")
         partial.write_bytes(data)
         partial.replace(path)
@@ -106,7 +107,8 @@ class UndeliveredImages:
         if not self.folder.is_dir():
             return 0
         now = time.time()
-        files = sorted((p.stat().st_mtime, p.stat().st_size, p) for p in self.folder.glob("job*.jpg"))
+        kept = [*self.folder.glob("job*.jpg"), *self.folder.glob("job*.png")]
+        files = sorted((p.stat().st_mtime, p.stat().st_size, p) for p in kept)
         deleted = 0
         total = sum(size for _, size, _ in files)
         for mtime, size, path in files:

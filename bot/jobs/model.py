@@ -39,6 +39,9 @@ class JobSpec:
     origin: Origin | None = None  # where the job answers (interaction or status message); journalled
     resumes: int | None = None  # id of the interrupted job this one retries
     watermark: bool | None = None  # the server's choice (set by admission); None = the WATERMARK setting
+    model: str | None = None  # the model id; None = IMAGE_MODEL (jobs stored before models could be chosen)
+    output_format: str | None = None  # "png" or "jpeg" where the model can choose; None = the model's default
+    web_search: bool = False  # 5.0 Lite's web_search tool
 
 
 @dataclass(slots=True)
@@ -69,6 +72,16 @@ class OutputImage:
     width: int
     height: int
     resized: bool
+    format: str = "jpeg"  # "png" or "jpeg"
+
+    def filename(self, job_id: int) -> str:
+        """The name the image is posted under."""
+        return result_filename(job_id, self.position + 1, self.format)
+
+
+def result_filename(job_id: int, number: int, fmt: str = "jpeg") -> str:
+    """`seedream_<job>_<number>.jpg` (`.png` for a PNG): image `number` (1-based) of a job."""
+    return f"seedream_{job_id}_{number}.{'png' if fmt == 'png' else 'jpg'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,4 +176,11 @@ def spec_of(record: JobRecord, *, count: int) -> JobSpec:
         size_label=str(params.get("size_label", params.get("size", ""))),
         kind=record.kind,
         watermark=None if watermark is None else bool(watermark),
+        model=_text(params.get("model")),
+        output_format=_text(params.get("output_format")),
+        web_search=bool(params.get("web_search", False)),
     )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -4,41 +4,76 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Literal
 
 from pydantic import ValidationError
 
 from bot.cpu import run_cpu
 from bot.decode_pool import prepare_untrusted
 from bot.errors import BadInput
-from bot.imagegen.models import MAX_PROMPT_CHARS, MAX_REFERENCES, MAX_TOTAL_IMAGES, GenerationRequest
+from bot.imagegen.catalog import Catalog, Model, either, resolution_of
+from bot.imagegen.models import MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES, GenerationRequest
 from bot.imaging import PreparedReference
 from bot.jobs.model import JobSpec, PreparedJob
 from bot.settings import Settings
 from bot.textclean import api_text
 
 
-def check(spec: JobSpec, *, references: int | None = None) -> None:
-    """Instant checks that need no I/O; raise BadInput before the interaction is acknowledged."""
+def check(spec: JobSpec, catalog: Catalog, *, references: int | None = None) -> Model:
+    """Instant checks that need no I/O, against the job's model: raise BadInput before the interaction is
+    acknowledged, so that a choice the model cannot do is never sent. Returns the model."""
     refs = len(spec.references) if references is None else references
     prompt = api_text(spec.prompt)
     if not prompt:
         raise BadInput("The prompt is empty. Describe the image you want.")
     if len(prompt) > MAX_PROMPT_CHARS:
         raise BadInput(f"The prompt is {len(prompt)} characters long; the limit is {MAX_PROMPT_CHARS}.")
+    model = catalog.get(spec.model)
+    if not catalog.offers(model.id):
+        names = either([m.name for m in catalog.offered])
+        raise BadInput(f"{model.name} is not offered here (any more). Choose {names}.")
     if not 1 <= spec.count <= MAX_TOTAL_IMAGES:
         raise BadInput(f"The number of images must be between 1 and {MAX_TOTAL_IMAGES}.")
-    if refs > MAX_REFERENCES:
-        raise BadInput(f"At most {MAX_REFERENCES} reference images can be used.")
+    if spec.count > 1 and not model.sets:
+        raise BadInput(f"{model.name} makes one image per request; ask for 1 image.")
+    if refs > model.max_references:
+        raise BadInput(f"{model.name} takes at most {model.max_references} reference images; you gave {refs}.")
     if refs + spec.count > MAX_TOTAL_IMAGES:
         raise BadInput(
             f"Reference images plus requested images can be at most {MAX_TOTAL_IMAGES} "
             f"({refs} references + {spec.count} images). Ask for fewer images."
         )
+    _check_size(spec.size, model, catalog)
+    _check_extras(spec, model, catalog)
+    return model
+
+
+def _check_size(size: str, model: Model, catalog: Catalog) -> None:
+    problem = model.size_problem(size)
+    if problem is None:
+        return
+    resolution = resolution_of(size)
+    others = [m.name for m in catalog.offered if resolution in m.resolutions] if resolution else []
+    hint = f" Choose {either(model.resolutions)}" + (f", or {either(others)}." if others else ".")
+    raise BadInput(problem + (hint if resolution else ""))
+
+
+def _check_extras(spec: JobSpec, model: Model, catalog: Catalog) -> None:
+    """Output format and tools: only where the model has them."""
+    fmt = spec.output_format
+    if fmt is not None and fmt not in (model.output_formats or ("jpeg",)):
+        others = [m.name for m in catalog.with_format(fmt)]
+        where = f"{fmt.upper()} needs {either(others)}" if others else f"{fmt.upper()} is not offered here"
+        raise BadInput(f"{model.name} makes JPEG images only; {where}.")
+    if spec.web_search and "web_search" not in model.tools:
+        others = [m.name for m in catalog.with_tool("web_search")]
+        where = f"it needs {either(others)}" if others else "no model offered here has it"
+        raise BadInput(f"{model.name} cannot search the web; {where}.")
 
 
 async def prepare(settings: Settings, spec: JobSpec) -> PreparedJob:
     """Decode and fit the references (in threads) and validate the request."""
-    check(spec)
+    check(spec, settings.catalog)
     side = settings.reference_max_side
     prepared = tuple(
         await asyncio.gather(*(prepare_untrusted(ref.data, ref.name, max_side=side) for ref in spec.references))
@@ -57,24 +92,31 @@ async def prepare(settings: Settings, spec: JobSpec) -> PreparedJob:
 
 async def prepared_from(settings: Settings, spec: JobSpec, references: tuple[PreparedReference, ...]) -> PreparedJob:
     """A job whose references are already prepared (kept in the journal), for Retry and auto-resume."""
-    check(spec, references=len(references))
+    check(spec, settings.catalog, references=len(references))
     urls = tuple(await asyncio.gather(*(run_cpu(r.data_url) for r in references)))  # base64 off the loop
     return PreparedJob(spec, request_for(settings, spec, urls), references)
 
 
 def request_for(settings: Settings, spec: JobSpec, refs: tuple[str, ...]) -> GenerationRequest:
-    """The API request for a spec whose references are already encoded."""
+    """The API request for a spec whose references are already encoded; only fields its model has are sent."""
+    model = settings.catalog.get(spec.model)
+    mode = settings.optimize_prompt_mode
+    output: Literal["jpeg", "png"] | None = None  # `output_format` only for models that have it (5.0 Lite)
+    if model.output_formats:
+        output = "png" if spec.output_format == "png" else "jpeg"
     try:
         return GenerationRequest(
-            model=settings.image_model,
+            model=model.id,
             prompt=api_text(spec.prompt),
             references=refs,
             size=spec.size,
             count=spec.count,
             watermark=settings.watermark if spec.watermark is None else spec.watermark,
-            stream=settings.stream,
+            stream=settings.stream and model.streaming,
             response_format=settings.response_format,
-            optimize_prompt_mode=settings.optimize_prompt_mode,
+            optimize_prompt_mode=mode if mode in model.prompt_modes else None,  # `fast` only where it exists
+            output_format=output,
+            tools=("web_search",) if spec.web_search else (),
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -101,7 +143,12 @@ def stored_params(prepared: PreparedJob, *, preface: str | None, buttons: bool) 
         "references": len(prepared.references),
         "watermark": request.watermark,
         "buttons": buttons,
+        "model": request.model,
     }
+    if spec.output_format:
+        params["output_format"] = spec.output_format
+    if spec.web_search:
+        params["web_search"] = True
     if spec.resumes:
         params["resumes"] = spec.resumes
     if preface:

@@ -72,6 +72,18 @@ class _Run:
     tokens: int = 0
     unrecorded: list[_Image] = field(default_factory=list)  # posted images the store did not take
     index_base: int = 0  # a taken-over job records its new images after the ones already recorded
+    price: float = 0.0  # of one image of the job's model
+    billed: int | None = None  # images the API billed this run (`usage.generated_images`); None: not reported
+    delivered_before: int = field(init=False)  # images an interrupted earlier run delivered (and was billed for)
+
+    def __post_init__(self) -> None:
+        self.delivered_before = self.progress.delivered
+
+    @property
+    def images_billed(self) -> int | None:
+        """What the job was billed for: what the API reported for this run, plus the images of an earlier run;
+        None when the API did not say (the store then counts the delivered images)."""
+        return None if self.billed is None else self.delivered_before + self.billed
 
     @property
     def job_id(self) -> int:
@@ -115,12 +127,18 @@ class JobRunner:
         run = _Run(delivery, progress, asyncio.current_task(), index_base=index_base)
         return await self._runs(job, run, None)
 
-    async def refuse(self, job_id: int, delivery: Delivery, progress: Progress, error: UserFacingError) -> Outcome:
-        """End a claimed job that cannot be made (e.g. its references are gone), telling the member why."""
-        return await self._runs(None, _Run(delivery, progress, asyncio.current_task()), error)
+    async def refuse(
+        self, job_id: int, delivery: Delivery, progress: Progress, error: UserFacingError, *, model: str | None = None
+    ) -> Outcome:
+        """End a claimed job that cannot be made (e.g. its references are gone), telling the member why; images an
+        earlier run delivered are costed at `model`'s price."""
+        run = _Run(delivery, progress, asyncio.current_task(), price=self.settings.catalog.get(model).price)
+        return await self._runs(None, run, error)
 
     async def _runs(self, job: PreparedJob | None, run: _Run, error: UserFacingError | None) -> Outcome:
         set_job(run.job_id)
+        if job is not None:
+            run.price = self.settings.catalog.get(job.request.model).price
         self._active[run.job_id] = run
         try:
             if error is not None or job is None:
@@ -138,6 +156,7 @@ class JobRunner:
             "count": spec.count,
             "references": len(job.references),
             "watermark": job.request.watermark,
+            "model": job.request.model,
             **({"resumes": spec.resumes} if spec.resumes else {}),
         }
         row = NewJob(
@@ -222,6 +241,8 @@ class JobRunner:
             error_code=(error.code if error else failures[0].code if failures else None),
             images_failed=len(failures),
             output_tokens=run.tokens,
+            images_billed=run.images_billed,
+            price=run.price,
         )
 
     async def _try(self, work: Awaitable[object], job_id: int) -> bool:
@@ -338,6 +359,9 @@ class JobRunner:
                     log.info("job %s: image %d failed (%s)", run.job_id, event.index, event.error.code)
                 elif isinstance(event, Completed) and event.usage:
                     run.tokens = event.usage.output_tokens
+                    run.billed = event.usage.generated_images
+                    if event.usage.web_searches:
+                        log.info("job %s: the model searched the web %d time(s)", run.job_id, event.usage.web_searches)
                 del event  # the image bytes are posted; don't hold them while the next one is made
                 await _quietly(run.delivery.progress(run.progress), run.job_id)
 
@@ -349,7 +373,9 @@ class JobRunner:
             run.failures.append(ImageApiError(exc.message, code="bad_output"))
             progress.failed += 1
             return
-        image = OutputImage(progress.delivered, event.index, fitted.data, fitted.width, fitted.height, fitted.changed)
+        image = OutputImage(
+            progress.delivered, event.index, fitted.data, fitted.width, fitted.height, fitted.changed, fitted.format
+        )
         posted = await self.guard.post(image, run.delivery, progress)
         if isinstance(posted, ImageApiError):
             run.failures.append(posted)

@@ -186,7 +186,7 @@ class Worker:
         try:
             prepared = await self._prepared(job, continuing=continuing)
         except UserFacingError as error:  # e.g. its references are gone: the member is told, nothing is made
-            outcome = await self.runner.refuse(record.id, delivery, progress, error)
+            outcome = await self.runner.refuse(record.id, delivery, progress, error, model=record.params.get("model"))
         else:
             base = await self.store.queue.next_index(record.id) if continuing else 0
             outcome = await self.runner.execute(prepared, delivery, progress, index_base=base)
@@ -219,7 +219,9 @@ class Worker:
         if resuming:
             return job
         status = "completed" if not job.owed else "partial" if job.record.images_delivered else "failed"
-        await self.store.finish_job(job.record.id, status, error_code=None if not job.owed else "interrupted")
+        price = self.settings.catalog.get(job.record.params.get("model")).price  # of the images it delivered
+        error_code = None if not job.owed else "interrupted"
+        await self.store.finish_job(job.record.id, status, error_code=error_code, price=price)
         await self.store.journal.mark_recovered(job.record.id)
         log.info("job %s: ended after a takeover (%s, %d image(s) owed)", job.record.id, status, job.owed)
         return None
@@ -231,7 +233,8 @@ class Worker:
             delivery = await self.deliveries.delivery(job, continuing=continuing)
             progress = Progress(job_id=job_id, requested=job.record.images_requested)
             progress.delivered = job.record.images_delivered
-            await self.runner.refuse(job_id, delivery, progress, UserFacingError(FAILED, code="internal"))
+            failed = UserFacingError(FAILED, code="internal")
+            await self.runner.refuse(job_id, delivery, progress, failed, model=job.record.params.get("model"))
         except Exception:
             log.exception("job %s: could not even end it visibly; /job shows it as failed", job_id)
             with contextlib.suppress(Exception):

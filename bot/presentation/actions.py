@@ -9,8 +9,9 @@ from typing import Any
 import discord
 
 from bot.errors import BadInput
-from bot.imagegen.models import ASPECT_SIZES, MAX_TOTAL_IMAGES, size_for
-from bot.jobs.model import JobSpec
+from bot.imagegen.catalog import ASPECT_SIZES, size_for
+from bot.imagegen.models import MAX_TOTAL_IMAGES
+from bot.jobs.model import JobSpec, result_filename
 from bot.presentation import text
 from bot.presentation.access import JobGone, job_permissions, shown_here, visible_job
 from bot.presentation.gallery import filename_of
@@ -23,12 +24,6 @@ log = logging.getLogger(__name__)
 
 GONE = "Job #{id} no longer exists, so this button does nothing any more."
 VARIATION_COUNT = 4
-UPSCALE_RESOLUTION = "4K"
-
-
-def result_filename(job_id: int, number: int) -> str:
-    """The file name the posters give image `number` (1-based) of a job."""
-    return f"seedream_{job_id}_{number}.jpg"
 
 
 def closest_aspect(width: int, height: int) -> str:
@@ -67,16 +62,17 @@ class ResultActions:
     async def image(self, job: JobRecord, number: int) -> tuple[DeliveredImage, PendingReference]:
         """Image `number` (1-based) of a job, as a reference read fresh from its message."""
         images = await self.store.job_images(job.id)
-        name = result_filename(job.id, number)
-        found = next((i for i in images if i.url and filename_of(i.url) == name), None)
+        stem = result_filename(job.id, number).rsplit(".", 1)[0]  # .jpg or .png
+        found = next((i for i in images if i.url and filename_of(i.url).rsplit(".", 1)[0] == stem), None)
         if found is None and 1 <= number <= len(images):
             found = images[number - 1]
         if found is None or found.message_id is None:
             raise JobGone(f"Image {number} of job #{job.id} is not available any more.")
+        name = filename_of(found.url) if found.url else result_filename(job.id, number)
         return found, PendingReference(name, channel_id=found.channel_id, message_id=found.message_id)
 
     def spec(self, interaction: discord.Interaction, job: JobRecord, **changes: Any) -> JobSpec:
-        """A new job for the member who pressed, from `job`'s prompt and parameters."""
+        """A new job for the member who pressed, from `job`'s prompt and parameters (its model among them)."""
         params = job.params
         values: dict[str, Any] = {
             "user_id": interaction.user.id,
@@ -87,6 +83,9 @@ class ResultActions:
             "size": str(params.get("size", self.services.settings.default_resolution)),
             "size_label": str(params.get("size_label", params.get("size", ""))),
             "kind": "reroll",
+            "model": params.get("model"),
+            "output_format": params.get("output_format"),
+            "web_search": bool(params.get("web_search", False)),
         }
         values.update(changes)
         return JobSpec(**values)
@@ -110,16 +109,19 @@ class ResultActions:
         await self.launcher.from_interaction(interaction, spec, [reference], preface=preface)
 
     async def upscale(self, interaction: discord.Interaction, job_id: int, number: int) -> None:
-        """This image regenerated at 4K with itself as the reference, keeping its aspect ratio."""
+        """This image regenerated at its model's highest resolution (4K, 3K for 5.0 Lite) with itself as the
+        reference, keeping its aspect ratio."""
         job = await self.job_to_repeat(interaction, job_id)
         image, reference = await self.image(job, number)
         aspect = closest_aspect(image.width or 1, image.height or 1) if image.width and image.height else None
+        catalog = self.services.settings.catalog
+        highest = catalog.get(job.params.get("model")).resolutions[-1]
         spec = self.spec(
             interaction,
             job,
             count=1,
-            size=size_for(UPSCALE_RESOLUTION, aspect),
-            size_label=text.size_label(UPSCALE_RESOLUTION, aspect),
+            size=size_for(highest, aspect),
+            size_label=text.size_label(highest, aspect, catalog.label(job.params.get("model"))),
             kind="upscale",
         )
         preface = f"⬆️ Upscale of image {number} of job #{job.id}"

@@ -31,7 +31,7 @@ JOB_BUTTONS = {
 }
 IMAGE_BUTTONS = {
     "vary": ("Variations", "🎨", discord.ButtonStyle.secondary),
-    "up": ("Upscale 4K", "⬆️", discord.ButtonStyle.secondary),
+    "up": ("Upscale", "⬆️", discord.ButtonStyle.secondary),
     "ref": ("Use as reference", "📌", discord.ButtonStyle.secondary),
 }
 

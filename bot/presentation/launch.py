@@ -13,7 +13,7 @@ from typing import Any
 import discord
 
 from bot.errors import BadAttachment, BadInput, StoreFailed, UserFacingError
-from bot.imagegen.models import resolution_of
+from bot.imagegen.catalog import resolution_of
 from bot.jobs.admission import Admitted
 from bot.jobs.model import Delivery, JobSpec, PreparedJob, ReferenceInput
 from bot.jobs.prepare import prepare as prepare_job

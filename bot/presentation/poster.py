@@ -116,7 +116,7 @@ class PagedPoster:
                 progress, delivered=progress.delivered + 1, queue_position=0, paused=False
             )
             self._progress_text = text.progress_line(progress_after)
-            name, alt = f"seedream_{progress.job_id}_{image.position + 1}.jpg", text.alt_text(self.prompt)
+            name, alt = image.filename(progress.job_id), text.alt_text(self.prompt)
             buffer = io.BytesIO(image.data)
             file = discord.File(buffer, filename=name, description=alt)
             try:

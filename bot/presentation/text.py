@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.errors import ImageApiError, UserFacingError
-from bot.imagegen.models import size_for
+from bot.imagegen.catalog import size_for
 from bot.jobs.model import Outcome, Progress
 from bot.textclean import clean_prompt, code_span
 
@@ -128,8 +128,11 @@ def page_header(prompt: str, first: int, last: int, total: int) -> str:
     return f"**{echo(prompt, 120)}** — {span} of {total}"
 
 
-def size_label(resolution: str, aspect: str | None) -> str:
-    """`2K · 16:9 (2848x1600)` or `2K · ratio from prompt`."""
-    if aspect is None:
-        return f"{resolution} · ratio from prompt"
-    return f"{resolution} · {aspect} ({size_for(resolution, aspect)})"
+def size_label(resolution: str, aspect: str | None, model: str | None = None) -> str:
+    """`2K · 16:9 (2848x1600)` or `2K · ratio from prompt`, after the model's name when one is given."""
+    label = (
+        f"{resolution} · ratio from prompt"
+        if aspect is None
+        else f"{resolution} · {aspect} ({size_for(resolution, aspect)})"
+    )
+    return f"{model} · {label}" if model else label

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.guild_admin import SETTINGS, show
+from bot.imagegen.catalog import Catalog
 from bot.presentation.text import code, plural
 from bot.quotas import Limits, Standing
 from bot.store.guilds import AuditEntry, GuildConfig
@@ -22,14 +23,14 @@ def usage_report(mention: str, report: UsageReport) -> str:
     """A member's usage per UTC period, quota left and reset time."""
     lines = [f"📊 **Usage of {mention}** (periods in UTC; only delivered images count)"]
     for span, totals in report.periods:
-        cost = money(totals.images * report.price_per_image)
+        cost = money(totals.cost)
         lines.append(
             f"**{span.label[0].upper() + span.label[1:]}**: {plural(totals.images, 'image')} · "
             f"{plural(totals.requests, 'request')} ({totals.failed} failed, {totals.blocked} blocked) · "
             f"{totals.tokens:,} tokens · ≈ {cost}"
         )
     lines.append(quota_line(report.standing))
-    lines.append(f"Estimated cost at {money(report.price_per_image)} per image.")
+    lines.append("Cost: the images the service billed, each at its model's price.")
     if report.hidden:
         lines.append("You are hidden from leaderboards.")
     return "\n".join(lines)
@@ -68,12 +69,14 @@ def leaderboard(page: BoardPage, viewer: str) -> str:
     return "\n".join(lines)
 
 
-def limits_overview(limits: Limits, config: GuildConfig) -> str:
+def limits_overview(limits: Limits, config: GuildConfig, catalog: Catalog) -> str:
     """Every setting in force, marking the server's overrides."""
     lines = ["⚙️ **Image bot settings for this server** (✏️ = set here, otherwise the bot's default)"]
     for key, info in SETTINGS.items():
         mark = " ✏️" if key in config.overrides else ""
-        lines.append(f"{info.label}: **{show(getattr(limits, key))}**{mark}")
+        lines.append(f"{info.label}: **{show(getattr(limits, key), key, catalog)}**{mark}")
+    if len(catalog.offered) > 1:
+        lines.append(f"Models offered: {', '.join(model.name for model in catalog.offered)}")
     roles = ", ".join(f"<@&{r}>" for r in sorted(config.exempt_roles)) or "none"
     channels = ", ".join(f"<#{c}>" for c in sorted(config.channels)) or "all channels"
     lines.append(f"Exempt roles (no per-member limits): {roles}")
@@ -100,7 +103,7 @@ def server_stats(stats: ServerStats) -> str:
     totals = stats.totals
     lines = [
         f"📈 **Last {len(stats.days)} UTC days**: {plural(totals.images, 'image')} · "
-        f"{plural(totals.requests, 'request')} · ≈ {money(totals.images * stats.price_per_image)} · "
+        f"{plural(totals.requests, 'request')} · ≈ {money(totals.cost)} · "
         f"failure rate {stats.failure_rate:.0%}",
     ]
     channels = " · ".join(f"<#{c.key}> {plural(c.requests, 'request')}" for c in stats.channels) or "none"

@@ -34,6 +34,10 @@ jobs = sa.Table(
     sa.Column("images_delivered", sa.Integer, nullable=False, server_default=_zero()),
     sa.Column("images_failed", sa.Integer, nullable=False, server_default=_zero()),
     sa.Column("output_tokens", sa.Integer, nullable=False, server_default=_zero()),
+    # What the API billed (migration 0008): `usage.generated_images` when it said so, else the delivered images;
+    # cost = billed images x the job's model's price when the job finished.
+    sa.Column("images_billed", sa.Integer, nullable=False, server_default=_zero()),
+    sa.Column("cost", sa.Float, nullable=False, server_default=_zero()),
     sa.Column("status", sa.Text, nullable=False, server_default=sa.text("'queued'")),
     sa.Column("error_code", sa.Text),
     sa.Column("created_at", Time, nullable=False),
@@ -95,6 +99,7 @@ def _counts() -> list[sa.Column[int]]:
         sa.Column("failed", sa.Integer, nullable=False, server_default=_zero()),
         sa.Column("blocked", sa.Integer, nullable=False, server_default=_zero()),
         sa.Column("tokens", sa.BigInteger, nullable=False, server_default=_zero()),
+        sa.Column("cost", sa.Float, nullable=False, server_default=_zero()),  # migration 0008
     ]
 
 

@@ -65,6 +65,8 @@ class JobRecord:
     images_delivered: int
     images_failed: int
     output_tokens: int
+    images_billed: int
+    cost: float
     status: str
     error_code: str | None
     created_at: float
@@ -247,10 +249,17 @@ class UsageStore:
         error_code: str | None = None,
         images_failed: int = 0,
         output_tokens: int = 0,
+        images_billed: int | None = None,
+        price: float = 0.0,
     ) -> None:
-        """Record the outcome and add it to the usage rollups, in one transaction; a job is finished once only."""
+        """Record the outcome and add it to the usage rollups, in one transaction; a job is finished once only.
+
+        `images_billed` is what the API billed (None: it did not say, so the delivered images count); the job's
+        cost is that many images at `price`, its model's price.
+        """
         if status not in FINAL_STATUSES:
             raise ValueError(f"not a final status: {status}")
+        billed: int | sa.ColumnElement[int] = jobs.c.images_delivered if images_billed is None else images_billed
         finish = (
             jobs.update()
             .where(jobs.c.id == job_id, jobs.c.finished_at.is_(None))
@@ -259,12 +268,14 @@ class UsageStore:
                 error_code=error_code,
                 images_failed=images_failed,
                 output_tokens=output_tokens,
+                images_billed=billed,
+                cost=billed * sa.literal(price, sa.Float),
                 finished_at=self.clock(),
                 worker_id=None,
                 lease_expires_at=None,
                 reserved_until=None,
             )
-            .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.images_delivered)
+            .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.images_delivered, jobs.c.cost)
         )
         async with self._db.write() as conn:
             job = (await conn.execute(finish)).one_or_none()
@@ -281,6 +292,7 @@ class UsageStore:
                 failed=int(status == "failed"),
                 blocked=int(status == "blocked"),
                 tokens=output_tokens,
+                cost=float(job.cost),
             )
             await self.queue.announce(conn)  # a slot is free
 

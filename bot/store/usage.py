@@ -22,6 +22,7 @@ from bot.store.schema import forgotten_today, job_references, jobs, leaderboard_
 METRICS = {"images": "images", "requests": "requests"}  # metric name -> rollup column (never user text)
 IN_FLIGHT = ("pending", "queued", "running")  # unfinished: they will count once they finish
 COUNTS = ("images", "requests", "failed", "blocked", "tokens")
+ROLLUP_COLUMNS = (*COUNTS, "cost")  # the counts, and the money billed (a float)
 DAY_SECONDS = 86_400
 FORGET_BATCH = 2_000  # job rows one forget-me transaction anonymises
 EXPORT_COLUMNS = (
@@ -38,6 +39,9 @@ EXPORT_COLUMNS = (
     "images_failed",
     "output_tokens",
     "size",
+    "model",
+    "images_billed",
+    "cost",
 )
 
 
@@ -50,6 +54,7 @@ class UsageTotals:
     failed: int = 0
     blocked: int = 0
     tokens: int = 0
+    cost: float = 0.0  # billed images x their models' prices
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +128,16 @@ async def add_to_rollups(
     guild_id: int | None,
     user_id: int,
     created_at: float,
+    cost: float = 0.0,
     **counts: int,
 ) -> None:
     """Add a finished job (or a late image) to `usage_daily` and `usage_total`, inside the caller's transaction."""
     key = {"guild_id": guild_id or 0, "user_id": user_id}
-    values = {name: counts.get(name, 0) for name in COUNTS}
+    values: dict[str, float] = {name: counts.get(name, 0) for name in COUNTS}
+    values["cost"] = cost
     for table, row in ((usage_daily, {**key, "day": int(created_at // DAY_SECONDS)}), (usage_total, key)):
         insert = db.insert(table).values(**row, **values)
-        merge = {name: table.c[name] + insert.excluded[name] for name in COUNTS}
+        merge = {name: table.c[name] + insert.excluded[name] for name in ROLLUP_COLUMNS}
         await conn.execute(insert.on_conflict_do_update(index_elements=list(row), set_=merge))
 
 
@@ -160,7 +167,7 @@ class UsageQueries:
     async def totals(self, guild_id: int, user_id: int | None, start_day: int | None, end_day: int) -> UsageTotals:
         """Finished-job counts for a member (or the whole server when user_id is None) in [start_day, end_day)."""
         table = usage_total if start_day is None else usage_daily
-        query = sa.select(*(sa.func.coalesce(sa.func.sum(table.c[name]), 0) for name in COUNTS))
+        query = sa.select(*(sa.func.coalesce(sa.func.sum(table.c[name]), 0) for name in ROLLUP_COLUMNS))
         query = query.where(table.c.guild_id == guild_id)
         if user_id is not None:
             query = query.where(table.c.user_id == user_id)
@@ -168,7 +175,10 @@ class UsageQueries:
             query = query.where(usage_daily.c.day >= start_day, usage_daily.c.day < end_day)
         async with self._db.read() as conn:
             row = (await conn.execute(query)).one_or_none()
-        return UsageTotals(*map(_int, row)) if row else UsageTotals()
+        if row is None:
+            return UsageTotals()
+        images, requests, failed, blocked, tokens = map(_int, row[: len(COUNTS)])
+        return UsageTotals(images, requests, failed, blocked, tokens, cost=float(row[-1] or 0))
 
     async def leaderboard(
         self, guild_id: int, start_day: int | None, end_day: int, metric: str, *, offset: int, limit: int, caller: int
@@ -304,14 +314,15 @@ class UsageQueries:
         query = (
             sa.select(c.id, c.created_at, c.guild_id, c.channel_id, c.user_id, c.kind, c.status, c.error_code)
             .add_columns(c.images_requested, c.images_delivered, c.images_failed, c.output_tokens, c.params)
+            .add_columns(c.images_billed, c.cost)
             .where(c.guild_id == guild_id, c.created_at >= since, c.created_at < until)
             .order_by(c.created_at, c.id)
         )
         async with self._db.engine.connect() as conn:  # a transaction: PostgreSQL streams through a cursor
             async for row in await conn.stream(query):
                 created = datetime.fromtimestamp(row[1], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                size = json.loads(row[12] or "{}").get("size")
-                yield (row[0], created, *row[2:12], size)
+                params = json.loads(row[12] or "{}")
+                yield (row[0], created, *row[2:12], params.get("size"), params.get("model"), row[13], row[14])
 
     async def forget_user(self, user_id: int) -> Forgotten:
         """Blank a member's finished jobs' prompts, delete their kept references, anonymise them and their rollups.
@@ -361,10 +372,10 @@ class UsageQueries:
 
     async def _merge_into_zero(self, conn: AsyncConnection, table: sa.Table, key: list[str], user_id: int) -> None:
         """Add a member's rollup rows to user 0's, then delete them."""
-        columns = [*key, *COUNTS]
+        columns = [*key, *ROLLUP_COLUMNS]
         source = [sa.literal(0, sa.BigInteger) if name == "user_id" else table.c[name] for name in columns]
         insert = self._db.insert(table).from_select(columns, sa.select(*source).where(table.c.user_id == user_id))
-        merge = {name: table.c[name] + insert.excluded[name] for name in COUNTS}
+        merge = {name: table.c[name] + insert.excluded[name] for name in ROLLUP_COLUMNS}
         await conn.execute(insert.on_conflict_do_update(index_elements=key, set_=merge))
         await conn.execute(table.delete().where(table.c.user_id == user_id))
 

@@ -11,7 +11,8 @@ from discord.ext import commands
 
 from bot.client import ImageBot
 from bot.errors import BadInput, UserFacingError
-from bot.imagegen.models import MAX_REFERENCES, MAX_TOTAL_IMAGES, size_for
+from bot.imagegen.catalog import size_for
+from bot.imagegen.models import MAX_REFERENCES, MAX_TOTAL_IMAGES
 from bot.inline_options import parse_inline, strip_mentions
 from bot.jobs.model import JobSpec
 from bot.member_settings import FROM_PROMPT
@@ -38,14 +39,16 @@ HIDDEN_NOTE = "ℹ️ I can't see the images of the message you replied to, so o
 NOT_IMAGES = "None of those files is an image. I can blend PNG, JPEG, WebP, GIF, BMP and TIFF images."
 
 
-def reference_room(count: int) -> int:
-    """How many references fit next to `count` requested images."""
-    return max(0, min(MAX_REFERENCES, MAX_TOTAL_IMAGES - count))
+def reference_room(count: int, max_references: int = MAX_REFERENCES) -> int:
+    """How many references fit next to `count` requested images (the model takes at most `max_references`)."""
+    return max(0, min(max_references, MAX_TOTAL_IMAGES - count))
 
 
-def trim_references(images: list[PendingReference], count: int) -> tuple[list[PendingReference], str | None]:
+def trim_references(
+    images: list[PendingReference], count: int, max_references: int = MAX_REFERENCES
+) -> tuple[list[PendingReference], str | None]:
     """Keep the first references that fit; the note says how many were left out."""
-    room = reference_room(count)
+    room = reference_room(count, max_references)
     if room == 0:
         raise BadInput(f"With reference images you can ask for at most {MAX_TOTAL_IMAGES - 1} images.")
     if len(images) <= room:
@@ -125,7 +128,8 @@ class Blend(commands.Cog):
             count=options.count,
             references=len(found.images),
         )
-        references, note = trim_references(found.images, chosen.count)
+        room = self.services.settings.catalog.get(chosen.model).max_references
+        references, note = trim_references(found.images, chosen.count, room)
         notes = [n for n in (*chosen.notes, note, HIDDEN_NOTE if hidden else None) if n]
         spec = JobSpec(
             user_id=message.author.id,
@@ -134,8 +138,9 @@ class Blend(commands.Cog):
             prompt=options.prompt,
             count=chosen.count,
             size=size_for(chosen.resolution, chosen.aspect),
-            size_label=size_label(chosen.resolution, chosen.aspect),
+            size_label=size_label(chosen.resolution, chosen.aspect, self.services.settings.catalog.label(chosen.model)),
             kind="blend",
+            model=chosen.model,
         )
         await self.launcher.from_message(message, spec, references, preface="\n".join(notes) or None)
 
@@ -180,10 +185,11 @@ class Blend(commands.Cog):
         start = await member_settings.choose(interaction.guild_id, interaction.user.id, references=len(references))
 
         async def submit(modal_interaction: discord.Interaction, prompt: str, count: int, aspect: str | None) -> None:
-            used, note = trim_references(references, count)
             chosen = await member_settings.choose(
                 modal_interaction.guild_id, modal_interaction.user.id, aspect=aspect or FROM_PROMPT, count=count
             )
+            room = self.services.settings.catalog.get(chosen.model).max_references
+            used, note = trim_references(references, count, room)
             spec = JobSpec(
                 user_id=modal_interaction.user.id,
                 guild_id=modal_interaction.guild_id,
@@ -191,8 +197,11 @@ class Blend(commands.Cog):
                 prompt=prompt,
                 count=count,
                 size=size_for(chosen.resolution, chosen.aspect),
-                size_label=size_label(chosen.resolution, chosen.aspect),
+                size_label=size_label(
+                    chosen.resolution, chosen.aspect, self.services.settings.catalog.label(chosen.model)
+                ),
                 kind="blend",
+                model=chosen.model,
             )
             preface = "\n".join(n for n in (*chosen.notes, note) if n) or None
             await self.launcher.from_interaction(modal_interaction, spec, used, preface=preface)

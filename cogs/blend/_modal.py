@@ -9,7 +9,8 @@ from typing import Any
 import discord
 
 from bot.errors import BadInput, UserFacingError
-from bot.imagegen.models import ASPECT_SIZES, MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES
+from bot.imagegen.catalog import ASPECT_SIZES
+from bot.imagegen.models import MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES
 from bot.presentation.replies import tell
 from bot.textclean import ascii_number, code_span
 from bot.tree import error_reference

@@ -8,7 +8,8 @@ from typing import Any
 
 import discord
 
-from bot.imagegen.models import ASPECT_SIZES, MAX_TOTAL_IMAGES, RESOLUTIONS, size_for
+from bot.imagegen.catalog import ASPECT_SIZES, size_for
+from bot.imagegen.models import MAX_TOTAL_IMAGES
 from bot.member_settings import FROM_PROMPT, MemberSettings, allowed_resolution
 from bot.presentation.text import plural
 from bot.quotas import Limits
@@ -53,7 +54,7 @@ class SettingsPanel(discord.ui.View):
     ) -> None:
         super().__init__(timeout=timeout)
         self.settings, self.user_id, self.shown_by = settings, user_id, shown_by
-        for value in (SERVER, *RESOLUTIONS):
+        for value in (SERVER, *settings.quotas.settings.catalog.resolutions):  # what the offered models make
             self.add_item(self._resolution_button(value, defaults, limits))
         self.add_item(self._aspect_select(defaults, limits))
         self.add_item(self._count_select(defaults, limits))

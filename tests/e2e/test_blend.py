@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.helpers import NO_PINGS, bot_replies, decode, final_original, final_reply, gallery, job_done
 from tests.images import png
 
@@ -125,8 +127,13 @@ async def test_mention_with_only_other_files_is_told_they_are_not_images(discord
     assert "None of those files is an image" in reply.text and image_api.requests == []
 
 
-async def test_more_than_fourteen_references_are_cut_with_a_note(discord_fake, image_api, start_bot) -> None:
-    await start_bot(message_content_intent=True)
+@pytest.mark.parametrize(
+    ("model", "kept"), [("doubao-seedream-4-0-250828", 10), ("doubao-seedream-4-5-251128", 14)], ids=["4.0", "4.5"]
+)
+async def test_more_references_than_the_model_takes_are_cut_with_a_note(
+    discord_fake, image_api, start_bot, model: str, kept: int
+) -> None:
+    await start_bot(message_content_intent=True, image_model=model)
     alice, bob = discord_fake.add_member("alice"), discord_fake.add_member("bob")
     sizes = [(40 + i, 40) for i in range(16)]
     files = [discord_fake.add_attachment(png(w, h), f"i{n}.png") for n, (w, h) in enumerate(sizes)]
@@ -136,8 +143,9 @@ async def test_more_than_fourteen_references_are_cut_with_a_note(discord_fake, i
     )
     reply = await final_reply(discord_fake, mention)
 
-    assert [(r.width, r.height) for r in image_api.requests[0].references] == sizes[:14]
-    assert "Only the first 14 of 16 images" in reply.text and len(reply.attachments) == 1
+    assert image_api.requests[0].json["model"] == model
+    assert [(r.width, r.height) for r in image_api.requests[0].references] == sizes[:kept]
+    assert f"Only the first {kept} of 16 images" in reply.text and len(reply.attachments) == 1
 
 
 async def test_blend_message_command_opens_a_modal_and_runs(discord_fake, image_api, running_bot) -> None:

@@ -1,6 +1,6 @@
-"""Loopback fake of the Seedream 4.0 image API (Ark `/api/v3` and relay `/v1`).
+"""Loopback fake of the Seedream image API (Ark `/api/v3` and relay `/v1`): 4.0, 4.5 and 5.0 Lite.
 
-Strict like the real API (see image_api_validation for the rules and assumptions).
+Strict like the real API (see image_api_validation and image_api_models for the rules and assumptions).
 Scripted faults are consumed one per *accepted* request: a request that fails auth
 or validation is answered with its error and leaves the script untouched.
 """
@@ -23,7 +23,8 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from tests.fakes.image_api_faults import ApiError, Fault, FaultKind, item_error
-from tests.fakes.image_api_render import image_count, render_jpeg
+from tests.fakes.image_api_models import ARK_MODELS
+from tests.fakes.image_api_render import image_count, render_image
 from tests.fakes.image_api_sse import SseWriter, completed_event, item_event, usage
 from tests.fakes.image_api_validation import (
     MAX_REFERENCE_BYTES,
@@ -66,6 +67,7 @@ class _Result:
     url: str
     expires_at: float
     denied: bool
+    content_type: str = "image/jpeg"
 
 
 @dataclass(frozen=True)
@@ -77,13 +79,16 @@ class _Item:
 
 
 class FakeImageApi:
-    """A real aiohttp server on 127.0.0.1 that answers like Seedream 4.0."""
+    """A real aiohttp server on 127.0.0.1 that answers like Volcengine Ark's Seedream models.
+
+    `models` are the ids this account may use (default: the Ark ids of 4.0, 4.5 and 5.0 Lite).
+    """
 
     def __init__(
         self,
         *,
         api_key: str = "fake-api-key",
-        models: tuple[str, ...] = ("doubao-seedream-4-0-250828",),
+        models: tuple[str, ...] = ARK_MODELS,
         image_delay: float = 0.0,
         render_size: tuple[int, int] | None = None,
         url_ttl: float = 86400.0,
@@ -96,6 +101,7 @@ class FakeImageApi:
         self.ignore_stream = False
         self.noise = False
         self.set_cap: int | None = None
+        self.references_4_0 = 10  # 4.0's reference limit on this account (the contract is open: 10 or 14)
         self.requests: list[ReceivedRequest] = []
         self.in_flight = 0  # generation requests being answered right now (from arrival to the response's end)
         self.max_in_flight = 0  # the most that were ever in flight at once
@@ -246,7 +252,7 @@ class FakeImageApi:
             raise ApiError(400, "InvalidParameter", "The request body is not valid JSON.") from None
         if not isinstance(body, dict):
             raise ApiError(400, "InvalidParameter", "The request body must be a JSON object.")
-        return parse_request(body, self.models)
+        return parse_request(body, self.models, references_4_0=self.references_4_0)
 
     def _plan(self, params: GenerationParams, fault: Fault | None) -> list[_Item]:
         count = image_count(
@@ -276,13 +282,14 @@ class FakeImageApi:
             return {"error": item_error(item.error)}, 0
         width, height = self.render_size or (params.width, params.height)
         data = await asyncio.to_thread(
-            render_jpeg,
+            render_image,
             params.prompt,
             item.index,
             next(self._serial),
             (width, height),
             noise=self.noise,
             watermark=params.watermark,
+            fmt=params.output_format,
         )
         received.generated += 1
         self._changed()
@@ -290,7 +297,7 @@ class FakeImageApi:
         if params.response_format == "b64_json":
             payload = {"b64_json": base64.b64encode(data).decode("ascii")}
         else:
-            payload = {"url": self._store(data, expired)}
+            payload = {"url": self._store(data, expired, params.output_format)}
         payload["size"] = f"{width}x{height}"
         return payload, width * height
 
@@ -312,7 +319,7 @@ class FakeImageApi:
             "model": params.model,
             "created": int(time.time()),
             "data": data,
-            "usage": usage(received.generated, pixels),
+            "usage": usage(received.generated, pixels, searches=int(params.web_search)),
         }
         received.status = 200
         return web.json_response(body, headers={"x-request-id": received.request_id})
@@ -353,7 +360,8 @@ class FakeImageApi:
                 error = ApiError(500, "InternalServiceError", item_error("InternalServiceError")["message"])
                 await writer.event("error", error.body(received.request_id))
                 return response
-            completed = completed_event(params.model, received.generated, pixels)
+            searches = int(params.web_search)
+            completed = completed_event(params.model, received.generated, pixels, searches=searches)
             await writer.event(completed["type"], completed)
             await writer.done()
         except ConnectionError:
@@ -368,19 +376,19 @@ class FakeImageApi:
 
     # -- results and reference fetching ---------------------------------------
 
-    def _store(self, data: bytes, expired: bool) -> str:
+    def _store(self, data: bytes, expired: bool, fmt: str = "jpeg") -> str:
         key = secrets.token_hex(12)
         ttl = self.url_ttl
         url = (
-            f"{self.origin}/results/{key}.jpeg?X-Tos-Algorithm=TOS4-HMAC-SHA256"
+            f"{self.origin}/results/{key}.{fmt}?X-Tos-Algorithm=TOS4-HMAC-SHA256"
             f"&X-Tos-Date={time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
             f"&X-Tos-Expires={max(int(ttl), 0)}&X-Tos-Signature={secrets.token_hex(32)}"
         )
-        self._results[key] = _Result(data, url, time.monotonic() + ttl, expired)
+        self._results[key] = _Result(data, url, time.monotonic() + ttl, expired, f"image/{fmt}")
         return url
 
     async def _result(self, request: web.Request) -> web.Response:
-        key = request.match_info["name"].removesuffix(".jpeg")
+        key = request.match_info["name"].rsplit(".", 1)[0]
         result = self._results.get(key)
         if result is None:
             return _tos_error(404, "NoSuchKey", "The specified key does not exist.")
@@ -391,7 +399,7 @@ class FakeImageApi:
         if request.headers.get(_INTERNAL_FETCH) != "1":
             self.results_fetched.append(result.url)
             self._changed()
-        return web.Response(body=result.data, content_type="image/jpeg")
+        return web.Response(body=result.data, content_type=result.content_type)
 
     async def _fetch(self, url: str) -> bytes:
         """Download a loopback reference image URL, as the real API would fetch it."""

@@ -76,6 +76,20 @@ def render_jpeg(
     watermark: bool = False,
 ) -> bytes:
     """A distinct JPEG: colour from (prompt, index), index and serial drawn on it."""
+    return render_image(prompt, index, serial, size, noise=noise, watermark=watermark)
+
+
+def render_image(
+    prompt: str,
+    index: int,
+    serial: int,
+    size: tuple[int, int],
+    *,
+    noise: bool = False,
+    watermark: bool = False,
+    fmt: str = "jpeg",
+) -> bytes:
+    """A distinct JPEG (or PNG with a transparent corner): colour from (prompt, index), index and serial on it."""
     width, height = size
     digest = hashlib.sha256(f"{prompt}\0{index}".encode()).digest()
     background = (digest[0], digest[1], digest[2])
@@ -99,7 +113,12 @@ def render_jpeg(
         position = (width - right - side // 50, height - bottom - side // 50)
         draw.text(position, mark, fill=(255, 255, 255), font=font)
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
+    if fmt == "png":
+        image = image.convert("RGBA")
+        image.paste((0, 0, 0, 0), (0, 0, max(width // 8, 1), max(height // 8, 1)))
+        image.save(out, "PNG")
+    else:
+        image.save(out, "JPEG", quality=90)
     return out.getvalue()
 
 

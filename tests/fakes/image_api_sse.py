@@ -53,17 +53,20 @@ def item_event(model: str, index: int, payload: dict[str, Any]) -> dict[str, Any
     }
 
 
-def completed_event(model: str, generated: int, pixels: int) -> dict[str, Any]:
+def completed_event(model: str, generated: int, pixels: int, *, searches: int = 0) -> dict[str, Any]:
     """The final image_generation.completed event."""
     return {
         "type": "image_generation.completed",
         "model": model,
         "created": int(time.time()),
-        "usage": usage(generated, pixels),
+        "usage": usage(generated, pixels, searches=searches),
     }
 
 
-def usage(generated: int, pixels: int) -> dict[str, int]:
-    """Usage as Ark reports it: tokens = round(sum(W*H) / 256)."""
+def usage(generated: int, pixels: int, *, searches: int = 0) -> dict[str, Any]:
+    """Usage as Ark reports it: tokens = round(sum(W*H) / 256); `tool_usage` when web search was on (5.0 Lite)."""
     tokens = round(pixels / 256)
-    return {"generated_images": generated, "output_tokens": tokens, "total_tokens": tokens}
+    found: dict[str, Any] = {"generated_images": generated, "output_tokens": tokens, "total_tokens": tokens}
+    if searches:
+        found["tool_usage"] = {"web_search": searches}
+    return found

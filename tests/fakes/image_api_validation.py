@@ -6,8 +6,9 @@ Assumptions where the contract is open (documented here, relied on by tests):
   without `max_images` the cap is 15 - references.
 - `watermark`, `size` and `response_format` are required (the gotchas say always send them).
 - JSON `null` counts as an absent field (Go-style decoding).
-- the only accepted fields are the ones the contract lists for 4.0; `seed`,
-  `guidance_scale`, `output_format`, `n`, `tools`, `user` and anything else are rejected.
+- the only accepted fields are the ones the contract lists; `seed`, `guidance_scale`, `n`,
+  `user` and anything else are rejected, and `output_format` / `tools` by models without them.
+- each model's own sizes, reference count, formats, tools and prompt modes: image_api_models.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import dataclasses
 import io
 import re
 from collections.abc import Awaitable, Callable
@@ -25,12 +27,10 @@ from PIL import Image
 from yarl import URL
 
 from tests.fakes.image_api_faults import ApiError
+from tests.fakes.image_api_models import KEYWORD_SIZES, RULES, ModelRules
 
 MAX_PROMPT_CHARS = 4000
-MIN_PIXELS = 921_600
-MAX_PIXELS = 16_777_216
 MAX_RATIO = 16.0
-MAX_REFERENCES = 14
 MAX_SET_TOTAL = 15
 MAX_REFERENCE_BYTES = 10 * 1024 * 1024
 MAX_REFERENCE_PIXELS = 36_000_000
@@ -46,19 +46,6 @@ FORMAT_FAMILIES: dict[str, frozenset[str]] = {
     "gif": frozenset({"GIF"}),
 }
 
-# Contract §2.2: ratio -> (1K, 2K, 4K).
-KEYWORD_SIZES: dict[str, tuple[tuple[int, int], ...]] = {
-    "1:1": ((1024, 1024), (2048, 2048), (4096, 4096)),
-    "4:3": ((1152, 864), (2304, 1728), (4704, 3520)),
-    "3:4": ((864, 1152), (1728, 2304), (3520, 4704)),
-    "16:9": ((1280, 720), (2848, 1600), (5504, 3040)),
-    "9:16": ((720, 1280), (1600, 2848), (3040, 5504)),
-    "3:2": ((1248, 832), (2496, 1664), (4992, 3328)),
-    "2:3": ((832, 1248), (1664, 2496), (3328, 4992)),
-    "21:9": ((1512, 648), (3136, 1344), (6240, 2656)),
-}
-_KEYWORDS = ("1K", "2K", "4K")
-
 KNOWN_FIELDS = frozenset(
     {
         "model",
@@ -71,9 +58,11 @@ KNOWN_FIELDS = frozenset(
         "response_format",
         "watermark",
         "optimize_prompt_options",
+        "output_format",
+        "tools",
     }
 )
-FORBIDDEN_FIELDS = ("seed", "guidance_scale", "output_format", "n", "tools")
+FORBIDDEN_FIELDS = ("seed", "guidance_scale", "n")
 REQUIRED_FIELDS = ("prompt", "size", "response_format", "watermark")
 
 _SIZE_RE = re.compile(r"([0-9]{1,6})x([0-9]{1,6})")
@@ -109,21 +98,26 @@ class GenerationParams:
     max_images: int
     images: tuple[str, ...]
     optimize_mode: str
+    output_format: str = "jpeg"
+    web_search: bool = False
 
 
-def parse_request(raw: dict[str, Any], models: tuple[str, ...]) -> GenerationParams:
-    """Validate a request body; raise ApiError the way the real API would."""
+def parse_request(raw: dict[str, Any], models: tuple[str, ...], *, references_4_0: int = 10) -> GenerationParams:
+    """Validate a request body against its model's rules; raise ApiError the way the real API would."""
     body = {key: value for key, value in raw.items() if value is not None}
     model = body.get("model")
     if model is None:
         raise ApiError(400, "MissingParameter", "The parameter `model` is required.", param="model")
-    if not isinstance(model, str) or model not in models:
+    if not isinstance(model, str) or model not in models or model not in RULES:
         message = f"The model or endpoint {model} does not exist or you do not have access to it."
         raise ApiError(404, "InvalidEndpointOrModel.NotFound", message)
-    _reject_fields(body, model)
+    rules = RULES[model]
+    if rules.name == "4.0":
+        rules = dataclasses.replace(rules, max_references=references_4_0)
+    _reject_fields(body, model, rules)
     prompt = _prompt(body["prompt"])
-    width, height = _size(body["size"], prompt)
-    images = _images(body.get("image"))
+    width, height = _size(body["size"], prompt, model, rules)
+    images = _images(body.get("image"), model, rules)
     sequential = _choice(body, "sequential_image_generation", ("disabled", "auto"), "disabled")
     return GenerationParams(
         model=model,
@@ -136,12 +130,17 @@ def parse_request(raw: dict[str, Any], models: tuple[str, ...]) -> GenerationPar
         sequential=sequential == "auto",
         max_images=_max_images(body.get("sequential_image_generation_options"), len(images)),
         images=images,
-        optimize_mode=_optimize_mode(body.get("optimize_prompt_options")),
+        optimize_mode=_optimize_mode(body.get("optimize_prompt_options"), model, rules),
+        output_format=_choice(body, "output_format", rules.output_formats, "jpeg") if rules.output_formats else "jpeg",
+        web_search=_tools(body.get("tools"), rules),
     )
 
 
-def _reject_fields(body: dict[str, Any], model: str) -> None:
-    for name in FORBIDDEN_FIELDS:
+def _reject_fields(body: dict[str, Any], model: str, rules: ModelRules) -> None:
+    forbidden = (
+        FORBIDDEN_FIELDS + (() if rules.output_formats else ("output_format",)) + (() if rules.tools else ("tools",))
+    )
+    for name in forbidden:
         if name in body:
             raise ApiError.invalid(name, f"The parameter `{name}` is not supported by {model}.")
     unknown = sorted(set(body) - KNOWN_FIELDS - {"model"})
@@ -162,18 +161,18 @@ def _prompt(value: Any) -> str:
     return value
 
 
-def _size(value: Any, prompt: str) -> tuple[int, int]:
-    if isinstance(value, str) and value in _KEYWORDS:
+def _size(value: Any, prompt: str, model: str, rules: ModelRules) -> tuple[int, int]:
+    if isinstance(value, str) and value in rules.keywords:
         return keyword_size(value, prompt)
     match = _SIZE_RE.fullmatch(value) if isinstance(value, str) else None
     if match is None:
-        message = f"The parameter `size` must be 1K, 2K, 4K or <width>x<height>, got {value!r}."
+        keywords = ", ".join(rules.keywords)
+        message = f"The parameter `size` must be {keywords} or <width>x<height> for {model}, got {value!r}."
         raise ApiError.invalid("size", message)
     width, height = int(match[1]), int(match[2])
-    if not MIN_PIXELS <= width * height <= MAX_PIXELS:
-        message = (
-            f"The parameter `size` {value} has {width * height} pixels; it must be within [{MIN_PIXELS}, {MAX_PIXELS}]."
-        )
+    low, high = rules.min_pixels, rules.max_pixels
+    if not low <= width * height <= high:
+        message = f"The parameter `size` {value} has {width * height} pixels; {model} needs [{low}, {high}]."
         raise ApiError.invalid("size", message)
     if not 1 / MAX_RATIO <= width / height <= MAX_RATIO:
         message = f"The parameter `size` {value} has an aspect ratio outside [1/16, 16]."
@@ -182,25 +181,25 @@ def _size(value: Any, prompt: str) -> tuple[int, int]:
 
 
 def keyword_size(keyword: str, prompt: str) -> tuple[int, int]:
-    """The W x H a 1K/2K/4K keyword maps to, using a ratio like 16:9 found in the prompt."""
+    """The W x H a 1K/2K/3K/4K keyword maps to, using a ratio like 16:9 found in the prompt."""
     ratio = "1:1"
     for match in _RATIO_RE.finditer(prompt):
         candidate = f"{int(match[1])}:{int(match[2])}"
         if candidate in KEYWORD_SIZES:
             ratio = candidate
             break
-    return KEYWORD_SIZES[ratio][_KEYWORDS.index(keyword)]
+    return KEYWORD_SIZES[ratio][keyword]
 
 
-def _images(value: Any) -> tuple[str, ...]:
+def _images(value: Any, model: str, rules: ModelRules) -> tuple[str, ...]:
     if value is None:
         return ()
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items:
         message = "The parameter `image` must be a string or a non-empty list of strings."
         raise ApiError.invalid("image", message)
-    if len(items) > MAX_REFERENCES:
-        message = f"The parameter `image` has {len(items)} images; at most {MAX_REFERENCES}."
+    if len(items) > rules.max_references:
+        message = f"The parameter `image` has {len(items)} images; {model} takes at most {rules.max_references}."
         raise ApiError.invalid("image", message)
     for index, item in enumerate(items):
         if not isinstance(item, str):
@@ -249,7 +248,7 @@ def _max_images(options: Any, references: int) -> int:
     return value
 
 
-def _optimize_mode(options: Any) -> str:
+def _optimize_mode(options: Any, model: str, rules: ModelRules) -> str:
     name = "optimize_prompt_options"
     if options is None:
         return "standard"
@@ -259,10 +258,24 @@ def _optimize_mode(options: Any) -> str:
     if unknown:
         raise ApiError.invalid(f"{name}.{unknown[0]}", f"Unknown field `{name}.{unknown[0]}`.")
     mode = options.get("mode", "standard")
-    if mode not in ("standard", "fast"):
-        message = f"The parameter `{name}.mode` must be one of standard, fast, got {mode!r}."
+    if mode not in rules.prompt_modes:
+        message = (
+            f"The parameter `{name}.mode` must be one of {', '.join(rules.prompt_modes)} for {model}, got {mode!r}."
+        )
         raise ApiError.invalid(f"{name}.mode", message)
     return str(mode)
+
+
+def _tools(value: Any, rules: ModelRules) -> bool:
+    """Whether the request turns on web search: `tools` must be a list of `{"type": <a tool the model has>}`."""
+    if value is None:
+        return False
+    if not isinstance(value, list) or not all(isinstance(tool, dict) and set(tool) == {"type"} for tool in value):
+        raise ApiError.invalid("tools", 'The parameter `tools` must be a list of {"type": ...} objects.')
+    unknown = [tool["type"] for tool in value if tool["type"] not in rules.tools]
+    if unknown:
+        raise ApiError.invalid("tools", f"The parameter `tools` names an unsupported tool {unknown[0]!r}.")
+    return "web_search" in {tool["type"] for tool in value}
 
 
 async def load_references(values: tuple[str, ...], fetch: Fetcher) -> list[ReferenceImage]:

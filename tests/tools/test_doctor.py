@@ -151,3 +151,24 @@ async def test_malformed_json_setting_prints_the_summary_line(discord_fake, imag
     code, out = await run_check(env, tmp_path)
     assert code == 2 and "Traceback" not in out and "REFERENCE_HOSTS" in out, out
     assert out.strip().splitlines()[-1] == "Some checks failed (exit code 2).", out
+
+
+async def test_every_offered_model_is_probed_and_described(discord_fake, image_api, tmp_path) -> None:
+    models = '["doubao-seedream-4-5-251128", "doubao-seedream-5-0-260128", "ep-unknown-1"]'
+    code, out = await run_check(env_for(discord_fake, image_api, tmp_path, IMAGE_MODELS=models), tmp_path)
+    assert code == 8, out  # the fake account has no ep-unknown-1
+    assert "models Seedream 4.5 (default), Seedream 5.0 Lite, ep-unknown-1" in out
+    assert "✓ Model doubao-seedream-4-5-251128: available (Seedream 4.5, the default: 2K/4K" in out
+    assert "✓ Model doubao-seedream-5-0-260128: available (Seedream 5.0 Lite: 2K/3K, 14 references" in out
+    assert "✗ Model ep-unknown-1: not available (HTTP 404" in out
+    assert [r.json["size"] for r in image_api.requests] == ["1x1"] * 3, "free probes only"
+
+
+async def test_test_image_uses_the_default_models_smallest_size(discord_fake, image_api, tmp_path) -> None:
+    env = env_for(discord_fake, image_api, tmp_path, IMAGE_MODEL="doubao-seedream-4-5-251128")
+    code, out = await run_check(env, tmp_path, "--generate-test-image")
+    assert code == 0, out
+    assert (image_api.requests[-1].json["model"], image_api.requests[-1].json["size"]) == (
+        "doubao-seedream-4-5-251128",
+        "2K",
+    )

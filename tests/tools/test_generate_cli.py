@@ -74,3 +74,22 @@ async def test_wrong_key_is_explained_and_not_printed(image_api, tmp_path) -> No
     code, out, err = await run_generate(image_api, tmp_path, "x", "--out", "o", IMAGE_API_KEY="sk-secret-wrong-99")
     assert code == 1 and "API key was rejected" in err
     assert "sk-secret-wrong-99" not in out + err
+
+
+async def test_a_model_by_name_with_png_output(image_api, tmp_path) -> None:
+    args = ("a kite", "--model", "Seedream 5.0 Lite", "--format", "png", "--out", "o")
+    code, out, err = await run_generate(
+        image_api, tmp_path, *args, IMAGE_MODELS='["doubao-seedream-4-0-250828", "doubao-seedream-5-0-260128"]'
+    )
+    assert code == 0, err
+    body = image_api.requests[0].json
+    assert (body["model"], body["size"], body["output_format"]) == ("doubao-seedream-5-0-260128", "2K", "png")
+    [path] = out.split()
+    assert path.endswith(".png") and decode((tmp_path / path).read_bytes()).format == "PNG"
+
+
+async def test_a_size_the_model_cannot_make_is_refused_before_any_call(image_api, tmp_path) -> None:
+    args = ("a kite", "--model", "doubao-seedream-4-5-251128", "--size", "1K", "--out", "o")
+    code, _, err = await run_generate(image_api, tmp_path, *args)
+    assert code == 2 and "Seedream 4.5 makes 2K or 4K images, not 1K" in err, err
+    assert image_api.requests == []

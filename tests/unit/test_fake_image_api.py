@@ -457,3 +457,70 @@ async def test_noise_makes_bigger_jpegs(http: aiohttp.ClientSession, api: FakeIm
 async def test_wait_for_times_out(api: FakeImageApi) -> None:
     with pytest.raises(TimeoutError):
         await api.wait_for(lambda: api.requests, timeout=0.05)
+
+
+V45, V50 = "doubao-seedream-4-5-251128", "doubao-seedream-5-0-260128"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "param"),
+    [
+        pytest.param({"model": V45, "size": "1K"}, "size", id="4.5-no-1K"),
+        pytest.param({"model": V45, "size": "1920x1080"}, "size", id="4.5-under-3.7MP"),
+        pytest.param({"model": V50, "size": "4K"}, "size", id="5.0-no-4K"),
+        pytest.param({"model": V50, "size": "4096x4096"}, "size", id="5.0-over-10.4MP"),
+        pytest.param({"size": "3K"}, "size", id="4.0-no-3K"),
+        pytest.param({"output_format": "png"}, "output_format", id="4.0-no-output-format"),
+        pytest.param({"model": V45, "output_format": "jpeg"}, "output_format", id="4.5-no-output-format"),
+        pytest.param({"model": V50, "output_format": "webp"}, "output_format", id="5.0-png-or-jpeg"),
+        pytest.param({"tools": [{"type": "web_search"}]}, "tools", id="4.0-no-tools"),
+        pytest.param({"model": V45, "tools": [{"type": "web_search"}]}, "tools", id="4.5-no-tools"),
+        pytest.param({"model": V50, "tools": [{"type": "code"}]}, "tools", id="5.0-unknown-tool"),
+        pytest.param({"model": V50, "tools": "web_search"}, "tools", id="5.0-tools-not-a-list"),
+        pytest.param(
+            {"model": V45, "optimize_prompt_options": {"mode": "fast"}}, "optimize_prompt_options.mode", id="4.5-fast"
+        ),
+        pytest.param(
+            {"model": V50, "optimize_prompt_options": {"mode": "fast"}}, "optimize_prompt_options.mode", id="5.0-fast"
+        ),
+        pytest.param({"image": [data_url()] * 11}, "image", id="4.0-11-refs"),
+        pytest.param({"model": V45, "image": [data_url()] * 15}, "image", id="4.5-15-refs"),
+    ],
+)
+async def test_each_model_refuses_what_it_cannot_do(
+    http: aiohttp.ClientSession, api: FakeImageApi, overrides: dict[str, Any], param: str
+) -> None:
+    status, answer, _ = await generate(http, api, body(**overrides))
+    assert (status, answer["error"]["code"], answer["error"]["param"]) == (400, "InvalidParameter", param), answer
+
+
+async def test_each_model_takes_its_own_sizes_and_references(http: aiohttp.ClientSession, api: FakeImageApi) -> None:
+    api.render_size = None
+    _, three_k, _ = await generate(http, api, body(model=V50, size="3K", prompt="a 16:9 view"))
+    assert three_k["data"][0]["size"] == "4096x2304" and three_k["model"] == V50
+    assert (await generate(http, api, body(model=V45, size="4K", image=[data_url()] * 14)))[0] == 200
+    assert (await generate(http, api, body(model=V45, size="2560x1440")))[0] == 200
+    api.references_4_0 = 14  # an account where 4.0 takes the API page's 14
+    assert (await generate(http, api, body(image=[data_url()] * 14)))[0] == 200
+    assert (await generate(http, api, body(model="seedream-4-5-251128")))[0] == 404  # BytePlus id on Ark
+
+
+async def test_5_0_lite_makes_png_and_reports_its_web_searches(http: aiohttp.ClientSession, api: FakeImageApi) -> None:
+    payload = body(model=V50, output_format="png", tools=[{"type": "web_search"}])
+    status, answer, _ = await generate(http, api, payload)
+    assert status == 200 and api.requests[0].json["tools"] == [{"type": "web_search"}]
+    assert answer["usage"]["generated_images"] == 1 and answer["usage"]["tool_usage"] == {"web_search": 1}
+    url = answer["data"][0]["url"]
+    async with http.get(url) as download:
+        assert download.content_type == "image/png"
+        image = Image.open(io.BytesIO(await download.read()))
+    assert image.format == "PNG" and image.mode == "RGBA" and image.getpixel((0, 0))[3] == 0
+    _, plain, _ = await generate(http, api, body(model=V50, output_format="jpeg"))
+    assert "tool_usage" not in plain["usage"]
+
+
+async def test_streamed_usage_reports_web_searches(http: aiohttp.ClientSession, api: FakeImageApi) -> None:
+    payload = body(model=V50, stream=True, tools=[{"type": "web_search"}])
+    _, frames, _ = await stream_frames(http, api, payload)
+    completed = json.loads(next(data for event, data in frames if event == "image_generation.completed"))
+    assert completed["usage"]["tool_usage"] == {"web_search": 1} and completed["usage"]["generated_images"] == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 
 import pytest
 from PIL import Image
@@ -77,3 +78,16 @@ def test_oversized_output_is_made_to_fit() -> None:
     fitted = fit_for_upload(data, limit)
     assert fitted.changed and len(fitted.data) <= limit
     assert Image.open(io.BytesIO(fitted.data)).size == (fitted.width, fitted.height)
+
+
+def test_an_oversized_png_output_stays_png_with_its_transparency() -> None:
+    image = Image.frombytes("RGBA", (1024, 1024), os.urandom(1024 * 1024 * 4))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    data = out.getvalue()
+    assert fit_for_upload(data, len(data)).format == "png"  # fits: unchanged, still known as PNG
+    fitted = fit_for_upload(data, len(data) // 3)
+    assert fitted.changed and fitted.format == "png" and len(fitted.data) <= len(data) // 3
+    smaller = Image.open(io.BytesIO(fitted.data))
+    assert smaller.format == "PNG" and smaller.mode == "RGBA" and smaller.size == (fitted.width, fitted.height)
+    assert fit_for_upload(noise_jpeg(64, 64), 10**6).format == "jpeg"

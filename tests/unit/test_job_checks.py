@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import BadInput
+from bot.imagegen.catalog import Catalog
 from bot.jobs.model import JobSpec, ReferenceInput
 from bot.jobs.prepare import check, request_for
 from bot.quotas import blocked_word
 from bot.settings import Settings
 from bot.textclean import api_text
+
+CATALOG = Catalog(["doubao-seedream-4-0-250828"], "doubao-seedream-4-0-250828")
 
 
 def spec(prompt: str = "a cat", count: int = 1, references: int = 0) -> JobSpec:
@@ -17,19 +20,19 @@ def spec(prompt: str = "a cat", count: int = 1, references: int = 0) -> JobSpec:
     return JobSpec(1, 2, 3, prompt, count, "2K", "2K", refs)
 
 
-async def test_more_than_fourteen_references_is_refused() -> None:
-    with pytest.raises(BadInput, match="At most 14 reference images"):
-        check(spec(references=15))
+async def test_more_references_than_the_model_takes_is_refused() -> None:
+    with pytest.raises(BadInput, match=r"Seedream 4\.0 takes at most 10 reference images; you gave 11"):
+        check(spec(references=11), CATALOG)
 
 
 async def test_references_plus_count_over_fifteen_is_refused() -> None:
     with pytest.raises(BadInput, match=r"at most 15 \(10 references \+ 6 images\)"):
-        check(spec(count=6, references=10))
+        check(spec(count=6, references=10), CATALOG)
 
 
 async def test_prompt_of_control_characters_only_is_empty() -> None:
     with pytest.raises(BadInput, match="prompt is empty"):
-        check(spec(prompt="\x00\x07\u200b\u2066 \n"))
+        check(spec(prompt="\x00\x07\u200b\u2066 \n"), CATALOG)
 
 
 @pytest.mark.parametrize(
@@ -38,7 +41,7 @@ async def test_prompt_of_control_characters_only_is_empty() -> None:
 )
 async def test_prompt_that_renders_blank_is_empty(blank: str) -> None:
     with pytest.raises(BadInput, match="prompt is empty"):
-        check(spec(prompt=blank))
+        check(spec(prompt=blank), CATALOG)
 
 
 @pytest.mark.parametrize(

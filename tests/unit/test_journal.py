@@ -87,3 +87,11 @@ async def test_undelivered_images_expire(tmp_path: Path) -> None:
     os.utime(old, (old.stat().st_atime - 120, old.stat().st_mtime - 120))
     assert await kept.prune() == 1
     assert not old.exists() and young.exists()
+
+
+async def test_an_undelivered_png_keeps_its_extension_and_is_pruned_too(tmp_path: Path) -> None:
+    kept = UndeliveredImages(tmp_path / "kept", ttl=60, max_bytes=1000)
+    png = await kept.keep(1, 0, b"\x89PNG\r\n\x1a\n" + b"p" * 10)
+    assert png is not None and png.name == "job1_0.png"
+    os.utime(png, (png.stat().st_atime - 120, png.stat().st_mtime - 120))
+    assert await kept.prune() == 1 and not png.exists()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.imagegen.models import ASPECT_SIZES, GenerationRequest, check_size, size_for, states_count, with_count
+from bot.imagegen.catalog import ASPECT_SIZES, size_for
+from bot.imagegen.models import GenerationRequest, check_size, states_count, with_count
 
 
 def request(**overrides: object) -> GenerationRequest:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -56,6 +57,9 @@ async def test_a_version_5_database_upgrades_in_place(tmp_path: Path) -> None:
         assert (await store.guilds.load(1)).overrides == {"quota": 5}
         seven = await store.usage.totals(1, 7, None, 0)
         assert (seven.images, seven.requests, seven.failed, seven.tokens) == (2, 2, 1, 20)
+        assert seven.cost == pytest.approx(0.06), "0008: old jobs cost their delivered images at $0.03"
+        first = await store.get_job(1)
+        assert first is not None and (first.images_billed, first.cost) == (2, pytest.approx(0.06))
 
         await store.finish_job(4, "completed", output_tokens=3)  # in flight during the upgrade: counted once
         await store.record_image(4, 0, message_id=1, channel_id=5, url=None)  # a late image of it
@@ -85,5 +89,38 @@ async def test_every_old_schema_version_reaches_the_same_schema(tmp_path: Path, 
         seven = await store.usage.totals(1, 7, None, 0)  # schema 1 had no rollups: backfilled from the jobs
         assert (seven.images, seven.requests, seven.failed, seven.tokens) == (2, 2, 1, 20)
         assert (await store.usage.totals(1, None, 1, 2)).images == 3
+    finally:
+        await store.close()
+
+
+async def test_revision_0008_costs_the_finished_jobs_of_an_0007_database(database_url: str) -> None:
+    store = await UsageStore.open(database_url, upto=7)
+    try:
+        async with store.engine.begin() as conn:
+            for job_id, delivered, finished in ((1, 3, DAY + 5), (2, 0, None)):
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO jobs (id, guild_id, user_id, prompt, images_requested, images_delivered, status,"
+                        " created_at, finished_at) VALUES (:id, 1, 7, 'p', 3, :n, :status, :at, :done)"
+                    ),
+                    {
+                        "id": job_id,
+                        "n": delivered,
+                        "status": "completed" if finished else "queued",
+                        "at": DAY,
+                        "done": finished,
+                    },
+                )
+            await conn.execute(
+                sa.text("INSERT INTO usage_total (guild_id, user_id, images, requests) VALUES (1, 7, 3, 1)")
+            )
+    finally:
+        await store.close()
+    store = await UsageStore.open(database_url)
+    try:
+        done, waiting = await store.get_job(1), await store.get_job(2)
+        assert done is not None and (done.images_billed, done.cost) == (3, pytest.approx(0.09))
+        assert waiting is not None and (waiting.images_billed, waiting.cost) == (0, 0)
+        assert (await store.usage.totals(1, 7, None, 0)).cost == pytest.approx(0.09)
     finally:
         await store.close()

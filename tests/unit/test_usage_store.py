@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.quotas import effective_limits
 from bot.settings import Settings
 from bot.store import NewJob, UsageStore
@@ -173,3 +175,28 @@ async def test_jobs_outside_a_server_count_for_their_member_only(database_url: s
 
 def settings(**values: object) -> Settings:
     return Settings(_env_file=None, discord_token="t" * 8, image_api_key="k" * 8, quota_member_daily_images=3, **values)  # type: ignore[arg-type]
+
+
+async def test_a_job_costs_what_was_billed_at_its_price_in_every_rollup(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        billed = await store.create_job(job(3, requested=3))
+        await store.record_image(billed, 0, message_id=1, channel_id=5, url=None)
+        await store.finish_job(billed, "partial", images_billed=3, price=0.04)  # 3 made and billed, 1 delivered
+        unreported = await store.create_job(job(3))
+        for index in range(2):
+            await store.record_image(unreported, index, message_id=1, channel_id=5, url=None)
+        await store.finish_job(unreported, "completed", price=0.035)  # no usage from the API: the delivered count
+        first, second = await store.get_job(billed), await store.get_job(unreported)
+        assert first is not None and (first.images_delivered, first.images_billed) == (1, 3)
+        assert second is not None and (second.images_delivered, second.images_billed) == (2, 2)
+        assert (first.cost, second.cost) == (pytest.approx(0.12), pytest.approx(0.07))
+        day = int(store.clock() // DAY)
+        for totals in (await store.usage.totals(1, 3, None, 0), await store.usage.totals(1, None, day, day + 1)):
+            assert (totals.images, totals.requests, totals.cost) == (3, 2, pytest.approx(0.19))
+        rows = [row async for row in store.usage.export(1, 0, store.clock() + 1)]
+        assert [row[-3:] for row in rows] == [(None, 3, pytest.approx(0.12)), (None, 2, pytest.approx(0.07))]
+        await store.usage.forget_user(3)
+        assert (await store.usage.totals(1, 0, None, 0)).cost == pytest.approx(0.19), "kept, anonymised"
+    finally:
+        await store.close()
