@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import BadInput
-from bot.quotas import LIMIT_FIELDS, Limits, effective_limits
+from bot.limits import LIMIT_FIELDS, Limits, effective_limits
+from bot.pricing import money, offered_models
 from bot.settings import Settings
 from bot.store import UsageStore
-from bot.store.guilds import AuditEntry, GuildConfig
+from bot.store.guilds import AuditEntry, GuildConfig, RoleTier
 from bot.textclean import ascii_number, code_span
+from bot.tiers import PRESETS
 
 MAX_WORD_CHARS = 100
 MAX_BLOCKED_WORDS = 500
+MAX_TIERS = 25  # roles with a tier per server (the list stays one message)
 _TRUE = {"on", "true", "yes", "1", "allow", "allowed"}
 _FALSE = {"off", "false", "no", "0", "deny", "denied"}
 
@@ -37,6 +42,9 @@ SETTINGS: dict[str, SettingInfo] = {
     "allow_4k": SettingInfo("4K allowed", bool),
     "default_resolution": SettingInfo("Default size", str),
     "watermark": SettingInfo("Watermark", bool),
+    "member_monthly_images": SettingInfo("Images per member per month", int),
+    "monthly_budget": SettingInfo("Monthly budget (US$)", float, 0, 10**7),
+    "show_costs": SettingInfo("Show costs to every member", bool),
 }
 assert set(SETTINGS) == set(LIMIT_FIELDS)
 
@@ -92,7 +100,7 @@ class GuildAdmin:
         value = parse_value(key, raw)
         await self.store.guilds.set_value(guild_id, key, value, by=by)
         limits, _ = await self.overview(guild_id)
-        return f"{SETTINGS[key].label} is now **{show(getattr(limits, key))}**" + (
+        return f"{SETTINGS[key].label} is now **{display(key, getattr(limits, key))}**" + (
             " (the bot's default)." if value is None else "."
         )
 
@@ -117,9 +125,51 @@ class GuildAdmin:
                 raise BadInput(f"A server can block at most {MAX_BLOCKED_WORDS} words.")
         return await self.store.guilds.set_member("guild_blocked_words", guild_id, word, blocked, by=by)
 
+    async def set_tier(self, guild_id: int, by: int, role_id: int, preset: str | None, **limits: Any) -> RoleTier:
+        """Give a role a preset tier, its own limits, or a preset with some limits changed; returns the tier.
+
+        `limits` (daily_images, monthly_images, models, max_resolution, max_set_size) left None keep the preset's
+        value, else the role's current tier's, else the server's default. `models` is `all` or model ids.
+        """
+        config = await self.store.guilds.load(guild_id)
+        if role_id not in config.tiers and len(config.tiers) >= MAX_TIERS:
+            raise BadInput(f"A server can give tiers to at most {MAX_TIERS} roles. Remove one first.")
+        changes = {key: value for key, value in limits.items() if value is not None}
+        if preset is None and not changes:
+            raise BadInput("Choose a preset, or at least one limit to set for this role.")
+        if "models" in changes:
+            changes["models"] = self.parse_models(changes["models"])
+        base = PRESETS[preset] if preset is not None else config.tiers.get(role_id, RoleTier("Custom"))
+        tier = dataclasses.replace(base, **changes, name="Custom" if changes else base.name)
+        await self.store.guilds.set_tier(guild_id, role_id, tier, by=by)
+        return tier
+
+    async def remove_tier(self, guild_id: int, by: int, role_id: int) -> bool:
+        """Take a role's tier away (its members fall back on their other roles' tiers, else the server's default)."""
+        return await self.store.guilds.remove_tier(guild_id, role_id, by=by)
+
+    def parse_models(self, raw: str) -> tuple[str, ...]:
+        """`all` (every model: ()) or model ids separated by commas or spaces, each one this bot offers."""
+        words = [word for word in re.split(r"[,\s]+", raw.strip()) if word]
+        if not words or [word.lower() for word in words] == ["all"]:
+            return ()
+        offered = offered_models(self.settings)
+        unknown = [word for word in words if word not in offered]
+        if unknown:
+            names = ", ".join(code_span(m) for m in offered)
+            raise BadInput(f"Unknown model {code_span(unknown[0])}: this bot offers {names} (or `all`).")
+        return tuple(dict.fromkeys(words))
+
     async def audit_log(self, guild_id: int) -> list[AuditEntry]:
         """Newest changes first."""
         return await self.store.guilds.audit_log(guild_id)
+
+
+def display(key: str, value: Any) -> str:
+    """A setting's value in words (the budget in money)."""
+    if key == "monthly_budget":
+        return money(value) if value else "no budget"
+    return show(value)
 
 
 def show(value: Any) -> str:

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     quota_allow_4k: bool = True
     price_per_image: float = Field(default=0.03, ge=0)
     cost_confirm_above: float = Field(default=0.0, ge=0)
+    # Role tiers and money (issue 11): defaults a server can override; 0 = no limit / no budget.
+    quota_member_monthly_images: int = Field(default=0, ge=0)
+    monthly_budget: float = Field(default=0.0, ge=0)
+    show_costs: bool = False
     log_level: str = "INFO"
 
     # Operator tools: structured logs and the optional Prometheus endpoint (off unless METRICS_PORT is set).

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.limits import Standing, sees_costs
 from bot.periods import DAY, PERIODS, Period, day_number, period
-from bot.quotas import QuotaService, Standing
+from bot.quotas import QuotaService
 from bot.settings import Settings
 from bot.store import UsageStore
 from bot.store.usage import Board, DayCount, Forgotten, KeyCount, UsageTotals
@@ -24,6 +26,7 @@ class UsageReport:
     standing: Standing
     price_per_image: float
     hidden: bool
+    show_costs: bool  # the viewer may see money (Manage Server, or the server shows costs to everyone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +66,11 @@ class UsageService:
         self.store = store
         self.quotas = quotas
 
-    async def report(self, guild_id: int, user_id: int, role_ids: list[int] | tuple[int, ...]) -> UsageReport:
-        """Usage today, this week, this month and all time, plus today's standing."""
+    async def report(
+        self, guild_id: int, user_id: int, role_ids: Sequence[int], *, viewer_manages: bool = False
+    ) -> UsageReport:
+        """Usage today, this week, this month and all time, plus the member's tier and standing; money only when
+        the viewer manages the server or the server shows costs."""
         now = self.store.clock()
         rows = []
         for name in PERIODS:
@@ -73,7 +79,8 @@ class UsageService:
             rows.append((span, await self.store.usage.totals(guild_id, user_id, start, span.end_day)))
         standing = await self.quotas.standing(guild_id, user_id, role_ids)
         hidden = await self.store.usage.opted_out(user_id)
-        return UsageReport(rows, standing, self.settings.price_per_image, hidden)
+        show = sees_costs(standing.limits, viewer_manages)
+        return UsageReport(rows, standing, self.settings.price_per_image, hidden, show)
 
     async def leaderboard(self, guild_id: int, name: str, metric: str, page: int, caller: int) -> BoardPage:
         """Page `page` (0-based, clamped) of the server's leaderboard for a period and metric."""

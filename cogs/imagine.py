@@ -13,6 +13,7 @@ from bot.client import ImageBot
 from bot.errors import BadAttachment
 from bot.imagegen.models import ASPECT_SIZES, MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES, RESOLUTIONS, size_for
 from bot.jobs.model import JobSpec
+from bot.presentation.access import role_ids
 from bot.presentation.buttons import buttons_for
 from bot.presentation.launch import Launcher, PendingReference
 from bot.presentation.text import size_label
@@ -96,7 +97,9 @@ class Imagine(commands.Cog):
         tray_items = await self.tray.items(interaction.guild_id, interaction.user.id) if use_tray else []
         if use_tray and not tray_items:
             raise BadAttachment("Your reference tray is empty. Use Apps → Add to references on a message first.")
-        resolution = resolution or await self.quotas.default_resolution(interaction.guild_id)
+        resolution = resolution or await self.quotas.default_resolution(
+            interaction.guild_id, role_ids(interaction.user)
+        )
         spec = JobSpec(
             user_id=interaction.user.id,
             guild_id=interaction.guild_id,

@@ -25,6 +25,7 @@ from bot.store.migrate import upgrade as migrate_to
 from bot.store.queue import QueueStore
 from bot.store.references import JobReferences
 from bot.store.schema import job_images, jobs, meta
+from bot.store.spend import SpendStore, add_spend
 from bot.store.tray import TrayStore
 from bot.store.usage import UsageQueries, add_to_rollups
 
@@ -72,6 +73,8 @@ class JobRecord:
     worker_id: str | None = None
     lease_expires_at: float | None = None
     attempts: int = 0
+    price: float | None = None  # of one image, when the job was admitted (None: admitted before budgets)
+    role_ids: tuple[int, ...] = ()  # the member's roles when the job was admitted
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,7 @@ class UsageStore:
         self.guilds = GuildConfigStore(db, lambda: self.clock())  # per-server settings and audit log
         self.queue = QueueStore(db, lambda: self.clock())  # the durable job queue (states, claims, leases)
         self.tray = TrayStore(db, lambda: self.clock())  # "Add to references" trays
+        self.spend = SpendStore(db, lambda: self.clock())  # monthly spending and budget notices
 
     @classmethod
     async def open(
@@ -222,11 +226,12 @@ class UsageStore:
                 jobs.update()
                 .where(jobs.c.id == job_id)
                 .values(images_delivered=jobs.c.images_delivered + 1)
-                .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.finished_at)
+                .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.finished_at, jobs.c.price)
             )
             job = (await conn.execute(counted)).one()
             if job.finished_at is not None:  # a late image of a finished job: its rollups get it too
                 await add_to_rollups(self._db, conn, job.guild_id, job.user_id, job.created_at, images=1)
+                await add_spend(self._db, conn, job.guild_id, job.created_at, job.price or 0.0)
         return True
 
     async def finish_job(
@@ -254,7 +259,7 @@ class UsageStore:
                 lease_expires_at=None,
                 reserved_until=None,
             )
-            .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.images_delivered)
+            .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.images_delivered, jobs.c.price)
         )
         async with self._db.write() as conn:
             job = (await conn.execute(finish)).one_or_none()
@@ -272,6 +277,7 @@ class UsageStore:
                 blocked=int(status == "blocked"),
                 tokens=output_tokens,
             )
+            await add_spend(self._db, conn, job.guild_id, job.created_at, job.images_delivered * (job.price or 0.0))
             await self.queue.announce(conn)  # a slot is free
 
     async def get_job(self, job_id: int) -> JobRecord | None:
@@ -318,4 +324,5 @@ def _migrating() -> asyncio.Lock:
 def _job(row: sa.Row[Any]) -> JobRecord:
     values = dict(row._mapping)
     values["params"] = json.loads(values["params"] or "{}")
+    values["role_ids"] = tuple(int(r) for r in json.loads(values["role_ids"] or "[]"))
     return JobRecord(**values)

@@ -14,6 +14,7 @@ from bot.errors import BadInput, UserFacingError
 from bot.imagegen.models import MAX_REFERENCES, MAX_TOTAL_IMAGES, size_for
 from bot.inline_options import parse_inline, strip_mentions
 from bot.jobs.model import JobSpec
+from bot.presentation.access import role_ids
 from bot.presentation.buttons import buttons_for
 from bot.presentation.launch import Launcher, PendingReference
 from bot.presentation.text import size_label
@@ -119,7 +120,9 @@ class Blend(commands.Cog):
         references, note = trim_references(found.images, count)
         notes = [n for n in (note, HIDDEN_NOTE if hidden else None) if n]
         guild_id = message.guild.id if message.guild else None
-        resolution = options.resolution or await self.services.quotas.default_resolution(guild_id)
+        resolution = options.resolution or await self.services.quotas.default_resolution(
+            guild_id, role_ids(message.author)
+        )
         spec = JobSpec(
             user_id=message.author.id,
             guild_id=message.guild.id if message.guild else None,
@@ -171,7 +174,8 @@ class Blend(commands.Cog):
 
         async def submit(modal_interaction: discord.Interaction, prompt: str, count: int, aspect: str | None) -> None:
             chosen, note = trim_references(references, count)
-            resolution = await self.services.quotas.default_resolution(modal_interaction.guild_id)
+            member = role_ids(modal_interaction.user)
+            resolution = await self.services.quotas.default_resolution(modal_interaction.guild_id, member)
             spec = JobSpec(
                 user_id=modal_interaction.user.id,
                 guild_id=modal_interaction.guild_id,
