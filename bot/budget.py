@@ -55,6 +55,11 @@ class BudgetWatch:
         """The budget refused a request: it is used up."""
         self._tell(guild, limits, 100, limits.monthly_budget, now)
 
+    async def flush(self) -> None:
+        """Wait until the notices being posted are posted (or failed)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
     def _tell(self, guild: int, limits: Limits, level: int | None, committed: float, now: float) -> None:
         channel, hook = limits.modlog_channel, self.hook
         if level is None or not guild or channel is None or hook is None:
