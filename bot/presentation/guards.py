@@ -72,7 +72,8 @@ async def confirm_cost(
         return interaction
     view = _ConfirmCost(interaction.user.id)
     await interaction.response.send_message(
-        f"This request makes {text.plural(count, 'image')} at {resolution}{cost_words(grant)}. Generate it?",
+        f"This request makes {text.plural(count, 'image')} at {resolution}"
+        f"{cost_words(grant) or ', more than this server makes without asking first'}. Generate it?",
         view=view,
         ephemeral=True,
     )
@@ -89,11 +90,9 @@ async def confirm_cost(
 
 
 def cost_words(grant: QuotaGrant) -> str:
-    """`, an estimated **$0.12**` for a member who may see money; else `, more than this server makes without
-    asking first` (members see images, not money, unless the server shows costs)."""
-    if grant.show_cost:
-        return f", an estimated **{money(grant.estimated_cost)}**"
-    return ", more than this server makes without asking first"
+    """`, an estimated **$0.12**` for a member who may see money, else nothing (members see images, not money,
+    unless they have Manage Server or the server shows costs)."""
+    return f", an estimated **{money(grant.estimated_cost)}**" if grant.show_cost else ""
 
 
 async def report_to_modlog(client: discord.Client, channel_id: int | None, spec: JobSpec, outcome: Outcome) -> None:

@@ -4,7 +4,7 @@ and money shown only to members with Manage Server unless the server shows costs
 
 from __future__ import annotations
 
-from tests.e2e.helpers import final_original, job_done, statuses
+from tests.e2e.helpers import final_original, final_reply, job_done, statuses
 from tests.e2e.test_quotas import refused, run_job
 from tests.e2e.test_tiers import admin_says, usage_of
 from tests.e2e.usage_helpers import Clock
@@ -83,14 +83,17 @@ async def test_the_mod_log_is_told_at_80_and_100_percent_once_each(discord_fake,
 async def test_members_see_images_not_money_unless_the_server_shows_costs(discord_fake, image_api, start_bot) -> None:
     harness = await start_bot(monthly_budget=0.30, price_per_image=0.03, cost_confirm_above=0.10)
     admin, alice = discord_fake.add_member("boss", manage_guild=True), discord_fake.add_member("alice")
-    await run_job(discord_fake, harness, alice, prompt="an owl")
+    result = await run_job(discord_fake, harness, alice, prompt="an owl")
+    mention = await discord_fake.send_message(alice, "four seasons x4", mention_bot=True, reply_to=result)
+    reply = await final_reply(discord_fake, mention)
+    assert "That would make 4 images, which needs a confirmation" in reply.content and "$" not in reply.content
 
     ask = await discord_fake.slash(alice, "imagine", prompt="a big set", count=4)
     await ask.wait_response()
     assert "4 images at 2K" in ask.original.content and "$" not in ask.original.content
     buttons = {b["label"]: b["custom_id"] for row in ask.original.components for b in row["components"]}
     await (await discord_fake.click(alice, ask.original, buttons["Cancel"])).wait_response()
-    await statuses(harness, ["cancelled", "completed"])
+    await statuses(harness, ["cancelled", "cancelled", "completed"])  # the question and the reply blend
     mine = await usage_of(discord_fake, alice)
     assert "$" not in mine and "Server budget: room for about 9 more images this month" in mine
 
@@ -102,7 +105,7 @@ async def test_members_see_images_not_money_unless_the_server_shows_costs(discor
     assert "Server budget: $0.15 of $0.30" in await usage_of(discord_fake, admin)  # its question holds $0.12
     buttons = {b["label"]: b["custom_id"] for row in ask.original.components for b in row["components"]}
     await (await discord_fake.click(admin, ask.original, buttons["Cancel"])).wait_response()
-    await statuses(harness, ["cancelled", "cancelled", "completed"])
+    await statuses(harness, ["cancelled", "cancelled", "cancelled", "completed"])
 
     await admin_says(discord_fake, admin, "set", setting="show_costs", value="on")
     shown = await usage_of(discord_fake, alice)
