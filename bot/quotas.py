@@ -169,7 +169,9 @@ class QuotaService:
         except UserFacingError as error:
             if self.refusal_hook is not None:
                 refused = (request.guild_id, request.channel_id, request.user_id, request.prompt, error.code)
-                self._background(self._report_refusal(RefusedRequest(*refused)))
+                task = asyncio.create_task(self._report_refusal(RefusedRequest(*refused)))
+                self._reports.add(task)
+                task.add_done_callback(self._reports.discard)
             raise
 
     async def recheck(self, record: JobRecord) -> UserFacingError | None:
@@ -192,11 +194,6 @@ class QuotaService:
         except UserFacingError as refusal:
             return refusal
         return None
-
-    def _background(self, report: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(report)
-        self._reports.add(task)
-        task.add_done_callback(self._reports.discard)
 
     async def _report_refusal(self, request: RefusedRequest) -> None:
         try:

@@ -136,7 +136,10 @@ class Admin(commands.Cog):
         """Every tier of this server."""
         assert interaction.guild_id is not None
         limits, config = await self.service.overview(interaction.guild_id)
-        await self._reply(interaction, tier_text.tier_list(limits, config)[:2000])
+        first, *more = tier_text.pages(tier_text.tier_list(limits, config))
+        await self._reply(interaction, first)
+        for page in more:
+            await interaction.followup.send(page, ephemeral=True)
 
     @admin.command(name="channel", description="Restrict the bot to chosen channels (none chosen = everywhere)")
     @app_commands.describe(channel="The channel", allowed="Allow it (true) or remove it from the list (false)")

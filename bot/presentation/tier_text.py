@@ -52,6 +52,18 @@ def tier_list(limits: Limits, config: GuildConfig) -> str:
     return "\n".join(lines)
 
 
+def pages(text: str, limit: int = 2000) -> list[str]:
+    """The text in messages of at most `limit` characters, cut between lines (a line longer than that is cut)."""
+    found: list[str] = []
+    for line in text.splitlines():
+        line = line[:limit]
+        if found and len(found[-1]) + 1 + len(line) <= limit:
+            found[-1] += "\n" + line
+        else:
+            found.append(line)
+    return found or [""]
+
+
 def budget_line(limits: Limits, committed: float, price: float, resets_at: float, *, show: bool) -> str | None:
     """The server's budget this month: money for those who see costs, else the images it still pays for."""
     budget = limits.monthly_budget

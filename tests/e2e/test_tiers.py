@@ -160,3 +160,17 @@ async def test_the_monthly_limit_holds_across_days_and_resets_on_the_1st(discord
     clock.advance(18 * DAY)  # 1 July, noon
     await run_job(discord_fake, harness, alice, prompt="a July owl")
     assert len(image_api.requests) == 3
+
+
+async def test_a_long_tier_list_comes_in_several_messages(discord_fake, image_api, running_bot) -> None:
+    admin = discord_fake.add_member(manage_guild=True)
+    roles = [discord_fake.add_role(f"role {n}") for n in range(25)]
+    for role in roles:
+        await admin_says(discord_fake, admin, "tier set", role=role, preset="standard")
+    full = await admin_says(discord_fake, admin, "tier set", role=discord_fake.add_role("one too many"), daily=1)
+    assert "at most 25 roles" in full
+    listed = await discord_fake.slash(admin, "imagine-admin tier list")
+    await discord_fake.wait_for(lambda: any("Presets:" in m.content for m in listed.followups))
+    messages = [listed.original, *listed.followups]
+    assert len(messages) > 1 and all(len(m.content) <= 2000 and m.ephemeral for m in messages)
+    assert all(f"<@&{role}> · **Standard**" in "\n".join(m.content for m in messages) for role in roles)
