@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.periods import DAY, PERIODS, period
+from bot.periods import DAY, PERIODS, month_start_day, period
 from bot.store import UsageStore, schema
 
 GUILD = 1
@@ -111,7 +111,7 @@ async def measure(path: Path, runs: int) -> dict[str, dict[str, float]]:
         today = int(NOW // DAY)
 
         async def quota_reads() -> None:  # what QuotaService.admit reads: one statement
-            await usage.day_snapshot(GUILD, caller, today, NOW - 1600)
+            await store.queue.standing(GUILD, caller, today, month_start_day(NOW))
 
         results["quota check reads (per /imagine)"] = await timed(quota_reads, runs)
 

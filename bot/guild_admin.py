@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import BadInput
 from bot.imagegen.catalog import RESOLUTIONS, Catalog, either
-from bot.quotas import LIMIT_FIELDS, Limits, effective_limits
+from bot.limits import LIMIT_FIELDS, Limits, effective_limits
+from bot.pricing import money
 from bot.settings import Settings
 from bot.store import UsageStore
-from bot.store.guilds import AuditEntry, GuildConfig
+from bot.store.guilds import AuditEntry, GuildConfig, RoleTier
 from bot.textclean import ascii_number, code_span
+from bot.tiers import PRESETS
 
 MAX_WORD_CHARS = 100
 MAX_BLOCKED_WORDS = 500
+MAX_TIERS = 25  # roles with a tier per server (the list stays one message)
 _TRUE = {"on", "true", "yes", "1", "allow", "allowed"}
 _FALSE = {"off", "false", "no", "0", "deny", "denied"}
 
@@ -39,6 +43,9 @@ SETTINGS: dict[str, SettingInfo] = {
     "default_resolution": SettingInfo("Default size", str),
     "watermark": SettingInfo("Watermark", bool),
     "default_model": SettingInfo("Default model", str),
+    "member_monthly_images": SettingInfo("Images per member per month", int),
+    "monthly_budget": SettingInfo("Monthly budget (US$)", float, 0, 10**7),
+    "show_costs": SettingInfo("Show costs to every member", bool),
 }
 assert set(SETTINGS) == set(LIMIT_FIELDS)
 
@@ -101,7 +108,7 @@ class GuildAdmin:
         value = parse_value(key, raw, catalog)
         await self.store.guilds.set_value(guild_id, key, value, by=by)
         limits, _ = await self.overview(guild_id)
-        line = f"{SETTINGS[key].label} is now **{show(getattr(limits, key), key, catalog)}**" + (
+        line = f"{SETTINGS[key].label} is now **{display(key, getattr(limits, key), catalog)}**" + (
             " (the bot's default)." if value is None else "."
         )
         model = catalog.get(limits.default_model)
@@ -133,15 +140,61 @@ class GuildAdmin:
                 raise BadInput(f"A server can block at most {MAX_BLOCKED_WORDS} words.")
         return await self.store.guilds.set_member("guild_blocked_words", guild_id, word, blocked, by=by)
 
+    async def set_tier(self, guild_id: int, by: int, role_id: int, preset: str | None, **limits: Any) -> RoleTier:
+        """Give a role a preset tier, its own limits, or a preset with some limits changed; returns the tier.
+
+        `limits` (daily_images, monthly_images, models, max_resolution, max_set_size) left None keep the preset's
+        value, else the role's current tier's, else the server's default. `models` is `all` or model ids.
+        """
+        config = await self.store.guilds.load(guild_id)
+        if role_id not in config.tiers and len(config.tiers) >= MAX_TIERS:
+            raise BadInput(f"A server can give tiers to at most {MAX_TIERS} roles. Remove one first.")
+        changes = {key: value for key, value in limits.items() if value is not None}
+        if preset is None and not changes:
+            raise BadInput("Choose a preset, or at least one limit to set for this role.")
+        if "models" in changes:
+            changes["models"] = self.parse_models(changes["models"])
+        base = PRESETS[preset] if preset is not None else config.tiers.get(role_id, RoleTier("Custom"))
+        tier = dataclasses.replace(base, **changes, name="Custom" if changes else base.name)
+        await self.store.guilds.set_tier(guild_id, role_id, tier, by=by)
+        return tier
+
+    async def remove_tier(self, guild_id: int, by: int, role_id: int) -> bool:
+        """Take a role's tier away (its members fall back on their other roles' tiers, else the server's default)."""
+        return await self.store.guilds.remove_tier(guild_id, role_id, by=by)
+
+    def parse_models(self, raw: str) -> tuple[str, ...]:
+        """`all` (every model: ()) or models this bot offers, by name or id, separated by commas (ids also by
+        spaces): `Seedream 4.0, Seedream 4.5`."""
+        if raw.strip().lower() in ("", "all"):
+            return ()
+        catalog = self.settings.catalog
+        chosen: list[str] = []
+        for part in (p.strip() for p in raw.split(",") if p.strip()):
+            found = catalog.find(part)
+            words = [found] if found is not None else [catalog.find(w) for w in part.split()]
+            if None in words:
+                names = ", ".join(f"{m.name} ({code_span(m.id)})" for m in catalog.offered)
+                raise BadInput(f"Unknown model {code_span(part)}: this bot offers {names} (or `all`).")
+            chosen += [model.id for model in words if model is not None]
+        return tuple(dict.fromkeys(chosen))
+
     async def audit_log(self, guild_id: int) -> list[AuditEntry]:
         """Newest changes first."""
         return await self.store.guilds.audit_log(guild_id)
 
 
-def show(value: Any, key: str = "", catalog: Catalog | None = None) -> str:
-    """A setting value in words (a model by its friendly name)."""
+def display(key: str, value: Any, catalog: Catalog | None = None) -> str:
+    """A setting's value in words (the budget in money, a model by its friendly name)."""
+    if key == "monthly_budget":
+        return money(value) if value else "no budget"
     if key == "default_model" and catalog is not None:
         return catalog.get(str(value)).name
+    return show(value)
+
+
+def show(value: Any) -> str:
+    """A setting value in words."""
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, float) and value == int(value):

@@ -8,11 +8,14 @@ larger than the server's limit) is not refused: the job uses what is allowed and
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.imagegen.catalog import ASPECT_SIZES, RESOLUTIONS, Model
 from bot.imagegen.models import MAX_TOTAL_IMAGES
-from bot.quotas import Limits, QuotaService
+from bot.limits import Limits
+from bot.quotas import QuotaService
 from bot.store import UsageStore
 from bot.store.member_defaults import MemberDefaults
 
@@ -49,14 +52,20 @@ def choose(
     aspect: str | None,
     count: int | None,
     references: int = 0,
+    highest: str | None = None,
 ) -> Chosen:
-    """The options of a new job: what was given, else the member's default (fitted to the server's limits)."""
+    """The options of a new job: what was given, else the member's default (fitted to the server's limits, the
+    member's highest resolution (their role tier) and the sizes the model makes)."""
     notes: list[str] = []
     if resolution is None:
         resolution = defaults.resolution or limits.default_resolution
         if defaults.resolution == "4K" and not limits.allow_4k:
             resolution = allowed_resolution(limits)
             notes.append(f"ℹ️ Your default resolution 4K is not allowed on this server, so this uses {resolution}.")
+        if highest in RESOLUTIONS and resolution in RESOLUTIONS and _rank(resolution) > _rank(highest):
+            if defaults.resolution == resolution:
+                notes.append(f"ℹ️ Your role allows at most {highest}, so this uses {highest}, not your default.")
+            resolution = highest
         resolution = model.nearest(resolution)
     if aspect == FROM_PROMPT:
         aspect = None
@@ -70,6 +79,10 @@ def choose(
             notes.append(f"ℹ️ Your default of {count} images is more than {why} ({room}), so this makes {room}.")
             count = room
     return Chosen(model.id, resolution, aspect, count, tuple(notes))
+
+
+def _rank(resolution: str) -> int:
+    return RESOLUTIONS.index(resolution)
 
 
 def valid(defaults: MemberDefaults) -> MemberDefaults:
@@ -105,6 +118,7 @@ class MemberSettings:
         self,
         guild_id: int | None,
         user_id: int,
+        role_ids: Sequence[int] = (),
         *,
         model: str | None = None,
         resolution: str | None = None,
@@ -115,8 +129,19 @@ class MemberSettings:
         """A new job's options from what the member gave and their defaults here."""
         defaults = await self.defaults(guild_id, user_id)
         limits = await self.quotas.limits(guild_id or 0)
+        tier = await self.quotas.member_limits(guild_id, role_ids)
+        limits = dataclasses.replace(limits, max_set_size=tier.max_set_size or limits.max_set_size)
         catalog = self.quotas.settings.catalog
         offered = {m.id for m in catalog.offered}
         member_model = defaults.model if defaults.model in offered else None  # a model no longer offered: dropped
         rules = catalog.get(model or member_model or limits.default_model)
-        return choose(defaults, limits, rules, resolution=resolution, aspect=aspect, count=count, references=references)
+        return choose(
+            defaults,
+            limits,
+            rules,
+            resolution=resolution,
+            aspect=aspect,
+            count=count,
+            references=references,
+            highest=tier.max_resolution,
+        )

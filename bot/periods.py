@@ -39,6 +39,17 @@ def next_midnight(now: float) -> float:
     return (day_number(now) + 1) * DAY
 
 
+def month_start_day(epoch: float) -> int:
+    """The UTC day number of the 1st of the month containing `epoch` (the key of a month's budget)."""
+    return day_number(datetime.fromtimestamp(day_number(epoch) * DAY, UTC).replace(day=1).timestamp())
+
+
+def next_month(now: float) -> float:
+    """Epoch seconds of the next 1st of a month, 00:00 UTC."""
+    start = datetime.fromtimestamp(month_start_day(now) * DAY, UTC)
+    return (start + timedelta(days=32)).replace(day=1).timestamp()
+
+
 def period(name: str, now: float) -> Period:
     """The named period containing `now` (UTC)."""
     today = datetime.fromtimestamp(day_number(now) * DAY, UTC)

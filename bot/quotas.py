@@ -3,7 +3,8 @@
 Every job start passes `admit(...)` through the one gate (`bot.jobs.admission`) before anything is
 acknowledged. A refusal raises a `UserFacingError` naming the limit, the member's numbers and when it resets.
 An admitted request's reservation is its job row, written in the same transaction as the check (serialized per
-server across every process), so two requests arriving together cannot both slip under a limit.
+server across every process), so two requests arriving together cannot both slip under a limit: the member's
+daily and monthly images (their role tier), the server's daily images and its monthly budget in money.
 """
 
 from __future__ import annotations
@@ -12,80 +13,37 @@ import asyncio
 import contextlib
 import functools
 import logging
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.errors import BadInput, QueueFull, StoreFailed, UserFacingError
-from bot.periods import day_number, next_midnight
+from bot.budget import BudgetWatch
+from bot.errors import QueueFull, StoreFailed, UserFacingError
+from bot.limits import Limits, Standing, effective_limits, is_exempt, limits_of_member, sees_costs
+from bot.periods import day_number, month_start_day, next_midnight, next_month
+from bot.pricing import job_model, price_per_image
+from bot.quota_checks import (
+    check_budget,
+    check_channel,
+    check_cooldown,
+    check_member_daily,
+    check_member_monthly,
+    check_model,
+    check_server_daily,
+    check_shape,
+    check_waiting,
+    check_words,
+)
 from bot.settings import Settings
 from bot.store import JobRecord, UsageStore
-from bot.store.guilds import GuildConfig
 from bot.store.queue import Admit, QueueStore
 from bot.store.queue import Standing as QueueStanding
-from bot.store.usage import DaySnapshot
-from bot.textclean import api_text
+from bot.tiers import MemberLimits, capped_resolution
 
 log = logging.getLogger(__name__)
 
 ADMIT_TIMEOUT = 2.0  # seconds the reserving transaction may take before the request is refused
 RESERVATION_TTL = 300.0  # seconds a pending reservation may wait to be queued (cost question, downloads)
-
-
-class QuotaExceeded(UserFacingError):
-    """A usage limit stops the request."""
-
-    code = "quota"
-
-
-class PromptNotAllowed(BadInput):
-    """The prompt contains a word the server blocked."""
-
-    code = "blocked_word"
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """The limits in force for one server (0 = no limit)."""
-
-    member_daily_images: int
-    server_daily_images: int
-    concurrent_jobs: int
-    cooldown_seconds: float
-    max_set_size: int
-    allow_4k: bool
-    default_resolution: str
-    watermark: bool
-    default_model: str
-    modlog_channel: int | None = None
-
-
-LIMIT_FIELDS = {
-    "member_daily_images": "quota_member_daily_images",
-    "server_daily_images": "quota_guild_daily_images",
-    "concurrent_jobs": "quota_member_concurrent_jobs",
-    "cooldown_seconds": "quota_cooldown_seconds",
-    "max_set_size": "quota_max_set_size",
-    "allow_4k": "quota_allow_4k",
-    "default_resolution": "default_resolution",
-    "watermark": "watermark",
-    "default_model": "image_model",
-}
-
-
-def effective_limits(settings: Settings, config: GuildConfig) -> Limits:
-    """Global defaults with the server's overrides applied.
-
-    Outside a server (guild 0: direct messages) there is no server to share a daily budget with: each member
-    has only their own limits, so one member's DMs never use up another's.
-    """
-    values = {key: config.overrides.get(key, getattr(settings, attr)) for key, attr in LIMIT_FIELDS.items()}
-    if not config.guild_id:
-        values["server_daily_images"] = 0
-    if not settings.catalog.offers(values["default_model"]):  # IMAGE_MODELS no longer offers the server's choice
-        values["default_model"] = settings.image_model
-    return Limits(**values, modlog_channel=config.overrides.get("modlog_channel"))
 
 
 @dataclass(slots=True)
@@ -105,6 +63,7 @@ class QuotaGrant:
     limits: Limits
     _queue: QueueStore = field(repr=False)
     _released: bool = field(default=False, repr=False)
+    show_cost: bool = True  # whether the member may be shown the money figure (else images only)
 
     async def release(self) -> None:
         """Give the reservation back (the request will not run; nothing is counted); safe to call twice."""
@@ -123,31 +82,6 @@ class QuotaGrant:
 
 
 @dataclass(frozen=True, slots=True)
-class Standing:
-    """Where a member stands against today's limits."""
-
-    limits: Limits
-    exempt: bool
-    member_used: int
-    server_used: int
-    resets_at: float
-
-    @property
-    def member_left(self) -> int | None:
-        """Images the member may still make today (None: no limit)."""
-        if self.exempt or not self.limits.member_daily_images:
-            return None
-        return max(0, self.limits.member_daily_images - self.member_used)
-
-    @property
-    def server_left(self) -> int | None:
-        """Images the server may still make today (None: no limit)."""
-        if not self.limits.server_daily_images:
-            return None
-        return max(0, self.limits.server_daily_images - self.server_used)
-
-
-@dataclass(frozen=True, slots=True)
 class AdmitRequest:
     """What the quotas need to know about a request."""
 
@@ -160,7 +94,8 @@ class AdmitRequest:
     prompt: str
     kind: str = "imagine"
     params: str = "{}"  # the job's parameters known at admission (JSON), shown by /job until it is queued
-    model: str | None = None  # None: IMAGE_MODEL
+    manager: bool = False  # the member has Manage Server (money is shown to them)
+    model: str | None = None  # None: the default model
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,14 +112,23 @@ class RefusedRequest:
 RefusalHook = Callable[[int, RefusedRequest], Awaitable[None]]
 
 
+@dataclass(slots=True)
+class _Seen:
+    """What the reserving transaction saw of the month's spending (with this request) once it let it through."""
+
+    committed: float = 0.0
+
+
 class QuotaService:
-    """Per-server limits, blocked words, allowed channels and cooldowns, checked without calling the API."""
+    """Per-server limits, role tiers, budgets, blocked words, allowed channels and cooldowns, checked without
+    calling the API."""
 
     def __init__(self, settings: Settings, store: UsageStore) -> None:
         self.settings = settings
         self.store = store
         # Set by the admin cog: tells the server's mod-log about a refused request (channel, request, reason).
         self.refusal_hook: RefusalHook | None = None
+        self.budget = BudgetWatch(store)  # the month's budget reaching 80 % and 100 %, for the mod-log
         self._reports: set[asyncio.Task[None]] = set()
         self._late: set[asyncio.Task[Any]] = set()  # reservations that finished after ADMIT_TIMEOUT
 
@@ -192,31 +136,34 @@ class QuotaService:
         """The limits in force for a server."""
         return effective_limits(self.settings, await self.store.guilds.load(guild_id))
 
-    async def standing(self, guild_id: int, user_id: int, role_ids: list[int] | tuple[int, ...]) -> Standing:
-        """Today's use (delivered plus in flight) against the limits, and when the day resets."""
+    async def standing(self, guild_id: int, user_id: int, role_ids: Sequence[int]) -> Standing:
+        """Today's and this month's use (delivered plus in flight) against the member's tier, and the budget."""
         config = await self.store.guilds.load(guild_id)
+        limits = effective_limits(self.settings, config)
         now = self.store.clock()
-        today = await self._today(guild_id, user_id, now)
+        seen = await self.store.queue.standing(guild_id, user_id, day_number(now), month_start_day(now))
         return Standing(
-            limits=effective_limits(self.settings, config),
-            exempt=bool(config.exempt_roles.intersection(role_ids)),
-            member_used=today.member_images + today.member_busy.images,
-            server_used=today.server_images + today.server_busy.images,
+            limits=limits,
+            member=limits_of_member(limits, config, role_ids),
+            exempt=is_exempt(config, role_ids),
+            member_used=seen.member_images + seen.member_reserved,
+            member_month_used=seen.member_month_images + seen.member_reserved,
+            server_used=seen.server_images + seen.server_reserved,
+            committed=seen.server_spent + seen.server_cost_reserved,
+            price=price_per_image(self.settings, job_model(self.settings, limits.default_model)),
             resets_at=next_midnight(now),
+            month_resets_at=next_month(now),
         )
 
-    async def job_defaults(self, guild_id: int | None, model: str | None = None) -> tuple[str, str]:
-        """(model id, resolution) of a new job: the member's model, else the server's default model; and the
-        server's default resolution (else DEFAULT_RESOLUTION), or the nearest one that model makes."""
-        limits = await self.limits(guild_id or 0)
-        chosen = self.settings.catalog.get(model or limits.default_model)
-        return chosen.id, chosen.nearest(limits.default_resolution)
+    async def member_limits(self, guild_id: int | None, role_ids: Sequence[int] = ()) -> MemberLimits:
+        """The member's tier in a server: the most generous of their roles', else the server's defaults."""
+        config = await self.store.guilds.load(guild_id or 0)
+        return limits_of_member(effective_limits(self.settings, config), config, role_ids)
 
     async def admit(self, request: AdmitRequest) -> QuotaGrant:
-        """Check every limit for this request and reserve its images; raise a UserFacingError if it may not run.
-
-        A refusal is also reported to the server's mod-log (in the background: the member's answer comes first).
-        """
+        """Check every limit for this request and reserve its images and cost; raise a UserFacingError if it may
+        not run. A refusal is also reported to the server's mod-log (in the background: the member's answer comes
+        first), and so is the month's budget reaching 80 % or 100 % (once each)."""
         try:
             return await self._admit(request)
         except UserFacingError as error:
@@ -228,18 +175,22 @@ class QuotaService:
             raise
 
     async def recheck(self, record: JobRecord) -> UserFacingError | None:
-        """Whether a taken-over job may still continue: its channel and words allowed, and the member's daily limit
-        (with the job's own images) not lowered below what it needs. The refusal, or None."""
+        """Whether a taken-over job may still continue: its channel and words allowed, and the member's daily and
+        monthly limits (their tier from the roles they had, with the job's own images) not lowered below what it
+        needs. The refusal, or None."""
         guild = record.guild_id or 0
         config = await self.store.guilds.load(guild)
         limits = effective_limits(self.settings, config)
+        member = limits_of_member(limits, config, record.role_ids)
         now = self.store.clock()
         try:
-            _check_channel(config, record.channel_id)
-            _check_words(config, record.prompt)
-            today = await self._today(guild, record.user_id, now)
-            used = today.member_images + today.member_busy.images - record.images_requested
-            _check_member_daily(limits, used, record.images_requested, next_midnight(now))
+            check_channel(config, record.channel_id)
+            check_words(config, record.prompt)
+            if not is_exempt(config, record.role_ids):
+                seen = await self.store.queue.standing(guild, record.user_id, day_number(now), month_start_day(now))
+                used, count = seen.member_reserved - record.images_requested, record.images_requested
+                check_member_daily(member, seen.member_images + used, count, next_midnight(now))
+                check_member_monthly(member, seen.member_month_images + used, count, next_month(now))
         except UserFacingError as refusal:
             return refusal
         return None
@@ -256,13 +207,19 @@ class QuotaService:
         guild = request.guild_id or 0
         config = await self.store.guilds.load(guild)
         limits = effective_limits(self.settings, config)
-        _check_channel(config, request.channel_id)
-        _check_words(config, request.prompt)
-        resolution = request.resolution or limits.default_resolution
-        _check_shape(limits, request.count, resolution)
-        exempt = bool(config.exempt_roles.intersection(request.role_ids))
+        check_channel(config, request.channel_id)
+        check_words(config, request.prompt)
+        member = limits_of_member(limits, config, request.role_ids)
+        model = job_model(self.settings, request.model)
+        check_model(member, model)
+        resolution = request.resolution or capped_resolution(member, limits.default_resolution)
+        check_shape(member, request.count, resolution)
+        exempt = is_exempt(config, request.role_ids)
+        show = sees_costs(limits, request.manager)
+        price = price_per_image(self.settings, model)
         now = self.store.clock()
-        check = functools.partial(self._check, limits, exempt, request.count, now)
+        seen = _Seen()
+        check = functools.partial(self._check, limits, member, exempt, request.count, price, now, show, seen)
         cap = self.settings.max_jobs_per_member
         if limits.concurrent_jobs and not exempt:
             cap = min(cap, limits.concurrent_jobs)
@@ -277,9 +234,18 @@ class QuotaService:
             hold=RESERVATION_TTL,
             member_cap=cap,
             params=request.params,
+            price=price,
+            role_ids=tuple(request.role_ids),
+            month=month_start_day(now),
         )
-        job_id = await self._reserve(reservation, check)
-        cost = request.count * self.settings.catalog.get(request.model).price
+        try:
+            job_id = await self._reserve(reservation, check)
+        except UserFacingError as refusal:
+            if refusal.code == "quota_budget":
+                self.budget.refused(guild, limits, now)
+            raise
+        self.budget.admitted(guild, limits, seen.committed, now)
+        cost = request.count * price
         threshold = self.settings.cost_confirm_above
         return QuotaGrant(
             job_id=job_id,
@@ -290,6 +256,7 @@ class QuotaService:
             exempt=exempt,
             limits=limits,
             _queue=self.store.queue,
+            show_cost=show,
         )
 
     async def _reserve(self, reservation: Admit, check: Callable[[QueueStanding], None]) -> int:
@@ -317,100 +284,29 @@ class QuotaService:
             self._late.add(late)
             late.add_done_callback(self._late.discard)
 
-    def _check(self, limits: Limits, exempt: bool, count: int, now: float, today: QueueStanding) -> None:
+    def _check(
+        self,
+        limits: Limits,
+        member: MemberLimits,
+        exempt: bool,
+        count: int,
+        price: float,
+        now: float,
+        show: bool,
+        seen: _Seen,
+        today: QueueStanding,
+    ) -> None:
         """The limits that depend on what is already in flight, checked in the reserving transaction."""
         full = today.running >= self.settings.max_concurrent_jobs and today.waiting >= self.settings.max_queue_length
         if full:  # no slot free and the line is as long as it may be
             raise QueueFull()
         reset = next_midnight(now)
         if not exempt:
-            _check_cooldown(limits, today.last_request_at, now)
-            _check_waiting(today.member_waiting, self.settings.max_waiting_per_member)
-            _check_member_daily(limits, today.member_images + today.member_reserved, count, reset)
-        _check_server_daily(limits, today.server_images + today.server_reserved, count, reset)
-
-    async def _today(self, guild: int, user_id: int, now: float) -> DaySnapshot:
-        """Images delivered today by the member and the server, their jobs still in flight, the newest job id."""
-        return await self.store.usage.day_snapshot(guild, user_id, day_number(now), 0.0)  # leases end crashed jobs
-
-
-def _check_cooldown(limits: Limits, last: float | None, now: float) -> None:
-    if limits.cooldown_seconds <= 0 or last is None or now - last >= limits.cooldown_seconds:
-        return
-    ready = last + limits.cooldown_seconds
-    raise QuotaExceeded(
-        f"Cooldown: this server asks for {_num(limits.cooldown_seconds)}s between requests. "
-        f"Your last request was {_num(now - last)}s ago; try again <t:{int(ready + 0.999)}:R>.",
-        code="quota_cooldown",
-    )
-
-
-def _check_waiting(waiting: int, limit: int) -> None:
-    if waiting >= limit:
-        raise QuotaExceeded(
-            f"You already have {waiting} requests waiting in line (at most {limit}). "
-            "Try again when one of them has started.",
-            code="quota_waiting",
-        )
-
-
-def _num(value: float) -> str:
-    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
-
-
-def _check_channel(config: GuildConfig, channel_id: int | None) -> None:
-    if config.channels and channel_id not in config.channels:
-        where = ", ".join(f"<#{c}>" for c in sorted(config.channels))
-        raise QuotaExceeded(f"Image generation is not enabled in this channel. Try {where}.", code="quota_channel")
-
-
-def blocked_word(words: tuple[str, ...], prompt: str) -> str | None:
-    """The first blocked word or phrase in the prompt as the API receives it, as a whole word (case-insensitive).
-
-    Both sides go through `api_text` (NFKC, invisible characters removed, whitespace collapsed), so a
-    zero-width joiner, a soft hyphen, a full-width letter or a double space cannot hide a blocked word.
-    """
-    text = api_text(prompt).casefold()
-    for word in words:
-        needle = api_text(word).casefold()
-        if needle and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", text):
-            return word
-    return None
-
-
-def _check_words(config: GuildConfig, prompt: str) -> None:
-    if blocked_word(config.blocked_words, prompt) is not None:
-        raise PromptNotAllowed(
-            "Your prompt contains a word this server has blocked, so nothing was generated. Please rephrase it."
-        )
-
-
-def _check_shape(limits: Limits, count: int, resolution: str) -> None:
-    if resolution == "4K" and not limits.allow_4k:
-        raise QuotaExceeded("4K is not allowed on this server. Choose a smaller size.", code="quota_4k")
-    if count > limits.max_set_size:
-        raise QuotaExceeded(
-            f"Set size limit: this server allows at most {limits.max_set_size} images per request; "
-            f"you asked for {count}.",
-            code="quota_set_size",
-        )
-
-
-def _check_member_daily(limits: Limits, used: int, count: int, reset: float) -> None:
-    limit = limits.member_daily_images
-    if limit and used + count > limit:
-        raise QuotaExceeded(
-            f"Daily limit per member: you have used {used} of your {limit} images today "
-            f"({max(0, limit - used)} left) and asked for {count}. It resets at 00:00 UTC (<t:{int(reset)}:R>).",
-            code="quota_member_daily",
-        )
-
-
-def _check_server_daily(limits: Limits, used: int, count: int, reset: float) -> None:
-    limit = limits.server_daily_images
-    if limit and used + count > limit:
-        raise QuotaExceeded(
-            f"Daily limit for this server: {used} of its {limit} images are used today "
-            f"({max(0, limit - used)} left) and you asked for {count}. It resets at 00:00 UTC (<t:{int(reset)}:R>).",
-            code="quota_server_daily",
-        )
+            check_cooldown(limits, today.last_request_at, now)
+            check_waiting(today.member_waiting, self.settings.max_waiting_per_member)
+            check_member_daily(member, today.member_images + today.member_reserved, count, reset)
+            check_member_monthly(member, today.member_month_images + today.member_reserved, count, next_month(now))
+        check_server_daily(limits, today.server_images + today.server_reserved, count, reset)
+        committed = today.server_spent + today.server_cost_reserved
+        check_budget(limits, committed, count, price, next_month(now), show=show)
+        seen.committed = committed + count * price

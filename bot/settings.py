@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     price_per_image: float | None = Field(default=None, ge=0)  # one price for every model; unset: each model's
     model_prices: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)  # {model id: price}
     cost_confirm_above: float = Field(default=0.0, ge=0)
+    # Role tiers and money (issue 11): defaults a server can override; 0 = no limit / no budget.
+    quota_member_monthly_images: int = Field(default=0, ge=0)
+    monthly_budget: float = Field(default=0.0, ge=0)
+    show_costs: bool = False
     log_level: str = "INFO"
 
     # Operator tools: structured logs and the optional Prometheus endpoint (off unless METRICS_PORT is set).

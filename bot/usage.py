@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.limits import Standing, sees_costs
 from bot.periods import DAY, PERIODS, Period, day_number, period
-from bot.quotas import QuotaService, Standing
+from bot.quotas import QuotaService
 from bot.settings import Settings
 from bot.store import UsageStore
 from bot.store.usage import Board, DayCount, Forgotten, KeyCount, UsageTotals
@@ -23,6 +25,7 @@ class UsageReport:
     periods: list[tuple[Period, UsageTotals]]
     standing: Standing
     hidden: bool
+    show_costs: bool  # the viewer may see money (Manage Server, or the server shows costs to everyone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +64,11 @@ class UsageService:
         self.store = store
         self.quotas = quotas
 
-    async def report(self, guild_id: int, user_id: int, role_ids: list[int] | tuple[int, ...]) -> UsageReport:
-        """Usage today, this week, this month and all time, plus today's standing."""
+    async def report(
+        self, guild_id: int, user_id: int, role_ids: Sequence[int], *, viewer_manages: bool = False
+    ) -> UsageReport:
+        """Usage today, this week, this month and all time, plus the member's tier and standing; money only when
+        the viewer manages the server or the server shows costs."""
         now = self.store.clock()
         rows = []
         for name in PERIODS:
@@ -71,7 +77,8 @@ class UsageService:
             rows.append((span, await self.store.usage.totals(guild_id, user_id, start, span.end_day)))
         standing = await self.quotas.standing(guild_id, user_id, role_ids)
         hidden = await self.store.usage.opted_out(user_id)
-        return UsageReport(rows, standing, hidden)
+        show = sees_costs(standing.limits, viewer_manages)
+        return UsageReport(rows, standing, hidden, show)
 
     async def leaderboard(self, guild_id: int, name: str, metric: str, page: int, caller: int) -> BoardPage:
         """Page `page` (0-based, clamped) of the server's leaderboard for a period and metric."""

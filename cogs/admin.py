@@ -1,4 +1,4 @@
-"""/imagine-admin: limits, exempt roles, channels, blocked words, mod-log, statistics and the audit log."""
+"""/imagine-admin: limits, role tiers, exempt roles, channels, blocked words, mod-log, statistics, the audit log."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from discord.ext import commands
 from bot.charts import daily_chart
 from bot.client import ImageBot
 from bot.guild_admin import SETTINGS, GuildAdmin
-from bot.presentation import usage_text
-from bot.presentation.guards import RefusalReporter
+from bot.presentation import tier_text, usage_text
+from bot.presentation.guards import RefusalReporter, report_budget
+from bot.tiers import PRESETS, RESOLUTION_ORDER
 from bot.usage import UsageService, day_label
 
 SETTING_CHOICES = [app_commands.Choice(name=info.label, value=key) for key, info in SETTINGS.items()]
+PRESET_CHOICES = [app_commands.Choice(name=preset.name, value=key) for key, preset in PRESETS.items()]
+RESOLUTION_CHOICES = [app_commands.Choice(name=f"up to {r}", value=r) for r in RESOLUTION_ORDER]
 
 
 class AdminGroup(app_commands.Group):
@@ -38,6 +41,8 @@ class Admin(commands.Cog):
         guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
     )
+
+    tier = AdminGroup(name="tier", description="Limits per role: a preset or your own", parent=admin)
 
     def __init__(self, service: GuildAdmin, usage: UsageService, reporter: RefusalReporter) -> None:
         self.service = service
@@ -76,6 +81,65 @@ class Admin(commands.Cog):
         await self.service.set_exempt(interaction.guild_id, interaction.user.id, role.id, exempt)
         state = "is now exempt from" if exempt else "is no longer exempt from"
         await self._reply(interaction, f"✅ {role.mention} {state} the per-member limits.")
+
+    @tier.command(name="set", description="Give a role a preset tier or its own limits (most generous role wins)")
+    @app_commands.describe(
+        role="The role (@everyone: every member)",
+        preset="Free, Standard or Unlimited; the limits below change it",
+        daily="Images per member per day (0 = no limit)",
+        monthly="Images per member per month (0 = no limit)",
+        models="Allowed model ids, separated by commas, or `all`",
+        max_resolution="Highest resolution",
+        max_set="Largest set per request",
+    )
+    @app_commands.choices(preset=PRESET_CHOICES, max_resolution=RESOLUTION_CHOICES)
+    async def tier_set(
+        self,
+        interaction: discord.Interaction,
+        role: discord.Role,
+        preset: str | None = None,
+        daily: app_commands.Range[int, 0, 1_000_000] | None = None,
+        monthly: app_commands.Range[int, 0, 10_000_000] | None = None,
+        models: app_commands.Range[str, 1, 500] | None = None,
+        max_resolution: str | None = None,
+        max_set: app_commands.Range[int, 1, 15] | None = None,
+    ) -> None:
+        """Set a role's tier in one command."""
+        assert interaction.guild_id is not None
+        tier = await self.service.set_tier(
+            interaction.guild_id,
+            interaction.user.id,
+            role.id,
+            preset,
+            daily_images=daily,
+            monthly_images=monthly,
+            models=models,
+            max_resolution=max_resolution,
+            max_set_size=max_set,
+        )
+        limits, _ = await self.service.overview(interaction.guild_id)
+        line = tier_text.limits_line(tier_text.tier_of_role(limits, tier, role.id))
+        who = tier_text.role(role.id, interaction.guild_id)
+        await self._reply(interaction, f"✅ {who} now has the **{tier.name}** tier: {line}.")
+
+    @tier.command(name="remove", description="Take a role's tier away")
+    @app_commands.describe(role="The role")
+    async def tier_remove(self, interaction: discord.Interaction, role: discord.Role) -> None:
+        """Remove a role's tier."""
+        assert interaction.guild_id is not None
+        removed = await self.service.remove_tier(interaction.guild_id, interaction.user.id, role.id)
+        who = tier_text.role(role.id, interaction.guild_id)
+        await self._reply(interaction, f"✅ {who} no longer has a tier." if removed else f"{who} had no tier.")
+
+    @tier.command(name="list", description="The roles' tiers, the server default and the presets")
+    async def tier_list(self, interaction: discord.Interaction) -> None:
+        """Every tier of this server."""
+        assert interaction.guild_id is not None
+        limits, config = await self.service.overview(interaction.guild_id)
+        first, *more = tier_text.pages(tier_text.tier_list(limits, config))
+        await self._reply(interaction, first)
+        for page in more:
+            await interaction.followup.send(page, ephemeral=True)
 
     @admin.command(name="channel", description="Restrict the bot to chosen channels (none chosen = everywhere)")
     @app_commands.describe(channel="The channel", allowed="Allow it (true) or remove it from the list (false)")
@@ -138,4 +202,5 @@ async def setup(bot: ImageBot) -> None:
     """Extension entry point; refused requests are reported to the mod-log from here."""
     reporter = RefusalReporter(bot)
     bot.services.quotas.refusal_hook = reporter
+    bot.services.quotas.budget.hook = lambda channel, notice: report_budget(bot, channel, notice)
     await bot.add_cog(Admin(bot.services.admin, bot.services.usage, reporter))

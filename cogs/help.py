@@ -7,8 +7,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import ImageBot
+from bot.presentation.access import role_ids
 from bot.presentation.help_text import help_embed
-from bot.presentation.launch import role_ids
 from bot.services import Services
 
 

@@ -17,6 +17,7 @@ from bot.imagegen.catalog import ASPECT_SIZES, RESOLUTIONS, Catalog, either, siz
 from bot.imagegen.models import MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES
 from bot.jobs.model import JobSpec
 from bot.member_settings import FROM_PROMPT
+from bot.presentation.access import role_ids
 from bot.presentation.buttons import buttons_for
 from bot.presentation.launch import Launcher, PendingReference
 from bot.presentation.text import size_label
@@ -141,6 +142,7 @@ class Imagine(commands.Cog):
         chosen = await self.member_settings.choose(  # empty options take the member's /settings defaults
             interaction.guild_id,
             interaction.user.id,
+            role_ids(interaction.user),
             model=model,
             resolution=resolution,
             aspect=aspect,

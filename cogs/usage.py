@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.charts import top_chart
 from bot.client import ImageBot
 from bot.presentation import usage_text
+from bot.presentation.access import role_ids
 from bot.presentation.text import plural
 from bot.usage import BoardPage, UsageService
 
@@ -22,10 +23,6 @@ log = logging.getLogger(__name__)
 
 Period = Literal["today", "week", "month", "all"]
 Metric = Literal["images", "requests"]
-
-
-def _roles(member: discord.abc.User) -> list[int]:
-    return [role.id for role in getattr(member, "roles", [])]
 
 
 class LeaderboardPage(
@@ -81,16 +78,18 @@ class Usage(commands.Cog):
     def __init__(self, usage: UsageService) -> None:
         self.usage = usage
 
-    @usage_group.command(name="show", description="Images, requests, cost and quota left (UTC periods)")
+    @usage_group.command(name="show", description="Your images, tier and what is left today and this month (UTC)")
     @app_commands.describe(member="Whose usage to show (others need Manage Server)")
     async def show(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
         """Answer privately with a member's usage."""
         assert interaction.guild_id is not None
         target = member or interaction.user
-        if target.id != interaction.user.id and not interaction.permissions.manage_guild:
+        manages = interaction.permissions.manage_guild
+        if target.id != interaction.user.id and not manages:
             raise app_commands.MissingPermissions(["manage_guild"])
-        report = await self.usage.report(interaction.guild_id, target.id, _roles(target))
-        await interaction.response.send_message(usage_text.usage_report(target.mention, report), ephemeral=True)
+        report = await self.usage.report(interaction.guild_id, target.id, role_ids(target), viewer_manages=manages)
+        text = usage_text.usage_report(target.mention, report, interaction.guild_id)
+        await interaction.response.send_message(text, ephemeral=True)
 
     @usage_group.command(name="forget-me", description="Delete your prompts and history (server totals stay)")
     async def forget_me(self, interaction: discord.Interaction) -> None:

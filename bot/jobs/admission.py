@@ -75,12 +75,19 @@ class Admission:
         self.closing = True
 
     async def admit(
-        self, spec: JobSpec, role_ids: Sequence[int], *, references: int, ask: CostQuestion | None
+        self,
+        spec: JobSpec,
+        role_ids: Sequence[int],
+        *,
+        references: int,
+        ask: CostQuestion | None,
+        manager: bool = False,
     ) -> Admitted | None:
-        """Check everything for this start and reserve its quota share and queue place, or raise a refusal.
+        """Check everything for this start and reserve its quota share, cost and queue place, or raise a refusal.
 
-        `references` is how many reference images the job will have; `ask` is the cost question (None: no
-        question, e.g. a plain message that cannot ask). None: the member declined the cost.
+        `role_ids` are the member's roles (their tier, exempt roles); `manager`: they have Manage Server (money may
+        be shown to them). `references` is how many reference images the job will have; `ask` is the cost question
+        (None: no question, e.g. a plain message that cannot ask). None: the member declined the cost.
         """
         if self.closing:
             raise Restarting()
@@ -96,6 +103,7 @@ class Admission:
             spec.kind,
             admitted_params(spec, references),
             model=model.id,
+            manager=manager,
         )
         grant = await self.quotas.admit(request)
         admitted = Admitted(_with_server_defaults(spec, grant), grant)

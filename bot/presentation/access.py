@@ -1,4 +1,5 @@
-"""Who may see and act on a past job: members who can see the channel it was made in."""
+"""Who a member is for the limits (their roles), and who may see and act on a past job: members who can see the
+channel it was made in."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ class JobGone(UserFacingError):
     """The job behind a button or a /job id does not exist (in this server), or the member may not see it."""
 
     code = "job_gone"
+
+
+def role_ids(member: discord.abc.User) -> list[int]:
+    """The member's role ids (none outside a server): their role tiers and exempt roles."""
+    return [role.id for role in getattr(member, "roles", [])]
 
 
 def job_permissions(interaction: discord.Interaction, job: JobRecord) -> discord.Permissions | None:

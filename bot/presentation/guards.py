@@ -8,8 +8,11 @@ import time
 
 import discord
 
+from bot.budget import BudgetNotice
 from bot.jobs.model import JobSpec, Outcome
 from bot.presentation import text
+from bot.presentation.tier_text import budget_notice
+from bot.pricing import money
 from bot.quotas import QuotaGrant, RefusedRequest
 
 log = logging.getLogger(__name__)
@@ -69,8 +72,8 @@ async def confirm_cost(
         return interaction
     view = _ConfirmCost(interaction.user.id)
     await interaction.response.send_message(
-        f"This request makes {text.plural(count, 'image')} at {resolution}, an estimated "
-        f"**${grant.estimated_cost:.2f}**. Generate it?",
+        f"This request makes {text.plural(count, 'image')} at {resolution}"
+        f"{cost_words(grant) or ', more than this server makes without asking first'}. Generate it?",
         view=view,
         ephemeral=True,
     )
@@ -84,6 +87,12 @@ async def confirm_cost(
     else:
         await interaction.edit_original_response(content=note, view=None)
     return None
+
+
+def cost_words(grant: QuotaGrant) -> str:
+    """`, an estimated **$0.12**` for a member who may see money, else nothing (members see images, not money,
+    unless they have Manage Server or the server shows costs)."""
+    return f", an estimated **{money(grant.estimated_cost)}**" if grant.show_cost else ""
 
 
 async def report_to_modlog(client: discord.Client, channel_id: int | None, spec: JobSpec, outcome: Outcome) -> None:
@@ -114,6 +123,15 @@ async def report_refusal_to_modlog(
     try:
         channel = client.get_partial_messageable(modlog_channel, guild_id=request.guild_id)
         await channel.send(_fit(line, request.prompt))
+    except discord.HTTPException as error:
+        log.warning("could not post to the mod-log channel %s (%s)", modlog_channel, error.status)
+
+
+async def report_budget(client: discord.Client, modlog_channel: int, notice: BudgetNotice) -> None:
+    """Tell the mod-log that the month's spending reached 80 % or 100 % of the server's budget."""
+    try:
+        channel = client.get_partial_messageable(modlog_channel, guild_id=notice.guild_id)
+        await channel.send(budget_notice(notice))
     except discord.HTTPException as error:
         log.warning("could not post to the mod-log channel %s (%s)", modlog_channel, error.status)
 

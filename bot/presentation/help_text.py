@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import discord
 
 from bot.imagegen.models import MAX_REFERENCES
+from bot.limits import Standing
 from bot.presentation.text import plural
 from bot.presentation.usage_text import quota_line
-from bot.quotas import Standing
 from bot.store.member_defaults import MemberDefaults
 
 EMBED_DESCRIPTION_LIMIT = 4096

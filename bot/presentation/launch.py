@@ -20,8 +20,9 @@ from bot.jobs.prepare import prepare as prepare_job
 from bot.jobs.prepare import stored_params
 from bot.logs import set_job
 from bot.presentation import text
+from bot.presentation.access import role_ids
 from bot.presentation.gallery import images_of
-from bot.presentation.guards import CostQuestion
+from bot.presentation.guards import CostQuestion, cost_words
 from bot.presentation.message_poster import MessagePoster, upload_limit_for
 from bot.presentation.poster import ButtonsFactory
 from bot.presentation.result_poster import ResultPoster
@@ -52,11 +53,6 @@ class PendingReference:
 NOT_STARTED = "⏸ The bot restarted before your request started, so nothing was spent. Please try again in a minute."
 
 Prepare = Callable[[JobSpec], Awaitable[PreparedJob]]
-
-
-def role_ids(member: discord.abc.User) -> list[int]:
-    """The member's role ids (none outside a server), for exempt roles."""
-    return [role.id for role in getattr(member, "roles", [])]
 
 
 def origin_for(
@@ -110,7 +106,11 @@ class Launcher:
         started = time.monotonic() if started is None else started
         question = CostQuestion(interaction, count=spec.count, resolution=resolution_of(spec.size) or spec.size)
         admitted = await self.services.admission.admit(
-            spec, role_ids(interaction.user), references=references, ask=question
+            spec,
+            role_ids(interaction.user),
+            references=references,
+            ask=question,
+            manager=interaction.permissions.manage_guild,
         )
         if admitted is None:  # cancelled or not answered: nothing is spent
             return None
@@ -161,13 +161,17 @@ class Launcher:
 
         async def point_to_the_commands(grant: QuotaGrant) -> bool:  # a plain message cannot ask privately
             raise BadInput(
-                f"That would make {text.plural(spec.count, 'image')}, an estimated "
-                f"**${grant.estimated_cost:.2f}**, which needs a confirmation. Use `/imagine` or "
-                "Apps → Blend with prompt…, which ask you first."
+                f"That would make {text.plural(spec.count, 'image')}{cost_words(grant)}, which needs a "
+                "confirmation. Use `/imagine` or Apps → Blend with prompt…, which ask you first."
             )
 
+        author = message.author
         admitted = await self.services.admission.admit(
-            spec, role_ids(message.author), references=len(references), ask=point_to_the_commands
+            spec,
+            role_ids(author),
+            references=len(references),
+            ask=point_to_the_commands,
+            manager=isinstance(author, discord.Member) and author.guild_permissions.manage_guild,
         )
         if admitted is None:  # not reached: the question above refuses instead of saying no
             return

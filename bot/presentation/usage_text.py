@@ -4,50 +4,63 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.guild_admin import SETTINGS, show
+from bot.guild_admin import SETTINGS, display
 from bot.imagegen.catalog import Catalog
+from bot.limits import Limits, Standing
 from bot.presentation.text import code, plural
-from bot.quotas import Limits, Standing
+from bot.presentation.tier_text import budget_line, member_tier
+from bot.pricing import money
 from bot.store.guilds import AuditEntry, GuildConfig
 from bot.usage import BoardPage, ServerStats, UsageReport
 
 METRIC_NOUN = {"images": "image", "requests": "request"}
 
 
-def money(value: float) -> str:
-    """`$0.12`."""
-    return f"${value:,.2f}"
+def usage_report(mention: str, report: UsageReport, guild_id: int) -> str:
+    """A member's usage per UTC period, their tier and what is left (today, this month), the server's budget.
 
-
-def usage_report(mention: str, report: UsageReport) -> str:
-    """A member's usage per UTC period, quota left and reset time."""
+    Money is shown only when `report.show_costs` (the viewer has Manage Server, or the server shows costs)."""
     lines = [f"📊 **Usage of {mention}** (periods in UTC; only delivered images count)"]
     for span, totals in report.periods:
-        cost = money(totals.cost)
+        cost = f" · ≈ {money(totals.cost)}" if report.show_costs else ""
         lines.append(
             f"**{span.label[0].upper() + span.label[1:]}**: {plural(totals.images, 'image')} · "
             f"{plural(totals.requests, 'request')} ({totals.failed} failed, {totals.blocked} blocked) · "
-            f"{totals.tokens:,} tokens · ≈ {cost}"
+            f"{totals.tokens:,} tokens{cost}"
         )
-    lines.append(quota_line(report.standing))
-    lines.append("Cost: the images the service billed, each at its model's price.")
+    standing = report.standing
+    lines.append(member_tier(standing.member, guild_id))
+    lines.append(quota_line(standing))
+    budget = budget_line(
+        standing.limits, standing.committed, standing.price, standing.month_resets_at, show=report.show_costs
+    )
+    if budget is not None:
+        lines.append(budget)
+    if report.show_costs:
+        lines.append("Cost: the images the service billed, each at its model's price.")
     if report.hidden:
         lines.append("You are hidden from leaderboards.")
     return "\n".join(lines)
 
 
 def quota_line(standing: Standing) -> str:
-    """Today's quota: images left for the member (and the server), and when the day resets."""
-    left = standing.member_left
+    """What is left today and this month, and when the day resets."""
+    return f"{quota_left(standing)} · the day resets at 00:00 UTC (<t:{int(standing.resets_at)}:R>)"
+
+
+def quota_left(standing: Standing) -> str:
+    """`Quota: 8 of 10 images left today · 590 of 600 left this month (server: …)`."""
     if standing.exempt:
         quota = "Quota: exempt from the per-member limits"
-    elif left is None:
-        quota = "Quota: no daily limit per member"
     else:
-        quota = f"Quota: {left} of {standing.limits.member_daily_images} images left today"
+        member = standing.member
+        today, month = standing.member_left, standing.member_month_left
+        day_part = "no daily limit" if today is None else f"{today} of {member.daily_images} images left today"
+        month_part = "no monthly limit" if month is None else f"{month} of {member.monthly_images} left this month"
+        quota = f"Quota: {day_part} · {month_part}"
     if standing.server_left is not None:
-        quota += f" (server: {standing.server_left} of {standing.limits.server_daily_images} left)"
-    return f"{quota} · resets at 00:00 UTC (<t:{int(standing.resets_at)}:R>)"
+        quota += f" (server: {standing.server_left} of {standing.limits.server_daily_images} left today)"
+    return quota
 
 
 def leaderboard(page: BoardPage, viewer: str) -> str:
@@ -74,12 +87,13 @@ def limits_overview(limits: Limits, config: GuildConfig, catalog: Catalog) -> st
     lines = ["⚙️ **Image bot settings for this server** (✏️ = set here, otherwise the bot's default)"]
     for key, info in SETTINGS.items():
         mark = " ✏️" if key in config.overrides else ""
-        lines.append(f"{info.label}: **{show(getattr(limits, key), key, catalog)}**{mark}")
+        lines.append(f"{info.label}: **{display(key, getattr(limits, key), catalog)}**{mark}")
     if len(catalog.offered) > 1:
         lines.append(f"Models offered: {', '.join(model.name for model in catalog.offered)}")
     roles = ", ".join(f"<@&{r}>" for r in sorted(config.exempt_roles)) or "none"
     channels = ", ".join(f"<#{c}>" for c in sorted(config.channels)) or "all channels"
     lines.append(f"Exempt roles (no per-member limits): {roles}")
+    lines.append(f"Roles with a tier: {len(config.tiers)} (`/imagine-admin tier list`)")
     lines.append(f"Channels: {channels}")
     lines.append(f"Blocked words: {len(config.blocked_words)}")
     modlog = f"<#{limits.modlog_channel}>" if limits.modlog_channel else "off"

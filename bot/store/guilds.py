@@ -1,4 +1,4 @@
-"""GuildConfigStore: per-server overrides, exempt roles, allowed channels, blocked words and the audit log."""
+"""GuildConfigStore: per-server overrides, exempt roles, role tiers, allowed channels, blocked words, the audit log."""
 
 from __future__ import annotations
 
@@ -11,7 +11,26 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
-from bot.store.schema import admin_audit, guild_blocked_words, guild_channels, guild_exempt_roles, guild_settings
+from bot.store.schema import (
+    admin_audit,
+    guild_blocked_words,
+    guild_channels,
+    guild_exempt_roles,
+    guild_role_tiers,
+    guild_settings,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleTier:
+    """One role's limits. None: the server's default for that limit; images 0: no limit; models (): every model."""
+
+    name: str
+    daily_images: int | None = None
+    monthly_images: int | None = None
+    models: tuple[str, ...] | None = None
+    max_resolution: str | None = None
+    max_set_size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +42,7 @@ class GuildConfig:
     exempt_roles: frozenset[int] = frozenset()
     channels: frozenset[int] = frozenset()
     blocked_words: tuple[str, ...] = ()
+    tiers: dict[int, RoleTier] = field(default_factory=dict)  # by role id
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +81,8 @@ class GuildConfigStore:
             channels = await _ids(conn, guild_channels.c.channel_id, guild_id)
             query = sa.select(words.word).where(words.guild_id == guild_id).order_by(words.word)
             blocked = tuple(str(row[0]) for row in await conn.execute(query))
-        config = GuildConfig(guild_id, overrides, frozenset(roles), frozenset(channels), blocked)
+            tiers = await _tiers(conn, guild_id)
+        config = GuildConfig(guild_id, overrides, frozenset(roles), frozenset(channels), blocked, tiers)
         self._cache[guild_id] = config
         return config
 
@@ -100,6 +121,37 @@ class GuildConfigStore:
         self._cache.pop(guild_id, None)
         return changed
 
+    async def set_tier(self, guild_id: int, role_id: int, tier: RoleTier, *, by: int) -> None:
+        """Give a role its tier (replacing the one it had)."""
+        self._cache.pop(guild_id, None)
+        row = {
+            "name": tier.name,
+            "daily_images": tier.daily_images,
+            "monthly_images": tier.monthly_images,
+            "models": None if tier.models is None else json.dumps(list(tier.models)),
+            "max_resolution": tier.max_resolution,
+            "max_set_size": tier.max_set_size,
+        }
+        t = guild_role_tiers.c
+        insert = self._db.insert(guild_role_tiers).values(guild_id=guild_id, role_id=role_id, **row)
+        async with self._db.write() as conn:
+            await conn.execute(insert.on_conflict_do_update(index_elements=[t.guild_id, t.role_id], set_=row))
+            detail = f"{role_id}: " + ", ".join(f"{key}={json.dumps(value)}" for key, value in row.items())
+            await self._audit(conn, guild_id, by, "set tier", detail)
+        self._cache.pop(guild_id, None)
+
+    async def remove_tier(self, guild_id: int, role_id: int, *, by: int) -> bool:
+        """Take a role's tier away; False when it had none."""
+        self._cache.pop(guild_id, None)
+        t = guild_role_tiers.c
+        async with self._db.write() as conn:
+            removed = await conn.execute(guild_role_tiers.delete().where(t.guild_id == guild_id, t.role_id == role_id))
+            changed = removed.rowcount > 0
+            if changed:
+                await self._audit(conn, guild_id, by, "remove tier", str(role_id))
+        self._cache.pop(guild_id, None)
+        return changed
+
     async def _audit(self, conn: AsyncConnection, guild_id: int, user_id: int, action: str, detail: str) -> None:
         row = {
             "guild_id": guild_id,
@@ -120,6 +172,18 @@ class GuildConfigStore:
 async def _ids(conn: AsyncConnection, column: sa.Column[int], guild_id: int) -> list[int]:
     query = sa.select(column).where(column.table.c.guild_id == guild_id)
     return [int(row[0]) for row in await conn.execute(query)]
+
+
+async def _tiers(conn: AsyncConnection, guild_id: int) -> dict[int, RoleTier]:
+    t = guild_role_tiers.c
+    query = sa.select(
+        t.role_id, t.name, t.daily_images, t.monthly_images, t.models, t.max_resolution, t.max_set_size
+    ).where(t.guild_id == guild_id)
+    tiers = {}
+    for role_id, name, daily, monthly, models, resolution, set_size in await conn.execute(query):
+        listed = None if models is None else tuple(str(m) for m in json.loads(models))
+        tiers[int(role_id)] = RoleTier(name, daily, monthly, listed, resolution, set_size)
+    return tiers
 
 
 _LIST_TABLES = {

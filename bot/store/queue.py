@@ -112,9 +112,12 @@ class QueueStore:
         read: dict[int, Standing] = {}
         for request, _, _ in batch:
             if request.user_id not in read:
-                read[request.user_id] = await read_standing(conn, guild, request.user_id, request.day, now)
+                read[request.user_id] = await read_standing(
+                    conn, guild, request.user_id, request.day, request.month, now
+                )
         mine: dict[int, tuple[int, int]] = {}  # per member: images and jobs this batch reserved
         images = waiting = 0
+        cost = 0.0
         answers: list[tuple[asyncio.Future[int], int | Exception]] = []
         rows: list[tuple[asyncio.Future[int], dict[str, Any]]] = []
         for request, check, answer in batch:
@@ -123,6 +126,7 @@ class QueueStore:
                 base,
                 member_reserved=base.member_reserved + my_images,
                 server_reserved=base.server_reserved + images,
+                server_cost_reserved=base.server_cost_reserved + cost,
                 member_waiting=base.member_waiting + my_jobs,
                 waiting=base.waiting + waiting,
                 last_request_at=now if my_jobs else base.last_request_at,
@@ -133,13 +137,18 @@ class QueueStore:
                 answers.append((answer, refusal))
                 continue
             mine[request.user_id] = (my_images + request.images, my_jobs + 1)
-            images, waiting = images + request.images, waiting + 1
+            images, waiting, cost = images + request.images, waiting + 1, cost + request.cost
             rows.append((answer, pending_row(request, now)))
         if rows:
             insert = jobs.insert().values([row for _, row in rows]).returning(jobs.c.id)
             ids = sorted(int(row[0]) for row in await conn.execute(insert))  # ids follow the VALUES order
             answers += [(answer, job_id) for (answer, _), job_id in zip(rows, ids, strict=True)]
         return answers
+
+    async def standing(self, guild_id: int, user_id: int, day: int, month: int) -> Standing:
+        """What an admission would see now (for /usage and a takeover's recheck), outside any reservation."""
+        async with self._db.read() as conn:
+            return await read_standing(conn, guild_id, user_id, day, month, self._clock())
 
     async def enqueue(
         self,

@@ -53,6 +53,10 @@ jobs = sa.Table(
     # What the API was asked for (migration 0011), for the time estimates of the status line.
     sa.Column("model", sa.Text),
     sa.Column("size", sa.Text),
+    # Role tiers and budgets (migration 0010): the price of one image of this job when it was admitted (its
+    # cost counts against the server's monthly budget) and the member's role ids then (a takeover's recheck).
+    sa.Column("price", sa.Float),
+    sa.Column("role_ids", sa.Text),  # JSON list
     sa.Index("jobs_guild_created", "guild_id", "created_at"),
     sa.Index("jobs_user_created", "guild_id", "user_id", "created_at"),
     sa.Index("jobs_status", "status"),
@@ -141,6 +145,32 @@ guild_exempt_roles = sa.Table(
     sa.Column("role_id", Id, primary_key=True),
 )
 
+# A role's tier: its own limits; NULL = the server's default for that limit, 0 = no limit (images).
+guild_role_tiers = sa.Table(
+    "guild_role_tiers",
+    metadata,
+    sa.Column("guild_id", Id, primary_key=True),
+    sa.Column("role_id", Id, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),  # a preset's name, or "Custom"
+    sa.Column("daily_images", sa.Integer),
+    sa.Column("monthly_images", sa.Integer),
+    sa.Column("models", sa.Text),  # JSON list of model ids; [] = every model
+    sa.Column("max_resolution", sa.Text),  # 1K / 2K / 4K
+    sa.Column("max_set_size", sa.Integer),
+)
+
+# What a server spent per UTC month (the cost of delivered images, kept with the rollups) and the highest
+# budget notice (80, 100) its mod-log was given that month.
+guild_spend = sa.Table(
+    "guild_spend",
+    metadata,
+    sa.Column("guild_id", Id, primary_key=True),
+    sa.Column("month", sa.Integer, primary_key=True),  # UTC day number of the month's 1st
+    sa.Column("spent", sa.Float, nullable=False, server_default=_zero()),
+    sa.Column("notified", sa.Integer, nullable=False, server_default=_zero()),
+    sqlite_with_rowid=False,
+)
+
 guild_channels = sa.Table(
     "guild_channels",
     metadata,
@@ -210,7 +240,8 @@ job_references = sa.Table(
     sa.Column("data", sa.LargeBinary, nullable=False),
 )
 
-# forget-me: today's images of a forgotten member still count against their daily limit until 00:00 UTC.
+# forget-me: this month's images of a forgotten member (per day) still count against their daily and monthly
+# limits until the day and the month end.
 forgotten_today = sa.Table(
     "forgotten_today",
     metadata,

@@ -26,6 +26,7 @@ from bot.store.migrate import upgrade as migrate_to
 from bot.store.queue import QueueStore
 from bot.store.references import JobReferences
 from bot.store.schema import job_images, jobs, meta
+from bot.store.spend import SpendStore, add_spend
 from bot.store.timings import JobTimings
 from bot.store.tray import TrayStore
 from bot.store.usage import UsageQueries, add_to_rollups
@@ -80,6 +81,8 @@ class JobRecord:
     attempts: int = 0
     model: str | None = None
     size: str | None = None
+    price: float | None = None  # of one image, when the job was admitted (None: admitted before budgets)
+    role_ids: tuple[int, ...] = ()  # the member's roles when the job was admitted
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,7 @@ class UsageStore:
         self.tray = TrayStore(db, lambda: self.clock())  # "Add to references" trays
         self.member_defaults = MemberDefaultsStore(db, lambda: self.clock())  # members' /settings
         self.timings = JobTimings(db)  # recent jobs' durations (time estimates)
+        self.spend = SpendStore(db, lambda: self.clock())  # monthly spending and budget notices
 
     @classmethod
     async def open(
@@ -234,11 +238,12 @@ class UsageStore:
                 jobs.update()
                 .where(jobs.c.id == job_id)
                 .values(images_delivered=jobs.c.images_delivered + 1)
-                .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.finished_at)
+                .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.finished_at, jobs.c.price)
             )
             job = (await conn.execute(counted)).one()
             if job.finished_at is not None:  # a late image of a finished job: its rollups get it too
                 await add_to_rollups(self._db, conn, job.guild_id, job.user_id, job.created_at, images=1)
+                await add_spend(self._db, conn, job.guild_id, job.created_at, job.price or 0.0)
         return True
 
     async def finish_job(
@@ -255,7 +260,7 @@ class UsageStore:
         """Record the outcome and add it to the usage rollups, in one transaction; a job is finished once only.
 
         `images_billed` is what the API billed (None: it did not say, so the delivered images count); the job's
-        cost is that many images at `price`, its model's price.
+        cost is that many images at the price stored when it was admitted (else `price`, its model's price).
         """
         if status not in FINAL_STATUSES:
             raise ValueError(f"not a final status: {status}")
@@ -269,13 +274,15 @@ class UsageStore:
                 images_failed=images_failed,
                 output_tokens=output_tokens,
                 images_billed=billed,
-                cost=billed * sa.literal(price, sa.Float),
+                cost=billed * sa.func.coalesce(jobs.c.price, sa.literal(price, sa.Float)),
                 finished_at=self.clock(),
                 worker_id=None,
                 lease_expires_at=None,
                 reserved_until=None,
             )
-            .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.images_delivered, jobs.c.cost)
+            .returning(
+                *(jobs.c[name] for name in ("guild_id", "user_id", "created_at", "images_delivered", "cost", "price"))
+            )
         )
         async with self._db.write() as conn:
             job = (await conn.execute(finish)).one_or_none()
@@ -294,6 +301,9 @@ class UsageStore:
                 tokens=output_tokens,
                 cost=float(job.cost),
             )
+            # What the API billed counts against the monthly budget (jobs admitted before budgets had no price).
+            spent = float(job.cost) if job.price is not None else 0.0
+            await add_spend(self._db, conn, job.guild_id, job.created_at, spent)
             await self.queue.announce(conn)  # a slot is free
 
     async def get_job(self, job_id: int) -> JobRecord | None:
@@ -340,4 +350,5 @@ def _migrating() -> asyncio.Lock:
 def _job(row: sa.Row[Any]) -> JobRecord:
     values = dict(row._mapping)
     values["params"] = json.loads(values["params"] or "{}")
+    values["role_ids"] = tuple(int(r) for r in json.loads(values["role_ids"] or "[]"))
     return JobRecord(**values)

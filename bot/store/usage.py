@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.periods import month_start_day
 from bot.store.db import Database
 from bot.store.schema import forgotten_today, job_references, jobs, leaderboard_optout, usage_daily, usage_total
 
@@ -109,17 +110,6 @@ class Forgotten:
 
     jobs: int
     unfinished: int
-
-
-@dataclass(frozen=True, slots=True)
-class DaySnapshot:
-    """Everything a quota check needs about today, read in one statement."""
-
-    member_images: int = 0
-    server_images: int = 0
-    member_busy: InFlight = InFlight()
-    server_busy: InFlight = InFlight()
-    last_job_id: int = 0
 
 
 async def add_to_rollups(
@@ -229,35 +219,6 @@ class UsageQueries:
             row = (await conn.execute(query)).one_or_none()
         return InFlight(*map(_int, row)) if row else InFlight()
 
-    async def day_snapshot(self, guild_id: int, user_id: int, day: int, since: float) -> DaySnapshot:
-        """Today's delivered images (member incl. forgotten ones, server), jobs in flight, newest job id.
-
-        One statement, so a quota check costs one round trip to the database, not six.
-        """
-        busy = (
-            "FROM jobs WHERE (guild_id = :g OR (:g = 0 AND guild_id IS NULL)) AND created_at >= :since"  # 0: DMs
-            " AND status IN ('pending', 'queued', 'running')"
-        )
-        sql = (
-            "SELECT"
-            " (SELECT COALESCE(SUM(images), 0) FROM usage_daily WHERE guild_id = :g AND user_id = :u AND day = :d)"
-            " + (SELECT COALESCE(SUM(images), 0) FROM forgotten_today WHERE guild_id = :g AND user_id = :u"
-            " AND day = :d),"
-            " (SELECT COALESCE(SUM(images), 0) FROM usage_daily WHERE guild_id = :g AND day = :d),"
-            f" (SELECT COUNT(*) {busy} AND user_id = :u),"
-            f" (SELECT COALESCE(SUM(images_requested), 0) {busy} AND user_id = :u),"
-            f" (SELECT COUNT(*) {busy}),"
-            f" (SELECT COALESCE(SUM(images_requested), 0) {busy}),"
-            " (SELECT COALESCE(MAX(id), 0) FROM jobs)"
-        )
-        params = {"g": guild_id, "u": user_id, "d": day, "since": float(since)}
-        async with self._db.read() as conn:
-            row = (await conn.execute(sa.text(sql), params)).one_or_none()
-        if row is None:
-            return DaySnapshot()
-        r = [_int(value) for value in row]
-        return DaySnapshot(r[0], r[1], InFlight(r[2], r[3]), InFlight(r[4], r[5]), r[6])
-
     async def jobs_since(self, guild_id: int, after_id: int) -> list[tuple[int, int]]:
         """(user id, job id) of the server's jobs created after job `after_id`."""
         query = sa.select(jobs.c.user_id, jobs.c.id).where(jobs.c.id > after_id, _in_guild(guild_id))
@@ -330,7 +291,7 @@ class UsageQueries:
         Unfinished jobs keep their member until they finish (they still count against the member's limits,
         and their prompt is needed to run them); forgetting again afterwards anonymises them too. The finished
         jobs go in small transactions with a pause between them (a long history must not hold the write lock);
-        the rollups last, in one transaction with today's images kept against the daily limit.
+        the rollups last, in one transaction with this month's images kept against the daily and monthly limits.
         """
         affected = 0
         while True:
@@ -346,21 +307,22 @@ class UsageQueries:
             if len(batch) < FORGET_BATCH:
                 break
             await asyncio.sleep(0)
-        today = int(self._clock() // DAY_SECONDS)
+        now = self._clock()
         async with self._db.write() as conn:
-            await self._keep_today(conn, user_id, today)
+            await self._keep_month(conn, user_id, int(now // DAY_SECONDS), month_start_day(now))
             busy = sa.select(sa.func.count()).where(jobs.c.user_id == user_id, _live(self._clock()))
             unfinished = _int((await conn.execute(busy)).scalar())
             await self._merge_into_zero(conn, usage_daily, ["guild_id", "day", "user_id"], user_id)
             await self._merge_into_zero(conn, usage_total, ["guild_id", "user_id"], user_id)
         return Forgotten(affected, unfinished)
 
-    async def _keep_today(self, conn: AsyncConnection, user_id: int, today: int) -> None:
-        """Move the member's images of today to `forgotten_today`, so forgetting never resets a daily limit."""
-        await conn.execute(forgotten_today.delete().where(forgotten_today.c.day < today))
+    async def _keep_month(self, conn: AsyncConnection, user_id: int, today: int, month: int) -> None:
+        """Move the member's images of this month (per day) to `forgotten_today`, so forgetting never resets a daily
+        or a monthly limit; earlier months' rows are dropped."""
+        await conn.execute(forgotten_today.delete().where(forgotten_today.c.day < month))
         d = usage_daily.c
         kept = sa.select(d.guild_id, d.user_id, d.day, d.images).where(
-            d.user_id == user_id, d.day == today, d.images > 0
+            d.user_id == user_id, d.day >= month, d.day <= today, d.images > 0
         )
         insert = self._db.insert(forgotten_today).from_select(["guild_id", "user_id", "day", "images"], kept)
         f = forgotten_today.c

@@ -16,6 +16,7 @@ from bot.imagegen.models import MAX_REFERENCES, MAX_TOTAL_IMAGES
 from bot.inline_options import parse_inline, strip_mentions
 from bot.jobs.model import JobSpec
 from bot.member_settings import FROM_PROMPT
+from bot.presentation.access import role_ids
 from bot.presentation.buttons import buttons_for
 from bot.presentation.launch import Launcher, PendingReference
 from bot.presentation.text import size_label
@@ -123,6 +124,7 @@ class Blend(commands.Cog):
         chosen = await self.services.member_settings.choose(  # what is not written inline: the /settings defaults
             guild_id,
             message.author.id,
+            role_ids(message.author),
             resolution=options.resolution,
             aspect=options.aspect,
             count=options.count,
@@ -186,7 +188,11 @@ class Blend(commands.Cog):
 
         async def submit(modal_interaction: discord.Interaction, prompt: str, count: int, aspect: str | None) -> None:
             chosen = await member_settings.choose(
-                modal_interaction.guild_id, modal_interaction.user.id, aspect=aspect or FROM_PROMPT, count=count
+                modal_interaction.guild_id,
+                modal_interaction.user.id,
+                role_ids(modal_interaction.user),
+                aspect=aspect or FROM_PROMPT,
+                count=count,
             )
             room = self.services.settings.catalog.get(chosen.model).max_references
             used, note = trim_references(references, count, room)

@@ -10,9 +10,9 @@ import discord
 
 from bot.imagegen.catalog import ASPECT_SIZES, size_for
 from bot.imagegen.models import MAX_TOTAL_IMAGES
+from bot.limits import Limits
 from bot.member_settings import FROM_PROMPT, MemberSettings, allowed_resolution
 from bot.presentation.text import plural
-from bot.quotas import Limits
 from bot.store.member_defaults import MemberDefaults
 
 log = logging.getLogger(__name__)

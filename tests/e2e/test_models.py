@@ -176,7 +176,7 @@ async def test_5_0_lite_posts_png_and_searches_the_web(discord_fake, image_api, 
 
 
 async def test_cost_is_what_the_api_billed_at_the_jobs_model_price(discord_fake, image_api, start_bot) -> None:
-    harness = await start_bot(image_models=[V40, V45])
+    harness = await start_bot(image_models=[V40, V45], show_costs=True)
     user = discord_fake.add_member()
     made = await discord_fake.slash(user, "imagine", prompt="three owls", count=3, model=V45)
     await final_original(discord_fake, made)
@@ -196,7 +196,7 @@ async def test_cost_is_what_the_api_billed_at_the_jobs_model_price(discord_fake,
 
 
 async def test_the_cost_question_uses_the_models_price(discord_fake, image_api, start_bot) -> None:
-    await start_bot(image_models=[V40, V45], cost_confirm_above=0.10)
+    await start_bot(image_models=[V40, V45], cost_confirm_above=0.10, show_costs=True)
     user = discord_fake.add_member()
     cheap = await discord_fake.slash(user, "imagine", prompt="three owls", count=3, model=V40)  # $0.09
     await final_original(discord_fake, cheap)

@@ -173,7 +173,7 @@ async def test_bot_can_be_restricted_to_channels(discord_fake, image_api, runnin
 
 
 async def test_expensive_job_waits_for_confirmation(discord_fake, image_api, start_bot) -> None:
-    harness = await start_bot(cost_confirm_above=0.10)
+    harness = await start_bot(cost_confirm_above=0.10, show_costs=True)
     user = discord_fake.add_member()
     ask = await discord_fake.slash(user, "imagine", prompt="a big set", count=4)
     await ask.wait_response()
@@ -228,7 +228,7 @@ async def test_reply_blends_obey_blocked_words(discord_fake, image_api, running_
 
 
 async def test_button_jobs_ask_before_an_expensive_set(discord_fake, image_api, start_bot) -> None:
-    harness = await start_bot(cost_confirm_above=0.10)
+    harness = await start_bot(cost_confirm_above=0.10, show_costs=True)
     alice = discord_fake.add_member("alice")
     result = await run_job(discord_fake, harness, alice, prompt="a lighthouse")  # $0.03: no question
     [job] = await job_done(harness)
@@ -245,7 +245,7 @@ async def test_button_jobs_ask_before_an_expensive_set(discord_fake, image_api, 
 
 
 async def test_expensive_reply_blend_points_to_the_commands_that_ask(discord_fake, image_api, start_bot) -> None:
-    harness = await start_bot(cost_confirm_above=0.10)
+    harness = await start_bot(cost_confirm_above=0.10, show_costs=True)
     alice = discord_fake.add_member("alice")
     result = await run_job(discord_fake, harness, alice, prompt="a lighthouse")
     mention = await discord_fake.send_message(alice, "four seasons x4", mention_bot=True, reply_to=result)

@@ -27,7 +27,7 @@ def line(text: str, start: str) -> str:
 
 
 async def test_usage_counts_only_delivered_images(discord_fake, image_api, start_bot) -> None:
-    harness = await start_bot(quota_member_daily_images=10, price_per_image=0.05)
+    harness = await start_bot(quota_member_daily_images=10, price_per_image=0.05, show_costs=True)
     user = discord_fake.add_member()
     image_api.script(Fault.item_failed(1))
     partial = await discord_fake.slash(user, "imagine", prompt="three owls", count=3)

@@ -311,6 +311,28 @@ class FakeDiscord:
         """A new role without permissions in a guild (the default one unless given); returns its id."""
         return self._state.add_role(name, guild_id=guild_id)
 
+    def give_role(self, user: FakeUser, role: str) -> str:
+        """Give a member a role (an id or a name; a new name becomes a role), as a moderator does in the client;
+        the next interactions carry it, and bots with the GUILD_MEMBERS intent get GUILD_MEMBER_UPDATE."""
+        role_id = self._state.role_id(role, user.guild_id)
+        if role_id not in user.roles:
+            user.roles.append(role_id)
+            self._member_updated(user)
+        return role_id
+
+    def take_role(self, user: FakeUser, role: str) -> None:
+        """Take a role (id or name) away from a member (GUILD_MEMBER_UPDATE, as `give_role`)."""
+        role_id = self._state.role_id(role, user.guild_id)
+        if role_id in user.roles:
+            user.roles.remove(role_id)
+            self._member_updated(user)
+
+    def _member_updated(self, user: FakeUser) -> None:
+        assert user.guild_id is not None, "roles belong to guild members"
+        self._state.changed()
+        event = {**user.member_payload(), "guild_id": user.guild_id}
+        self._hub.enqueue("GUILD_MEMBER_UPDATE", event, intent=INTENT_GUILD_MEMBERS, guild_id=user.guild_id)
+
     def dm_channel(self, user: FakeUser) -> str:
         """The DM channel between `user` and the bot (for `send_message(channel_id=...)`)."""
         return self._state.dm_channel(user)

@@ -19,3 +19,16 @@ async def test_overwrites_apply_everyone_then_roles_then_the_member() -> None:
     mod = fake.add_member("mod", manage_messages=True)
     assert permissions_in(state, mod, fake.channel_id) & MANAGE_MESSAGES
     assert not permissions_in(state, mod, room) & VIEW_CHANNEL
+
+
+async def test_roles_given_and_taken_change_the_members_permissions() -> None:
+    fake = FakeDiscord()
+    state = fake._state
+    vip = fake.add_role("vip")
+    bob = fake.add_member("bob")
+    room = fake.add_channel("vip-room", private_to=(vip,))
+    assert not permissions_in(state, bob, room) & VIEW_CHANNEL
+    assert fake.give_role(bob, "vip") == vip and bob.member_payload()["roles"] == [vip]
+    assert permissions_in(state, bob, room) & VIEW_CHANNEL
+    fake.take_role(bob, vip)
+    assert not permissions_in(state, bob, room) & VIEW_CHANNEL and bob.roles == []

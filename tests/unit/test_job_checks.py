@@ -8,7 +8,7 @@ from bot.errors import BadInput
 from bot.imagegen.catalog import Catalog
 from bot.jobs.model import JobSpec, ReferenceInput
 from bot.jobs.prepare import check, request_for
-from bot.quotas import blocked_word
+from bot.quota_checks import blocked_word
 from bot.settings import Settings
 from bot.textclean import api_text
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.quotas import effective_limits
+from bot.limits import effective_limits
 from bot.settings import Settings
 from bot.store import NewJob, UsageStore
 from bot.store.guilds import GuildConfig
@@ -129,15 +129,15 @@ async def test_forgetting_keeps_unfinished_jobs_counted_and_repeating_resets_not
         again = await store.usage.forget_user(5)
         assert (again.jobs, again.unfinished) == (0, 1)
         day = int(store.clock() // DAY)
-        snapshot = await store.usage.day_snapshot(1, 5, day, store.clock() - 600)
-        assert snapshot.member_images == 2 and snapshot.member_busy.images == 3
+        snapshot = await store.queue.standing(1, 5, day, day)
+        assert snapshot.member_images == 2 and snapshot.member_reserved == 3
         for index in range(3):
             await store.record_image(running, index, message_id=index, channel_id=5, url=None)
         await store.finish_job(running, "completed")
         assert (await store.usage.forget_user(5)).jobs == 1
         assert (await store.usage.forget_user(5)).jobs == 0
-        snapshot = await store.usage.day_snapshot(1, 5, day, store.clock() - 600)
-        assert snapshot.member_images == 5 and snapshot.member_busy.images == 0
+        snapshot = await store.queue.standing(1, 5, day, day)
+        assert snapshot.member_images == 5 and snapshot.member_reserved == 0
     finally:
         await store.close()
 
@@ -163,8 +163,8 @@ async def test_jobs_outside_a_server_count_for_their_member_only(database_url: s
     try:
         dm = await store.create_job(NewJob(guild_id=None, channel_id=5, user_id=7, prompt="p", images_requested=2))
         day = int(store.clock() // DAY)
-        mine = await store.usage.day_snapshot(0, 7, day, store.clock() - 600)
-        assert mine.member_busy.images == 2
+        mine = await store.queue.standing(0, 7, day, day)
+        assert mine.member_reserved == 2
         assert [job_id for _, job_id in await store.usage.jobs_since(0, 0)] == [dm]
         limits = effective_limits(settings(quota_guild_daily_images=1), GuildConfig(0))
         assert limits.server_daily_images == 0 and limits.member_daily_images == 3
