@@ -64,6 +64,11 @@ def role_ids(member: discord.abc.User) -> list[int]:
     return [role.id for role in getattr(member, "roles", [])]
 
 
+def manages_server(member: discord.abc.User) -> bool:
+    """Whether the member has Manage Server there (a refusal they can fix then tells them how)."""
+    return isinstance(member, discord.Member) and member.guild_permissions.manage_guild
+
+
 def origin_for(
     interaction: discord.Interaction, callback: Any, settings: Settings, started: float | None = None
 ) -> Origin:
@@ -115,7 +120,11 @@ class Launcher:
         started = time.monotonic() if started is None else started
         question = CostQuestion(interaction, count=spec.count, resolution=resolution_of(spec.size) or spec.size)
         admitted = await self.services.admission.admit(
-            spec, role_ids(interaction.user), references=references, ask=question
+            spec,
+            role_ids(interaction.user),
+            references=references,
+            ask=question,
+            manager=interaction.permissions.manage_guild and interaction.guild_id is not None,
         )
         if admitted is None:  # cancelled or not answered: nothing is spent
             return None
@@ -172,7 +181,11 @@ class Launcher:
             )
 
         admitted = await self.services.admission.admit(
-            spec, role_ids(message.author), references=len(references), ask=point_to_the_commands
+            spec,
+            role_ids(message.author),
+            references=len(references),
+            ask=point_to_the_commands,
+            manager=manages_server(message.author),
         )
         if admitted is None:  # not reached: the question above refuses instead of saying no
             return

@@ -20,6 +20,7 @@ from bot.store.db import Backend, Database, async_url, sqlite_file
 from bot.store.guard import ProcessLock
 from bot.store.guilds import GuildConfigStore
 from bot.store.journal import JobJournal
+from bot.store.keys import GuildKeyStore
 from bot.store.migrate import current as migrated_revision
 from bot.store.migrate import upgrade as migrate_to
 from bot.store.queue import QueueStore
@@ -101,6 +102,7 @@ class UsageStore:
         self.guilds = GuildConfigStore(db, lambda: self.clock())  # per-server settings and audit log
         self.queue = QueueStore(db, lambda: self.clock())  # the durable job queue (states, claims, leases)
         self.tray = TrayStore(db, lambda: self.clock())  # "Add to references" trays
+        self.keys = GuildKeyStore(db, lambda: self.clock())  # servers' own API keys, sealed
 
     @classmethod
     async def open(
