@@ -163,3 +163,25 @@ async def test_the_database_file_never_holds_the_key_in_clear(discord_fake, imag
     assert b"guild_api_keys" in raw and b"80aa" in raw, "the row is there (its hint in clear)"
     assert SERVER_KEY.encode() not in raw and SERVER_KEY[:-4].encode() not in raw
     assert SECRET.encode() not in raw
+
+
+async def test_a_key_revoked_after_saving_is_the_servers_to_fix(discord_fake, image_api, start_bot) -> None:
+    image_api.accept_key(SERVER_KEY)
+    await start_bot(secret_key=SECRET)
+    await enter_key(discord_fake, discord_fake.add_member(manage_guild=True), SERVER_KEY)
+    image_api.revoke_key(SERVER_KEY)  # revoked in the provider's console
+    interaction = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="a fox")
+    message = await final_original(discord_fake, interaction)
+    assert "This server's image API key was rejected" in message.content
+    assert "`/imagine-admin api-key`" in message.content and "IMAGE_API_KEY" not in message.content
+    assert [r.status for r in image_api.requests] == [400, 401], "a rejected key is not retried"
+
+
+async def test_metered_jobs_also_use_the_servers_key(discord_fake, image_api, start_bot) -> None:
+    image_api.accept_key(SERVER_KEY)
+    harness = await start_bot(secret_key=SECRET, metrics_port=9999)  # the port only switches metrics on here
+    assert harness.services is not None and harness.services.metrics.enabled
+    await enter_key(discord_fake, discord_fake.add_member(manage_guild=True), SERVER_KEY)
+    await imagine(discord_fake, discord_fake.add_member(), "a metered fox")
+    assert image_api.requests[-1].key == SERVER_KEY
+    assert SERVER_KEY.encode() not in harness.services.metrics.exposition()

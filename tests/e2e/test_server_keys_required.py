@@ -3,8 +3,13 @@ plain answer for members and a how-to for admins."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from asyncio.subprocess import PIPE
+
 from tests.e2e.helpers import final_original, job_done
 from tests.e2e.key_helpers import SECRET, SERVER_KEY, answer, enter_key, key_action
+from tests.e2e.process import BotProcess
 
 REQUIRED = {"require_server_key": True, "image_api_key": None, "secret_key": SECRET}
 ROTATED = "another-secret-key-0123456789-zyxwvutsrqpo"
@@ -120,3 +125,29 @@ async def test_an_unset_secret_key_leaves_stored_keys_unusable_and_removable(
     )
     assert len(message.attachments) == 1 and image_api.requests[-1].key == "fake-api-key"
     await job_done(harness)
+
+
+async def test_the_bot_starts_without_image_api_key_when_servers_bring_their_own(
+    discord_fake, image_api, tmp_path
+) -> None:
+    bot = BotProcess(tmp_path, discord_fake, image_api, require_server_key="true", secret_key=SECRET)
+    del bot.env["IMAGE_API_KEY"]
+    try:
+        await bot.start()
+        assert "not set up on this server yet" in await refused(discord_fake, discord_fake.add_member())
+    finally:
+        await bot.stop()
+    assert image_api.requests == []
+
+
+async def test_without_require_server_key_a_missing_image_api_key_stops_start_up(
+    discord_fake, image_api, tmp_path
+) -> None:
+    bot = BotProcess(tmp_path, discord_fake, image_api)
+    del bot.env["IMAGE_API_KEY"]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=bot.env, stdout=PIPE, stderr=PIPE
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert "IMAGE_API_KEY: is required but not set (unless REQUIRE_SERVER_KEY=true" in err.decode()
