@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.usage_export import export_rows
 from tests.e2e.helpers import final_original, job_done
 from tests.e2e.key_helpers import (
     OPERATOR_KEY,
@@ -159,6 +160,8 @@ async def test_the_database_file_never_holds_the_key_in_clear(discord_fake, imag
     await job_done(harness)
     assert image_api.requests[-1].key == SERVER_KEY
 
+    rows = await export_rows(f"sqlite:///{tmp_path / 'bot.db'}", int(discord_fake.guild_id), 0, 2e9)
+    assert rows and SERVER_KEY not in repr(rows), "the CSV export holds jobs, never a key"
     raw = raw_database_bytes(Path(tmp_path / "bot.db"))
     assert b"guild_api_keys" in raw and b"80aa" in raw, "the row is there (its hint in clear)"
     assert SERVER_KEY.encode() not in raw and SERVER_KEY[:-4].encode() not in raw
