@@ -78,6 +78,7 @@ class ServerKeys:
         allowed = frozenset({origin_of(settings.image_api_base_url), *settings.server_api_origins})
         jobs = settings.worker_concurrency or settings.max_concurrent_jobs
         self.egress = Egress(allowed, limit=jobs + settings.max_images_in_flight + 4)
+        self._warned: set[int] = set()  # servers whose unreadable key was logged (once per process)
 
     async def close(self) -> None:
         """Close the fenced session of servers' base URLs."""
@@ -95,7 +96,9 @@ class ServerKeys:
         try:
             key = await self.box.open(guild_id, stored.sealed)
         except Unreadable:
-            log.warning("server %s: its API key cannot be opened with this SECRET_KEY", guild_id)
+            if guild_id not in self._warned:
+                self._warned.add(guild_id)
+                log.warning("server %s: its API key cannot be opened with this SECRET_KEY", guild_id)
             return Lookup(stored, problem="unreadable")
         mask_also(key.api_key)
         if key.base_url is not None:
