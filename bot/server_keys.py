@@ -156,7 +156,8 @@ class ServerKeys:
         if found.verdict != "ok":
             raise BadInput(texts.probe_refusal(found, host_of(target), self.settings.image_model))
         sealed = await self.box.seal(guild_id, OpenKey(key, base_url))
-        stored = await self.store.keys.put(guild_id, sealed, key[-4:], base_url, by=by)
+        host = None if base_url is None else host_of(base_url)
+        stored = await self.store.keys.put(guild_id, sealed, key[-4:], host, by=by)
         return texts.saved(stored.hint, host_of(target))
 
     def _base_url(self, raw: str) -> str | None:
@@ -175,7 +176,7 @@ class ServerKeys:
         if found.stored is None:
             return texts.no_key(required=self.settings.require_server_key, storing=self.box.enabled)
         stored = found.stored
-        host = host_of(stored.base_url or self.settings.image_api_base_url)
+        host = stored.host or host_of(self.settings.image_api_base_url)
         return texts.status(stored, host, found.problem)
 
     async def remove(self, guild_id: int, by: int) -> str:

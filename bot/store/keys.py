@@ -18,7 +18,7 @@ class StoredKey:
     guild_id: int
     sealed: str = field(repr=False)
     hint: str  # the key's last four characters
-    base_url: str | None  # None: IMAGE_API_BASE_URL
+    host: str | None  # of its base URL, for display (None: IMAGE_API_BASE_URL); the URL itself is only sealed
     set_by: int
     set_at: float
 
@@ -37,14 +37,14 @@ class GuildKeyStore:
             row = (await conn.execute(query)).first()
         return None if row is None else StoredKey(*row)
 
-    async def put(self, guild_id: int, sealed: str, hint: str, base_url: str | None, *, by: int) -> StoredKey:
+    async def put(self, guild_id: int, sealed: str, hint: str, host: str | None, *, by: int) -> StoredKey:
         """Store (or replace) the server's key, with an audit entry naming only its hint and host."""
-        key = StoredKey(guild_id, sealed, hint, base_url, by, self._clock())
-        values = {"sealed": sealed, "hint": hint, "base_url": base_url, "set_by": by, "set_at": key.set_at}
+        key = StoredKey(guild_id, sealed, hint, host, by, self._clock())
+        values = {"sealed": sealed, "hint": hint, "host": host, "set_by": by, "set_at": key.set_at}
         insert = self._db.insert(guild_api_keys).values(guild_id=guild_id, **values)
         async with self._db.write() as conn:
             await conn.execute(insert.on_conflict_do_update(index_elements=[guild_api_keys.c.guild_id], set_=values))
-            await self._audit(conn, guild_id, by, "set api key", f"…{hint} at {base_url or 'the bot default'}")
+            await self._audit(conn, guild_id, by, "set api key", f"…{hint} at {host or 'the bot default'}")
         return key
 
     async def delete(self, guild_id: int, *, by: int) -> StoredKey | None:

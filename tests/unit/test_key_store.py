@@ -11,8 +11,8 @@ async def test_a_servers_key_is_stored_replaced_and_removed_with_audit(database_
         keys = store.keys
         assert await keys.get(1) is None
         await keys.put(1, "sealed-one", "abcd", None, by=7)
-        await keys.put(2, "sealed-other", "wxyz", "https://relay.example/v1", by=8)
-        replaced = await keys.put(1, "sealed-two", "efgh", "https://relay.example/v1", by=9)
+        await keys.put(2, "sealed-other", "wxyz", "relay.example", by=8)
+        replaced = await keys.put(1, "sealed-two", "efgh", "relay.example", by=9)
         assert await keys.get(1) == replaced
         assert (replaced.sealed, replaced.hint, replaced.set_by, replaced.set_at) == ("sealed-two", "efgh", 9, 1000.0)
 
@@ -24,7 +24,7 @@ async def test_a_servers_key_is_stored_replaced_and_removed_with_audit(database_
         audit = [(e.action, e.detail) for e in reversed(await store.guilds.audit_log(1))]
         assert audit == [
             ("set api key", "…abcd at the bot default"),
-            ("set api key", "…efgh at https://relay.example/v1"),
+            ("set api key", "…efgh at relay.example"),
             ("remove api key", "…efgh"),
         ]
         assert all("sealed" not in detail for _, detail in audit)

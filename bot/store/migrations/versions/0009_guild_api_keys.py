@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column("guild_id", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("sealed", sa.Text, nullable=False),
         sa.Column("hint", sa.Text, nullable=False),
-        sa.Column("base_url", sa.Text),
+        sa.Column("host", sa.Text),
         sa.Column("set_by", sa.BigInteger, nullable=False),
         sa.Column("set_at", sa.Float, nullable=False),
     )
