@@ -71,6 +71,7 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 probes.append(await fake.slash(users[i % 10], "imagine", prompt=f"probe {i}: a red fox"))
             everything = burst + probes
             in_flight_at_end_of_probes = sum(1 for i in burst if not finished(i))
+
             def settled(i: Any) -> bool:  # finished, or never acknowledged within Discord's deadline
                 return finished(i) or (not i.responded_at and time.monotonic() - i.created > DEADLINE)
 
