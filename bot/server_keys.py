@@ -7,8 +7,11 @@ reprs leave them out, and each key the process sees is masked in its log output 
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -16,7 +19,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot import server_key_texts as texts
-from bot.errors import BadInput, UserFacingError
+from bot.errors import BadInput, StoreFailed, UserFacingError
 from bot.imagegen.client import ApiEndpoint
 from bot.imagegen.egress import Egress, NotAllowed
 from bot.imagegen.probe import probe
@@ -29,6 +32,9 @@ from bot.store.keys import StoredKey
 log = logging.getLogger(__name__)
 
 KEY_FORM = re.compile(r"[\x21-\x7e]{16,256}")  # printable ASCII, no spaces: what API keys look like
+# Admission reuses a server's key state this long (a burst of requests reads it once); the run-time lookup and this
+# process's own changes are never stale, and a server's commands all arrive at the process holding its shard.
+ADMISSION_REUSE_SECONDS = 15.0
 Problem = Literal["unreadable", "no_secret", "url"]
 
 
@@ -79,6 +85,8 @@ class ServerKeys:
         jobs = settings.worker_concurrency or settings.max_concurrent_jobs
         self.egress = Egress(allowed, limit=jobs + settings.max_images_in_flight + 4)
         self._warned: set[int] = set()  # servers whose unreadable key was logged (once per process)
+        self._recent: dict[int, tuple[float, Lookup]] = {}  # admission's view: (until, state without the key)
+        self._reading: dict[int, asyncio.Future[Lookup]] = {}  # one store read per server at a time
 
     async def close(self) -> None:
         """Close the fenced session of servers' base URLs."""
@@ -110,9 +118,33 @@ class ServerKeys:
 
     async def admit(self, guild_id: int | None, *, manager: bool) -> None:
         """Admission: raise the refusal (how-to for admins) when jobs of this server cannot run."""
-        refusal = self._refusal(guild_id, await self.lookup(guild_id), manager=manager)
+        try:
+            found = await self._admission_view(guild_id or 0)
+        except Exception as error:
+            log.warning("could not read server %s's key: %s", guild_id, type(error).__name__, exc_info=True)
+            raise StoreFailed() from error
+        refusal = self._refusal(guild_id, found, manager=manager)
         if refusal is not None:
             raise refusal
+
+    async def _admission_view(self, guild_id: int) -> Lookup:
+        """The server's key state (never the key) as admission sees it: read once for a burst of requests."""
+        if not guild_id:
+            return Lookup()
+        now = time.monotonic()
+        recent = self._recent.get(guild_id)
+        if recent is not None and recent[0] > now:
+            return recent[1]
+        reading = self._reading.get(guild_id)
+        if reading is None:
+            reading = asyncio.ensure_future(self.lookup(guild_id))
+            self._reading[guild_id] = reading
+            reading.add_done_callback(lambda _: self._reading.pop(guild_id, None))
+        found = dataclasses.replace(await asyncio.shield(reading), key=None)
+        if len(self._recent) > 10_000:
+            self._recent = {g: entry for g, entry in self._recent.items() if entry[0] > now}
+        self._recent[guild_id] = (now + ADMISSION_REUSE_SECONDS, found)
+        return found
 
     async def endpoint_for(self, guild_id: int | None) -> ApiEndpoint | None:
         """Run time: the job's endpoint by its server (None: the operator's key); raises when it cannot run."""
@@ -158,6 +190,7 @@ class ServerKeys:
         sealed = await self.box.seal(guild_id, OpenKey(key, base_url))
         host = None if base_url is None else host_of(base_url)
         stored = await self.store.keys.put(guild_id, sealed, key[-4:], host, by=by)
+        self._recent.pop(guild_id, None)  # seen by the next admission at once
         return texts.saved(stored.hint, host_of(target))
 
     def _base_url(self, raw: str) -> str | None:
@@ -182,6 +215,7 @@ class ServerKeys:
     async def remove(self, guild_id: int, by: int) -> str:
         """Forget the server's key; what its jobs use from now on."""
         removed = await self.store.keys.delete(guild_id, by=by)
+        self._recent.pop(guild_id, None)
         if removed is None:
             return texts.NOTHING_TO_REMOVE
         log.info("server %s: its API key was removed by %s", guild_id, by)

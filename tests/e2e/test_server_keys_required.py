@@ -45,8 +45,9 @@ async def test_once_an_admin_enters_a_key_the_server_generates_with_it(discord_f
     harness = await start_bot(**REQUIRED)
     status = await key_action(discord_fake, discord_fake.add_member(manage_guild=True), "status")
     assert "image generation is off here" in status
+    assert "not set up" in await refused(discord_fake, discord_fake.add_member())
 
-    await enter_key(discord_fake, discord_fake.add_member(manage_guild=True), SERVER_KEY)
+    await enter_key(discord_fake, discord_fake.add_member(manage_guild=True), SERVER_KEY)  # seen at once
     message = await final_original(
         discord_fake, await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="ok")
     )

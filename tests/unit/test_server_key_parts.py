@@ -168,3 +168,35 @@ def test_server_api_origins_are_normalised() -> None:
 def test_secret_values_cover_every_secret_setting() -> None:
     values = settings(image_api_key="k" * 8, secret_key=SECRET, database_url="postgresql://u:pw-9@db/x")
     assert set(values.secret_values) >= {"t" * 8, "k" * 8, SECRET, "pw-9"}
+
+
+async def test_a_burst_of_admissions_reads_a_servers_key_once(tmp_path) -> None:
+    import asyncio
+
+    import aiohttp
+
+    from bot.server_keys import ServerKeyMissing, ServerKeys
+    from bot.store import UsageStore
+
+    store = await UsageStore.open(tmp_path / "bot.db")
+    values = settings(require_server_key=True, secret_key=SECRET, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    reads: list[int] = []
+    get = store.keys.get
+
+    async def counted(guild_id: int):  # type: ignore[no-untyped-def]
+        reads.append(guild_id)
+        return await get(guild_id)
+
+    store.keys.get = counted  # type: ignore[method-assign]
+    try:
+        async with aiohttp.ClientSession() as http:
+            keys = ServerKeys(values, store, http)
+            outcomes = await asyncio.gather(*(keys.admit(5, manager=False) for _ in range(50)), return_exceptions=True)
+            assert all(isinstance(o, ServerKeyMissing) for o in outcomes) and reads == [5]
+            await keys.remove(5, by=1)  # a change made here is seen by the next admission at once
+            with pytest.raises(ServerKeyMissing):
+                await keys.admit(5, manager=False)
+            assert reads == [5, 5]
+            await keys.close()
+    finally:
+        await store.close()
