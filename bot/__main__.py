@@ -17,7 +17,7 @@ from bot.doctor import add_check_command
 from bot.generate_cli import add_generate_command
 from bot.logs import RedactingFormatter, make_handler
 from bot.metrics import MetricsUnavailable
-from bot.settings import Settings, database_secrets, describe_validation_error, is_postgresql
+from bot.settings import Settings, describe_validation_error, is_postgresql
 from bot.startup import describe_settings_error, exit_soon, explain
 from bot.store.guard import DatabaseInUse
 from bot.usage_export import add_usage_commands, run_usage_command
@@ -38,8 +38,7 @@ def configure_logging(settings: Settings) -> None:
     LOG_LEVEL applies to the bot's own loggers only: every library logs at INFO at most (at DEBUG they log
     request bodies, SQL parameters, tokens and image bytes), the database drivers at WARNING.
     """
-    secrets = [settings.discord_token.get_secret_value(), settings.image_api_key.get_secret_value()]
-    handler = make_handler(settings.log_format, [*secrets, *database_secrets(settings.database_url)])
+    handler = make_handler(settings.log_format, settings.secret_values)
     handler.addFilter(drop_voice_warnings)
     level = logging.getLevelNamesMapping()[settings.log_level.upper()]
     root = logging.getLogger()
@@ -79,6 +78,7 @@ async def run_bot(settings: Settings, *, gateway: bool = True) -> None:
     async with http_session(settings) as http:
         store = await UsageStore.open(settings.database_url)
         metrics_server = None
+        services = None
         try:
             services = build_services(settings, http, store)
             if settings.metrics_port is not None:
@@ -102,6 +102,8 @@ async def run_bot(settings: Settings, *, gateway: bool = True) -> None:
         finally:
             if metrics_server is not None:
                 await metrics_server.cleanup()
+            if services is not None:
+                await services.keys.close()
             await store.close()
 
 

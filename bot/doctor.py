@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import time
@@ -21,10 +20,9 @@ from pydantic_settings import SettingsError
 
 from bot.imagegen.catalog import Model
 from bot.imagegen.client import DownloadTooLarge, read_capped
-from bot.imagegen.errors import map_error
+from bot.imagegen.probe import Probe, json_body, probe
 from bot.settings import (
     Settings,
-    database_secrets,
     describe_validation_error,
     mask_database_url,
     mask_url,
@@ -160,43 +158,47 @@ def _intents(flags: int) -> str:
 async def check_image_api(settings: Settings, http: aiohttp.ClientSession, report: Report, *, generate: bool) -> None:
     """Probe the API: a request with a deliberately invalid size checks key and model without making an image;
     every model of IMAGE_MODELS is probed so."""
+    report_server_keys(settings, report)
     if url_secrets(settings.image_api_base_url):
         detail = "IMAGE_API_BASE_URL carries a user:password@ part; remove it (the key goes in IMAGE_API_KEY)"
         report.add("api", "Image API reachable", False, detail)
         return
-    url = f"{settings.image_api_base_url}/images/generations"
-    headers = {"Authorization": f"Bearer {settings.image_api_key.get_secret_value()}"}
-    catalog = settings.catalog
+    key = settings.operator_key
+    if key is None:
+        detail = "not set; REQUIRE_SERVER_KEY=true: each server enters its own (direct messages cannot generate)"
+        report.add("api", "Image API key", None, detail)
+        return
+    base, catalog = settings.image_api_base_url, settings.catalog
     for number, model in enumerate(catalog.offered):
-        body = {"model": model.id, "prompt": "configuration check", "size": "1x1", "watermark": False}
-        body.update(response_format="url", stream=False, sequential_image_generation="disabled")
-        try:
-            async with http.post(url, json=body, headers=headers, timeout=_TIMEOUT) as resp:
-                status, payload = resp.status, await _json_body(resp)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            detail = f"network failure: cannot reach {mask_url(url)} ({type(exc).__name__}); check IMAGE_API_BASE_URL"
+        found = await probe(http, base, key, model.id)
+        verdict, status, code = found.verdict, found.status, found.code or ""
+        if verdict in ("unreachable", "blocked"):
+            detail = f"network failure: cannot reach {mask_url(base)} ({found.failure}); check IMAGE_API_BASE_URL"
             report.add("api", "Image API reachable", False, detail + " and the connection; the key was not tried")
             return
-        error = map_error(status, payload) if status >= 300 else None
-        code = error.code if error is not None else None
-        if status in (401, 403) or (code or "").startswith(("Authentication", "AccessDenied", "AccountOverdue")):
-            report.add("api", "Image API key", False, f"rejected (HTTP {status} {code or ''}); check IMAGE_API_KEY")
+        if verdict == "key_rejected":
+            report.add("api", "Image API key", False, f"rejected (HTTP {status} {code}); check IMAGE_API_KEY")
+            return
+        if verdict == "not_the_api":
+            detail = f"{mask_url(base)} did not answer like the image API (HTTP {status}); check IMAGE_API_BASE_URL"
+            report.add("api", "Image API reachable", False, detail + " (it usually ends in /api/v3 or /v1)")
             return
         if number == 0:
-            report.add("api", "Image API key", True, f"accepted by {mask_url(settings.image_api_base_url)}")
-        _report_model(report, model, status, code, default=model.id == catalog.default.id)
+            report.add("api", "Image API key", True, f"accepted by {mask_url(base)}")
+        _report_model(report, model, found, default=model.id == catalog.default.id)
+    headers = {"Authorization": f"Bearer {key}"}
     if generate:
-        await _probe_stream(settings, http, url, headers, report)
+        await _probe_stream(settings, http, f"{base}/images/generations", headers, report)
     else:
         report.add("api", "Streaming", None, "not checked; add --generate-test-image to spend one image on it")
 
 
-def _report_model(report: Report, model: Model, status: int, code: str | None, *, default: bool) -> None:
-    name = f"Model {model.id}"
-    if status == 404 or (code or "").startswith(("InvalidEndpointOrModel", "ModelNotOpen")):
-        report.add("api", name, False, f"not available (HTTP {status} {code or ''})")
-    elif status >= 500:
-        report.add("api", name, False, f"the service failed (HTTP {status} {code or ''})")
+def _report_model(report: Report, model: Model, found: Probe, *, default: bool) -> None:
+    name, answer = f"Model {model.id}", f"HTTP {found.status} {found.code or ''}"
+    if found.verdict == "model_unavailable":
+        report.add("api", name, False, f"not available ({answer})")
+    elif found.verdict == "service_failed":
+        report.add("api", name, False, f"the service failed ({answer})")
     elif not model.known:
         report.add("api", name, True, "available; not a model this bot knows, so it gets Seedream 4.0's rules")
     else:
@@ -206,6 +208,17 @@ def _report_model(report: Report, model: Model, status: int, code: str | None, *
             f"available ({model.name}{role}: {sizes}, {model.max_references} references, {model.price:g} per image)"
         )
         report.add("api", name, True, detail)
+
+
+def report_server_keys(settings: Settings, report: Report) -> None:
+    """Whether servers may store their own API keys (SECRET_KEY) and whether they must (REQUIRE_SERVER_KEY)."""
+    if settings.secret_key is None:
+        report.add("config", "Servers' own API keys", None, "off: SECRET_KEY is not set, so none can be stored")
+    elif settings.require_server_key:
+        detail = "required (REQUIRE_SERVER_KEY): servers without their own key cannot generate"
+        report.add("config", "Servers' own API keys", True, detail)
+    else:
+        report.add("config", "Servers' own API keys", True, "allowed (/imagine-admin api-key), stored encrypted")
 
 
 async def _probe_stream(
@@ -234,16 +247,9 @@ async def _probe_stream(
 async def _get_json(http: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> tuple[int, Any]:
     try:
         async with http.get(url, headers=headers, timeout=_TIMEOUT) as resp:
-            return resp.status, await _json_body(resp)
+            return resp.status, await json_body(resp)
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         return 0, type(exc).__name__
-
-
-async def _json_body(resp: aiohttp.ClientResponse) -> Any:
-    try:
-        return json.loads(await read_capped(resp, 1024 * 1024))
-    except (ValueError, DownloadTooLarge):
-        return None
 
 
 def _failure(status: int, body: Any) -> str:
@@ -275,9 +281,8 @@ def run(args: argparse.Namespace) -> int:
         Report([], color).add("config", "Configuration", False, describe_settings_error(error))
         print(f"Some checks failed (exit code {EXIT_CONFIG}).", flush=True)
         return EXIT_CONFIG
-    secrets = [settings.discord_token.get_secret_value(), settings.image_api_key.get_secret_value()]
-    secrets += url_secrets(settings.image_api_base_url) + url_secrets(settings.discord_api_base_url)
-    report = Report([*secrets, *database_secrets(settings.database_url)], color)
+    secrets = settings.secret_values + url_secrets(settings.image_api_base_url)
+    report = Report([*secrets, *url_secrets(settings.discord_api_base_url)], color)
     database = mask_database_url(settings.database_url)
     api = mask_url(settings.image_api_base_url)
     models = ", ".join(

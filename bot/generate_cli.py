@@ -169,6 +169,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"Configuration error: {describe_validation_error(error)}", file=sys.stderr)
         return EXIT_USAGE
     _quiet_logging(settings)
+    if settings.operator_key is None:
+        print("error: generate needs IMAGE_API_KEY (the key to try)", file=sys.stderr)
+        return EXIT_USAGE
     try:
         size = parse_size(args.size, args.aspect, settings.catalog.default.nearest(settings.default_resolution))
     except ValueError as error:
@@ -183,9 +186,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _quiet_logging(settings: Settings) -> None:
     """Warnings only (retries, failures), secrets masked; the progress bar tells the rest."""
-    secrets = [settings.discord_token.get_secret_value(), settings.image_api_key.get_secret_value()]
     root = logging.getLogger()
-    root.handlers[:] = [make_handler(settings.log_format, secrets)]
+    root.handlers[:] = [make_handler(settings.log_format, settings.secret_values)]
     root.setLevel(logging.WARNING)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
+import threading
 import time
 from collections.abc import Sequence
 
@@ -39,10 +41,39 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class _LearnedSecrets:
+    """Secrets that become known while the bot runs (servers' own API keys): masked in every handler's output."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self._lock = threading.Lock()
+
+    def add(self, secret: str) -> None:
+        with self._lock:
+            if len(secret) < _MIN_SECRET or secret in self._values:
+                return
+            self._values.add(secret)
+            ordered = sorted(self._values, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(value) for value in ordered))
+
+    def mask(self, text: str) -> str:
+        pattern = self._pattern
+        return text if pattern is None else pattern.sub("[redacted]", text)
+
+
+_learned = _LearnedSecrets()
+
+
+def mask_also(secret: str) -> None:
+    """Mask `secret` in every log line from now on, whichever handler formats it (e.g. a server's API key)."""
+    _learned.add(secret)
+
+
 def _mask(text: str, secrets: Sequence[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "[redacted]")
-    return text
+    return _learned.mask(text)
 
 
 class RedactingFormatter(logging.Formatter):

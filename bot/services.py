@@ -17,6 +17,7 @@ from bot.member_settings import MemberSettings
 from bot.metrics import MeteredImageApiClient, Metrics
 from bot.quotas import QuotaService
 from bot.references import ReferenceFetcher
+from bot.server_keys import ServerKeys
 from bot.settings import Settings
 from bot.store import UsageStore
 from bot.tray import ReferenceTray
@@ -45,6 +46,7 @@ class Services:
     usage: UsageService
     admin: GuildAdmin
     member_settings: MemberSettings  # members' defaults (/settings) and the options of their new jobs
+    keys: ServerKeys  # servers' own API keys; `close()` it with the http session
     metrics: Metrics = field(default_factory=Metrics)
 
 
@@ -68,7 +70,7 @@ def image_client(settings: Settings, http: aiohttp.ClientSession, metrics: Metri
         backoff_max=settings.api_backoff_max,
         max_images_in_flight=settings.max_images_in_flight,
     )
-    key = settings.image_api_key.get_secret_value()
+    key = settings.operator_key
     if metrics is not None and metrics.enabled:
         return MeteredImageApiClient(http, settings.image_api_base_url, key, options, metrics=metrics)
     return ImageApiClient(http, settings.image_api_base_url, key, options)
@@ -100,14 +102,15 @@ def build_services(settings: Settings, http: aiohttp.ClientSession, store: Usage
     metrics = Metrics(enabled=settings.metrics_port is not None)
     images = image_client(settings, http, metrics)
     quotas = QuotaService(settings, store)
-    jobs = JobRunner(settings, images, store, metrics=metrics)
+    keys = ServerKeys(settings, store, http)
+    jobs = JobRunner(settings, images, store, metrics=metrics, keys=keys)
     return Services(
         settings=settings,
         http=http,
         store=store,
         images=images,
         jobs=jobs,
-        admission=Admission(quotas),
+        admission=Admission(quotas, keys),
         board=WaitingBoard(store, interval=settings.progress_interval),
         recovery=Recovery(settings, store, jobs),
         references=ReferenceFetcher(http, settings.allowed_reference_hosts, settings.reference_max_bytes),
@@ -116,5 +119,6 @@ def build_services(settings: Settings, http: aiohttp.ClientSession, store: Usage
         usage=UsageService(settings, store, quotas),
         admin=GuildAdmin(settings, store),
         member_settings=MemberSettings(store, quotas),
+        keys=keys,
         metrics=metrics,
     )

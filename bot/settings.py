@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.imagegen.catalog import Catalog
@@ -21,6 +22,7 @@ DISCORD_CDN_HOSTS = (
     "images-ext-1.discordapp.net",
     "images-ext-2.discordapp.net",
 )
+MIN_SECRET_KEY = 32
 _MAX_SHARD_RANGE = 100_000
 _SHARD_PART = re.compile(r"(?P<first>\d+)(?:\s*-\s*(?P<last>\d+))?")
 
@@ -33,7 +35,12 @@ class Settings(BaseSettings):
     discord_token: SecretStr
     discord_api_base_url: str = DISCORD_DEFAULT_API
     image_api_base_url: str = ARK_DEFAULT_API
-    image_api_key: SecretStr
+    # Servers' own API keys (issue 11): stored encrypted with a key derived from SECRET_KEY. With
+    # REQUIRE_SERVER_KEY every server must bring its own, and IMAGE_API_KEY (then used for DMs only) is optional.
+    require_server_key: bool = False
+    image_api_key: SecretStr | None = Field(default=None, validate_default=True)
+    secret_key: SecretStr | None = Field(default=None, validate_default=True)
+    server_api_origins: list[str] = Field(default_factory=list)  # private or plain-http origins servers may use
     image_model: str = "doubao-seedream-4-0-250828"  # the default model (unset with IMAGE_MODELS: its first)
     image_models: list[str] = Field(default_factory=list, max_length=25)  # offered models; unset: IMAGE_MODEL
     seedream_4_0_max_references: int = Field(default=10, ge=1, le=14)  # 10 per the model card; 14 per the API page
@@ -180,12 +187,49 @@ class Settings(BaseSettings):
         check_database_url(value)
         return value
 
-    @field_validator("discord_token", "image_api_key")
+    @field_validator("discord_token", "image_api_key", "secret_key")
     @classmethod
-    def _not_blank(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
             raise ValueError("must not be empty")
         return value
+
+    @field_validator("image_api_key")
+    @classmethod
+    def _operator_key(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None and not info.data.get("require_server_key"):
+            raise PydanticCustomError(
+                "missing_key", "is required but not set (unless REQUIRE_SERVER_KEY=true: each server uses its own)"
+            )
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None and info.data.get("require_server_key"):
+            raise PydanticCustomError(
+                "missing_secret",
+                "is required with REQUIRE_SERVER_KEY=true (servers' keys are stored encrypted with it)",
+            )
+        if value is not None and len(value.get_secret_value().strip()) < MIN_SECRET_KEY:
+            raise ValueError(f"must be at least {MIN_SECRET_KEY} characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @field_validator("server_api_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [origin_of(item) for item in value]
+
+    @property
+    def operator_key(self) -> str | None:
+        """IMAGE_API_KEY, the bot's own key (None: only servers' own keys, REQUIRE_SERVER_KEY)."""
+        return None if self.image_api_key is None else self.image_api_key.get_secret_value()
+
+    @property
+    def secret_values(self) -> list[str]:
+        """Every secret value of the configuration, to mask wherever text is shown or logged."""
+        values = [self.discord_token, self.image_api_key, self.secret_key]
+        return [v.get_secret_value() for v in values if v is not None] + database_secrets(self.database_url)
 
     @property
     def database_path(self) -> Path | None:
@@ -288,6 +332,18 @@ def mask_url(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host:port` of an http(s) URL (ValueError otherwise): how allow-lists name a place."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise ValueError("each entry must be an origin such as http://relay.lan:8080") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("each entry must be an origin such as http://relay.lan:8080")
+    return f"{parts.scheme}://{parts.hostname.lower()}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def url_secrets(url: str) -> list[str]:

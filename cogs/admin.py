@@ -1,4 +1,5 @@
-"""/imagine-admin: limits, role tiers, exempt roles, channels, blocked words, mod-log, statistics, the audit log."""
+"""/imagine-admin: limits, role tiers, exempt roles, channels, blocked words, mod-log, statistics, the audit log,
+and the server's own API key."""
 
 from __future__ import annotations
 
@@ -14,12 +15,19 @@ from bot.client import ImageBot
 from bot.guild_admin import SETTINGS, GuildAdmin
 from bot.presentation import tier_text, usage_text
 from bot.presentation.guards import RefusalReporter, report_budget
+from bot.presentation.key_form import ApiKeyForm
+from bot.server_keys import ServerKeys
 from bot.tiers import PRESETS, RESOLUTION_ORDER
 from bot.usage import UsageService, day_label
 
 SETTING_CHOICES = [app_commands.Choice(name=info.label, value=key) for key, info in SETTINGS.items()]
 PRESET_CHOICES = [app_commands.Choice(name=preset.name, value=key) for key, preset in PRESETS.items()]
 RESOLUTION_CHOICES = [app_commands.Choice(name=f"up to {r}", value=r) for r in RESOLUTION_ORDER]
+KEY_ACTIONS = [
+    app_commands.Choice(name="Enter or replace the key", value="set"),
+    app_commands.Choice(name="Show its status", value="status"),
+    app_commands.Choice(name="Remove it", value="remove"),
+]
 
 
 class AdminGroup(app_commands.Group):
@@ -44,10 +52,11 @@ class Admin(commands.Cog):
 
     tier = AdminGroup(name="tier", description="Limits per role: a preset or your own", parent=admin)
 
-    def __init__(self, service: GuildAdmin, usage: UsageService, reporter: RefusalReporter) -> None:
+    def __init__(self, service: GuildAdmin, usage: UsageService, reporter: RefusalReporter, keys: ServerKeys) -> None:
         self.service = service
         self.usage = usage
         self.reporter = reporter
+        self.keys = keys
 
     async def cog_unload(self) -> None:
         """Drop mod-log posts still waiting for their minute."""
@@ -197,10 +206,24 @@ class Admin(commands.Cog):
         entries = await self.service.audit_log(interaction.guild_id)
         await self._reply(interaction, usage_text.audit(entries)[:2000])
 
+    @admin.command(name="api-key", description="This server's own image API key: enter it, see it, or remove it")
+    @app_commands.describe(action="Enter (or replace) the key in a private form, show its status, or remove it")
+    @app_commands.choices(action=KEY_ACTIONS)
+    async def api_key(self, interaction: discord.Interaction, action: str = "set") -> None:
+        """The server's own key: a private form to enter it, its status (last four characters), or removal."""
+        assert interaction.guild_id is not None
+        if action == "status":
+            await self._reply(interaction, await self.keys.status(interaction.guild_id))
+        elif action == "remove":
+            await self._reply(interaction, await self.keys.remove(interaction.guild_id, interaction.user.id))
+        else:
+            self.keys.check_storing()  # no SECRET_KEY: said at once, before anything is typed
+            await interaction.response.send_modal(ApiKeyForm(self.keys))
+
 
 async def setup(bot: ImageBot) -> None:
     """Extension entry point; refused requests are reported to the mod-log from here."""
     reporter = RefusalReporter(bot)
     bot.services.quotas.refusal_hook = reporter
     bot.services.quotas.budget.hook = lambda channel, notice: report_budget(bot, channel, notice)
-    await bot.add_cog(Admin(bot.services.admin, bot.services.usage, reporter))
+    await bot.add_cog(Admin(bot.services.admin, bot.services.usage, reporter, bot.services.keys))

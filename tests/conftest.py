@@ -159,6 +159,7 @@ class BotHarness:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(self._task, 10)
         if self.services is not None:
+            await self.services.keys.close()
             await self.services.store.close()
         if self._http is not None:
             await self._http.close()

@@ -9,13 +9,14 @@ import json
 import logging
 import random
 from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
 from bot.cpu import run_cpu
 from bot.errors import ApiTimeout, ImageApiError, ResultUnavailable, ServiceUnavailable
+from bot.imagegen.egress import Egress
 from bot.imagegen.errors import map_error, parse_retry_after
 from bot.imagegen.models import Completed, GenerationEvent, GenerationRequest, ImageFailed, ImageReady, Usage
 from bot.imagegen.sse import iter_sse
@@ -39,6 +40,29 @@ class ClientOptions:
     backoff_base: float = 1.0
     backoff_max: float = 30.0
     max_images_in_flight: int = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ApiEndpoint:
+    """Where a job's requests go and the key they carry (never shown in a repr).
+
+    `own`: a server's own key (its refusals are the server's admins' to fix). `egress`: set for a base URL a
+    server chose; its requests and result downloads then go through that fenced session (see `egress`).
+    """
+
+    base_url: str
+    api_key: str = field(repr=False)
+    own: bool = False
+    egress: Egress | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def url(self) -> str:
+        """The generations URL."""
+        return f"{self.base_url.rstrip('/')}/images/generations"
+
+    def headers(self) -> dict[str, str]:
+        """The request headers, with the key."""
+        return {"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"}
 
 
 class DownloadTooLarge(Exception):
@@ -66,12 +90,13 @@ class ImageApiClient:
         self,
         session: aiohttp.ClientSession,
         base_url: str,
-        api_key: str,
+        api_key: str | None,
         options: ClientOptions | None = None,
     ) -> None:
         self._session = session
+        # The operator's key (None with REQUIRE_SERVER_KEY and no IMAGE_API_KEY: every job brings its endpoint).
+        self.endpoint = None if api_key is None else ApiEndpoint(base_url, api_key)
         self._url = f"{base_url.rstrip('/')}/images/generations"
-        self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
         self.options = options or ClientOptions()
         # Generated images held in memory at once, across all jobs: from download until the job has posted it.
         self._image_slots = asyncio.Semaphore(self.options.max_images_in_flight)
@@ -79,8 +104,16 @@ class ImageApiClient:
     def __repr__(self) -> str:
         return f"ImageApiClient(url={self._url!r})"
 
-    async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationEvent, None]:
-        """Yield each image as soon as it exists, then `Completed`; retries transient failures."""
+    async def generate(
+        self, request: GenerationRequest, endpoint: ApiEndpoint | None = None
+    ) -> AsyncGenerator[GenerationEvent, None]:
+        """Yield each image as soon as it exists, then `Completed`; retries transient failures.
+
+        `endpoint`: a server's own key (and base URL); None: the operator's.
+        """
+        endpoint = endpoint or self.endpoint
+        if endpoint is None:
+            raise RuntimeError("no API key for this job: the operator has none and the job brought none")
         attempt = 0
         body: bytes | None = await encode_body(request)
         if request.references:  # only the body carries them from here on
@@ -88,7 +121,7 @@ class ImageApiClient:
         while True:
             produced = False
             try:
-                async for event in self._attempt(request, body or b""):
+                async for event in self._attempt(request, body or b"", endpoint):
                     if not isinstance(event, Completed) and not produced:
                         produced = True
                         body = None  # never sent again (no retry after an image): its references go now
@@ -116,24 +149,31 @@ class ImageApiClient:
         ceiling = min(self.options.backoff_max, self.options.backoff_base * 2**attempt)
         return random.uniform(ceiling / 2, ceiling)
 
-    async def _attempt(self, request: GenerationRequest, body: bytes) -> AsyncIterator[GenerationEvent]:
+    async def _attempt(
+        self, request: GenerationRequest, body: bytes, endpoint: ApiEndpoint
+    ) -> AsyncIterator[GenerationEvent]:
         # A set may legitimately pause for a whole image's time between bytes when not streaming.
         read_timeout = self.options.first_image_timeout
         if not request.stream:
             read_timeout += self.options.image_timeout * (request.count - 1)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.options.connect_timeout, sock_read=read_timeout)
+        egress = endpoint.egress
+        session = self._session if egress is None else egress.session
+        post = session.post(
+            endpoint.url, data=body, headers=endpoint.headers(), timeout=timeout, allow_redirects=egress is None
+        )
         try:
-            async with self._session.post(self._url, data=body, headers=self._headers, timeout=timeout) as resp:
+            async with post as resp:
                 del body  # sent: the caller keeps it only while a retry may need it
                 request_id = resp.headers.get("x-request-id")
                 if resp.status >= 300:
-                    raise await self._error_from(resp, request_id)
+                    raise await self._error_from(resp, request_id, own=endpoint.own)
                 if resp.content_type == "text/event-stream":
-                    async for event in self._read_stream(resp, request_id):
+                    async for event in self._read_stream(resp, request_id, egress):
                         yield event
                         del event
                 else:
-                    async for event in self._read_json(resp, request_id):
+                    async for event in self._read_json(resp, request_id, egress):
                         yield event
                         del event
         except TimeoutError as exc:
@@ -144,17 +184,19 @@ class ImageApiClient:
                 "Could not reach the image service. Please try again in a few minutes.", code="connection"
             ) from exc
 
-    async def _error_from(self, resp: aiohttp.ClientResponse, request_id: str | None) -> ImageApiError:
+    async def _error_from(self, resp: aiohttp.ClientResponse, request_id: str | None, *, own: bool) -> ImageApiError:
         try:
             payload: Any = json.loads(await read_capped(resp, 64 * 1024))
         except (ValueError, DownloadTooLarge, UnicodeDecodeError):
             payload = None
         retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-        error = map_error(resp.status, payload, request_id=request_id, retry_after=retry_after)
+        error = map_error(resp.status, payload, request_id=request_id, retry_after=retry_after, own_key=own)
         log.info("image API answered %s %s (request %s)", resp.status, error.code, error.request_id)
         return error
 
-    async def _read_json(self, resp: aiohttp.ClientResponse, request_id: str | None) -> AsyncIterator[GenerationEvent]:
+    async def _read_json(
+        self, resp: aiohttp.ClientResponse, request_id: str | None, egress: Egress | None
+    ) -> AsyncIterator[GenerationEvent]:
         try:
             payload = await _parse_json(await read_capped(resp, self.options.result_max_bytes * 16))
         except (ValueError, UnicodeDecodeError, DownloadTooLarge) as exc:
@@ -169,11 +211,11 @@ class ImageApiClient:
         for index, item in enumerate(items):
             if isinstance(item, dict):
                 async with self._image_slots:  # held until the consumer asks for the next event
-                    yield await self._item_event(index, item)
+                    yield await self._item_event(index, item, egress)
         yield Completed(_usage(payload.get("usage")))
 
     async def _read_stream(
-        self, resp: aiohttp.ClientResponse, request_id: str | None
+        self, resp: aiohttp.ClientResponse, request_id: str | None, egress: Egress | None
     ) -> AsyncIterator[GenerationEvent]:
         produced = False
         async for sse in iter_sse(resp.content.iter_any()):
@@ -195,7 +237,7 @@ class ImageApiClient:
             if kind.endswith("partial_succeeded") or kind.endswith("partial_failed"):
                 index = _int(frame.get("image_index"), 0)
                 async with self._image_slots:  # held until the consumer asks for the next event
-                    event = await self._item_event(index, frame)
+                    event = await self._item_event(index, frame, egress)
                     produced = True
                     final = isinstance(event, ImageFailed) and event.final
                     yield event
@@ -210,13 +252,13 @@ class ImageApiClient:
                 for index, item in enumerate(frame["data"]):
                     if isinstance(item, dict):
                         async with self._image_slots:
-                            yield await self._item_event(index, item)
+                            yield await self._item_event(index, item, egress)
                 produced = True
         if not produced:
             raise ServiceUnavailable(_EMPTY_RESULT, code="empty_result", request_id=request_id)
         yield Completed(None)
 
-    async def _item_event(self, index: int, item: dict[str, Any]) -> ImageReady | ImageFailed:
+    async def _item_event(self, index: int, item: dict[str, Any], egress: Egress | None) -> ImageReady | ImageFailed:
         if item.get("error"):
             error = map_error(None, item)
             return ImageFailed(index, error, final=error.code == "InternalServiceError")
@@ -225,18 +267,26 @@ class ImageApiClient:
             if item.get("b64_json"):
                 return ImageReady(index, await run_cpu(_decode_b64, item["b64_json"]), size)
             if item.get("url"):
-                return ImageReady(index, await self.download(str(item["url"])), size)
+                return ImageReady(index, await self.download(str(item["url"]), egress), size)
         except ResultUnavailable as error:
             return ImageFailed(index, error)
         return ImageFailed(index, ResultUnavailable(_EMPTY_RESULT, code="empty_item"))
 
-    async def download(self, url: str) -> bytes:
-        """Fetch a result image at once (URLs expire), capped at `result_max_bytes`."""
+    async def download(self, url: str, egress: Egress | None = None) -> bytes:
+        """Fetch a result image at once (URLs expire), capped at `result_max_bytes`.
+
+        With `egress` (a server's own base URL) only from places it allows, without following redirects.
+        """
+        if egress is not None and not egress.fetchable(url):
+            raise ResultUnavailable(
+                "The image service answered with an address the bot may not fetch.", code="result_refused"
+            )
+        session = self._session if egress is None else egress.session
         timeout = aiohttp.ClientTimeout(total=self.options.image_timeout, sock_connect=self.options.connect_timeout)
         last: Exception | None = None
         for _ in range(2):
             try:
-                async with self._session.get(url, timeout=timeout) as resp:
+                async with session.get(url, timeout=timeout, allow_redirects=egress is None) as resp:
                     if resp.status != 200:
                         raise ResultUnavailable(
                             "A generated image had already expired on the image service.",

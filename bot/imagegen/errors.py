@@ -26,6 +26,13 @@ _AUTH = "The bot's image API key was rejected. The server owner needs to check I
 _BILLING = "The image service refused the bot's account (billing or permissions). Please tell the server owner."
 _MODEL = "The configured image model is not available on this account. Please tell the server owner."
 _QUOTA = "The bot's image budget on the service is used up. Please tell the server owner."
+# The same refusals when the job ran on its server's own key: that server's admins can fix them.
+_OWN_KEY = {
+    _AUTH: "This server's image API key was rejected. A server admin can enter another with `/imagine-admin api-key`.",
+    _BILLING: "The image service refused this server's account (billing or permissions). Please tell a server admin.",
+    _MODEL: "The image model is not available on this server's API account. Please tell a server admin.",
+    _QUOTA: "This server's budget on the image service is used up. Please tell a server admin.",
+}
 _RATE = "The image service is busy right now (rate limited). Please try again in a minute."
 _UNAVAILABLE = "The image service is having trouble right now. Please try again in a few minutes."
 
@@ -78,13 +85,16 @@ def map_error(
     *,
     request_id: str | None = None,
     retry_after: float | None = None,
+    own_key: bool = False,
 ) -> ImageApiError:
-    """Build the exception for an error response or a per-image error object."""
+    """Build the exception for an error response or a per-image error object (`own_key`: a server's own key)."""
     code, message = error_fields(body)
     if request_id is None:
         found = _REQUEST_ID.search(message)
         request_id = found[1] if found else None
     kind, text = _classify(status, code)
+    if own_key:
+        text = _OWN_KEY.get(text, text)
     return kind(text, code=code or None, status=status, request_id=request_id, retry_after=retry_after)
 
 

@@ -1,9 +1,10 @@
 """Admission: the one gate every job start goes through (/imagine, result buttons, blends, Retry).
 
 In order: the shutting-down refusal, the instant checks (among them: the job's model can do what it asks), the
-server's quotas, channels, blocked words and cooldown with the queue's limits (QuotaService, which reserves the
-job's row in the same transaction), then the cost question. A refusal raises a UserFacingError before anything
-is acknowledged or spent; what passes is an `Admitted` (a `pending` job row) that the caller must queue or release.
+server's own API key when it needs one (or has an unusable one), the server's quotas, channels, blocked words and
+cooldown with the queue's limits (QuotaService, which reserves the job's row in the same transaction), then the
+cost question. A refusal raises a UserFacingError before anything is acknowledged or spent; what passes is an
+`Admitted` (a `pending` job row) that the caller must queue or release.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.imagegen.catalog import resolution_of
 from bot.jobs.model import JobSpec
 from bot.jobs.prepare import admitted_params, check
 from bot.quotas import AdmitRequest, QuotaGrant, QuotaService
+from bot.server_keys import ServerKeys
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,9 @@ class Admitted:
 class Admission:
     """The gate. `close()` (shutdown) makes it refuse every new start."""
 
-    def __init__(self, quotas: QuotaService) -> None:
+    def __init__(self, quotas: QuotaService, keys: ServerKeys | None = None) -> None:
         self.quotas = quotas
+        self.keys = keys
         self.closing = False
 
     def close(self) -> None:
@@ -86,12 +89,15 @@ class Admission:
         """Check everything for this start and reserve its quota share, cost and queue place, or raise a refusal.
 
         `role_ids` are the member's roles (their tier, exempt roles); `manager`: they have Manage Server (money may
-        be shown to them). `references` is how many reference images the job will have; `ask` is the cost question
-        (None: no question, e.g. a plain message that cannot ask). None: the member declined the cost.
+        be shown to them, and a refusal they can fix tells them how). `references` is how many reference images the
+        job will have; `ask` is the cost question (None: no question, e.g. a plain message that cannot ask). None:
+        the member declined the cost.
         """
         if self.closing:
             raise Restarting()
         model = check(spec, self.quotas.settings.catalog, references=references)
+        if self.keys is not None:
+            await self.keys.admit(spec.guild_id, manager=manager)
         request = AdmitRequest(
             spec.guild_id,
             spec.channel_id,

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from bot.cpu import run_cpu
 from bot.errors import ApiTimeout, ContentBlocked, ImageApiError, StoreFailed, UserFacingError
-from bot.imagegen.client import ImageApiClient
+from bot.imagegen.client import ApiEndpoint, ImageApiClient
 from bot.imagegen.models import Completed, ImageFailed, ImageReady
 from bot.imaging import fit_for_upload
 from bot.jobs.estimates import TimeEstimates
@@ -25,6 +25,7 @@ from bot.jobs.guard import DeliveryGuard
 from bot.jobs.model import Delivery, Outcome, OutputImage, Posted, PreparedJob, Progress
 from bot.logs import set_job
 from bot.metrics import Metrics
+from bot.server_keys import ServerKeys
 from bot.settings import Settings
 from bot.store import NewJob, UsageStore
 from bot.store.journal import Origin, StoredReference
@@ -95,11 +96,18 @@ class JobRunner:
     """Runs a job its worker claimed (or, for the `generate` tool, one it journals itself) to its end."""
 
     def __init__(
-        self, settings: Settings, client: ImageApiClient, store: UsageStore, *, metrics: Metrics | None = None
+        self,
+        settings: Settings,
+        client: ImageApiClient,
+        store: UsageStore,
+        *,
+        metrics: Metrics | None = None,
+        keys: ServerKeys | None = None,
     ) -> None:
         self.settings = settings
         self.client = client
         self.store = store
+        self.keys = keys  # servers' own keys, looked up by the job's server when it runs (None: the operator's)
         self.guard = DeliveryGuard(settings)
         self.estimates = TimeEstimates(store)  # the status line's "about 40s left"
         self.metrics = metrics or Metrics()
@@ -344,11 +352,24 @@ class JobRunner:
         for task in set(self._bookkeeping):
             task.cancel()
 
+    async def _endpoint(self, guild_id: int | None) -> ApiEndpoint | None:
+        """The server's own key as it is now (None: the operator's); a refusal before any API call."""
+        if self.keys is None:
+            return None
+        try:
+            return await self.keys.endpoint_for(guild_id)
+        except UserFacingError:
+            raise
+        except Exception as exc:
+            log.warning("the store failed while reading a server's key: %s", type(exc).__name__, exc_info=True)
+            raise StoreFailed() from exc
+
     async def _generate(self, job: PreparedJob, run: _Run) -> None:
+        endpoint = await self._endpoint(job.spec.guild_id)
         # aclosing: a job stopped early gives back its image slot (MAX_IMAGES_IN_FLIGHT) at once.
         async with (
             asyncio.timeout(self.settings.job_deadline_seconds),
-            contextlib.aclosing(self.client.generate(job.take_request())) as events,
+            contextlib.aclosing(self.client.generate(job.take_request(), endpoint)) as events,
         ):
             async for event in events:
                 if isinstance(event, ImageReady):  # a posted image is always recorded, even during shutdown

@@ -110,7 +110,7 @@ class Launcher:
             role_ids(interaction.user),
             references=references,
             ask=question,
-            manager=interaction.permissions.manage_guild,
+            manager=interaction.permissions.manage_guild and interaction.guild_id is not None,
         )
         if admitted is None:  # cancelled or not answered: nothing is spent
             return None

@@ -278,3 +278,18 @@ member_defaults = sa.Table(
     sa.Column("updated_at", Time, nullable=False),
     sa.Index("member_defaults_by_user", "user_id"),  # forget-me
 )
+
+
+# A server's own image API key (issue 11): `sealed` is the Fernet token of {guild, key, base_url} under a key
+# derived from SECRET_KEY; `hint` (the key's last four characters) and `host` (of the base URL: a relay's path may
+# carry a token, so the URL itself is only sealed) are kept in clear for display.
+guild_api_keys = sa.Table(
+    "guild_api_keys",
+    metadata,
+    sa.Column("guild_id", Id, primary_key=True, autoincrement=False),
+    sa.Column("sealed", sa.Text, nullable=False),
+    sa.Column("hint", sa.Text, nullable=False),
+    sa.Column("host", sa.Text),  # None: IMAGE_API_BASE_URL
+    sa.Column("set_by", Id, nullable=False),
+    sa.Column("set_at", Time, nullable=False),
+)

@@ -20,6 +20,7 @@ from bot.store.db import Backend, Database, async_url, sqlite_file
 from bot.store.guard import ProcessLock
 from bot.store.guilds import GuildConfigStore
 from bot.store.journal import JobJournal
+from bot.store.keys import GuildKeyStore
 from bot.store.member_defaults import MemberDefaultsStore
 from bot.store.migrate import current as migrated_revision
 from bot.store.migrate import upgrade as migrate_to
@@ -115,6 +116,7 @@ class UsageStore:
         self.member_defaults = MemberDefaultsStore(db, lambda: self.clock())  # members' /settings
         self.timings = JobTimings(db)  # recent jobs' durations (time estimates)
         self.spend = SpendStore(db, lambda: self.clock())  # monthly spending and budget notices
+        self.keys = GuildKeyStore(db, lambda: self.clock())  # servers' own API keys, sealed
 
     @classmethod
     async def open(

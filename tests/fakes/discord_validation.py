@@ -258,6 +258,7 @@ def validate_modal(data: Any) -> Errors:
             if field_input.get("type") == 4:
                 check_len(item, "value", field_input.get("value"), 4000)
                 check_len(item, "placeholder", field_input.get("placeholder"), 100)
+                _check_text_lengths(item, field_input)
                 if component.get("type") == 1:
                     check_len(item, "label", field_input.get("label"), 45, low=1)
                 if field_input.get("style") not in (1, 2):
@@ -272,6 +273,17 @@ def validate_modal(data: Any) -> Errors:
     if component_errors:
         errors["components"] = component_errors
     return {"data": errors} if errors else {}
+
+
+def _check_text_lengths(item: Errors, field_input: dict[str, Any]) -> None:
+    """A text input's min_length is 0-4000, its max_length 1-4000, and a minimum above the maximum is refused."""
+    low, high = field_input.get("min_length"), field_input.get("max_length")
+    if low is not None and not (isinstance(low, int) and 0 <= low <= 4000):
+        item["min_length"] = error("NUMBER_TYPE_MAX", "Must be between 0 and 4000.")
+    if high is not None and not (isinstance(high, int) and 1 <= high <= 4000):
+        item["max_length"] = error("NUMBER_TYPE_MAX", "Must be between 1 and 4000.")
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        item["min_length"] = error("TEXT_INPUT_MIN_GREATER_THAN_MAX", "min_length must not exceed max_length.")
 
 
 def _modal_inputs(component: dict[str, Any]) -> list[dict[str, Any]] | None:

@@ -3,6 +3,8 @@
 Strict like the real API (see image_api_validation and image_api_models for the rules and assumptions).
 Scripted faults are consumed one per *accepted* request: a request that fails auth
 or validation is answered with its error and leaves the script untouched.
+Auth is per key, like an account's API keys: `api_keys` holds every key the fake accepts (`accept_key`,
+`revoke_key`); each recorded request names the key it carried (`key`), so a test can tell whose key a job used.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class ReceivedRequest:
     status: int | None = None
     error_code: str | None = None
     fault: Fault | None = None
+    key: str | None = None  # the bearer token it carried (None: no `Authorization: Bearer …` header)
     generated: int = 0
     disconnected: bool = False
     sent_at: list[float] = field(default_factory=list)  # time.monotonic() as each image event was written
@@ -94,6 +97,7 @@ class FakeImageApi:
         url_ttl: float = 86400.0,
     ) -> None:
         self.api_key = api_key
+        self.api_keys: set[str] = {api_key}  # every key the fake accepts
         self.models = models
         self.image_delay = image_delay
         self.render_size = render_size
@@ -169,6 +173,14 @@ class FakeImageApi:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
+    def accept_key(self, key: str) -> None:
+        """Accept another API key (as if the account created it)."""
+        self.api_keys.add(key)
+
+    def revoke_key(self, key: str) -> None:
+        """Stop accepting a key: requests carrying it are answered 401 like any unknown key."""
+        self.api_keys.discard(key)
+
     def script(self, *faults: Fault) -> None:
         """Queue faults; each accepted generation request consumes the next one."""
         self._faults.extend(faults)
@@ -214,6 +226,7 @@ class FakeImageApi:
             body=await request.read(),
             request_id=f"0217{time.time_ns() // 1_000_000}{secrets.token_hex(10)}",
         )
+        received.key = _bearer(request.headers.get("Authorization"))
         received.json = _lenient_json(received.body)
         received.stream = received.json.get("stream") is True
         self.requests.append(received)
@@ -241,7 +254,7 @@ class FakeImageApi:
         return await self._json(received, params, items, fault)
 
     def _validate(self, request: web.Request, received: ReceivedRequest) -> GenerationParams:
-        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+        if received.key is None or received.key not in self.api_keys:
             raise ApiError(401, "AuthenticationError", item_error("AuthenticationError")["message"])
         if request.content_type != "application/json":
             message = f"Content-Type must be application/json, got {request.content_type}."
@@ -420,6 +433,14 @@ class FakeImageApi:
             message = f"The image URL {url} could not be downloaded: {exc!r}."
             raise ApiError(400, "InvalidImageURL", message, param="image") from None
         return b"".join(chunks)
+
+
+def _bearer(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (the scheme is case-insensitive, as in HTTP)."""
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
 
 
 def _lenient_json(body: bytes) -> dict[str, Any]:

@@ -172,3 +172,32 @@ async def test_test_image_uses_the_default_models_smallest_size(discord_fake, im
         "doubao-seedream-4-5-251128",
         "2K",
     )
+
+
+SECRET = "doctor-secret-key-0123456789-abcdefghijkl"
+
+
+async def test_servers_own_keys_are_reported_off_without_secret_key(discord_fake, image_api, tmp_path) -> None:
+    code, out = await run_check(env_for(discord_fake, image_api, tmp_path), tmp_path)
+    assert code == 0 and "– Servers' own API keys: off: SECRET_KEY is not set" in out, out
+
+
+async def test_servers_own_keys_are_reported_allowed_with_secret_key(discord_fake, image_api, tmp_path) -> None:
+    code, out = await run_check(env_for(discord_fake, image_api, tmp_path, SECRET_KEY=SECRET), tmp_path)
+    assert code == 0 and "✓ Servers' own API keys: allowed" in out and SECRET not in out, out
+
+
+async def test_require_server_key_accepts_a_missing_image_api_key(discord_fake, image_api, tmp_path) -> None:
+    env = env_for(discord_fake, image_api, tmp_path, REQUIRE_SERVER_KEY="true", SECRET_KEY=SECRET)
+    del env["IMAGE_API_KEY"]
+    code, out = await run_check(env, tmp_path)
+    assert code == 0, out
+    assert "✓ Servers' own API keys: required" in out and "– Image API key: not set; REQUIRE_SERVER_KEY" in out
+    assert image_api.requests == [] and SECRET not in out
+
+
+async def test_a_missing_image_api_key_is_a_configuration_error_otherwise(discord_fake, image_api, tmp_path) -> None:
+    env = env_for(discord_fake, image_api, tmp_path)
+    del env["IMAGE_API_KEY"]
+    code, out = await run_check(env, tmp_path)
+    assert code == 2 and "IMAGE_API_KEY: is required but not set (unless REQUIRE_SERVER_KEY=true" in out, out

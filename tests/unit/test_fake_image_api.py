@@ -101,6 +101,29 @@ async def test_missing_or_wrong_api_key_is_401(http: aiohttp.ClientSession, api:
     assert api.requests[0].status == 401
 
 
+async def test_each_accepted_key_authenticates_and_is_recorded(http: aiohttp.ClientSession, api: FakeImageApi) -> None:
+    assert (await generate(http, api, body(), key="server-key-0123456789"))[0] == 401
+    api.accept_key("server-key-0123456789")
+    assert (await generate(http, api, body(), key="server-key-0123456789"))[0] == 200
+    assert (await generate(http, api, body()))[0] == 200  # the first key still works
+    api.revoke_key("server-key-0123456789")
+    assert (await generate(http, api, body(), key="server-key-0123456789"))[0] == 401
+    assert [(r.key, r.status) for r in api.requests] == [
+        ("server-key-0123456789", 401),
+        ("server-key-0123456789", 200),
+        (KEY, 200),
+        ("server-key-0123456789", 401),
+    ]
+
+
+async def test_a_request_without_a_bearer_token_is_401(http: aiohttp.ClientSession, api: FakeImageApi) -> None:
+    url = f"{api.base_url}/images/generations"
+    for headers in ({}, {"Authorization": KEY}, {"Authorization": "Bearer "}, {"Authorization": f"Basic {KEY}"}):
+        async with http.post(url, json=body(), headers=headers) as response:
+            assert response.status == 401 and (await response.json())["error"]["code"] == "AuthenticationError"
+    assert [r.key for r in api.requests] == [None, None, None, None]
+
+
 async def test_body_must_be_json(http: aiohttp.ClientSession, api: FakeImageApi) -> None:
     url = f"{api.base_url}/images/generations"
     headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "text/plain"}
