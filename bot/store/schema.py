@@ -274,7 +274,7 @@ member_defaults = sa.Table(
     sa.Column("resolution", sa.Text),  # NULL: the server's default
     sa.Column("aspect", sa.Text),  # NULL: the ratio from the prompt
     sa.Column("count", sa.Integer),  # NULL: one image
-    sa.Column("model", sa.Text),  # NULL: the bot's model (no /settings choice for it yet)
+    sa.Column("model", sa.Text),  # NULL: the server's default model
     sa.Column("updated_at", Time, nullable=False),
     sa.Index("member_defaults_by_user", "user_id"),  # forget-me
 )

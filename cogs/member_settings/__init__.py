@@ -20,7 +20,7 @@ class Settings(commands.Cog):
         self.member_settings = member_settings
 
     @app_commands.command(
-        name="settings", description="Your defaults for /imagine here: resolution, aspect ratio, number of images"
+        name="settings", description="Your defaults for /imagine here: resolution, aspect ratio, images, model"
     )
     @app_commands.guild_only()
     async def settings(self, interaction: discord.Interaction) -> None:
@@ -35,7 +35,9 @@ class Settings(commands.Cog):
             shown_by=interaction,
             timeout=PANEL_TIMEOUT,
         )
-        await interaction.response.send_message(panel_text(defaults, limits), view=panel, ephemeral=True)
+        await interaction.response.send_message(
+            panel_text(defaults, limits, self.member_settings.quotas.settings.catalog), view=panel, ephemeral=True
+        )
 
 
 async def setup(bot: ImageBot) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import discord
 
-from bot.imagegen.catalog import ASPECT_SIZES, size_for
+from bot.imagegen.catalog import ASPECT_SIZES, Catalog, size_for
 from bot.imagegen.models import MAX_TOTAL_IMAGES
 from bot.limits import Limits
 from bot.member_settings import FROM_PROMPT, MemberSettings, allowed_resolution
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 SERVER = "server"  # the resolution button that goes back to the server's default
 
 
-def panel_text(defaults: MemberDefaults, limits: Limits, lead: str = "") -> str:
+def panel_text(defaults: MemberDefaults, limits: Limits, catalog: Catalog, lead: str = "") -> str:
     """The member's defaults in words, with what this server's limits change about them."""
     resolution = f"**{defaults.resolution}**" if defaults.resolution else f"**{limits.default_resolution}** (server)"
     if defaults.resolution == "4K" and not limits.allow_4k:
@@ -36,6 +36,10 @@ def panel_text(defaults: MemberDefaults, limits: Limits, lead: str = "") -> str:
         f"Aspect ratio: {aspect}",
         f"Images per request: {images}",
     ]
+    if len(catalog.offered) > 1:
+        chosen = catalog.get(defaults.model).name if defaults.model and catalog.offers(defaults.model) else None
+        server = catalog.get(limits.default_model).name
+        lines.insert(1, f"Model: **{chosen}**" if chosen else f"Model: **{server}** (server)")
     return "\n".join([lead, *lines] if lead else lines)
 
 
@@ -58,8 +62,11 @@ class SettingsPanel(discord.ui.View):
             self.add_item(self._resolution_button(value, defaults, limits))
         self.add_item(self._aspect_select(defaults, limits))
         self.add_item(self._count_select(defaults, limits))
+        catalog = settings.quotas.settings.catalog
+        if len(catalog.offered) > 1:
+            self.add_item(self._model_select(defaults, limits, catalog))
         reset: discord.ui.Button[Any] = discord.ui.Button(
-            label="Reset", emoji="↩️", style=discord.ButtonStyle.danger, custom_id="settings:reset", row=3
+            label="Reset", emoji="↩️", style=discord.ButtonStyle.danger, custom_id="settings:reset", row=4
         )
         reset.callback = self._reset  # type: ignore[method-assign]
         self.add_item(reset)
@@ -133,6 +140,37 @@ class SettingsPanel(discord.ui.View):
         select.callback = chosen  # type: ignore[method-assign]
         return select
 
+    def _model_select(self, defaults: MemberDefaults, limits: Limits, catalog: Catalog) -> discord.ui.Select[Any]:
+        mine = defaults.model if defaults.model and catalog.offers(defaults.model) else None
+        server = catalog.get(limits.default_model)
+        options = [
+            discord.SelectOption(
+                label=f"Server default ({server.name})"[:100],
+                value=SERVER,
+                description="The model this server chose",
+                default=mine is None,
+            )
+        ]
+        options += [
+            discord.SelectOption(
+                label=model.name[:100],
+                value=model.id,
+                description=f"{'/'.join(model.resolutions)}, {model.max_references} reference images"[:100],
+                default=mine == model.id,
+            )
+            for model in catalog.offered
+        ]
+        select: discord.ui.Select[Any] = discord.ui.Select(
+            custom_id="settings:model", placeholder="Model", options=options, row=3
+        )
+
+        async def chosen(interaction: discord.Interaction) -> None:
+            value = select.values[0]
+            await self._change(interaction, model=None if value == SERVER else value)
+
+        select.callback = chosen  # type: ignore[method-assign]
+        return select
+
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Only the member who opened the panel can change it."""
         if interaction.user.id == self.user_id:
@@ -160,4 +198,6 @@ class SettingsPanel(discord.ui.View):
         view = SettingsPanel(
             self.settings, defaults, limits, user_id=self.user_id, shown_by=interaction, timeout=self.timeout or 600.0
         )
-        await interaction.response.edit_message(content=panel_text(defaults, limits, lead), view=view)
+        await interaction.response.edit_message(
+            content=panel_text(defaults, limits, self.settings.quotas.settings.catalog, lead), view=view
+        )

@@ -169,3 +169,33 @@ async def test_forget_me_deletes_the_defaults(discord_fake, image_api, running_b
     await forget.wait_response()
     assert "/settings defaults are deleted" in forget.original.content
     assert await running_bot.store.member_defaults.get(guild, int(alice.id)) == MemberDefaults()
+
+
+V40, V45 = "doubao-seedream-4-0-250828", "doubao-seedream-4-5-251128"
+
+
+async def test_a_model_menu_appears_when_several_models_are_offered_and_imagine_uses_it(
+    discord_fake, image_api, start_bot
+) -> None:
+    harness = await start_bot(image_models=[V40, V45])
+    alice = discord_fake.add_member("alice")
+    panel = await open_panel(discord_fake, alice)
+    model = components(panel)["settings:model"]
+    assert model["type"] == STRING_SELECT and chosen(model) == ["server"]
+    assert [o["label"] for o in model["options"]] == ["Server default (Seedream 4.0)", "Seedream 4.0", "Seedream 4.5"]
+    assert "Model: **Seedream 4.0** (server)" in panel.content
+
+    await change(discord_fake, alice, panel, "settings:model", [V45])
+    assert chosen(components(panel)["settings:model"]) == [V45] and "Model: **Seedream 4.5**" in panel.content
+    stored = await harness.store.member_defaults.get(int(discord_fake.guild_id), int(alice.id))
+    assert stored.model == V45
+
+    await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="a kite"))
+    assert image_api.requests[-1].json["model"] == V45  # the server's default resolution fits 4.5 (2K)
+    await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="a kite", model=V40))
+    assert image_api.requests[-1].json["model"] == V40  # what the member types wins
+
+
+async def test_one_model_offered_means_no_model_menu(discord_fake, image_api, running_bot) -> None:
+    panel = await open_panel(discord_fake, discord_fake.add_member())
+    assert "settings:model" not in components(panel) and "Model:" not in panel.content
