@@ -30,7 +30,7 @@ from bot.store.db import Database
 from bot.store.journal import Origin, StoredReference, write_entry, write_references
 from bot.store.schema import job_images, job_journal, jobs
 from bot.store.standing import UNFINISHED as UNFINISHED
-from bot.store.standing import WAITING, pending_row, read_standing
+from bot.store.standing import WAITING, pending_row, read_standings
 from bot.store.standing import Admit as Admit
 from bot.store.standing import Standing as Standing
 
@@ -40,6 +40,9 @@ CHANNEL = "seedream_jobs"  # LISTEN/NOTIFY channel: "the queue moved"
 _CLAIM_LOCK = "bot.store.queue.claim"
 _SCAN = 500  # queued rows a claim looks at (members at their cap are skipped, FIFO otherwise)
 
+
+# One INSERT … VALUES for a batch's rows (SQLAlchemy's "insertmanyvalues"), compiled once, ids in the rows' order.
+_INSERT_PENDING = jobs.insert().returning(jobs.c.id, sort_by_parameter_order=True)
 
 _Admission = tuple[Admit, Callable[[Standing], None], "asyncio.Future[int]"]
 
@@ -106,13 +109,12 @@ class QueueStore:
     async def _reserve(
         self, conn: AsyncConnection, guild: int, batch: list[_Admission]
     ) -> list[tuple[asyncio.Future[int], int | Exception]]:
-        """A batch of one server's admissions in the caller's transaction: one standing read per member, each
-        check in turn on that standing plus what the batch reserved before it, then one insert for the rows."""
+        """A batch of one server's admissions in the caller's transaction: one statement reads every member's
+        standing, each check runs in turn on it plus what the batch reserved before it, one insert for the rows."""
         now = self._clock()
-        read: dict[int, Standing] = {}
-        for request, _, _ in batch:
-            if request.user_id not in read:
-                read[request.user_id] = await read_standing(conn, guild, request.user_id, request.day, now)
+        if not batch:
+            return []
+        read = await read_standings(conn, guild, [r.user_id for r, _, _ in batch], batch[0][0].day, now)
         mine: dict[int, tuple[int, int]] = {}  # per member: images and jobs this batch reserved
         images = waiting = 0
         answers: list[tuple[asyncio.Future[int], int | Exception]] = []
@@ -136,9 +138,8 @@ class QueueStore:
             images, waiting = images + request.images, waiting + 1
             rows.append((answer, pending_row(request, now)))
         if rows:
-            insert = jobs.insert().values([row for _, row in rows]).returning(jobs.c.id)
-            ids = sorted(int(row[0]) for row in await conn.execute(insert))  # ids follow the VALUES order
-            answers += [(answer, job_id) for (answer, _), job_id in zip(rows, ids, strict=True)]
+            inserted = await conn.execute(_INSERT_PENDING, [row for _, row in rows])
+            answers += [(answer, int(job_id)) for (answer, _), job_id in zip(rows, inserted.scalars(), strict=True)]
         return answers
 
     async def enqueue(

@@ -1,11 +1,15 @@
-"""What an admission reads and writes: the member's and the server's standing (one statement), the pending row."""
+"""What an admission reads and writes: the members' and the server's standing (one statement), the pending rows."""
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.schema import forgotten_today, jobs, usage_daily
@@ -59,41 +63,71 @@ def pending_row(request: Admit, now: float) -> dict[str, Any]:
     }
 
 
-async def read_standing(conn: AsyncConnection, guild: int, user_id: int, day: int, now: float) -> Standing:
-    """Everything `admit` checks, in one statement."""
-    query = standing_query(guild, user_id, day, now, sqlite=conn.dialect.name == "sqlite")
-    row = (await conn.execute(query)).one()
-    images, server_images, reserved, server_reserved, member_waiting, waiting, running = (int(v or 0) for v in row[:7])
-    last = None if row[7] is None else float(row[7])
-    return Standing(images, server_images, reserved, server_reserved, member_waiting, waiting, running, last)
+async def read_standings(
+    conn: AsyncConnection, guild: int, user_ids: Sequence[int], day: int, now: float
+) -> dict[int, Standing]:
+    """Everything `admit` checks, for each of these members of one server, in one statement."""
+    sqlite = conn.dialect.name == "sqlite"
+    query = standings_query(sqlite=sqlite, server=bool(guild))
+    standings = {}
+    for row in await conn.execute(query, standings_parameters(guild, user_ids, day, now, sqlite=sqlite)):
+        images, server_images, reserved, server_reserved, member_waiting, waiting, running = (
+            int(v or 0) for v in row[1:8]
+        )
+        last = None if row[8] is None else float(row[8])
+        standings[int(row[0])] = Standing(
+            images, server_images, reserved, server_reserved, member_waiting, waiting, running, last
+        )
+    return standings
 
 
-def standing_query(guild: int, user_id: int, day: int, now: float, *, sqlite: bool) -> sa.Select[Any]:
-    """The admission's one statement. On SQLite the status terms are marked `unlikely`: unfinished jobs are a few
-    among millions of finished ones, which SQLite's per-index averages cannot tell (it would scan the table)."""
+def standings_parameters(guild: int, user_ids: Sequence[int], day: int, now: float, *, sqlite: bool) -> dict[str, Any]:
+    """The bound values of `standings_query`: the members are one value whatever their number (a JSON list on
+    SQLite, an array on PostgreSQL), so the statement stays one prepared statement."""
+    ids = sorted(set(user_ids))
+    return {"guild": guild, "members": json.dumps(ids) if sqlite else ids, "day": day, "now": now}
+
+
+@functools.cache
+def standings_query(*, sqlite: bool, server: bool) -> sa.Select[Any]:
+    """The admission's one statement (built once; `standings_parameters` fills it): a row per member with their
+    standing and the server's. `server` False: direct messages (no server). On SQLite the status terms are marked
+    `unlikely`: unfinished jobs are a few among millions of finished ones, which SQLite's per-index averages cannot
+    tell (it would scan the table)."""
     j, d, f = jobs.c, usage_daily.c, forgotten_today.c
+    guild = sa.bindparam("guild", type_=sa.BigInteger)
+    day, now = sa.bindparam("day", type_=sa.Integer), sa.bindparam("now", type_=sa.Float)
+    if sqlite:  # the members as a one-column table
+        members = sa.func.json_each(sa.bindparam("members", type_=sa.String)).table_valued("value")
+    else:
+        array = sa.bindparam("members", type_=postgresql.ARRAY(sa.BigInteger))
+        members = sa.func.unnest(array).table_valued("user_id").render_derived()
+    members = members.alias("members")
+    member = members.c[0]
 
     def rare(term: Any) -> Any:
         return sa.func.unlikely(term) if sqlite else term
 
     live = sa.and_(rare(j.status.in_(UNFINISHED)), sa.or_(j.status != "pending", j.reserved_until >= now))
-    server = j.guild_id == guild if guild else j.guild_id.is_(None)
-    mine = sa.and_(server, j.user_id == user_id)
+    in_server = j.guild_id == guild if server else j.guild_id.is_(None)
+    mine = sa.and_(in_server, j.user_id == member)
 
     def total(column: Any, *where: Any) -> Any:
-        return sa.select(sa.func.coalesce(sa.func.sum(column), 0)).where(*where).scalar_subquery()
+        return sa.select(sa.func.coalesce(sa.func.sum(column), 0)).where(*where).correlate(members).scalar_subquery()
 
     def count(*where: Any) -> Any:
-        return sa.select(sa.func.count()).select_from(jobs).where(*where).scalar_subquery()
+        return sa.select(sa.func.count()).select_from(jobs).where(*where).correlate(members).scalar_subquery()
 
+    latest = sa.select(sa.func.max(j.created_at)).where(mine, j.status != "cancelled").correlate(members)
     return sa.select(
-        total(d.images, d.guild_id == guild, d.user_id == user_id, d.day == day)
-        + total(f.images, f.guild_id == guild, f.user_id == user_id, f.day == day),
+        member,
+        total(d.images, d.guild_id == guild, d.user_id == member, d.day == day)
+        + total(f.images, f.guild_id == guild, f.user_id == member, f.day == day),
         total(d.images, d.guild_id == guild, d.day == day),
         total(j.images_requested, mine, live),  # rollups count a job's images when it finishes
-        total(j.images_requested, server, live),
+        total(j.images_requested, in_server, live),
         count(mine, rare(j.status.in_(WAITING)), live),
         count(rare(j.status.in_(WAITING)), live),
         count(rare(j.status == "running"), j.lease_expires_at > now),
-        sa.select(sa.func.max(j.created_at)).where(mine, j.status != "cancelled").scalar_subquery(),
-    )
+        latest.scalar_subquery(),
+    ).select_from(members)
