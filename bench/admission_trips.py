@@ -187,8 +187,8 @@ async def measure(
 async def drive(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """PostgreSQL (direct; then again through the counting proxy, for the round trips), then SQLite."""
     results: dict[str, dict[str, Any]] = {}
-    server = ThrowawayServer()
-    admin = await asyncio.to_thread(server.start)
+    server = None if args.database_url else ThrowawayServer()
+    admin = args.database_url or await asyncio.to_thread(server.start)  # type: ignore[union-attr]
     try:
         results["PostgreSQL"] = await measure(await fresh_database(admin), args, Trips(), args.profile)
         trips, turns = Trips(), RoundTrips()
@@ -197,7 +197,8 @@ async def drive(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         for phase in ("cold", "warm", "one"):
             results["PostgreSQL"][phase][0].round_trips = counted[phase][0].round_trips
     finally:
-        await asyncio.to_thread(server.stop)
+        if server is not None:
+            await asyncio.to_thread(server.stop)
     with tempfile.TemporaryDirectory() as folder:
         trips = Trips()
         results["SQLite"] = await measure(f"sqlite:///{Path(folder) / 'bench.db'}", args, trips, None)
@@ -248,6 +249,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--spacing", type=float, default=0.01)
     parser.add_argument("--claimers", type=int, default=2)
+    parser.add_argument("--database-url", help="a PostgreSQL server URL to create databases on (default: throwaway)")
     parser.add_argument("--profile", type=Path, help="write the burst's cProfile stats here")
     parser.add_argument("--write", action="store_true", help="record the table in docs/benchmarks.md")
     parser.add_argument("--verbose", action="store_true", help="statements by kind")

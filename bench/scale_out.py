@@ -71,23 +71,33 @@ async def deployment(
         **env,
     }
     processes: list[asyncio.subprocess.Process] = []
+    logs: list[Path] = []
     try:
-        for n in range(workers):
+        for n in range(workers):  # all at once: each takes a few seconds to import, migrate and log in
             command = ["-m", "bot"] if n == 0 else ["-m", "bot", "worker"]
-            with (workdir / f"bot-{time.monotonic_ns()}-{n}.log").open("wb") as log:
+            logs.append(workdir / f"bot-{time.monotonic_ns()}-{n}.log")
+            with logs[-1].open("wb") as log:
                 processes.append(
                     await asyncio.create_subprocess_exec(
                         sys.executable, *command, env=settings, cwd=workdir, stdout=log, stderr=log
                     )
                 )
-            if n == 0:
-                await fake.wait_ready(timeout=60)
-                await fake.wait_for(lambda: fake.commands.get(fake.guild_id), timeout=30)
-        await asyncio.sleep(1.0)  # the worker-only processes log in and start claiming
+        await fake.wait_ready(timeout=60)
+        await fake.wait_for(lambda: fake.commands.get(fake.guild_id), timeout=30)
+        await _claiming(logs, timeout=60)  # every worker is up (else the burst measures Python's start-up)
         yield Deployment(processes, url)
     finally:
         for process in processes:
             await stop(process)
+
+
+async def _claiming(logs: list[Path], timeout: float) -> None:
+    """Wait until each process logged that its worker started ("worker …: up to N job(s) at once")."""
+    deadline = time.monotonic() + timeout
+    while not all("job(s) at once" in path.read_text(errors="replace") for path in logs):
+        if time.monotonic() > deadline:
+            raise TimeoutError("a worker process did not start")
+        await asyncio.sleep(0.1)
 
 
 async def read_jobs(url: str) -> list[JobRecord]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -33,6 +34,7 @@ T = TypeVar("T")
 
 BOOKKEEPING_RETRY_SECONDS = 300.0  # how long a failing store is retried for a finished job's bookkeeping
 BOOKKEEPING_MAX_DELAY = 10.0
+PRUNE_INTERVAL = 600.0  # seconds between two prunes of old reference images by one process
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ class JobRunner:
         self._active: dict[int, _Run] = {}
         self._preparing: dict[asyncio.Task[Any], Callable[[], Awaitable[object]]] = {}
         self._bookkeeping: set[asyncio.Task[None]] = set()
+        self._pruned_at = -math.inf
 
     async def run(self, job: PreparedJob, delivery: Delivery) -> Outcome:
         """Journal a job outside the queue and run it at once (the `generate` tool); StoreFailed if it could not
@@ -242,11 +245,18 @@ class JobRunner:
             delay = min(delay * 2, BOOKKEEPING_MAX_DELAY)
 
     async def _forget_old_references(self) -> None:
-        """Reference images are journalled for Reroll/Retry; drop those past KEEP_REFERENCES_DAYS."""
+        """Reference images are journalled for Reroll/Retry; drop those past KEEP_REFERENCES_DAYS. At most once per
+        PRUNE_INTERVAL (or a tenth of the keeping time, when that is shorter) per process, not after every job: a
+        prune is a lock and a join over the kept references, and references expire by the day."""
+        keep = self.settings.keep_references_days * 86_400
+        now = asyncio.get_running_loop().time()
+        if now - self._pruned_at < min(PRUNE_INTERVAL, keep / 10):
+            return
+        self._pruned_at = now
         try:
             async with self.store.try_exclusive("bot.jobs.runner.prune") as mine:  # one process at a time prunes
                 if mine:
-                    await self.store.references.prune(self.store.clock() - self.settings.keep_references_days * 86_400)
+                    await self.store.references.prune(self.store.clock() - keep)
         except Exception:
             log.exception("could not prune old reference images")
 

@@ -147,8 +147,9 @@ class Database:
             pool: dict[str, Any] = {"poolclass": sa.StaticPool} if memory else {"pool_size": 5, "max_overflow": 10}
             return cls(create_async_engine(url, echo=False, **pool))
         # 20 connections stay open (more would be closed again at once under a steady load, and a new one costs a
-        # server process, a handshake and every statement prepared again); 30 at most, as many as before.
-        return cls(create_async_engine(url, echo=False, pool_size=20, max_overflow=10))
+        # server process, a handshake and every statement prepared again); 30 at most. Last in, first out: the
+        # connection just used (its statements prepared, no ping due) serves the next transaction.
+        return cls(create_async_engine(url, echo=False, pool_size=20, max_overflow=10, pool_use_lifo=True))
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:

@@ -8,9 +8,9 @@ A job row is its own quota reservation from the moment it is admitted:
              a lease that runs out puts the job up for takeover by any worker (`claim` takes those first).
 
 Claims are serialized deployment-wide (an advisory transaction lock on PostgreSQL, the write lock on SQLite), so
-MAX_CONCURRENT_JOBS and the per-member caps hold across all workers; rows are still read `FOR UPDATE SKIP LOCKED`
-so a claim never waits on a row another transaction is changing. Workers are woken by LISTEN/NOTIFY on
-PostgreSQL, by an in-process event on SQLite.
+MAX_CONCURRENT_JOBS and the per-member caps hold across all workers; the rows a claim takes are locked
+`FOR UPDATE SKIP LOCKED`, so a claim never waits on a row another transaction is changing. Workers are woken by
+LISTEN/NOTIFY on PostgreSQL, by an in-process event on SQLite, when a job is queued or a slot is freed.
 """
 
 from __future__ import annotations
@@ -195,40 +195,33 @@ class QueueStore:
         return done
 
     async def claim(self, worker_id: str, *, limit: int, global_limit: int, lease: float) -> list[Claim]:
-        """Take up to `limit` jobs for `worker_id`: expired leases first (takeover), then queued ones in order."""
+        """Take up to `limit` jobs for `worker_id`: expired leases first (takeover), then queued ones in order.
+
+        One statement reads the candidates with the running counts (the deployment's and each member's); only the
+        rows taken are locked (`FOR UPDATE SKIP LOCKED`, in the UPDATE). No NOTIFY: a claim frees nothing, and every
+        job it leaves behind was announced when it was queued.
+        """
         if limit <= 0:
             return []
         async with self._db.serialized(_CLAIM_LOCK) as conn:
             now = self._clock()
-            live = jobs.c.lease_expires_at > now
-            running = sa.select(jobs.c.user_id, sa.func.count()).where(jobs.c.status == "running", live)
-            per_member = {int(u): int(n) for u, n in await conn.execute(running.group_by(jobs.c.user_id))}
-            room = min(limit, global_limit - sum(per_member.values()))
-            if room <= 0:
+            candidates = (await conn.execute(_candidates(now))).all()
+            if not candidates:
                 return []
-            candidates = await conn.execute(_candidates(now))
-            taken: list[Claim] = []
-            for job_id, user_id, status, cap in candidates:
-                if per_member.get(user_id, 0) >= (cap or 1):
-                    continue
-                per_member[user_id] = per_member.get(user_id, 0) + 1
-                taken.append(Claim(int(job_id), taken_over=status == "running"))
-                if len(taken) == room:
+            room = min(limit, global_limit - int(candidates[0].total))
+            per_member = {int(row.user_id): int(row.member_running) for row in candidates}
+            chosen: dict[int, bool] = {}  # job id -> taken over
+            for row in candidates:
+                if len(chosen) >= room:
                     break
-            if taken:
-                await conn.execute(
-                    jobs.update()
-                    .where(jobs.c.id.in_([c.job_id for c in taken]))
-                    .values(
-                        status="running",
-                        worker_id=worker_id,
-                        lease_expires_at=now + lease,
-                        started_at=sa.func.coalesce(jobs.c.started_at, now),
-                        attempts=jobs.c.attempts + 1,
-                    )
-                )
-                await self.announce(conn)  # every process's waiting members move up a place
-        return taken
+                if per_member[row.user_id] >= (row.member_cap or 1):
+                    continue
+                per_member[row.user_id] += 1
+                chosen[int(row.id)] = row.status == "running"
+            if not chosen:
+                return []
+            taken = await conn.execute(_take(list(chosen), now, worker_id, lease))
+            return [Claim(job_id, taken_over=chosen[job_id]) for job_id in sorted(int(r[0]) for r in taken)]
 
     async def heartbeat(self, worker_id: str, job_ids: Sequence[int], lease: float) -> set[int]:
         """Renew the leases of these jobs; returns the ids this worker still holds (a lost lease is dropped)."""
@@ -346,14 +339,51 @@ class QueueStore:
                 await listener.close()
 
 
+def _claimable(now: float) -> Any:
+    return sa.or_(jobs.c.status == "queued", sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at <= now))
+
+
 def _candidates(now: float) -> sa.Select[Any]:
-    """Jobs a claim may take, oldest first: expired leases (takeover), then queued jobs."""
-    expired = sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at <= now)
-    takeover_first = sa.case((jobs.c.status == "running", 0), else_=1)
-    return (
-        sa.select(jobs.c.id, jobs.c.user_id, jobs.c.status, jobs.c.member_cap)
-        .where(sa.or_(jobs.c.status == "queued", expired))
-        .order_by(takeover_first, jobs.c.id)
+    """Jobs a claim may take, oldest first (expired leases first: takeover), each with its member's running jobs
+    and the deployment's running jobs (live leases)."""
+    j = jobs.c
+    live = sa.and_(j.status == "running", j.lease_expires_at > now)
+    takeover = sa.case((j.status == "running", 0), else_=1).label("takeover")
+    oldest = (
+        sa.select(j.id, j.user_id, j.status, j.member_cap, takeover)
+        .where(_claimable(now))
+        .order_by(takeover, j.id)
         .limit(_SCAN)
-        .with_for_update(skip_locked=True)
+        .subquery("candidates")
+    )
+    running = sa.select(j.user_id, sa.func.count().label("n")).where(live).group_by(j.user_id).subquery("running")
+    total = sa.select(sa.func.count()).select_from(jobs).where(live).scalar_subquery()
+    return (
+        sa.select(
+            oldest.c.id,
+            oldest.c.user_id,
+            oldest.c.status,
+            oldest.c.member_cap,
+            sa.func.coalesce(running.c.n, 0).label("member_running"),
+            total.label("total"),
+        )
+        .select_from(oldest.outerjoin(running, running.c.user_id == oldest.c.user_id))
+        .order_by(oldest.c.takeover, oldest.c.id)
+    )
+
+
+def _take(job_ids: list[int], now: float, worker_id: str, lease: float) -> Any:
+    """Claim these jobs (those still claimable; a row another transaction holds is skipped, not waited for)."""
+    lockable = sa.select(jobs.c.id).where(jobs.c.id.in_(job_ids), _claimable(now)).with_for_update(skip_locked=True)
+    return (
+        jobs.update()
+        .where(jobs.c.id.in_(lockable))
+        .values(
+            status="running",
+            worker_id=worker_id,
+            lease_expires_at=now + lease,
+            started_at=sa.func.coalesce(jobs.c.started_at, now),
+            attempts=jobs.c.attempts + 1,
+        )
+        .returning(jobs.c.id)
     )
