@@ -70,7 +70,7 @@ async def read_standings(
     sqlite = conn.dialect.name == "sqlite"
     query = standings_query(sqlite=sqlite, server=bool(guild))
     standings = {}
-    for row in await conn.execute(query, standings_parameters(guild, user_ids, day, now, sqlite=sqlite)):
+    for row in await conn.execute(query, standings_parameters(guild, user_ids, day, now)):
         images, server_images, reserved, server_reserved, member_waiting, waiting, running = (
             int(v or 0) for v in row[1:8]
         )
@@ -81,11 +81,10 @@ async def read_standings(
     return standings
 
 
-def standings_parameters(guild: int, user_ids: Sequence[int], day: int, now: float, *, sqlite: bool) -> dict[str, Any]:
-    """The bound values of `standings_query`: the members are one value whatever their number (a JSON list on
-    SQLite, an array on PostgreSQL), so the statement stays one prepared statement."""
-    ids = sorted(set(user_ids))
-    return {"guild": guild, "members": json.dumps(ids) if sqlite else ids, "day": day, "now": now}
+def standings_parameters(guild: int, user_ids: Sequence[int], day: int, now: float) -> dict[str, Any]:
+    """The bound values of `standings_query`: the members are one value whatever their number (a JSON list), so
+    the statement stays one prepared statement."""
+    return {"guild": guild, "members": json.dumps(sorted(set(user_ids))), "day": day, "now": now}
 
 
 @functools.cache
@@ -97,13 +96,15 @@ def standings_query(*, sqlite: bool, server: bool) -> sa.Select[Any]:
     j, d, f = jobs.c, usage_daily.c, forgotten_today.c
     guild = sa.bindparam("guild", type_=sa.BigInteger)
     day, now = sa.bindparam("day", type_=sa.Integer), sa.bindparam("now", type_=sa.Float)
-    if sqlite:  # the members as a one-column table
-        members = sa.func.json_each(sa.bindparam("members", type_=sa.String)).table_valued("value")
+    # The members as a one-column table, from one JSON list (a text parameter: no array type for the driver to
+    # look up on each new connection).
+    listed = sa.bindparam("members", type_=sa.String)
+    if sqlite:
+        members = sa.func.json_each(listed).table_valued("value").alias("members")
     else:
-        array = sa.bindparam("members", type_=postgresql.ARRAY(sa.BigInteger))
-        members = sa.func.unnest(array).table_valued("user_id").render_derived()
-    members = members.alias("members")
-    member = members.c[0]
+        elements = sa.func.json_array_elements_text(sa.cast(listed, postgresql.JSON))
+        members = elements.table_valued("value").render_derived().alias("members")
+    member = sa.cast(members.c.value, sa.BigInteger)
 
     def rare(term: Any) -> Any:
         return sa.func.unlikely(term) if sqlite else term

@@ -28,7 +28,5 @@ async def test_the_admission_statement_never_scans_the_job_history(tmp_path: Pat
             " ELSE 'completed' END, i FROM n"
         )
         db.execute("ANALYZE")
-    found = plan(
-        path, standings_query(sqlite=True, server=True).params(standings_parameters(1, [7, 8], 11, 100.0, sqlite=True))
-    )
+    found = plan(path, standings_query(sqlite=True, server=True).params(standings_parameters(1, [7, 8], 11, 100.0)))
     assert "SCAN jobs" not in found, found
