@@ -115,7 +115,8 @@ async def start_job(quotas: QuotaService, store: UsageStore, n: int) -> float:
     acknowledgement, then the enqueue; returns the seconds until it could be acknowledged."""
     started = time.perf_counter()
     await quotas.default_resolution(GUILD)
-    request = AdmitRequest(GUILD, 99, 1000 + n % MEMBERS, (), 1, None, f"job {n}: a lighthouse")
+    origin = Origin(interaction_id=n, token=f"token-{n}", token_expires_at=time.time() + 900)
+    request = AdmitRequest(GUILD, 99, 1000 + n % MEMBERS, (), 1, None, f"job {n}: a lighthouse", origin=origin)
     try:
         grant = await quotas.admit(request)
     except StoreFailed:  # not reserved within ADMIT_TIMEOUT: the member would be told to try again
@@ -177,7 +178,8 @@ async def measure(
             if phase == "cold":
                 before, cpu = counted().snapshot(), time.process_time()
                 for n in range(args.sequential):
-                    await quotas.admit(AdmitRequest(GUILD, 99, 1000 + n % MEMBERS, (), 1, None, f"s{n}"))
+                    origin = Origin(interaction_id=n, token=f"token-{n}", token_expires_at=time.time() + 900)
+                    await quotas.admit(AdmitRequest(GUILD, 99, 1000 + n % MEMBERS, (), 1, None, f"s{n}", origin=origin))
                 result["one"] = (counted().since(before), (time.process_time() - cpu) / args.sequential)
     finally:
         await store.close()

@@ -22,6 +22,7 @@ from bot.periods import day_number, next_midnight
 from bot.settings import Settings
 from bot.store import JobRecord, UsageStore
 from bot.store.guilds import GuildConfig
+from bot.store.journal import Origin
 from bot.store.queue import Admit, QueueStore
 from bot.store.queue import Standing as QueueStanding
 from bot.store.usage import DaySnapshot
@@ -155,6 +156,7 @@ class AdmitRequest:
     resolution: str | None
     prompt: str
     kind: str = "imagine"
+    origin: Origin | None = None  # where to answer the member (stored with the reservation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +270,7 @@ class QuotaService:
             day=day_number(now),
             hold=RESERVATION_TTL,
             member_cap=cap,
+            origin=request.origin,
         )
         job_id = await self._reserve(reservation, check)
         cost = request.count * self.settings.price_per_image

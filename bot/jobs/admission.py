@@ -94,6 +94,7 @@ class Admission:
             resolution_of(spec.size),
             spec.prompt,
             spec.kind,
+            spec.origin,
         )
         grant = await self.quotas.admit(request)
         admitted = Admitted(_with_server_defaults(spec, grant), grant)

@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -66,6 +67,9 @@ class JobDeliveries(Protocol):
     async def finished(self, job: StoredJob, outcome: Outcome) -> None:
         """After the job's end: the server's mod-log."""
 
+    async def not_started(self, job: StoredJob) -> None:
+        """Tell the member that a request never queued (its process died or stalled) did not start: nothing spent."""
+
 
 def new_worker_id() -> str:
     """host:pid:random: unique per process, readable in the jobs table."""
@@ -97,6 +101,7 @@ class Worker:
         self.lease = settings.lease_seconds
         self._jobs: dict[int, asyncio.Task[None]] = {}
         self._loops: list[asyncio.Task[None]] = []
+        self._notices: set[asyncio.Task[None]] = set()  # members told about reservations that expired
         self._stopping = False
 
     @property
@@ -142,9 +147,25 @@ class Worker:
                         self._jobs[job_id].cancel()
                 for job_id in await self.store.queue.expire_pending():
                     log.info("job %s: reservation expired before the job was queued", job_id)
+                    self._in_background(self._tell_not_started(job_id))
                 self.runner.metrics.queue_length(await self.store.queue.waiting())
             except Exception:
                 log.warning("worker %s: heartbeat failed", self.id, exc_info=True)
+
+    def _in_background(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.create_task(work)
+        self._notices.add(task)
+        task.add_done_callback(self._notices.discard)
+
+    async def _tell_not_started(self, job_id: int) -> None:
+        """A reservation that expired unqueued: its member is told (through the origin stored at admission)."""
+        try:
+            await self.deliveries.not_started(await self._load(job_id))
+        except Exception:
+            log.warning("job %s: could not tell the member it was not started", job_id, exc_info=True)
+        finally:
+            with contextlib.suppress(Exception):
+                await self.store.journal.close(job_id)  # forget its token
 
     async def _taken_from_us(self, job_id: int) -> bool:
         """Whether a job this worker runs is running under another worker (a job that just ended is not)."""

@@ -17,7 +17,14 @@ from bot.presentation.buttons import buttons_for
 from bot.presentation.guards import report_to_modlog
 from bot.presentation.message_poster import MessagePoster
 from bot.presentation.poster import ResultPoster
-from bot.presentation.recovery import TokenInteraction, interrupted_notice, reconcile, retry_view, tell_member
+from bot.presentation.recovery import (
+    TokenInteraction,
+    interrupted_notice,
+    not_started_notice,
+    reconcile,
+    retry_view,
+    tell_member,
+)
 from bot.presentation.replies import token_expired
 from bot.quotas import QuotaService
 from bot.settings import Settings
@@ -92,3 +99,7 @@ class RestDeliveries:
         await report_to_modlog(
             self.client, limits.modlog_channel, spec_of(job.record, count=outcome.requested), outcome
         )
+
+    async def not_started(self, job: StoredJob) -> None:
+        """Its status message (or its channel) says the request was never started and nothing was spent."""
+        await tell_member(self.client, job.record, job.entry, not_started_notice(job.record), None, time.time())

@@ -13,7 +13,7 @@ from bot.errors import UserFacingError
 from bot.jobs.model import JobSpec, PreparedJob
 from bot.presentation import text
 from bot.presentation.buttons import services_of
-from bot.presentation.launch import Launcher
+from bot.presentation.launch import NOT_STARTED, Launcher
 from bot.presentation.replies import tell, token_expired
 from bot.store import JobRecord, UsageStore
 from bot.store.journal import JournalEntry
@@ -140,6 +140,11 @@ def interrupted_notice(record: JobRecord, *, resuming: bool) -> str:
     return f"{head}\n⚠️ The bot restarted before this request was finished ({done}). {then}"
 
 
+def not_started_notice(record: JobRecord) -> str:
+    """What the member sees about a request its process never queued (it died while preparing it)."""
+    return f"{text.header(record.prompt, f'<@{record.user_id}>')}\n{NOT_STARTED}"
+
+
 RECONCILED_INDEX = 1000  # job_images index for an image found on Discord but never recorded (API indices are 0-14)
 
 
@@ -205,9 +210,10 @@ async def tell_member(
                 raise
     channel = bot.get_partial_messageable(record.channel_id or 0, guild_id=record.guild_id)
     reference = None
-    if entry is not None and entry.status_message_id is not None:
+    target = None if entry is None else entry.status_message_id or entry.reply_to_id  # the status, else the request
+    if target is not None:
         reference = discord.MessageReference(
-            message_id=entry.status_message_id,
+            message_id=target,
             channel_id=channel.id,
             guild_id=record.guild_id,
             fail_if_not_exists=False,

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
-from bot.store.journal import Origin, StoredReference, write_entry, write_references
+from bot.store.journal import Origin, StoredReference, entry_row, write_entry, write_references
 from bot.store.schema import job_images, job_journal, jobs
 from bot.store.standing import UNFINISHED as UNFINISHED
 from bot.store.standing import WAITING, pending_row, read_standings
@@ -118,7 +118,7 @@ class QueueStore:
         mine: dict[int, tuple[int, int]] = {}  # per member: images and jobs this batch reserved
         images = waiting = 0
         answers: list[tuple[asyncio.Future[int], int | Exception]] = []
-        rows: list[tuple[asyncio.Future[int], dict[str, Any]]] = []
+        rows: list[tuple[Admit, asyncio.Future[int], dict[str, Any]]] = []
         for request, check, answer in batch:
             base, (my_images, my_jobs) = read[request.user_id], mine.get(request.user_id, (0, 0))
             standing = dataclasses.replace(
@@ -136,10 +136,15 @@ class QueueStore:
                 continue
             mine[request.user_id] = (my_images + request.images, my_jobs + 1)
             images, waiting = images + request.images, waiting + 1
-            rows.append((answer, pending_row(request, now)))
+            rows.append((request, answer, pending_row(request, now)))
         if rows:
-            inserted = await conn.execute(_INSERT_PENDING, [row for _, row in rows])
-            answers += [(answer, int(job_id)) for (answer, _), job_id in zip(rows, inserted.scalars(), strict=True)]
+            inserted = await conn.execute(_INSERT_PENDING, [row for _, _, row in rows])
+            ids = [int(job_id) for job_id in inserted.scalars()]
+            answers += [(answer, job_id) for (_, answer, _), job_id in zip(rows, ids, strict=True)]
+            # where each member is answered, so that the sweeper can tell them if this process dies before queuing
+            origins = [entry_row(job_id, r.origin) for (r, _, _), job_id in zip(rows, ids, strict=True) if r.origin]
+            if origins:
+                await conn.execute(job_journal.insert(), origins)
         return answers
 
     async def enqueue(

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.store.journal import Origin
 from bot.store.schema import forgotten_today, jobs, usage_daily
 
 WAITING = ("pending", "queued")
@@ -45,6 +46,7 @@ class Admit:
     day: int
     hold: float  # seconds a pending row stays a reservation without being queued
     member_cap: int  # jobs this member may run at once
+    origin: Origin | None = None  # where to tell the member if the job is never queued (its process died)
 
 
 def pending_row(request: Admit, now: float) -> dict[str, Any]:

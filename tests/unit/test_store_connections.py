@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from bot.store import UsageStore, db
+from bot.store.journal import Origin
 from bot.store.queue import Admit
 from tests.postgres import RoundTrips, counting_proxy
 
@@ -63,16 +64,20 @@ async def test_a_busy_connection_the_server_closed_fails_one_operation_then_the_
         await store.close()
 
 
-async def test_an_admission_costs_five_round_trips_however_many_members_it_batches(postgres_url: str) -> None:
-    """BEGIN, the server's advisory lock, one statement for every member's standing, one INSERT, COMMIT; nothing
-    else (pool_pre_ping alone cost three more per transaction, and each member's standing one more)."""
+async def test_an_admission_costs_six_round_trips_however_many_members_it_batches(postgres_url: str) -> None:
+    """BEGIN, the server's advisory lock, one statement for every member's standing, one INSERT of the jobs, one of
+    their origins, COMMIT; nothing else (pool_pre_ping alone cost three more per transaction, and each member's
+    standing one more)."""
     trips = RoundTrips()
     async with counting_proxy(postgres_url, trips) as proxied:
         store = await UsageStore.open(proxied)
         try:
 
             async def admit(members: range) -> list[int]:
-                requests = [Admit(7, 8, user, "p", 1, "imagine", day=1, hold=300.0, member_cap=2) for user in members]
+                requests = [
+                    Admit(7, 8, user, "p", 1, "imagine", day=1, hold=300.0, member_cap=2, origin=Origin(user, "t"))
+                    for user in members
+                ]
                 return await asyncio.gather(*(store.queue.admit(r, lambda _: None) for r in requests))
 
             await admit(range(1, 2))  # statements are prepared once per connection
@@ -85,4 +90,4 @@ async def test_an_admission_costs_five_round_trips_however_many_members_it_batch
             batch = trips.count - before
         finally:
             await store.close()
-    assert (one, batch) == (5, 5)
+    assert (one, batch) == (6, 6)
