@@ -93,7 +93,7 @@ class JobRunner:
         self.metrics = metrics or Metrics()
         self._active: dict[int, _Run] = {}
         self._preparing: dict[asyncio.Task[Any], Callable[[], Awaitable[object]]] = {}
-        self._bookkeeping: set[asyncio.Task[None]] = set()
+        self._bookkeeping: dict[int, asyncio.Task[None]] = {}  # jobs whose final bookkeeping is being retried
         self._pruned_at = -math.inf
 
     async def run(self, job: PreparedJob, delivery: Delivery) -> Outcome:
@@ -224,8 +224,19 @@ class JobRunner:
 
     def _keep_recording(self, run: _Run, outcome: Outcome) -> None:
         task = asyncio.create_task(self._record_until_saved(run, outcome))
-        self._bookkeeping.add(task)
-        task.add_done_callback(self._bookkeeping.discard)
+        self._bookkeeping[run.job_id] = task
+        task.add_done_callback(lambda done: self._bookkeeping.pop(run.job_id, None) if done is task else None)
+
+    def unsettled(self) -> list[int]:
+        """Jobs that ended for their member while the store failed, their final bookkeeping still being retried:
+        their worker keeps holding them (renewing their leases) so that no worker takes one over and continues it."""
+        return [job_id for job_id, task in self._bookkeeping.items() if not task.done()]
+
+    def abandon(self, job_id: int) -> None:
+        """Stop retrying a job's bookkeeping (another worker holds the job now and reconciles it)."""
+        task = self._bookkeeping.pop(job_id, None)
+        if task is not None:
+            task.cancel()
 
     async def _record_until_saved(self, run: _Run, outcome: Outcome) -> None:
         """Retry the final bookkeeping with growing pauses for BOOKKEEPING_RETRY_SECONDS, then leave it to recovery."""
@@ -316,8 +327,8 @@ class JobRunner:
         """Give retrying bookkeeping the grace period; what is still unsaved is left to restart recovery."""
         if not self._bookkeeping:
             return
-        await asyncio.wait(set(self._bookkeeping), timeout=max(grace, 0.1))
-        for task in set(self._bookkeeping):
+        await asyncio.wait(set(self._bookkeeping.values()), timeout=max(grace, 0.1))
+        for task in set(self._bookkeeping.values()):
             task.cancel()
 
     async def _generate(self, job: PreparedJob, run: _Run) -> None:

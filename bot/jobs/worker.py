@@ -106,8 +106,15 @@ class Worker:
 
     @property
     def running(self) -> list[int]:
-        """Ids of the jobs this worker holds."""
+        """Ids of the jobs this worker runs."""
         return list(self._jobs)
+
+    @property
+    def held(self) -> list[int]:
+        """Ids of the jobs whose leases this worker renews: the ones it runs, and the ones that ended for their
+        member while the store failed and whose final bookkeeping is still being retried (a takeover would
+        continue a job its member was told had stopped)."""
+        return [*self._jobs, *(job_id for job_id in self.runner.unsettled() if job_id not in self._jobs)]
 
     def start(self) -> None:
         """Start claiming and heartbeating (idempotent)."""
@@ -123,7 +130,11 @@ class Worker:
             if room > 0:
                 try:
                     claims = await self.store.queue.claim(
-                        self.id, limit=room, global_limit=self.settings.max_concurrent_jobs, lease=self.lease
+                        self.id,
+                        limit=room,
+                        global_limit=self.settings.max_concurrent_jobs,
+                        lease=self.lease,
+                        holding=self.held,  # never taken over by its own holder, even if its lease ran out
                     )
                 except Exception:
                     log.warning("worker %s: could not claim jobs", self.id, exc_info=True)
@@ -139,12 +150,14 @@ class Worker:
         while not self._stopping:
             await asyncio.sleep(self.lease / 3)
             try:
-                renewing = self.running  # jobs claimed meanwhile are not in this renewal, and not lost
+                renewing = self.held  # jobs claimed meanwhile are not in this renewal, and not lost
                 held = await self.store.queue.heartbeat(self.id, renewing, self.lease)
                 for job_id in set(renewing) - held:
-                    if job_id in self._jobs and await self._taken_from_us(job_id):  # stop making it twice
+                    if await self._taken_from_us(job_id):  # stop making it (or recording it) twice
                         log.warning("job %s: lease lost; stopping here", job_id)
-                        self._jobs[job_id].cancel()
+                        if job_id in self._jobs:
+                            self._jobs[job_id].cancel()
+                        self.runner.abandon(job_id)
                 for job_id in await self.store.queue.expire_pending():
                     log.info("job %s: reservation expired before the job was queued", job_id)
                     self._in_background(self._tell_not_started(job_id))

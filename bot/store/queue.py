@@ -199,12 +199,15 @@ class QueueStore:
                 await self.announce(conn)
         return done
 
-    async def claim(self, worker_id: str, *, limit: int, global_limit: int, lease: float) -> list[Claim]:
+    async def claim(
+        self, worker_id: str, *, limit: int, global_limit: int, lease: float, holding: Sequence[int] = ()
+    ) -> list[Claim]:
         """Take up to `limit` jobs for `worker_id`: expired leases first (takeover), then queued ones in order.
 
         One statement reads the candidates with the running counts (the deployment's and each member's); only the
         rows taken are locked (`FOR UPDATE SKIP LOCKED`, in the UPDATE). No NOTIFY: a claim frees nothing, and every
-        job it leaves behind was announced when it was queued.
+        job it leaves behind was announced when it was queued. `holding`: jobs this worker still holds (never taken
+        over by it, even when their leases ran out while its store was failing).
         """
         if limit <= 0:
             return []
@@ -216,10 +219,11 @@ class QueueStore:
             room = min(limit, global_limit - int(candidates[0].total))
             per_member = {int(row.user_id): int(row.member_running) for row in candidates}
             chosen: dict[int, bool] = {}  # job id -> taken over
+            mine = set(holding)
             for row in candidates:
                 if len(chosen) >= room:
                     break
-                if per_member[row.user_id] >= (row.member_cap or 1):
+                if row.id in mine or per_member[row.user_id] >= (row.member_cap or 1):
                     continue
                 per_member[row.user_id] += 1
                 chosen[int(row.id)] = row.status == "running"
