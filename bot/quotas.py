@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import BadInput, QueueFull, StoreFailed, UserFacingError
+from bot.imagegen.models import resolution_of
 from bot.periods import day_number, next_midnight
 from bot.settings import Settings
 from bot.store import JobRecord, UsageStore
@@ -221,19 +222,27 @@ class QuotaService:
                 task.add_done_callback(self._reports.discard)
             raise
 
-    async def recheck(self, record: JobRecord) -> UserFacingError | None:
-        """Whether a taken-over job may still continue: its channel and words allowed, and the member's daily limit
-        (with the job's own images) not lowered below what it needs. The refusal, or None."""
+    async def recheck(self, record: JobRecord, owed: int) -> UserFacingError | None:
+        """Whether a taken-over job may make the `owed` images it still has to make. The admission rules that
+        still apply to a job that was admitted and started: the channel and the blocked words, 4K and the set size
+        (for what is left, as a Retry of it would be checked), the member's (unless they were exempt when it was
+        admitted: roles are not known here) and the server's daily limits, the job's own images counted once. Not
+        the cooldown, the waiting limits, the queue or the cost question: the request was made, waited its turn
+        and was confirmed once; the claim applied the member's concurrency cap. The refusal, or None."""
         guild = record.guild_id or 0
         config = await self.store.guilds.load(guild)
         limits = effective_limits(self.settings, config)
         now = self.store.clock()
+        reset = next_midnight(now)
         try:
-            _check_channel(config, record.channel_id)
-            _check_words(config, record.prompt)
+            resolution = resolution_of(str(record.params.get("size", ""))) or limits.default_resolution
+            _check_request(config, limits, record.channel_id, record.prompt, owed, resolution)
             today = await self._today(guild, record.user_id, now)
-            used = today.member_images + today.member_busy.images - record.images_requested
-            _check_member_daily(limits, used, record.images_requested, next_midnight(now))
+            own = record.images_requested  # reserved by this job itself (its delivered images are not rolled up yet)
+            if not record.params.get("exempt"):
+                used = today.member_images + today.member_busy.images - own
+                _check_member_daily(limits, used, own, reset)
+            _check_server_daily(limits, today.server_images + today.server_busy.images - own, own, reset)
         except UserFacingError as refusal:
             return refusal
         return None
@@ -250,10 +259,8 @@ class QuotaService:
         guild = request.guild_id or 0
         config = await self.store.guilds.load(guild)
         limits = effective_limits(self.settings, config)
-        _check_channel(config, request.channel_id)
-        _check_words(config, request.prompt)
         resolution = request.resolution or limits.default_resolution
-        _check_shape(limits, request.count, resolution)
+        _check_request(config, limits, request.channel_id, request.prompt, request.count, resolution)
         exempt = bool(config.exempt_roles.intersection(request.role_ids))
         now = self.store.clock()
         check = functools.partial(self._check, limits, exempt, request.count, now)
@@ -326,6 +333,15 @@ class QuotaService:
     async def _today(self, guild: int, user_id: int, now: float) -> DaySnapshot:
         """Images delivered today by the member and the server, their jobs still in flight, the newest job id."""
         return await self.store.usage.day_snapshot(guild, user_id, day_number(now), 0.0)  # leases end crashed jobs
+
+
+def _check_request(
+    config: GuildConfig, limits: Limits, channel_id: int | None, prompt: str, count: int, resolution: str
+) -> None:
+    """The rules that need nothing but the server's settings: channel, blocked words, 4K and the set size."""
+    _check_channel(config, channel_id)
+    _check_words(config, prompt)
+    _check_shape(limits, count, resolution)
 
 
 def _check_cooldown(limits: Limits, last: float | None, now: float) -> None:

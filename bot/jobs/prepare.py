@@ -85,7 +85,7 @@ async def _as_is(value: str) -> str:
     return value
 
 
-def stored_params(prepared: PreparedJob, *, preface: str | None, buttons: bool) -> str:
+def stored_params(prepared: PreparedJob, *, preface: str | None, buttons: bool, exempt: bool = False) -> str:
     """What the queue keeps about a prepared job (JSON), so that any worker can make and deliver it."""
     spec, request = prepared.spec, prepared.request
     params: dict[str, object] = {
@@ -100,6 +100,8 @@ def stored_params(prepared: PreparedJob, *, preface: str | None, buttons: bool) 
         params["resumes"] = spec.resumes
     if preface:
         params["preface"] = preface
+    if exempt:  # from the member's daily limit, by a role (a takeover re-checks without knowing the roles)
+        params["exempt"] = True
     urls = list(request.references)
     if urls and all(url.startswith(("http://", "https://")) for url in urls):
         params["reference_urls"] = urls  # REFERENCE_MODE=url: the API fetches them itself

@@ -245,7 +245,7 @@ class Worker:
         """Count what the last worker posted; continue with the rest, or end the job with a Retry button."""
         if await self.deliveries.reconcile(job):
             job = await self._load(job.record.id)
-        refusal = await self.quotas.recheck(job.record) if job.owed else None
+        refusal = await self.quotas.recheck(job.record, job.owed) if job.owed else None
         resuming = bool(job.owed) and self.settings.resume_interrupted_jobs and refusal is None
         if refusal is not None:
             log.info("job %s: not continued (%s)", job.record.id, refusal.code)

@@ -217,7 +217,9 @@ class Launcher:
         Until a worker starts it, this process keeps its status line at its place in line.
         """
         spec = prepared.spec
-        params = stored_params(prepared, preface=preface, buttons=self.buttons is not None)
+        params = stored_params(
+            prepared, preface=preface, buttons=self.buttons is not None, exempt=admitted.grant.exempt
+        )
         references = [StoredReference(r.mime, r.width, r.height, r.data) for r in prepared.references]
         store = self.services.store
         try:
