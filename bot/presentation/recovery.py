@@ -146,6 +146,7 @@ def not_started_notice(record: JobRecord) -> str:
 
 
 RECONCILED_INDEX = 1000  # job_images index for an image found on Discord but never recorded (API indices are 0-14)
+PAGE_SCAN = 200  # channel messages read after a job's newest known page, looking for one nobody recorded
 
 
 async def shown_images(
@@ -165,13 +166,30 @@ async def shown_images(
     return shown
 
 
+async def unrecorded_pages(bot: discord.Client, record: JobRecord, after: int, known: set[int]) -> dict[int, int]:
+    """The job's images on messages posted after `after` that the store never recorded (a new page whose commit a
+    crash prevented), from the channel's history (needs VIEW_CHANNEL and READ_MESSAGE_HISTORY: else nothing)."""
+    prefix = f"seedream_{record.id}_"
+    me = bot.user.id if bot.user is not None else None
+    channel = bot.get_partial_messageable(record.channel_id or 0, guild_id=record.guild_id)
+    found: dict[int, int] = {}
+    try:
+        async for message in channel.history(after=discord.Object(after), limit=PAGE_SCAN, oldest_first=True):
+            images = sum(1 for a in message.attachments if a.filename.startswith(prefix))
+            if images and message.id not in known and message.author.id == me:
+                found[message.id] = images
+    except discord.HTTPException as error:
+        log.info("job %s: could not read the channel for unrecorded pages (%s)", record.id, error.status)
+    return found
+
+
 async def reconcile(
     bot: discord.Client, store: UsageStore, record: JobRecord, entry: JournalEntry | None, now: float
 ) -> int:
     """Count images Discord accepted just before a crash but the database never recorded; returns how many.
 
-    Reads the job's status message and every page it recorded an image on; an image that was the first one
-    of a page nobody recorded cannot be found this way.
+    Reads the job's status message and every page it recorded an image on, then the channel after the newest of
+    them for a page nobody recorded (the crash fell between Discord accepting a new page and the commit).
     """
     recorded = await store.job_images(record.id)
     message_ids = {r.message_id for r in recorded if r.message_id is not None}
@@ -179,6 +197,8 @@ async def reconcile(
         message_ids.add(entry.status_message_id)
     token = entry.interaction_token if entry is not None and entry.token_valid(now) else None
     shown = await shown_images(bot, record, message_ids, token)
+    if message_ids and sum(shown.values()) < record.images_requested:  # a page may be missing
+        shown |= await unrecorded_pages(bot, record, max(message_ids), message_ids)
     found = 0
     base = max(RECONCILED_INDEX, await store.queue.next_index(record.id))  # after every index a takeover used
     for message_id, count in shown.items():
