@@ -2,8 +2,8 @@
 
 Every store write of a running job goes through `_saving`: a database failure (locked past its timeout, disk
 full, I/O error) ends the job with `StoreFailed` shown to the member, and its final bookkeeping (images
-already posted, the final status, forgetting the interaction token) keeps being retried in the background
-for `BOOKKEEPING_RETRY_SECONDS`.
+already posted, the final status, forgetting the interaction token) keeps being retried in the background until
+it is saved, the job held by its worker meanwhile.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from bot.store.journal import Origin, StoredReference
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-BOOKKEEPING_RETRY_SECONDS = 300.0  # how long a failing store is retried for a finished job's bookkeeping
+BOOKKEEPING_RETRY_SECONDS = 300.0  # a finished job's bookkeeping is retried often this long, then once a minute
 BOOKKEEPING_MAX_DELAY = 10.0
+BOOKKEEPING_SLOW_DELAY = 60.0  # between tries once the store failed for BOOKKEEPING_RETRY_SECONDS
 PRUNE_INTERVAL = 600.0  # seconds between two prunes of old reference images by one process
 
 
@@ -239,9 +240,11 @@ class JobRunner:
             task.cancel()
 
     async def _record_until_saved(self, run: _Run, outcome: Outcome) -> None:
-        """Retry the final bookkeeping with growing pauses for BOOKKEEPING_RETRY_SECONDS, then leave it to recovery."""
+        """Retry the final bookkeeping with growing pauses until it is saved (or the process stops: a restart's
+        takeover finishes the job). Past BOOKKEEPING_RETRY_SECONDS it says so in the log and tries once a minute.
+        The job stays held by its worker meanwhile (`unsettled`), so that nobody takes it over and continues it."""
         loop = asyncio.get_running_loop()
-        deadline, delay = loop.time() + BOOKKEEPING_RETRY_SECONDS, 0.5
+        deadline, delay, warned = loop.time() + BOOKKEEPING_RETRY_SECONDS, 0.5, False
         while True:
             try:
                 await self._record(run, outcome)
@@ -249,10 +252,10 @@ class JobRunner:
                 log.info("job %s: final bookkeeping saved after a store failure", run.job_id)
                 return
             except Exception:
-                if loop.time() + delay > deadline:
-                    log.error("job %s: the store kept failing; restart recovery will finish the job", run.job_id)
-                    return
-            await asyncio.sleep(delay)
+                if loop.time() > deadline and not warned:
+                    log.error("job %s: the store keeps failing; its final record is retried once a minute", run.job_id)
+                    warned = True
+            await asyncio.sleep(BOOKKEEPING_SLOW_DELAY if warned else delay)
             delay = min(delay * 2, BOOKKEEPING_MAX_DELAY)
 
     async def _forget_old_references(self) -> None:
