@@ -21,6 +21,7 @@ from bot.errors import ApiTimeout, ContentBlocked, ImageApiError, StoreFailed, U
 from bot.imagegen.client import ImageApiClient
 from bot.imagegen.models import Completed, ImageFailed, ImageReady
 from bot.imaging import fit_for_upload
+from bot.jobs.bookkeeping import Bookkeeping
 from bot.jobs.guard import DeliveryGuard
 from bot.jobs.model import Delivery, Outcome, OutputImage, Posted, PreparedJob, Progress
 from bot.logs import set_job
@@ -32,9 +33,6 @@ from bot.store.journal import Origin, StoredReference
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-BOOKKEEPING_RETRY_SECONDS = 300.0  # a finished job's bookkeeping is retried often this long, then once a minute
-BOOKKEEPING_MAX_DELAY = 10.0
-BOOKKEEPING_SLOW_DELAY = 60.0  # between tries once the store failed for BOOKKEEPING_RETRY_SECONDS
 PRUNE_INTERVAL = 600.0  # seconds between two prunes of old reference images by one process
 
 
@@ -94,7 +92,7 @@ class JobRunner:
         self.metrics = metrics or Metrics()
         self._active: dict[int, _Run] = {}
         self._preparing: dict[asyncio.Task[Any], Callable[[], Awaitable[object]]] = {}
-        self._bookkeeping: dict[int, asyncio.Task[None]] = {}  # jobs whose final bookkeeping is being retried
+        self.bookkeeping = Bookkeeping()  # jobs whose final bookkeeping is retried after a store failure
         self._pruned_at = -math.inf
 
     async def run(self, job: PreparedJob, delivery: Delivery) -> Outcome:
@@ -224,39 +222,11 @@ class JobRunner:
             return False
 
     def _keep_recording(self, run: _Run, outcome: Outcome) -> None:
-        task = asyncio.create_task(self._record_until_saved(run, outcome))
-        self._bookkeeping[run.job_id] = task
-        task.add_done_callback(lambda done: self._bookkeeping.pop(run.job_id, None) if done is task else None)
+        async def save() -> None:
+            await self._record(run, outcome)
+            await self.store.journal.close(run.job_id)
 
-    def unsettled(self) -> list[int]:
-        """Jobs that ended for their member while the store failed, their final bookkeeping still being retried:
-        their worker keeps holding them (renewing their leases) so that no worker takes one over and continues it."""
-        return [job_id for job_id, task in self._bookkeeping.items() if not task.done()]
-
-    def abandon(self, job_id: int) -> None:
-        """Stop retrying a job's bookkeeping (another worker holds the job now and reconciles it)."""
-        task = self._bookkeeping.pop(job_id, None)
-        if task is not None:
-            task.cancel()
-
-    async def _record_until_saved(self, run: _Run, outcome: Outcome) -> None:
-        """Retry the final bookkeeping with growing pauses until it is saved (or the process stops: a restart's
-        takeover finishes the job). Past BOOKKEEPING_RETRY_SECONDS it says so in the log and tries once a minute.
-        The job stays held by its worker meanwhile (`unsettled`), so that nobody takes it over and continues it."""
-        loop = asyncio.get_running_loop()
-        deadline, delay, warned = loop.time() + BOOKKEEPING_RETRY_SECONDS, 0.5, False
-        while True:
-            try:
-                await self._record(run, outcome)
-                await self.store.journal.close(run.job_id)
-                log.info("job %s: final bookkeeping saved after a store failure", run.job_id)
-                return
-            except Exception:
-                if loop.time() > deadline and not warned:
-                    log.error("job %s: the store keeps failing; its final record is retried once a minute", run.job_id)
-                    warned = True
-            await asyncio.sleep(BOOKKEEPING_SLOW_DELAY if warned else delay)
-            delay = min(delay * 2, BOOKKEEPING_MAX_DELAY)
+        self.bookkeeping.retry(run.job_id, save)
 
     async def _forget_old_references(self) -> None:
         """Reference images are journalled for Reroll/Retry; drop those past KEEP_REFERENCES_DAYS. At most once per
@@ -311,7 +281,7 @@ class JobRunner:
             task.cancel()
         if pending:  # an image being posted is finished and recorded first
             await asyncio.wait(pending, timeout=15)
-        await self._stop_bookkeeping(grace)
+        await self.bookkeeping.stop(grace)
         return [job_id for job_id, _ in left]
 
     async def _stop_preparing(self) -> None:
@@ -325,14 +295,6 @@ class JobRunner:
         for task, _ in stuck:
             task.cancel()
         await asyncio.wait([task for task, _ in stuck], timeout=5)
-
-    async def _stop_bookkeeping(self, grace: float) -> None:
-        """Give retrying bookkeeping the grace period; what is still unsaved is left to restart recovery."""
-        if not self._bookkeeping:
-            return
-        await asyncio.wait(set(self._bookkeeping.values()), timeout=max(grace, 0.1))
-        for task in set(self._bookkeeping.values()):
-            task.cancel()
 
     async def _generate(self, job: PreparedJob, run: _Run) -> None:
         # aclosing: a job stopped early gives back its image slot (MAX_IMAGES_IN_FLIGHT) at once.

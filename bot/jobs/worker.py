@@ -114,7 +114,7 @@ class Worker:
         """Ids of the jobs whose leases this worker renews: the ones it runs, and the ones that ended for their
         member while the store failed and whose final bookkeeping is still being retried (a takeover would
         continue a job its member was told had stopped)."""
-        return [*self._jobs, *(job_id for job_id in self.runner.unsettled() if job_id not in self._jobs)]
+        return [*self._jobs, *(job_id for job_id in self.runner.bookkeeping.unsettled() if job_id not in self._jobs)]
 
     def start(self) -> None:
         """Start claiming and heartbeating (idempotent)."""
@@ -157,7 +157,7 @@ class Worker:
                         log.warning("job %s: lease lost; stopping here", job_id)
                         if job_id in self._jobs:
                             self._jobs[job_id].cancel()
-                        self.runner.abandon(job_id)
+                        self.runner.bookkeeping.abandon(job_id)
                 for job_id in await self.store.queue.expire_pending():
                     log.info("job %s: reservation expired before the job was queued", job_id)
                     self._in_background(self._tell_not_started(job_id))
