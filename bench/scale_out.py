@@ -26,7 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import GENEROUS_OWNER, api_process, finished, percentile, run_and_record, started_fake_discord, stop
+from bench.common import (
+    GENEROUS_OWNER,
+    api_process,
+    cpu_seconds,
+    finished,
+    percentile,
+    run_and_record,
+    started_fake_discord,
+    stop,
+)
 from bot.store import JobRecord, UsageStore
 from tests.fakes.discord import FakeDiscord
 from tests.postgres import ThrowawayServer, fresh_database
@@ -62,23 +71,33 @@ async def deployment(
         **env,
     }
     processes: list[asyncio.subprocess.Process] = []
+    logs: list[Path] = []
     try:
-        for n in range(workers):
+        for n in range(workers):  # all at once: each takes a few seconds to import, migrate and log in
             command = ["-m", "bot"] if n == 0 else ["-m", "bot", "worker"]
-            with (workdir / f"bot-{time.monotonic_ns()}-{n}.log").open("wb") as log:
+            logs.append(workdir / f"bot-{time.monotonic_ns()}-{n}.log")
+            with logs[-1].open("wb") as log:
                 processes.append(
                     await asyncio.create_subprocess_exec(
                         sys.executable, *command, env=settings, cwd=workdir, stdout=log, stderr=log
                     )
                 )
-            if n == 0:
-                await fake.wait_ready(timeout=60)
-                await fake.wait_for(lambda: fake.commands.get(fake.guild_id), timeout=30)
-        await asyncio.sleep(1.0)  # the worker-only processes log in and start claiming
+        await fake.wait_ready(timeout=60)
+        await fake.wait_for(lambda: fake.commands.get(fake.guild_id), timeout=30)
+        await _claiming(logs, timeout=60)  # every worker is up (else the burst measures Python's start-up)
         yield Deployment(processes, url)
     finally:
         for process in processes:
             await stop(process)
+
+
+async def _claiming(logs: list[Path], timeout: float) -> None:
+    """Wait until each process logged that its worker started ("worker …: up to N job(s) at once")."""
+    deadline = time.monotonic() + timeout
+    while not all("job(s) at once" in path.read_text(errors="replace") for path in logs):
+        if time.monotonic() > deadline:
+            raise TimeoutError("a worker process did not start")
+        await asyncio.sleep(0.1)
 
 
 async def read_jobs(url: str) -> list[JobRecord]:
@@ -107,8 +126,30 @@ async def burst(fake: FakeDiscord, jobs: int, timeout: float, spacing: float) ->
     return {"acks": acks, "took": took, "per_minute": done / took * 60, "failed": failed}
 
 
-async def scenario(args: argparse.Namespace, workdir: Path, api_base: str, url: str, workers: int) -> dict[str, Any]:
-    """One burst against a fresh deployment of `workers` processes."""
+def postgres_cpu(server: ThrowawayServer | None) -> float:
+    """CPU seconds the PostgreSQL server has used so far: the postmaster, its live backends and the ones that ended."""
+    if server is None:
+        return 0.0
+    with contextlib.suppress(OSError, ValueError):
+        postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                pid = int(stat.parent.name)
+                if pid == postmaster:  # its own time and that of every backend that ended (waited for)
+                    total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+                elif int(fields[1]) == postmaster:
+                    total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+    return 0.0
+
+
+async def scenario(
+    args: argparse.Namespace, workdir: Path, api_base: str, url: str, workers: int, server: ThrowawayServer | None
+) -> dict[str, Any]:
+    """One burst against a fresh deployment of `workers` processes; with the CPU time the bot processes and the
+    database server used for it (a number that other work on the machine disturbs far less than times)."""
     fake = await started_fake_discord()
     try:
         env = {
@@ -116,8 +157,13 @@ async def scenario(args: argparse.Namespace, workdir: Path, api_base: str, url: 
             "WORKER_CONCURRENCY": str(args.per_process),
             "LEASE_SECONDS": str(args.lease),
         }
-        async with deployment(fake, api_base, workdir, url, workers, **env):
-            return await burst(fake, args.jobs, args.timeout, args.spacing)
+        async with deployment(fake, api_base, workdir, url, workers, **env) as running:
+            pids = [p.pid for p in running.processes]
+            bot, database = sum(cpu_seconds(pid) for pid in pids), postgres_cpu(server)
+            result = await burst(fake, args.jobs, args.timeout, args.spacing)
+            result["bot_cpu"] = sum(cpu_seconds(pid) for pid in pids) - bot
+            result["db_cpu"] = postgres_cpu(server) - database if server is not None and "postgresql" in url else 0.0
+            return result
     finally:
         await fake.close()
 
@@ -189,10 +235,10 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         async with api_process(delay=args.delay, size=(64, 64)) as api:
             for workers in args.workers:
                 url = await fresh_database(admin)
-                results["workers"][workers] = await scenario(args, workdir, api.base_url, url, workers)
+                results["workers"][workers] = await scenario(args, workdir, api.base_url, url, workers, server)
                 print(f"{workers} worker process(es): {results['workers'][workers]['per_minute']:.0f} jobs/min")
             sqlite = f"sqlite:///{workdir / 'bench.db'}"
-            results["sqlite"] = await scenario(args, workdir, api.base_url, sqlite, 1)
+            results["sqlite"] = await scenario(args, workdir, api.base_url, sqlite, 1, None)
             if not args.skip_takeover:
                 results["takeover"] = await takeover(args, workdir, api.base_url, await fresh_database(admin))
     finally:
@@ -218,10 +264,13 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> str:
         "15 on the same machine (fsync off). Quotas off (`GENEROUS_OWNER`). Ack = from the fake Discord sending",
         "INTERACTION_CREATE to receiving the defer callback. Jobs/min = jobs ÷ (first interaction → last final",
         "message), counting only jobs that got their image; an unanswered interaction counts as an ack of",
-        f"{args.timeout:.0f} s. Load average when the run started: {result['load']:.1f} (other work included).",
+        f"{args.timeout:.0f} s. CPU per job: user + system time of the bot processes (all of them together) and of",
+        "the PostgreSQL server during the burst, divided by the jobs sent; it varies far less with other work on the",
+        f"machine than the times do. Load average when the run started: {result['load']:.1f} (other work included).",
         "",
-        "| database | worker processes | jobs/min | × one | ack p50 | ack p99 | p99 ÷ SQLite p99 | failed |",
-        "|---|---|---|---|---|---|---|---|",
+        "| database | worker processes | jobs/min | × one | ack p50 | ack p99 | p99 ÷ SQLite p99 | failed "
+        "| bot CPU per job | database CPU per job |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         _row("SQLite", 1, sqlite, sqlite, base),
     ]
     lines += [_row("PostgreSQL", n, run, sqlite, base) for n, run in sorted(runs.items())]
@@ -233,7 +282,9 @@ def _row(database: str, workers: int, run: dict[str, Any], sqlite: dict[str, Any
     ratio = percentile(run["acks"], 99) / percentile(sqlite["acks"], 99)
     return (
         f"| {database} | {workers} | {run['per_minute']:.0f} | {run['per_minute'] / base:.2f}× | "
-        f"{_ms(run['acks'], 50)} | {_ms(run['acks'], 99)} | {ratio:.2f} | {run['failed']} |"
+        f"{_ms(run['acks'], 50)} | {_ms(run['acks'], 99)} | {ratio:.2f} | {run['failed']} | "
+        f"{run.get('bot_cpu', 0) / len(run['acks']) * 1000:.1f} ms | "
+        f"{run.get('db_cpu', 0) / len(run['acks']) * 1000:.1f} ms |"
     )
 
 

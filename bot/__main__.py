@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from bot.cpu import yield_to_gateways
 from bot.db_cli import add_db_commands, run_db_command
 from bot.doctor import add_check_command
 from bot.generate_cli import add_generate_command
@@ -134,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_CONFIG
     configure_logging(settings)
+    if args.command == "worker":
+        yield_to_gateways()
     return run_until_stopped(settings, gateway=args.command != "worker")
 
 

@@ -33,6 +33,16 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
 
 
+WORKER_PROCESS_NICE = 5  # how much lower a worker-only process runs than the gateways on its machine
+
+
+def yield_to_gateways() -> None:
+    """Run this process (a worker only) at a lower CPU priority: on a machine it shares with gateway processes,
+    those answer Discord within its 3 seconds first; a worker's jobs wait on the image API, rarely on the CPU."""
+    with contextlib.suppress(AttributeError, OSError):  # not permitted or not available: normal priority
+        os.nice(WORKER_PROCESS_NICE)
+
+
 def pool() -> ThreadPoolExecutor:
     """The shared CPU pool (created on first use)."""
     global _pool

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.budget import BudgetWatch
 from bot.errors import QueueFull, StoreFailed, UserFacingError
+from bot.imagegen.catalog import resolution_of
 from bot.limits import Limits, Standing, effective_limits, is_exempt, limits_of_member, sees_costs
 from bot.periods import day_number, month_start_day, next_midnight, next_month
 from bot.pricing import job_model, price_per_image
@@ -36,6 +37,7 @@ from bot.quota_checks import (
 )
 from bot.settings import Settings
 from bot.store import JobRecord, UsageStore
+from bot.store.journal import Origin
 from bot.store.queue import Admit, QueueStore
 from bot.store.queue import Standing as QueueStanding
 from bot.tiers import MemberLimits, capped_resolution
@@ -96,6 +98,7 @@ class AdmitRequest:
     params: str = "{}"  # the job's parameters known at admission (JSON), shown by /job until it is queued
     manager: bool = False  # the member has Manage Server (money is shown to them)
     model: str | None = None  # None: the default model
+    origin: Origin | None = None  # where to answer the member (stored with the reservation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,10 +177,14 @@ class QuotaService:
                 task.add_done_callback(self._reports.discard)
             raise
 
-    async def recheck(self, record: JobRecord) -> UserFacingError | None:
-        """Whether a taken-over job may still continue: its channel and words allowed, and the member's daily and
-        monthly limits (their tier from the roles they had, with the job's own images) not lowered below what it
-        needs. The refusal, or None."""
+    async def recheck(self, record: JobRecord, owed: int) -> UserFacingError | None:
+        """Whether a taken-over job may make the `owed` images it still has to make. The admission rules that
+        still apply to a job that was admitted and started: the channel and the blocked words, 4K and the set size
+        (for what is left, as a Retry of it would be checked), the member's daily and monthly limits (their tier
+        and exempt roles from the roles they had when it was admitted) and the server's daily limit, the job's own
+        images counted once. Not the cooldown, the waiting limits, the queue or the cost question: the request was
+        made, waited its turn and was confirmed once; the claim applied the member's concurrency cap. The refusal,
+        or None."""
         guild = record.guild_id or 0
         config = await self.store.guilds.load(guild)
         limits = effective_limits(self.settings, config)
@@ -186,11 +193,15 @@ class QuotaService:
         try:
             check_channel(config, record.channel_id)
             check_words(config, record.prompt)
+            resolution = resolution_of(str(record.params.get("size", ""))) or limits.default_resolution
+            check_shape(member, owed, resolution)
+            seen = await self.store.queue.standing(guild, record.user_id, day_number(now), month_start_day(now))
+            own = record.images_requested  # reserved by this job itself (its delivered images are not rolled up yet)
             if not is_exempt(config, record.role_ids):
-                seen = await self.store.queue.standing(guild, record.user_id, day_number(now), month_start_day(now))
-                used, count = seen.member_reserved - record.images_requested, record.images_requested
-                check_member_daily(member, seen.member_images + used, count, next_midnight(now))
-                check_member_monthly(member, seen.member_month_images + used, count, next_month(now))
+                used = seen.member_reserved - own
+                check_member_daily(member, seen.member_images + used, own, next_midnight(now))
+                check_member_monthly(member, seen.member_month_images + used, own, next_month(now))
+            check_server_daily(limits, seen.server_images + seen.server_reserved - own, own, next_midnight(now))
         except UserFacingError as refusal:
             return refusal
         return None
@@ -237,6 +248,7 @@ class QuotaService:
             price=price,
             role_ids=tuple(request.role_ids),
             month=month_start_day(now),
+            origin=request.origin,
         )
         try:
             job_id = await self._reserve(reservation, check)

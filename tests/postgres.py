@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import os
@@ -9,6 +10,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -89,3 +92,45 @@ async def fresh_database(admin_url: str) -> str:
         await connection.close()
     parts = urlsplit(admin_url)
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@dataclass
+class RoundTrips:
+    """What a `counting_proxy` saw: round trips (the client speaking again after the server answered; pipelined
+    messages count once) and bytes the client sent."""
+
+    count: int = 0
+    sent: int = 0
+
+
+@contextlib.asynccontextmanager
+async def counting_proxy(target_url: str, trips: RoundTrips) -> AsyncIterator[str]:
+    """A TCP proxy in front of the PostgreSQL server of `target_url` that counts round trips; yields the URL to
+    use instead (same database and credentials, the proxy's port)."""
+    parts = urlsplit(target_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5432
+
+    async def serve(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        server_r, server_w = await asyncio.open_connection(host, port)
+        client_spoke_last = [False]
+
+        async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, from_client: bool) -> None:
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+                while chunk := await reader.read(65536):
+                    if from_client:
+                        trips.count += not client_spoke_last[0]
+                        trips.sent += len(chunk)
+                    client_spoke_last[0] = from_client
+                    writer.write(chunk)
+                    await writer.drain()
+            writer.close()
+
+        await asyncio.gather(pump(client_r, server_w, True), pump(server_r, client_w, False))
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    proxy_port = server.sockets[0].getsockname()[1]
+    credentials = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+    try:
+        yield urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{proxy_port}"))
+    finally:
+        server.close()

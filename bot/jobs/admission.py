@@ -109,6 +109,7 @@ class Admission:
             spec.kind,
             admitted_params(spec, references),
             model=model.id,
+            origin=spec.origin,
             manager=manager,
         )
         grant = await self.quotas.admit(request)

@@ -31,22 +31,26 @@ class WaitingBoard:
         self.min_gap = 2 * interval if min_gap is None else min_gap
         self._waiting: dict[int, tuple[Delivery, Progress]] = {}
         self._task: asyncio.Task[None] | None = None
-        self._first: set[asyncio.Task[None]] = set()
+        self._first: asyncio.Task[None] | None = None
+        self._new: list[int] = []  # added since the last first showing
 
     async def add(self, job_id: int, delivery: Delivery, requested: int) -> None:
         """Show `job_id`'s place in line within FIRST_SHOW (unless a worker starts it first), then keep it current
-        with the other waiting jobs' (one pass per `min_gap`) until it starts."""
+        with the other waiting jobs' (one pass per `min_gap`) until it starts. The jobs added within one FIRST_SHOW
+        share one query (a burst would otherwise cost a query each)."""
         self._waiting[job_id] = (delivery, Progress(job_id=job_id, requested=requested))
-        first = asyncio.create_task(self._first_show(job_id))
-        self._first.add(first)
-        first.add_done_callback(self._first.discard)
+        self._new.append(job_id)
+        if self._first is None or self._first.done():
+            self._first = asyncio.create_task(self._first_show())
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
 
-    async def _first_show(self, job_id: int) -> None:
-        await asyncio.sleep(FIRST_SHOW)  # a job a worker starts at once never shows "#1 in queue"
-        if job_id in self._waiting:
-            await self.refresh([job_id])
+    async def _first_show(self) -> None:
+        while self._new:  # jobs added while a showing is under way get the next one
+            await asyncio.sleep(FIRST_SHOW)  # a job a worker starts at once never shows "#1 in queue"
+            new, self._new = [j for j in self._new if j in self._waiting], []
+            if new:
+                await self.refresh(new)
 
     async def _run(self) -> None:
         while self._waiting:
@@ -83,8 +87,8 @@ class WaitingBoard:
 
     async def close(self) -> None:
         """Stop updating (shutdown)."""
-        for task in self._first:
-            task.cancel()
+        if self._first is not None:
+            self._first.cancel()
         for delivery, _ in self._waiting.values():
             await delivery.retire()
         self._waiting.clear()

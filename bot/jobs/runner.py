@@ -2,8 +2,8 @@
 
 Every store write of a running job goes through `_saving`: a database failure (locked past its timeout, disk
 full, I/O error) ends the job with `StoreFailed` shown to the member, and its final bookkeeping (images
-already posted, the final status, forgetting the interaction token) keeps being retried in the background
-for `BOOKKEEPING_RETRY_SECONDS`.
+already posted, the final status, forgetting the interaction token) keeps being retried in the background until
+it is saved, the job held by its worker meanwhile.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ from bot.errors import ApiTimeout, ContentBlocked, ImageApiError, StoreFailed, U
 from bot.imagegen.client import ApiEndpoint, ImageApiClient
 from bot.imagegen.models import Completed, ImageFailed, ImageReady
 from bot.imaging import fit_for_upload
+from bot.jobs.bookkeeping import Bookkeeping
 from bot.jobs.estimates import TimeEstimates
 from bot.jobs.guard import DeliveryGuard
 from bot.jobs.model import Delivery, Outcome, OutputImage, Posted, PreparedJob, Progress
@@ -33,8 +35,7 @@ from bot.store.journal import Origin, StoredReference
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-BOOKKEEPING_RETRY_SECONDS = 300.0  # how long a failing store is retried for a finished job's bookkeeping
-BOOKKEEPING_MAX_DELAY = 10.0
+PRUNE_INTERVAL = 600.0  # seconds between two prunes of old reference images by one process
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,8 @@ class JobRunner:
         self.metrics = metrics or Metrics()
         self._active: dict[int, _Run] = {}
         self._preparing: dict[asyncio.Task[Any], Callable[[], Awaitable[object]]] = {}
-        self._bookkeeping: set[asyncio.Task[None]] = set()
+        self.bookkeeping = Bookkeeping()  # jobs whose final bookkeeping is retried after a store failure
+        self._pruned_at = -math.inf
 
     async def run(self, job: PreparedJob, delivery: Delivery) -> Outcome:
         """Journal a job outside the queue and run it at once (the `generate` tool); StoreFailed if it could not
@@ -262,33 +264,25 @@ class JobRunner:
             return False
 
     def _keep_recording(self, run: _Run, outcome: Outcome) -> None:
-        task = asyncio.create_task(self._record_until_saved(run, outcome))
-        self._bookkeeping.add(task)
-        task.add_done_callback(self._bookkeeping.discard)
+        async def save() -> None:
+            await self._record(run, outcome)
+            await self.store.journal.close(run.job_id)
 
-    async def _record_until_saved(self, run: _Run, outcome: Outcome) -> None:
-        """Retry the final bookkeeping with growing pauses for BOOKKEEPING_RETRY_SECONDS, then leave it to recovery."""
-        loop = asyncio.get_running_loop()
-        deadline, delay = loop.time() + BOOKKEEPING_RETRY_SECONDS, 0.5
-        while True:
-            try:
-                await self._record(run, outcome)
-                await self.store.journal.close(run.job_id)
-                log.info("job %s: final bookkeeping saved after a store failure", run.job_id)
-                return
-            except Exception:
-                if loop.time() + delay > deadline:
-                    log.error("job %s: the store kept failing; restart recovery will finish the job", run.job_id)
-                    return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, BOOKKEEPING_MAX_DELAY)
+        self.bookkeeping.retry(run.job_id, save)
 
     async def _forget_old_references(self) -> None:
-        """Reference images are journalled for Reroll/Retry; drop those past KEEP_REFERENCES_DAYS."""
+        """Reference images are journalled for Reroll/Retry; drop those past KEEP_REFERENCES_DAYS. At most once per
+        PRUNE_INTERVAL (or a tenth of the keeping time, when that is shorter) per process, not after every job: a
+        prune is a lock and a join over the kept references, and references expire by the day."""
+        keep = self.settings.keep_references_days * 86_400
+        now = asyncio.get_running_loop().time()
+        if now - self._pruned_at < min(PRUNE_INTERVAL, keep / 10):
+            return
+        self._pruned_at = now
         try:
             async with self.store.try_exclusive("bot.jobs.runner.prune") as mine:  # one process at a time prunes
                 if mine:
-                    await self.store.references.prune(self.store.clock() - self.settings.keep_references_days * 86_400)
+                    await self.store.references.prune(self.store.clock() - keep)
         except Exception:
             log.exception("could not prune old reference images")
 
@@ -329,7 +323,7 @@ class JobRunner:
             task.cancel()
         if pending:  # an image being posted is finished and recorded first
             await asyncio.wait(pending, timeout=15)
-        await self._stop_bookkeeping(grace)
+        await self.bookkeeping.stop(grace)
         return [job_id for job_id, _ in left]
 
     async def _stop_preparing(self) -> None:
@@ -343,14 +337,6 @@ class JobRunner:
         for task, _ in stuck:
             task.cancel()
         await asyncio.wait([task for task, _ in stuck], timeout=5)
-
-    async def _stop_bookkeeping(self, grace: float) -> None:
-        """Give retrying bookkeeping the grace period; what is still unsaved is left to restart recovery."""
-        if not self._bookkeeping:
-            return
-        await asyncio.wait(set(self._bookkeeping), timeout=max(grace, 0.1))
-        for task in set(self._bookkeeping):
-            task.cancel()
 
     async def _endpoint(self, guild_id: int | None) -> ApiEndpoint | None:
         """The server's own key as it is now (None: the operator's); a refusal before any API call."""

@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -66,6 +67,9 @@ class JobDeliveries(Protocol):
     async def finished(self, job: StoredJob, outcome: Outcome) -> None:
         """After the job's end: the server's mod-log."""
 
+    async def not_started(self, job: StoredJob) -> None:
+        """Tell the member that a request never queued (its process died or stalled) did not start: nothing spent."""
+
 
 def new_worker_id() -> str:
     """host:pid:random: unique per process, readable in the jobs table."""
@@ -97,12 +101,20 @@ class Worker:
         self.lease = settings.lease_seconds
         self._jobs: dict[int, asyncio.Task[None]] = {}
         self._loops: list[asyncio.Task[None]] = []
+        self._notices: set[asyncio.Task[None]] = set()  # members told about reservations that expired
         self._stopping = False
 
     @property
     def running(self) -> list[int]:
-        """Ids of the jobs this worker holds."""
+        """Ids of the jobs this worker runs."""
         return list(self._jobs)
+
+    @property
+    def held(self) -> list[int]:
+        """Ids of the jobs whose leases this worker renews: the ones it runs, and the ones that ended for their
+        member while the store failed and whose final bookkeeping is still being retried (a takeover would
+        continue a job its member was told had stopped)."""
+        return [*self._jobs, *(job_id for job_id in self.runner.bookkeeping.unsettled() if job_id not in self._jobs)]
 
     def start(self) -> None:
         """Start claiming and heartbeating (idempotent)."""
@@ -118,7 +130,11 @@ class Worker:
             if room > 0:
                 try:
                     claims = await self.store.queue.claim(
-                        self.id, limit=room, global_limit=self.settings.max_concurrent_jobs, lease=self.lease
+                        self.id,
+                        limit=room,
+                        global_limit=self.settings.max_concurrent_jobs,
+                        lease=self.lease,
+                        holding=self.held,  # never taken over by its own holder, even if its lease ran out
                     )
                 except Exception:
                     log.warning("worker %s: could not claim jobs", self.id, exc_info=True)
@@ -134,17 +150,35 @@ class Worker:
         while not self._stopping:
             await asyncio.sleep(self.lease / 3)
             try:
-                renewing = self.running  # jobs claimed meanwhile are not in this renewal, and not lost
+                renewing = self.held  # jobs claimed meanwhile are not in this renewal, and not lost
                 held = await self.store.queue.heartbeat(self.id, renewing, self.lease)
                 for job_id in set(renewing) - held:
-                    if job_id in self._jobs and await self._taken_from_us(job_id):  # stop making it twice
+                    if await self._taken_from_us(job_id):  # stop making it (or recording it) twice
                         log.warning("job %s: lease lost; stopping here", job_id)
-                        self._jobs[job_id].cancel()
+                        if job_id in self._jobs:
+                            self._jobs[job_id].cancel()
+                        self.runner.bookkeeping.abandon(job_id)
                 for job_id in await self.store.queue.expire_pending():
                     log.info("job %s: reservation expired before the job was queued", job_id)
+                    self._in_background(self._tell_not_started(job_id))
                 self.runner.metrics.queue_length(await self.store.queue.waiting())
             except Exception:
                 log.warning("worker %s: heartbeat failed", self.id, exc_info=True)
+
+    def _in_background(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.create_task(work)
+        self._notices.add(task)
+        task.add_done_callback(self._notices.discard)
+
+    async def _tell_not_started(self, job_id: int) -> None:
+        """A reservation that expired unqueued: its member is told (through the origin stored at admission)."""
+        try:
+            await self.deliveries.not_started(await self._load(job_id))
+        except Exception:
+            log.warning("job %s: could not tell the member it was not started", job_id, exc_info=True)
+        finally:
+            with contextlib.suppress(Exception):
+                await self.store.journal.close(job_id)  # forget its token
 
     async def _taken_from_us(self, job_id: int) -> bool:
         """Whether a job this worker runs is running under another worker (a job that just ended is not)."""
@@ -211,7 +245,7 @@ class Worker:
         """Count what the last worker posted; continue with the rest, or end the job with a Retry button."""
         if await self.deliveries.reconcile(job):
             job = await self._load(job.record.id)
-        refusal = await self.quotas.recheck(job.record) if job.owed else None
+        refusal = await self.quotas.recheck(job.record, job.owed) if job.owed else None
         resuming = bool(job.owed) and self.settings.resume_interrupted_jobs and refusal is None
         if refusal is not None:
             log.info("job %s: not continued (%s)", job.record.id, refusal.code)

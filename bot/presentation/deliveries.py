@@ -16,7 +16,14 @@ from bot.jobs.worker import StoredJob
 from bot.presentation.buttons import buttons_for
 from bot.presentation.guards import report_to_modlog
 from bot.presentation.message_poster import MessagePoster
-from bot.presentation.recovery import TokenInteraction, interrupted_notice, reconcile, retry_controls, tell_member
+from bot.presentation.recovery import (
+    TokenInteraction,
+    interrupted_notice,
+    not_started_notice,
+    reconcile,
+    retry_controls,
+    tell_member,
+)
 from bot.presentation.replies import token_expired
 from bot.presentation.result_poster import ResultPoster
 from bot.quotas import QuotaService
@@ -92,3 +99,7 @@ class RestDeliveries:
         await report_to_modlog(
             self.client, limits.modlog_channel, spec_of(job.record, count=outcome.requested), outcome
         )
+
+    async def not_started(self, job: StoredJob) -> None:
+        """Its status message (or its channel) says the request was never started and nothing was spent."""
+        await tell_member(self.client, job.record, job.entry, not_started_notice(job.record), None, time.time())

@@ -105,6 +105,8 @@ class Launcher:
         """Admit, defer, prepare and queue a job answering `interaction`; its id, or None when it did not start."""
         started = time.monotonic() if started is None else started
         question = CostQuestion(interaction, count=spec.count, resolution=resolution_of(spec.size) or spec.size)
+        # Stored with the reservation: if this process dies before the job is queued, the sweeper tells the member.
+        spec = dataclasses.replace(spec, origin=origin_for(interaction, None, self.services.settings, started))
         admitted = await self.services.admission.admit(
             spec,
             role_ids(interaction.user),
@@ -165,6 +167,8 @@ class Launcher:
                 "confirmation. Use `/imagine` or Apps → Blend with prompt…, which ask you first."
             )
 
+        limit = upload_limit_for(message)
+        spec = dataclasses.replace(spec, origin=Origin(upload_limit=limit, kind="message", reply_to_id=message.id))
         author = message.author
         admitted = await self.services.admission.admit(
             spec,
@@ -179,7 +183,6 @@ class Launcher:
         status_text = f"{preface}\n{head}" if preface else head
         async with admitted.released_on_error():
             status = await message.reply(f"{status_text}\n⏳ Getting the reference images…", mention_author=False)
-        limit = upload_limit_for(message)
         poster = MessagePoster(
             message,
             status,

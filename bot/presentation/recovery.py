@@ -14,7 +14,7 @@ from bot.jobs.model import JobSpec, PreparedJob
 from bot.presentation import text
 from bot.presentation.buttons import services_of
 from bot.presentation.gallery import Body, Controls, body_of, images_of
-from bot.presentation.launch import Launcher
+from bot.presentation.launch import NOT_STARTED, Launcher
 from bot.presentation.replies import tell, token_expired
 from bot.store import JobRecord, UsageStore
 from bot.store.journal import JournalEntry
@@ -147,7 +147,13 @@ def interrupted_notice(record: JobRecord, *, resuming: bool) -> str:
     return f"{head}\n⚠️ The bot restarted before this request was finished ({done}). {then}"
 
 
+def not_started_notice(record: JobRecord) -> str:
+    """What the member sees about a request its process never queued (it died while preparing it)."""
+    return f"{text.header(record.prompt, f'<@{record.user_id}>')}\n{NOT_STARTED}"
+
+
 RECONCILED_INDEX = 1000  # job_images index for an image found on Discord but never recorded (API indices are 0-14)
+PAGE_SCAN = 200  # channel messages read after a job's newest known page, looking for one nobody recorded
 
 
 async def shown_images(
@@ -167,13 +173,30 @@ async def shown_images(
     return shown
 
 
+async def unrecorded_pages(bot: discord.Client, record: JobRecord, after: int, known: set[int]) -> dict[int, int]:
+    """The job's images on messages posted after `after` that the store never recorded (a new page whose commit a
+    crash prevented), from the channel's history (needs VIEW_CHANNEL and READ_MESSAGE_HISTORY: else nothing)."""
+    prefix = f"seedream_{record.id}_"
+    me = bot.user.id if bot.user is not None else None
+    channel = bot.get_partial_messageable(record.channel_id or 0, guild_id=record.guild_id)
+    found: dict[int, int] = {}
+    try:
+        async for message in channel.history(after=discord.Object(after), limit=PAGE_SCAN, oldest_first=True):
+            images = sum(1 for a in message.attachments if a.filename.startswith(prefix))
+            if images and message.id not in known and message.author.id == me:
+                found[message.id] = images
+    except discord.HTTPException as error:
+        log.info("job %s: could not read the channel for unrecorded pages (%s)", record.id, error.status)
+    return found
+
+
 async def reconcile(
     bot: discord.Client, store: UsageStore, record: JobRecord, entry: JournalEntry | None, now: float
 ) -> int:
     """Count images Discord accepted just before a crash but the database never recorded; returns how many.
 
-    Reads the job's status message and every page it recorded an image on; an image that was the first one
-    of a page nobody recorded cannot be found this way.
+    Reads the job's status message and every page it recorded an image on, then the channel after the newest of
+    them for a page nobody recorded (the crash fell between Discord accepting a new page and the commit).
     """
     recorded = await store.job_images(record.id)
     message_ids = {r.message_id for r in recorded if r.message_id is not None}
@@ -181,6 +204,8 @@ async def reconcile(
         message_ids.add(entry.status_message_id)
     token = entry.interaction_token if entry is not None and entry.token_valid(now) else None
     shown = await shown_images(bot, record, message_ids, token)
+    if message_ids and sum(shown.values()) < record.images_requested:  # a page may be missing
+        shown |= await unrecorded_pages(bot, record, max(message_ids), message_ids)
     found = 0
     base = max(RECONCILED_INDEX, await store.queue.next_index(record.id))  # after every index a takeover used
     for message_id, count in shown.items():
@@ -213,9 +238,10 @@ async def tell_member(
                 raise
     channel = bot.get_partial_messageable(record.channel_id or 0, guild_id=record.guild_id)
     reference = None
-    if entry is not None and entry.status_message_id is not None:
+    target = None if entry is None else entry.status_message_id or entry.reply_to_id  # the status, else the request
+    if target is not None:
         reference = discord.MessageReference(
-            message_id=entry.status_message_id,
+            message_id=target,
             channel_id=channel.id,
             guild_id=record.guild_id,
             fail_if_not_exists=False,

@@ -6,6 +6,7 @@ import asyncio
 import collections
 import contextlib
 import hashlib
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +20,10 @@ Backend = Literal["sqlite", "postgresql"]
 Insert = sqlite.Insert | postgresql.Insert
 
 _SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000", "synchronous=NORMAL")
+# A pooled PostgreSQL connection idle for longer than this is checked (one round trip) before it is used: the server
+# may have restarted or a proxy closed it meanwhile. A busy connection is not (SQLAlchemy's pool_pre_ping costs three
+# round trips on every checkout); if it fails anyway, SQLAlchemy invalidates the pool and the next use reconnects.
+PING_IDLE_SECONDS = 10.0
 
 
 def async_url(database_url: str) -> sa.URL:
@@ -55,6 +60,21 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # once (waiting up to busy_timeout): a transaction never fails to upgrade a read lock, and reads (even the
     # ones inside a write transaction, before its first write) run without holding a snapshot.
     dbapi_connection.isolation_level = "IMMEDIATE"
+
+
+def _stamp_use(_dbapi_connection: Any, record: Any) -> None:
+    record.info["used"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Checkout: a connection idle for PING_IDLE_SECONDS is pinged; a dead one is replaced by the pool."""
+    if time.monotonic() - record.info.get("used", 0.0) <= PING_IDLE_SECONDS:
+        return
+    try:  # a simple query (no prepared statement, no transaction): one round trip
+        dbapi_connection.run_async(lambda connection: connection.execute("SELECT 1"))
+    except Exception as error:
+        raise sa.exc.DisconnectionError("a pooled connection was dead") from error
+    record.info["used"] = time.monotonic()
 
 
 class WriteGate:
@@ -112,6 +132,9 @@ class Database:
             event.listen(engine.sync_engine, "connect", _sqlite_connect)
             self._reader = engine
         else:
+            event.listen(engine.sync_engine, "checkout", _ping_if_idle)
+            event.listen(engine.sync_engine, "checkin", _stamp_use)
+            event.listen(engine.sync_engine, "connect", _stamp_use)
             self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._local_locks: dict[str, asyncio.Lock] = {}
         self.gate = WriteGate()
@@ -123,7 +146,10 @@ class Database:
             memory = sqlite_file(url) is None
             pool: dict[str, Any] = {"poolclass": sa.StaticPool} if memory else {"pool_size": 5, "max_overflow": 10}
             return cls(create_async_engine(url, echo=False, **pool))
-        return cls(create_async_engine(url, echo=False, pool_size=10, max_overflow=20, pool_pre_ping=True))
+        # 20 connections stay open (more would be closed again at once under a steady load, and a new one costs a
+        # server process, a handshake and every statement prepared again); 30 at most. Last in, first out: the
+        # connection just used (its statements prepared, no ping due) serves the next transaction.
+        return cls(create_async_engine(url, echo=False, pool_size=20, max_overflow=10, pool_use_lifo=True))
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,14 +66,32 @@ class GuildConfigStore:
         self._db = db
         self._clock = clock
         # Every change goes through this class, in this process: a write-through cache keeps quota checks (run
-        # before Discord's 3-second deadline) from paying four queries per request.
+        # before Discord's 3-second deadline) from paying four queries per request. Concurrent misses of one
+        # server share one read (a burst right after a start would otherwise read it once per request); a change
+        # made while a read is under way keeps that read's result out of the cache.
         self._cache: dict[int, GuildConfig] = {}
+        self._reading: dict[int, asyncio.Future[GuildConfig]] = {}
+        self._changes: dict[int, int] = {}
 
     async def load(self, guild_id: int) -> GuildConfig:
         """The server's overrides and lists."""
         cached = self._cache.get(guild_id)
         if cached is not None:
             return cached
+        reading = self._reading.get(guild_id)
+        if reading is None:
+            reading = self._reading[guild_id] = asyncio.ensure_future(self._read(guild_id))
+            reading.add_done_callback(functools.partial(self._read_done, guild_id))
+        return await asyncio.shield(reading)
+
+    def _read_done(self, guild_id: int, reading: asyncio.Future[GuildConfig]) -> None:
+        if self._reading.get(guild_id) is reading:
+            del self._reading[guild_id]
+        if not reading.cancelled():
+            reading.exception()  # its waiters saw it (or all of them were cancelled): not "never retrieved"
+
+    async def _read(self, guild_id: int) -> GuildConfig:
+        changes = self._changes.get(guild_id, 0)
         s = guild_settings.c
         words = guild_blocked_words.c
         async with self._db.read() as conn:
@@ -83,12 +103,19 @@ class GuildConfigStore:
             blocked = tuple(str(row[0]) for row in await conn.execute(query))
             tiers = await _tiers(conn, guild_id)
         config = GuildConfig(guild_id, overrides, frozenset(roles), frozenset(channels), blocked, tiers)
-        self._cache[guild_id] = config
+        if self._changes.get(guild_id, 0) == changes:
+            self._cache[guild_id] = config
         return config
+
+    def _forget(self, guild_id: int) -> None:
+        """A change of the server's settings: drop the cached copy; reads under way neither cache nor are shared."""
+        self._cache.pop(guild_id, None)
+        self._reading.pop(guild_id, None)
+        self._changes[guild_id] = self._changes.get(guild_id, 0) + 1
 
     async def set_value(self, guild_id: int, key: str, value: Any, *, by: int) -> None:
         """Override one setting (None clears the override)."""
-        self._cache.pop(guild_id, None)
+        self._forget(guild_id)
         s = guild_settings.c
         async with self._db.write() as conn:
             if value is None:
@@ -102,11 +129,11 @@ class GuildConfigStore:
                 )
             detail = f"{key} = {'default' if value is None else json.dumps(value)}"
             await self._audit(conn, guild_id, by, "set", detail)
-        self._cache.pop(guild_id, None)  # again after the commit: a read meanwhile may have cached the old state
+        self._forget(guild_id)  # again after the commit: a read meanwhile may have seen the old state
 
     async def set_member(self, table: str, guild_id: int, item: int | str, present: bool, *, by: int) -> bool:
         """Add or remove a role, channel or word; returns False when nothing changed."""
-        self._cache.pop(guild_id, None)
+        self._forget(guild_id)
         target, column = _LIST_TABLES[table]
         async with self._db.write() as conn:
             if present:
@@ -118,12 +145,12 @@ class GuildConfigStore:
             changed = (await conn.execute(change)).rowcount > 0
             if changed:
                 await self._audit(conn, guild_id, by, f"{'add' if present else 'remove'} {column}", str(item))
-        self._cache.pop(guild_id, None)
+        self._forget(guild_id)
         return changed
 
     async def set_tier(self, guild_id: int, role_id: int, tier: RoleTier, *, by: int) -> None:
         """Give a role its tier (replacing the one it had)."""
-        self._cache.pop(guild_id, None)
+        self._forget(guild_id)
         row = {
             "name": tier.name,
             "daily_images": tier.daily_images,
@@ -138,18 +165,18 @@ class GuildConfigStore:
             await conn.execute(insert.on_conflict_do_update(index_elements=[t.guild_id, t.role_id], set_=row))
             detail = f"{role_id}: " + ", ".join(f"{key}={json.dumps(value)}" for key, value in row.items())
             await self._audit(conn, guild_id, by, "set tier", detail)
-        self._cache.pop(guild_id, None)
+        self._forget(guild_id)
 
     async def remove_tier(self, guild_id: int, role_id: int, *, by: int) -> bool:
         """Take a role's tier away; False when it had none."""
-        self._cache.pop(guild_id, None)
+        self._forget(guild_id)
         t = guild_role_tiers.c
         async with self._db.write() as conn:
             removed = await conn.execute(guild_role_tiers.delete().where(t.guild_id == guild_id, t.role_id == role_id))
             changed = removed.rowcount > 0
             if changed:
                 await self._audit(conn, guild_id, by, "remove tier", str(role_id))
-        self._cache.pop(guild_id, None)
+        self._forget(guild_id)
         return changed
 
     async def _audit(self, conn: AsyncConnection, guild_id: int, user_id: int, action: str, detail: str) -> None:

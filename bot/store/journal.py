@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
@@ -172,11 +173,9 @@ class JobJournal:
             await asyncio.sleep(0)
 
 
-async def write_entry(
-    conn: AsyncConnection, job_id: int, origin: Origin, references: Sequence[StoredReference], resumes: int | None
-) -> None:
-    """Insert a job's journal row and its references inside the caller's transaction."""
-    entry = {
+def entry_row(job_id: int, origin: Origin, resumes: int | None = None) -> dict[str, object]:
+    """A job's journal row: where to answer it (interaction token, status message) and what it resumes."""
+    return {
         "job_id": job_id,
         "interaction_id": origin.interaction_id,
         "interaction_token": origin.token,
@@ -187,7 +186,17 @@ async def write_entry(
         "origin_kind": origin.kind,
         "reply_to_id": origin.reply_to_id,
     }
-    await conn.execute(job_journal.insert().values(entry))
+
+
+async def write_entry(
+    conn: AsyncConnection, job_id: int, origin: Origin, references: Sequence[StoredReference], resumes: int | None
+) -> None:
+    """Write a job's journal row (replacing the one admission wrote) and its references in the caller's
+    transaction."""
+    row = entry_row(job_id, origin, resumes)
+    insert = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(job_journal).values(row)
+    changed = {key: insert.excluded[key] for key in row if key != "job_id"}
+    await conn.execute(insert.on_conflict_do_update(index_elements=[_j.job_id], set_=changed))
     await write_references(conn, job_id, references)
 
 

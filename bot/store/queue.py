@@ -8,9 +8,9 @@ A job row is its own quota reservation from the moment it is admitted:
              a lease that runs out puts the job up for takeover by any worker (`claim` takes those first).
 
 Claims are serialized deployment-wide (an advisory transaction lock on PostgreSQL, the write lock on SQLite), so
-MAX_CONCURRENT_JOBS and the per-member caps hold across all workers; rows are still read `FOR UPDATE SKIP LOCKED`
-so a claim never waits on a row another transaction is changing. Workers are woken by LISTEN/NOTIFY on
-PostgreSQL, by an in-process event on SQLite.
+MAX_CONCURRENT_JOBS and the per-member caps hold across all workers; the rows a claim takes are locked
+`FOR UPDATE SKIP LOCKED`, so a claim never waits on a row another transaction is changing. Workers are woken by
+LISTEN/NOTIFY on PostgreSQL, by an in-process event on SQLite, when a job is queued or a slot is freed.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
-from bot.store.journal import Origin, StoredReference, write_entry, write_references
+from bot.store.journal import Origin, StoredReference, entry_row, write_entry, write_references
 from bot.store.schema import job_images, job_journal, jobs
 from bot.store.standing import UNFINISHED as UNFINISHED
-from bot.store.standing import WAITING, pending_row, read_standing
+from bot.store.standing import WAITING, pending_row, read_standings
 from bot.store.standing import Admit as Admit
 from bot.store.standing import Standing as Standing
 
@@ -40,6 +40,9 @@ CHANNEL = "seedream_jobs"  # LISTEN/NOTIFY channel: "the queue moved"
 _CLAIM_LOCK = "bot.store.queue.claim"
 _SCAN = 500  # queued rows a claim looks at (members at their cap are skipped, FIFO otherwise)
 
+
+# One INSERT … VALUES for a batch's rows (SQLAlchemy's "insertmanyvalues"), compiled once, ids in the rows' order.
+_INSERT_PENDING = jobs.insert().returning(jobs.c.id, sort_by_parameter_order=True)
 
 _Admission = tuple[Admit, Callable[[Standing], None], "asyncio.Future[int]"]
 
@@ -106,20 +109,18 @@ class QueueStore:
     async def _reserve(
         self, conn: AsyncConnection, guild: int, batch: list[_Admission]
     ) -> list[tuple[asyncio.Future[int], int | Exception]]:
-        """A batch of one server's admissions in the caller's transaction: one standing read per member, each
-        check in turn on that standing plus what the batch reserved before it, then one insert for the rows."""
+        """A batch of one server's admissions in the caller's transaction: one statement reads every member's
+        standing, each check runs in turn on it plus what the batch reserved before it, one insert for the rows."""
         now = self._clock()
-        read: dict[int, Standing] = {}
-        for request, _, _ in batch:
-            if request.user_id not in read:
-                read[request.user_id] = await read_standing(
-                    conn, guild, request.user_id, request.day, request.month, now
-                )
+        if not batch:
+            return []
+        first = batch[0][0]
+        read = await read_standings(conn, guild, [r.user_id for r, _, _ in batch], first.day, first.month, now)
         mine: dict[int, tuple[int, int]] = {}  # per member: images and jobs this batch reserved
         images = waiting = 0
         cost = 0.0
         answers: list[tuple[asyncio.Future[int], int | Exception]] = []
-        rows: list[tuple[asyncio.Future[int], dict[str, Any]]] = []
+        rows: list[tuple[Admit, asyncio.Future[int], dict[str, Any]]] = []
         for request, check, answer in batch:
             base, (my_images, my_jobs) = read[request.user_id], mine.get(request.user_id, (0, 0))
             standing = dataclasses.replace(
@@ -138,17 +139,22 @@ class QueueStore:
                 continue
             mine[request.user_id] = (my_images + request.images, my_jobs + 1)
             images, waiting, cost = images + request.images, waiting + 1, cost + request.cost
-            rows.append((answer, pending_row(request, now)))
+            rows.append((request, answer, pending_row(request, now)))
         if rows:
-            insert = jobs.insert().values([row for _, row in rows]).returning(jobs.c.id)
-            ids = sorted(int(row[0]) for row in await conn.execute(insert))  # ids follow the VALUES order
-            answers += [(answer, job_id) for (answer, _), job_id in zip(rows, ids, strict=True)]
+            inserted = await conn.execute(_INSERT_PENDING, [row for _, _, row in rows])
+            ids = [int(job_id) for job_id in inserted.scalars()]
+            answers += [(answer, job_id) for (_, answer, _), job_id in zip(rows, ids, strict=True)]
+            # where each member is answered, so that the sweeper can tell them if this process dies before queuing
+            origins = [entry_row(job_id, r.origin) for (r, _, _), job_id in zip(rows, ids, strict=True) if r.origin]
+            if origins:
+                await conn.execute(job_journal.insert(), origins)
         return answers
 
     async def standing(self, guild_id: int, user_id: int, day: int, month: int) -> Standing:
         """What an admission would see now (for /usage and a takeover's recheck), outside any reservation."""
         async with self._db.read() as conn:
-            return await read_standing(conn, guild_id, user_id, day, month, self._clock())
+            found = await read_standings(conn, guild_id, [user_id], day, month, self._clock())
+            return found[user_id]
 
     async def enqueue(
         self,
@@ -208,41 +214,38 @@ class QueueStore:
                 await self.announce(conn)
         return done
 
-    async def claim(self, worker_id: str, *, limit: int, global_limit: int, lease: float) -> list[Claim]:
-        """Take up to `limit` jobs for `worker_id`: expired leases first (takeover), then queued ones in order."""
+    async def claim(
+        self, worker_id: str, *, limit: int, global_limit: int, lease: float, holding: Sequence[int] = ()
+    ) -> list[Claim]:
+        """Take up to `limit` jobs for `worker_id`: expired leases first (takeover), then queued ones in order.
+
+        One statement reads the candidates with the running counts (the deployment's and each member's); only the
+        rows taken are locked (`FOR UPDATE SKIP LOCKED`, in the UPDATE). No NOTIFY: a claim frees nothing, and every
+        job it leaves behind was announced when it was queued. `holding`: jobs this worker still holds (never taken
+        over by it, even when their leases ran out while its store was failing).
+        """
         if limit <= 0:
             return []
         async with self._db.serialized(_CLAIM_LOCK) as conn:
             now = self._clock()
-            live = jobs.c.lease_expires_at > now
-            running = sa.select(jobs.c.user_id, sa.func.count()).where(jobs.c.status == "running", live)
-            per_member = {int(u): int(n) for u, n in await conn.execute(running.group_by(jobs.c.user_id))}
-            room = min(limit, global_limit - sum(per_member.values()))
-            if room <= 0:
+            candidates = (await conn.execute(_candidates(now))).all()
+            if not candidates:
                 return []
-            candidates = await conn.execute(_candidates(now))
-            taken: list[Claim] = []
-            for job_id, user_id, status, cap in candidates:
-                if per_member.get(user_id, 0) >= (cap or 1):
-                    continue
-                per_member[user_id] = per_member.get(user_id, 0) + 1
-                taken.append(Claim(int(job_id), taken_over=status == "running"))
-                if len(taken) == room:
+            room = min(limit, global_limit - int(candidates[0].total))
+            per_member = {int(row.user_id): int(row.member_running) for row in candidates}
+            chosen: dict[int, bool] = {}  # job id -> taken over
+            mine = set(holding)
+            for row in candidates:
+                if len(chosen) >= room:
                     break
-            if taken:
-                await conn.execute(
-                    jobs.update()
-                    .where(jobs.c.id.in_([c.job_id for c in taken]))
-                    .values(
-                        status="running",
-                        worker_id=worker_id,
-                        lease_expires_at=now + lease,
-                        started_at=sa.func.coalesce(jobs.c.started_at, now),
-                        attempts=jobs.c.attempts + 1,
-                    )
-                )
-                await self.announce(conn)  # every process's waiting members move up a place
-        return taken
+                if row.id in mine or per_member[row.user_id] >= (row.member_cap or 1):
+                    continue
+                per_member[row.user_id] += 1
+                chosen[int(row.id)] = row.status == "running"
+            if not chosen:
+                return []
+            taken = await conn.execute(_take(list(chosen), now, worker_id, lease))
+            return [Claim(job_id, taken_over=chosen[job_id]) for job_id in sorted(int(r[0]) for r in taken)]
 
     async def heartbeat(self, worker_id: str, job_ids: Sequence[int], lease: float) -> set[int]:
         """Renew the leases of these jobs; returns the ids this worker still holds (a lost lease is dropped)."""
@@ -360,14 +363,51 @@ class QueueStore:
                 await listener.close()
 
 
+def _claimable(now: float) -> Any:
+    return sa.or_(jobs.c.status == "queued", sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at <= now))
+
+
 def _candidates(now: float) -> sa.Select[Any]:
-    """Jobs a claim may take, oldest first: expired leases (takeover), then queued jobs."""
-    expired = sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at <= now)
-    takeover_first = sa.case((jobs.c.status == "running", 0), else_=1)
-    return (
-        sa.select(jobs.c.id, jobs.c.user_id, jobs.c.status, jobs.c.member_cap)
-        .where(sa.or_(jobs.c.status == "queued", expired))
-        .order_by(takeover_first, jobs.c.id)
+    """Jobs a claim may take, oldest first (expired leases first: takeover), each with its member's running jobs
+    and the deployment's running jobs (live leases)."""
+    j = jobs.c
+    live = sa.and_(j.status == "running", j.lease_expires_at > now)
+    takeover = sa.case((j.status == "running", 0), else_=1).label("takeover")
+    oldest = (
+        sa.select(j.id, j.user_id, j.status, j.member_cap, takeover)
+        .where(_claimable(now))
+        .order_by(takeover, j.id)
         .limit(_SCAN)
-        .with_for_update(skip_locked=True)
+        .subquery("candidates")
+    )
+    running = sa.select(j.user_id, sa.func.count().label("n")).where(live).group_by(j.user_id).subquery("running")
+    total = sa.select(sa.func.count()).select_from(jobs).where(live).scalar_subquery()
+    return (
+        sa.select(
+            oldest.c.id,
+            oldest.c.user_id,
+            oldest.c.status,
+            oldest.c.member_cap,
+            sa.func.coalesce(running.c.n, 0).label("member_running"),
+            total.label("total"),
+        )
+        .select_from(oldest.outerjoin(running, running.c.user_id == oldest.c.user_id))
+        .order_by(oldest.c.takeover, oldest.c.id)
+    )
+
+
+def _take(job_ids: list[int], now: float, worker_id: str, lease: float) -> Any:
+    """Claim these jobs (those still claimable; a row another transaction holds is skipped, not waited for)."""
+    lockable = sa.select(jobs.c.id).where(jobs.c.id.in_(job_ids), _claimable(now)).with_for_update(skip_locked=True)
+    return (
+        jobs.update()
+        .where(jobs.c.id.in_(lockable))
+        .values(
+            status="running",
+            worker_id=worker_id,
+            lease_expires_at=now + lease,
+            started_at=sa.func.coalesce(jobs.c.started_at, now),
+            attempts=jobs.c.attempts + 1,
+        )
+        .returning(jobs.c.id)
     )

@@ -1,14 +1,18 @@
-"""What an admission reads and writes: the member's and the server's standing (one statement), the pending row."""
+"""What an admission reads and writes: the members' and the server's standing (one statement), the pending rows."""
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.store.journal import Origin
 from bot.store.schema import forgotten_today, guild_spend, jobs, usage_daily
 
 WAITING = ("pending", "queued")
@@ -55,6 +59,8 @@ class Admit:
         """What the job costs if every image is delivered (reserved against the budget while unfinished)."""
         return self.images * self.price
 
+    origin: Origin | None = None  # where to tell the member if the job is never queued (its process died)
+
 
 def pending_row(request: Admit, now: float) -> dict[str, Any]:
     """The job row of an admission: `pending`, a reservation until `now + hold`."""
@@ -75,56 +81,88 @@ def pending_row(request: Admit, now: float) -> dict[str, Any]:
     }
 
 
-async def read_standing(conn: AsyncConnection, guild: int, user_id: int, day: int, month: int, now: float) -> Standing:
-    """Everything `admit` checks, in one statement (`day`: today, `month`: this month's 1st, UTC day numbers)."""
-    query = standing_query(guild, user_id, day, month, now, sqlite=conn.dialect.name == "sqlite")
-    row = (await conn.execute(query)).one()
-    images, server_images, reserved, server_reserved, member_waiting, waiting, running = (int(v or 0) for v in row[:7])
-    return Standing(
-        images,
-        server_images,
-        reserved,
-        server_reserved,
-        member_waiting,
-        waiting,
-        running,
-        last_request_at=None if row[7] is None else float(row[7]),
-        member_month_images=int(row[8] or 0),
-        server_spent=float(row[9] or 0),
-        server_cost_reserved=float(row[10] or 0),
-    )
+async def read_standings(
+    conn: AsyncConnection, guild: int, user_ids: Sequence[int], day: int, month: int, now: float
+) -> dict[int, Standing]:
+    """Everything `admit` checks, for each of these members of one server, in one statement."""
+    sqlite = conn.dialect.name == "sqlite"
+    query = standings_query(sqlite=sqlite, server=bool(guild))
+    standings = {}
+    for row in await conn.execute(query, standings_parameters(guild, user_ids, day, month, now)):
+        images, server_images, reserved, server_reserved, member_waiting, waiting, running = (
+            int(v or 0) for v in row[1:8]
+        )
+        last = None if row[8] is None else float(row[8])
+        standings[int(row[0])] = Standing(
+            images,
+            server_images,
+            reserved,
+            server_reserved,
+            member_waiting,
+            waiting,
+            running,
+            last,
+            member_month_images=int(row[9] or 0),
+            server_spent=float(row[10] or 0),
+            server_cost_reserved=float(row[11] or 0),
+        )
+    return standings
 
 
-def standing_query(guild: int, user_id: int, day: int, month: int, now: float, *, sqlite: bool) -> sa.Select[Any]:
-    """The admission's one statement. On SQLite the status terms are marked `unlikely`: unfinished jobs are a few
-    among millions of finished ones, which SQLite's per-index averages cannot tell (it would scan the table)."""
+def standings_parameters(guild: int, user_ids: Sequence[int], day: int, month: int, now: float) -> dict[str, Any]:
+    """The bound values of `standings_query`: the members are one value whatever their number (a JSON list), so
+    the statement stays one prepared statement."""
+    members = json.dumps(sorted(set(user_ids)))
+    return {"guild": guild, "members": members, "day": day, "month": month, "now": now}
+
+
+@functools.cache
+def standings_query(*, sqlite: bool, server: bool) -> sa.Select[Any]:
+    """The admission's one statement (built once; `standings_parameters` fills it): a row per member with their
+    standing and the server's. `server` False: direct messages (no server). On SQLite the status terms are marked
+    `unlikely`: unfinished jobs are a few among millions of finished ones, which SQLite's per-index averages cannot
+    tell (it would scan the table)."""
     j, d, f, g = jobs.c, usage_daily.c, forgotten_today.c, guild_spend.c
+    guild = sa.bindparam("guild", type_=sa.BigInteger)
+    day, now = sa.bindparam("day", type_=sa.Integer), sa.bindparam("now", type_=sa.Float)
+    month = sa.bindparam("month", type_=sa.Integer)  # UTC day number of this month's 1st
+    # The members as a one-column table, from one JSON list (a text parameter: no array type for the driver to
+    # look up on each new connection).
+    listed = sa.bindparam("members", type_=sa.String)
+    if sqlite:
+        members = sa.func.json_each(listed).table_valued("value").alias("members")
+    else:
+        elements = sa.func.json_array_elements_text(sa.cast(listed, postgresql.JSON))
+        members = elements.table_valued("value").render_derived().alias("members")
+    member = sa.cast(members.c.value, sa.BigInteger)
 
     def rare(term: Any) -> Any:
         return sa.func.unlikely(term) if sqlite else term
 
     live = sa.and_(rare(j.status.in_(UNFINISHED)), sa.or_(j.status != "pending", j.reserved_until >= now))
-    server = j.guild_id == guild if guild else j.guild_id.is_(None)
-    mine = sa.and_(server, j.user_id == user_id)
+    in_server = j.guild_id == guild if server else j.guild_id.is_(None)
+    mine = sa.and_(in_server, j.user_id == member)
 
     def total(column: Any, *where: Any) -> Any:
-        return sa.select(sa.func.coalesce(sa.func.sum(column), 0)).where(*where).scalar_subquery()
+        return sa.select(sa.func.coalesce(sa.func.sum(column), 0)).where(*where).correlate(members).scalar_subquery()
 
     def count(*where: Any) -> Any:
-        return sa.select(sa.func.count()).select_from(jobs).where(*where).scalar_subquery()
+        return sa.select(sa.func.count()).select_from(jobs).where(*where).correlate(members).scalar_subquery()
 
+    latest = sa.select(sa.func.max(j.created_at)).where(mine, j.status != "cancelled").correlate(members)
     return sa.select(
-        total(d.images, d.guild_id == guild, d.user_id == user_id, d.day == day)
-        + total(f.images, f.guild_id == guild, f.user_id == user_id, f.day == day),
+        member,
+        total(d.images, d.guild_id == guild, d.user_id == member, d.day == day)
+        + total(f.images, f.guild_id == guild, f.user_id == member, f.day == day),
         total(d.images, d.guild_id == guild, d.day == day),
         total(j.images_requested, mine, live),  # rollups count a job's images when it finishes
-        total(j.images_requested, server, live),
+        total(j.images_requested, in_server, live),
         count(mine, rare(j.status.in_(WAITING)), live),
         count(rare(j.status.in_(WAITING)), live),
         count(rare(j.status == "running"), j.lease_expires_at > now),
-        sa.select(sa.func.max(j.created_at)).where(mine, j.status != "cancelled").scalar_subquery(),
-        total(d.images, d.guild_id == guild, d.user_id == user_id, d.day >= month, d.day <= day)
-        + total(f.images, f.guild_id == guild, f.user_id == user_id, f.day >= month, f.day <= day),
+        latest.scalar_subquery(),
+        total(d.images, d.guild_id == guild, d.user_id == member, d.day >= month, d.day <= day)
+        + total(f.images, f.guild_id == guild, f.user_id == member, f.day >= month, f.day <= day),
         total(g.spent, g.guild_id == guild, g.month == month),
-        total(j.images_requested * sa.func.coalesce(j.price, 0.0), server, live),
-    )
+        total(j.images_requested * sa.func.coalesce(j.price, 0.0), in_server, live),
+    ).select_from(members)

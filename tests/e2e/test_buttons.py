@@ -238,3 +238,24 @@ async def test_button_jobs_share_the_queue_and_are_refused_privately_when_it_is_
     await final_original(discord_fake, busy)
     assert len(image_api.requests) == 2
     assert [j.kind for j in await harness.store.recent_jobs() if j.status != "cancelled"] == ["imagine", "imagine"]
+
+
+async def test_old_references_are_pruned_once_in_a_while_not_after_every_job(
+    discord_fake, image_api, start_bot
+) -> None:
+    harness = await start_bot(keep_references_days=1)
+    prunes: list[float] = []
+    prune = harness.store.references.prune
+
+    async def counted(older_than: float) -> int:
+        prunes.append(older_than)
+        return await prune(older_than)
+
+    harness.store.references.prune = counted  # type: ignore[method-assign]
+    alice = discord_fake.add_member("alice")
+    for n in range(3):
+        ref = discord_fake.add_attachment(png(120, 90), f"ref{n}.png")
+        await imagine(discord_fake, alice, prompt=f"a fox {n}", image1=ref)
+    jobs = await job_done(harness, 3)
+    assert len(prunes) == 1  # after the first job; the next prune is due in PRUNE_INTERVAL
+    assert [await harness.store.references.count(job.id) for job in jobs] == [1, 1, 1]  # a day: all kept

@@ -7,6 +7,7 @@ import signal
 import time
 from pathlib import Path
 
+from bot.cpu import WORKER_PROCESS_NICE
 from bot.store import JobRecord, UsageStore
 from tests.e2e.helpers import final_original
 from tests.e2e.process import BotProcess
@@ -106,3 +107,21 @@ async def test_sigterm_after_the_grace_period_journals_the_job(discord_fake, ima
         assert (job.status, job.finished_at) == ("running", None)
     finally:
         await bot.stop()
+
+
+def _nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+async def test_a_worker_only_process_yields_the_cpu_to_gateways(
+    discord_fake, image_api, tmp_path, postgres_url
+) -> None:
+    gateway = BotProcess(tmp_path, discord_fake, image_api, database_url=postgres_url)
+    worker = BotProcess(tmp_path, discord_fake, image_api, worker=True, database_url=postgres_url)
+    try:
+        await gateway.start()
+        await worker.start()
+        assert _nice(worker.pid) == min(19, _nice(gateway.pid) + WORKER_PROCESS_NICE)  # answering Discord comes first
+    finally:
+        await worker.stop()
+        await gateway.stop()

@@ -173,3 +173,33 @@ async def test_reply_blend_is_journalled_with_its_channel_and_status_message(
     entry = await harness.store.journal.get(blend.id)
     assert blend.kind == "blend" and blend.channel_id == int(mention.channel_id)
     assert entry is not None and entry.status_message_id == int(reply.id) and entry.interaction_token is None
+
+
+async def test_an_unrecorded_image_that_opened_a_new_page_is_found_and_counted_once(
+    discord_fake, image_api, start_bot
+) -> None:
+    """A kill between Discord accepting the 11th image (the first of a second message) and the commit: recovery
+    finds that page in the channel, though the database never heard of it."""
+    first = await start_bot()
+    image_api.image_delay = 0.3
+    interaction = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="twelve owls", count=12)
+
+    def posted() -> int:
+        return sum(len(m.attachments) for m in (interaction.original, *interaction.followups) if m is not None)
+
+    await discord_fake.wait_for(lambda: posted() >= 11, timeout=30)
+    await first.bot.shutdown(grace=0)
+    image_api.image_delay = 0.0
+    [job] = await first.store.recent_jobs()
+    async with aiosqlite.connect(first.settings.database_path) as db:  # the commit that the crash prevented
+        await db.execute("DELETE FROM job_images WHERE job_id = ? AND idx >= 10", (job.id,))
+        await db.execute("UPDATE jobs SET images_delivered = 10 WHERE id = ?", (job.id,))
+        await db.commit()
+    assert len(interaction.followups) == 1 and len(interaction.followups[0].attachments) == posted() - 10
+
+    second = await start_bot(**RETRY)
+    message = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
+    assert f"{posted()} of 12 images arrived" in message.content
+    [recovered] = await job_done(second)
+    assert recovered.images_delivered == posted()
+    assert (await second.store.usage.totals(job.guild_id or 0, job.user_id, None, 0)).images == posted()

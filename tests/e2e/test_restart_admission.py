@@ -83,3 +83,44 @@ async def test_auto_resume_uses_the_servers_watermark_setting(discord_fake, imag
     assert (job.status, job.images_delivered) == ("completed", 3)
     assert "Making the other 2 now" in interaction.original.text
     assert [r.json["watermark"] for r in image_api.requests] == [True, True]
+
+
+async def test_auto_resume_of_4k_once_the_server_disallowed_it_offers_retry_instead(
+    discord_fake, image_api, start_bot
+) -> None:
+    first = await start_bot()
+    member = discord_fake.add_member()
+    interaction = await interrupt_a_job(discord_fake, image_api, first, member, resolution="4K")
+    second = await start_bot(quota_allow_4k=False)  # the same rule a new start meets
+
+    notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
+    assert "Press **Retry** to get the rest" in notice.content
+    [job] = await job_done(second, 1)
+    assert (job.status, job.images_delivered) == ("partial", 1) and len(image_api.requests) == 1
+
+
+async def test_auto_resume_over_the_servers_daily_limit_offers_retry_instead(
+    discord_fake, image_api, start_bot
+) -> None:
+    first = await start_bot()
+    interaction = await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member())
+    second = await start_bot(quota_guild_daily_images=2)
+
+    notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
+    assert "Press **Retry** to get the rest" in notice.content
+    [job] = await job_done(second, 1)
+    assert (job.status, job.images_delivered) == ("partial", 1) and len(image_api.requests) == 1
+
+
+async def test_auto_resume_of_an_exempt_members_job_ignores_their_daily_limit(
+    discord_fake, image_api, start_bot
+) -> None:
+    first = await start_bot(quota_member_daily_images=2)
+    vip = discord_fake.add_role("vip")
+    await admin_sets(discord_fake, "exempt", role=vip)
+    interaction = await interrupt_a_job(discord_fake, image_api, first, discord_fake.add_member(roles=[vip]))
+    second = await start_bot(quota_member_daily_images=2)  # roles are not known to a takeover: admission's verdict
+
+    [job] = await job_done(second, 1)
+    assert (job.status, job.images_delivered) == ("completed", 3)
+    assert "Making the other 2 now" in interaction.original.content

@@ -93,3 +93,32 @@ async def test_reads_answer_while_another_writer_holds_the_lock_for_ten_seconds(
     assert blocked.ephemeral and "database stopped answering" in blocked.original.text, "a clear answer in time"
     await holder
     assert image_api.requests == []
+
+
+async def test_a_job_ended_by_a_store_failure_is_never_taken_over_while_its_bookkeeping_retries(
+    discord_fake, image_api, start_bot
+) -> None:
+    harness = await start_bot(lease_seconds=3)  # its lease would run out twice while the store fails
+    store = harness.store
+    record_image = store.record_image
+    failing = asyncio.Event()
+    failing.set()
+
+    async def broken(job_id: int, index: int, **fields: object) -> bool:
+        if failing.is_set() and index < 1000:  # this job's own images (a takeover's reconcile would still work)
+            raise OSError("disk full")
+        return await record_image(job_id, index, **fields)  # type: ignore[arg-type]
+
+    store.record_image = broken  # type: ignore[method-assign]
+    alice = discord_fake.add_member("alice")
+    image_api.image_delay = 0.2
+    interaction = await discord_fake.slash(alice, "imagine", prompt="two owls", count=2)
+    message = await final_original(discord_fake, interaction, timeout=30)
+    assert "database stopped answering" in message.content and len(message.attachments) == 1
+    await asyncio.sleep(7)  # two leases: the worker's idle claims would have taken an unrenewed job over
+    failing.clear()
+
+    [job] = await job_done(harness, timeout=30)
+    assert (job.status, job.error_code, job.images_delivered, job.attempts) == ("partial", "store_failed", 1, 1)
+    assert len(image_api.requests) == 1, "nobody continued it"
+    assert "restarted" not in (interaction.original.content or "") and not interaction.followups

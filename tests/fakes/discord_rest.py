@@ -18,12 +18,15 @@ from .discord_models import (
     FLAG_COMPONENTS_V2,
     FLAG_SUPPRESS_EMBEDS,
     FLAG_SUPPRESS_NOTIFICATIONS,
+    READ_MESSAGE_HISTORY,
+    VIEW_CHANNEL,
     DiscordError,
     FakeMessage,
     RecordedRequest,
     invalid_form,
     unknown_message,
 )
+from .discord_permissions import permissions_in
 from .discord_state import DiscordState
 from .discord_validation import error, validate_commands
 
@@ -237,8 +240,16 @@ class BotRoutes:
         return no_content()
 
     async def history(self, call: Call) -> web.Response:
-        """Channel history, newest first, with limit/before/after/around."""
+        """Channel history, newest first, with limit/before/after/around. In a server the bot needs VIEW_CHANNEL
+        (else 403 Missing Access) and READ_MESSAGE_HISTORY (else Discord returns no messages)."""
         channel_id = self._channel(call)
+        guild_id = self.state.guild_of(channel_id)
+        if guild_id is not None:
+            allowed = permissions_in(self.state, self.state.guild(guild_id).bot, channel_id)
+            if not allowed & VIEW_CHANNEL:
+                raise DiscordError(403, 50001, "Missing Access")
+            if not allowed & READ_MESSAGE_HISTORY:
+                return json_response([])
         try:
             limit = int(call.query.get("limit", "50"))
         except ValueError:

@@ -45,7 +45,27 @@ async def test_scale_out_benchmark_runs_with_tiny_parameters(postgres_url: str) 
     text = output.decode()
     assert process.returncode == 0, text
     assert "| SQLite | 1 |" in text and "| PostgreSQL | 2 |" in text
-    assert all(row.endswith("| 0 |") for row in text.splitlines() if row.startswith(("| SQLite", "| PostgreSQL")))
+    rows = [row.split("|") for row in text.splitlines() if row.startswith(("| SQLite", "| PostgreSQL"))]
+    assert [row[8].strip() for row in rows] == ["0"] * 3  # nothing failed
+    assert all(row[9].strip().endswith(" ms") for row in rows)  # CPU per job
+
+
+async def test_admission_round_trips_benchmark_runs_with_tiny_parameters(postgres_url: str) -> None:
+    args = ["--sequential", "3", "--burst", "5", "--claimers", "1", "--database-url", postgres_url]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.admission_trips",
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 120)
+    text = output.decode()
+    assert process.returncode == 0, text
+    one = [row.split("|") for row in text.splitlines() if row.startswith("| PostgreSQL | one admission")]
+    assert one and float(one[0][3]) > 0, text  # round trips counted (their number: tests/unit/test_store_connections)
 
 
 def test_a_section_is_replaced_and_the_others_are_kept(tmp_path) -> None:

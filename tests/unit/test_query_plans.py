@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.dialects import sqlite
 
 from bot.store import UsageStore
-from bot.store.standing import standing_query
+from bot.store.standing import standings_parameters, standings_query
 
 
 def plan(path: Path, statement: object) -> str:
@@ -28,5 +28,5 @@ async def test_the_admission_statement_never_scans_the_job_history(tmp_path: Pat
             " ELSE 'completed' END, i FROM n"
         )
         db.execute("ANALYZE")
-    found = plan(path, standing_query(1, 7, 11, 1, 100.0, sqlite=True))
+    found = plan(path, standings_query(sqlite=True, server=True).params(standings_parameters(1, [7, 8], 11, 1, 100.0)))
     assert "SCAN jobs" not in found, found

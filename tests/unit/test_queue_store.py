@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 
+import asyncpg
 import pytest
 
 from bot.store import UsageStore
@@ -103,6 +104,24 @@ async def test_claims_respect_the_global_limit_and_each_members_cap_in_fifo_orde
     assert [c.job_id for c in await store.queue.claim("w2", limit=10, global_limit=4, lease=30)] == [a3]
     assert await store.queue.positions([b2, a1]) == {b2: 1}
     assert (await store.get_job(a3)).worker_id == "w2"  # type: ignore[union-attr]
+
+
+async def test_a_claim_never_waits_for_a_row_another_transaction_holds_nor_locks_those_it_leaves(
+    postgres_url: str,
+) -> None:
+    store = await UsageStore.open(postgres_url, clock=Clock())
+    other = await asyncpg.connect(postgres_url)
+    try:
+        held, free, left = [await queued(store, user) for user in (1, 2, 3)]
+        async with other.transaction():  # e.g. a cancel of `held` under way
+            await other.execute("SELECT id FROM jobs WHERE id = $1 FOR UPDATE", held)
+            claims = await asyncio.wait_for(store.queue.claim("w", limit=2, global_limit=9, lease=30), 10)
+            assert held not in [c.job_id for c in claims] and free in [c.job_id for c in claims]
+            # the claim committed: the queued job it left behind is not locked by it
+            assert await other.fetchval("SELECT id FROM jobs WHERE id = $1 FOR UPDATE NOWAIT", left) == left
+    finally:
+        await other.close()
+        await store.close()
 
 
 async def test_an_expired_lease_is_taken_over_first_and_the_old_worker_loses_it(store: UsageStore) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import event
 
 from bot.limits import effective_limits
 from bot.settings import Settings
@@ -98,6 +99,37 @@ async def test_server_settings_and_lists_are_audited(database_url: str) -> None:
         actions = ["set", "remove role_id", "add role_id", "add channel_id", "add word", "set", "set"]
         assert [e.action for e in log] == actions
         assert log[0].detail == "quota = default" and log[0].created_at == 50.0
+    finally:
+        await store.close()
+
+
+async def test_concurrent_loads_of_a_servers_settings_read_them_once(database_url: str) -> None:
+    """A burst right after a start: every request misses the cache at once; one read serves them all."""
+    store = await UsageStore.open(database_url)
+    reads = 0
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        nonlocal reads
+        reads += "FROM guild_settings" in statement
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await store.guilds.set_value(1, "quota", 5, by=9)
+        configs = await asyncio.gather(*(store.guilds.load(1) for _ in range(20)))
+        assert [c.overrides for c in configs] == [{"quota": 5}] * 20
+        assert reads == 1
+    finally:
+        await store.close()
+
+
+async def test_a_change_during_a_read_of_a_servers_settings_is_not_hidden_by_it(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        reading = asyncio.ensure_future(store.guilds.load(1))
+        await asyncio.sleep(0)  # the read is under way
+        await store.guilds.set_value(1, "quota", 7, by=9)
+        await reading
+        assert (await store.guilds.load(1)).overrides == {"quota": 7}
     finally:
         await store.close()
 

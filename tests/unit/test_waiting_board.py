@@ -50,3 +50,33 @@ async def test_queued_jobs_are_not_edited_each_time_the_queue_moves(database_url
     finally:
         await board.close()
         await store.close()
+
+
+async def test_a_bursts_queued_jobs_show_their_places_with_one_query(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    board = WaitingBoard(store, interval=30)
+    reads: list[list[int]] = []
+    positions = store.queue.positions
+
+    async def counted(job_ids: list[int]) -> dict[int, int]:
+        reads.append(list(job_ids))
+        return await positions(job_ids)
+
+    store.queue.positions = counted  # type: ignore[method-assign]
+    try:
+        shown = {}
+        for user in range(20):
+            job_id = await store.queue.admit(Admit(1, 5, user, "p", 1, "imagine", 11, 300.0, 1), accept)
+            assert await store.queue.enqueue(job_id, params=json.dumps({}), origin=Origin())
+            shown[job_id] = Shown()
+        for job_id, delivery in shown.items():  # queued within one FIRST_SHOW (nothing here waits)
+            await board.add(job_id, delivery, 1)  # type: ignore[arg-type]
+        for _ in range(100):
+            if all(s.places for s in shown.values()):
+                break
+            await asyncio.sleep(0.05)
+        assert [s.places for s in shown.values()] == [[n] for n in range(1, 21)]
+        assert reads == [list(shown)]
+    finally:
+        await board.close()
+        await store.close()
