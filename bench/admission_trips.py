@@ -111,10 +111,11 @@ def settings_for(url: str) -> Settings:
 
 
 async def start_job(quotas: QuotaService, store: UsageStore, n: int) -> float:
-    """One /imagine as the gateway makes it: the server's default resolution and the admission before the
-    acknowledgement, then the enqueue; returns the seconds until it could be acknowledged."""
+    """One /imagine as the gateway makes it: the member's tier (the server's settings) and the admission before
+    the acknowledgement, then the enqueue; returns the seconds until it could be acknowledged. (The /settings
+    defaults read is not counted here.)"""
     started = time.perf_counter()
-    await quotas.default_resolution(GUILD)
+    await quotas.member_limits(GUILD)
     origin = Origin(interaction_id=n, token=f"token-{n}", token_expires_at=time.time() + 900)
     request = AdmitRequest(GUILD, 99, 1000 + n % MEMBERS, (), 1, None, f"job {n}: a lighthouse", origin=origin)
     try:

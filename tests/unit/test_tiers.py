@@ -55,7 +55,7 @@ async def test_a_taken_over_job_is_rechecked_against_its_members_tier(database_u
         for roles, refused in (((10,), False), ((11,), False), ((), True)):
             record = await store.get_job(jobs[roles])
             assert record is not None and record.role_ids == roles
-            refusal = await quotas.recheck(record)
+            refusal = await quotas.recheck(record, record.images_requested)
             assert (refusal is not None) == refused, roles
             if refusal is not None:
                 assert refusal.code == "quota_member_daily"
