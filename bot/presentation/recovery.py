@@ -182,7 +182,7 @@ async def unrecorded_pages(bot: discord.Client, record: JobRecord, after: int, k
     found: dict[int, int] = {}
     try:
         async for message in channel.history(after=discord.Object(after), limit=PAGE_SCAN, oldest_first=True):
-            images = sum(1 for a in message.attachments if a.filename.startswith(prefix))
+            images = sum(1 for image in images_of(message) if image.filename.startswith(prefix))
             if images and message.id not in known and message.author.id == me:
                 found[message.id] = images
     except discord.HTTPException as error:

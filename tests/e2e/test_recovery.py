@@ -199,7 +199,7 @@ async def test_an_unrecorded_image_that_opened_a_new_page_is_found_and_counted_o
 
     second = await start_bot(**RETRY)
     message = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
-    assert f"{posted()} of 12 images arrived" in message.content
+    assert f"{posted()} of 12 images arrived" in message.text
     [recovered] = await job_done(second)
     assert recovered.images_delivered == posted()
     assert (await second.store.usage.totals(job.guild_id or 0, job.user_id, None, 0)).images == posted()

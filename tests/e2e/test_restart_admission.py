@@ -94,7 +94,7 @@ async def test_auto_resume_of_4k_once_the_server_disallowed_it_offers_retry_inst
     second = await start_bot(quota_allow_4k=False)  # the same rule a new start meets
 
     notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
-    assert "Press **Retry** to get the rest" in notice.content
+    assert "Press **Retry** to get the rest" in notice.text
     [job] = await job_done(second, 1)
     assert (job.status, job.images_delivered) == ("partial", 1) and len(image_api.requests) == 1
 
@@ -107,7 +107,7 @@ async def test_auto_resume_over_the_servers_daily_limit_offers_retry_instead(
     second = await start_bot(quota_guild_daily_images=2)
 
     notice = await discord_fake.wait_for(lambda: retry_id(interaction.original) and interaction.original)
-    assert "Press **Retry** to get the rest" in notice.content
+    assert "Press **Retry** to get the rest" in notice.text
     [job] = await job_done(second, 1)
     assert (job.status, job.images_delivered) == ("partial", 1) and len(image_api.requests) == 1
 
@@ -123,4 +123,4 @@ async def test_auto_resume_of_an_exempt_members_job_ignores_their_daily_limit(
 
     [job] = await job_done(second, 1)
     assert (job.status, job.images_delivered) == ("completed", 3)
-    assert "Making the other 2 now" in interaction.original.content
+    assert "Making the other 2 now" in interaction.original.text

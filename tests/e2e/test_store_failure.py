@@ -114,11 +114,11 @@ async def test_a_job_ended_by_a_store_failure_is_never_taken_over_while_its_book
     image_api.image_delay = 0.2
     interaction = await discord_fake.slash(alice, "imagine", prompt="two owls", count=2)
     message = await final_original(discord_fake, interaction, timeout=30)
-    assert "database stopped answering" in message.content and len(message.attachments) == 1
+    assert "database stopped answering" in message.text and len(message.attachments) == 1
     await asyncio.sleep(7)  # two leases: the worker's idle claims would have taken an unrenewed job over
     failing.clear()
 
     [job] = await job_done(harness, timeout=30)
     assert (job.status, job.error_code, job.images_delivered, job.attempts) == ("partial", "store_failed", 1, 1)
     assert len(image_api.requests) == 1, "nobody continued it"
-    assert "restarted" not in (interaction.original.content or "") and not interaction.followups
+    assert "restarted" not in (interaction.original.text or "") and not interaction.followups
