@@ -99,7 +99,11 @@ async def retry(interaction: discord.Interaction, job_id: int) -> None:
         await tell(interaction, error.message)
         return
     if not await services.store.journal.claim_retry(job_id, interaction.user.id):
-        await tell(interaction, "This request was already retried.")
+        entry = await services.store.journal.get(job_id)
+        if entry is not None and entry.recovered_at is None:  # the takeover shows the button, then finishes the job
+            await tell(interaction, "That request is still being wrapped up after the restart. Try again in a moment.")
+        else:
+            await tell(interaction, "This request was already retried.")
         return
 
     async def prepare(spec: JobSpec) -> PreparedJob:
