@@ -180,14 +180,7 @@ class GuildConfigStore:
         return changed
 
     async def _audit(self, conn: AsyncConnection, guild_id: int, user_id: int, action: str, detail: str) -> None:
-        row = {
-            "guild_id": guild_id,
-            "user_id": user_id,
-            "action": action,
-            "detail": detail,
-            "created_at": self._clock(),
-        }
-        await conn.execute(admin_audit.insert().values(row))
+        await audit(conn, self._clock(), guild_id, user_id, action, detail)
 
     async def audit_log(self, guild_id: int, limit: int = 15) -> list[AuditEntry]:
         """The newest admin changes of a server."""
@@ -218,3 +211,9 @@ _LIST_TABLES = {
     "guild_channels": (guild_channels, "channel_id"),
     "guild_blocked_words": (guild_blocked_words, "word"),
 }
+
+
+async def audit(conn: AsyncConnection, now: float, guild_id: int, user_id: int, action: str, detail: str) -> None:
+    """One entry of a server's audit log (who changed what, when), in the caller's transaction."""
+    row = {"guild_id": guild_id, "user_id": user_id, "action": action, "detail": detail, "created_at": now}
+    await conn.execute(admin_audit.insert().values(row))

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
-from bot.store.schema import admin_audit, guild_api_keys
+from bot.store.guilds import audit
+from bot.store.schema import guild_api_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +60,4 @@ class GuildKeyStore:
         return removed
 
     async def _audit(self, conn: AsyncConnection, guild_id: int, user_id: int, action: str, detail: str) -> None:
-        row = {
-            "guild_id": guild_id,
-            "user_id": user_id,
-            "action": action,
-            "detail": detail,
-            "created_at": self._clock(),
-        }
-        await conn.execute(admin_audit.insert().values(row))
+        await audit(conn, self._clock(), guild_id, user_id, action, detail)
