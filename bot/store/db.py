@@ -24,6 +24,7 @@ _SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000", "
 # may have restarted or a proxy closed it meanwhile. A busy connection is not (SQLAlchemy's pool_pre_ping costs three
 # round trips on every checkout); if it fails anyway, SQLAlchemy invalidates the pool and the next use reconnects.
 PING_IDLE_SECONDS = 10.0
+POSTGRESQL_WRITERS = 2  # write transactions of one process at a time on PostgreSQL (see WriteGate)
 
 
 def async_url(database_url: str) -> sa.URL:
@@ -78,18 +79,24 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
 
 
 class WriteGate:
-    """SQLite's one write lock, queued in this process: a writer waits on the event loop (not in SQLite's busy
-    handler, which sleeps and retries) and an urgent writer (an admission, which a member is waiting on) goes
-    before every other waiting writer, so it waits for at most the one transaction in progress."""
+    """This process's write transactions, `slots` at a time, queued on the event loop; an urgent writer (an
+    admission, which a member is waiting on) goes before every other waiting writer.
 
-    def __init__(self) -> None:
-        self._held = False
+    SQLite has one write lock: one slot, so a writer waits here rather than in SQLite's busy handler (which sleeps
+    and retries). PostgreSQL takes many writers, but a burst of them (a hundred requests a second, each queued
+    after its admission) floods the event loop with interleaved round trips, and an admission's own round trips,
+    and the acknowledgement after it, wait behind all of them: a few slots keep the loop responsive and let the
+    admission through first."""
+
+    def __init__(self, slots: int = 1) -> None:
+        self._slots = slots
+        self._held = 0
         self._urgent: collections.deque[asyncio.Future[None]] = collections.deque()
         self._normal: collections.deque[asyncio.Future[None]] = collections.deque()
 
     @contextlib.asynccontextmanager
     async def held(self, *, urgent: bool = False) -> AsyncIterator[None]:
-        """Hold the gate for the block."""
+        """Hold a slot for the block."""
         await self._acquire(urgent)
         try:
             yield
@@ -97,8 +104,8 @@ class WriteGate:
             self._release()
 
     async def _acquire(self, urgent: bool) -> None:
-        if not self._held and not self._urgent and not self._normal:
-            self._held = True
+        if self._held < self._slots and not self._urgent and not self._normal:
+            self._held += 1
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         line = self._urgent if urgent else self._normal
@@ -117,9 +124,9 @@ class WriteGate:
             while line:
                 waiter = line.popleft()
                 if not waiter.done():
-                    waiter.set_result(None)  # the gate stays held, now by that waiter
+                    waiter.set_result(None)  # the slot stays held, now by that waiter
                     return
-        self._held = False
+        self._held -= 1
 
 
 class Database:
@@ -137,7 +144,7 @@ class Database:
             event.listen(engine.sync_engine, "connect", _stamp_use)
             self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._local_locks: dict[str, asyncio.Lock] = {}
-        self.gate = WriteGate()
+        self.gate = WriteGate(1 if self.backend == "sqlite" else POSTGRESQL_WRITERS)
 
     @classmethod
     def connect(cls, url: sa.URL) -> Database:
@@ -153,11 +160,7 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction: committed when the block ends, rolled back if it raises (on SQLite, through the gate)."""
-        if self.backend == "postgresql":
-            async with self.engine.begin() as conn:
-                yield conn
-            return
+        """A transaction through the gate: committed when the block ends, rolled back if it raises."""
         async with self.gate.held(), self.engine.begin() as conn:
             yield conn
 
@@ -165,9 +168,9 @@ class Database:
     async def serialized(self, lock: str, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
         """A transaction that reads and then writes as one step: it holds SQLite's write lock from its start, or
         on PostgreSQL the transaction-level advisory lock `lock`, so no other serialized step interleaves.
-        `urgent` (SQLite): before every other waiting writer (someone is waiting for the answer)."""
+        `urgent`: before every other waiting writer of this process (someone is waiting for the answer)."""
         if self.backend == "postgresql":
-            async with self.engine.begin() as conn:
+            async with self.gate.held(urgent=urgent), self.engine.begin() as conn:
                 await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(lock))))
                 yield conn
             return

@@ -33,9 +33,11 @@ async def job_done(harness: BotHarness, count: int = 1, timeout: float = 30) -> 
 
 
 def running(harness: BotHarness, jobs: list[JobRecord]) -> bool:
-    """Whether the bot's runner still holds any of these jobs."""
-    active = getattr(getattr(harness.services, "jobs", None), "_active", {})
-    return any(job.id in active for job in jobs)
+    """Whether the bot's runner still holds any of these jobs (running them, or retrying their final record
+    after a store failure: the row is finished before the token is forgotten)."""
+    runner = getattr(harness.services, "jobs", None)
+    held = {*getattr(runner, "_active", {}), *(runner.bookkeeping.unsettled() if runner is not None else ())}
+    return any(job.id in held for job in jobs)
 
 
 async def final_original(fake: FakeDiscord, interaction: Any, timeout: float = 30) -> Any:
