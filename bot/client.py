@@ -40,6 +40,26 @@ def point_discord_at(base_url: str) -> None:
     discord.http.Route.BASE = base_url.rstrip("/")
 
 
+def ignore_own_messages(state: Any) -> None:
+    """Drop the gateway's MESSAGE_CREATE / MESSAGE_UPDATE events for the bot's own messages unparsed.
+
+    Every image the bot posts and every status edit comes back over the gateway, and discord.py would build a
+    full Message (author, attachments, components) for each one, only for nobody to listen: the bot ignores
+    messages by bots and keeps no message cache. At hundreds of jobs in flight that parsing was the largest
+    single cost on the event loop.
+    """
+    for event in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
+        parse = state.parsers[event]
+
+        def unless_own(data: dict[str, Any], parse: Any = parse) -> None:
+            author = data.get("author")
+            if author is not None and state.self_id is not None and author.get("id") == str(state.self_id):
+                return
+            parse(data)
+
+        state.parsers[event] = unless_own
+
+
 class ImageBot(commands.AutoShardedBot):
     """The bot: runs SHARD_IDS of SHARD_COUNT shards (unset: all of Discord's recommended count).
 
@@ -61,8 +81,10 @@ class ImageBot(commands.AutoShardedBot):
             help_command=None,
             tree_cls=BotTree,
             allowed_mentions=discord.AllowedMentions.none(),
+            max_messages=None,  # nothing reads the message cache; filling it costs a lookup per gateway edit
             **shards,
         )
+        ignore_own_messages(self._connection)
         self.services = services
         self.identify_gate: IdentifyGate = identify_gate or LocalIdentifyGate()
         self.max_concurrency = 1  # identify buckets, from GET /gateway/bot at login

@@ -127,8 +127,9 @@ class Delivery(Protocol):
 
     upload_limit: int
 
-    async def progress(self, progress: Progress) -> None:
-        """Show the job's progress."""
+    async def progress(self, progress: Progress, *, refresh: bool = False) -> None:
+        """Show the job's progress when what it shows changed (images, failures, place in line, a pause); with
+        `refresh` (the runner's heartbeat while nothing else changed), its elapsed time too."""
 
     async def deliver(self, image: OutputImage, progress: Progress) -> Posted:
         """Post one image; raise if it could not be delivered."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -71,6 +72,7 @@ class _Run:
     tokens: int = 0
     unrecorded: list[_Image] = field(default_factory=list)  # posted images the store did not take
     index_base: int = 0  # a taken-over job records its new images after the ones already recorded
+    changed_at: float = 0.0  # when the member last saw something change (an image, a failure, the heartbeat)
 
     @property
     def job_id(self) -> int:
@@ -326,6 +328,7 @@ class JobRunner:
                 elif isinstance(event, Completed) and event.usage:
                     run.tokens = event.usage.output_tokens
                 del event  # the image bytes are posted; don't hold them while the next one is made
+                run.changed_at = time.monotonic()
                 await _quietly(run.delivery.progress(run.progress), run.job_id)
 
     async def _deliver(self, event: ImageReady, run: _Run) -> None:
@@ -356,9 +359,14 @@ class JobRunner:
                 self.metrics.image_delivered()
 
     async def _tick(self, run: _Run) -> None:
-        while True:  # the status line at once (it replaces "thinking…"), then every interval
-            await _quietly(run.delivery.progress(run.progress), run.job_id)
-            await asyncio.sleep(self.settings.progress_interval)
+        """The status line at once (it replaces "thinking…" or the place in line), then its elapsed time whenever
+        nothing else changed for PROGRESS_INTERVAL: a job whose images keep coming costs no extra edits."""
+        interval = self.settings.progress_interval
+        while True:
+            await _quietly(run.delivery.progress(run.progress, refresh=True), run.job_id)
+            run.changed_at = time.monotonic()
+            while (wait := run.changed_at + interval - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
 
 
 async def _saving(work: Awaitable[T], what: str = "saving") -> T:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,12 +47,25 @@ class GuildConfigStore:
         # Every change goes through this class, in this process: a write-through cache keeps quota checks (run
         # before Discord's 3-second deadline) from paying four queries per request.
         self._cache: dict[int, GuildConfig] = {}
+        # Loads under way: a burst of commands on a cold cache waits for one load instead of each making its own.
+        self._loading: dict[int, asyncio.Future[GuildConfig]] = {}
 
     async def load(self, guild_id: int) -> GuildConfig:
         """The server's overrides and lists."""
         cached = self._cache.get(guild_id)
         if cached is not None:
             return cached
+        loading = self._loading.get(guild_id)
+        if loading is None:
+            loading = self._loading[guild_id] = asyncio.ensure_future(self._load(guild_id))
+            loading.add_done_callback(lambda done: self._loaded(guild_id, done))
+        return await asyncio.shield(loading)  # one caller giving up does not stop the others' load
+
+    def _loaded(self, guild_id: int, done: asyncio.Future[GuildConfig]) -> None:
+        if self._loading.get(guild_id) is done:
+            del self._loading[guild_id]
+
+    async def _load(self, guild_id: int) -> GuildConfig:
         s = guild_settings.c
         words = guild_blocked_words.c
         async with self._db.read() as conn:
@@ -62,12 +76,18 @@ class GuildConfigStore:
             query = sa.select(words.word).where(words.guild_id == guild_id).order_by(words.word)
             blocked = tuple(str(row[0]) for row in await conn.execute(query))
         config = GuildConfig(guild_id, overrides, frozenset(roles), frozenset(channels), blocked)
-        self._cache[guild_id] = config
+        if self._loading.get(guild_id) is asyncio.current_task():  # not invalidated by a change meanwhile
+            self._cache[guild_id] = config
         return config
+
+    def _forget(self, guild_id: int) -> None:
+        """A change: the cached config is stale, and so is a load under way (later callers load afresh)."""
+        self._cache.pop(guild_id, None)
+        self._loading.pop(guild_id, None)
 
     async def set_value(self, guild_id: int, key: str, value: Any, *, by: int) -> None:
         """Override one setting (None clears the override)."""
-        self._cache.pop(guild_id, None)
+        self._forget(guild_id)
         s = guild_settings.c
         async with self._db.write() as conn:
             if value is None:
@@ -81,11 +101,11 @@ class GuildConfigStore:
                 )
             detail = f"{key} = {'default' if value is None else json.dumps(value)}"
             await self._audit(conn, guild_id, by, "set", detail)
-        self._cache.pop(guild_id, None)  # again after the commit: a read meanwhile may have cached the old state
+        self._forget(guild_id)  # again after the commit: a read meanwhile may have cached the old state
 
     async def set_member(self, table: str, guild_id: int, item: int | str, present: bool, *, by: int) -> bool:
         """Add or remove a role, channel or word; returns False when nothing changed."""
-        self._cache.pop(guild_id, None)
+        self._forget(guild_id)
         target, column = _LIST_TABLES[table]
         async with self._db.write() as conn:
             if present:
@@ -97,7 +117,7 @@ class GuildConfigStore:
             changed = (await conn.execute(change)).rowcount > 0
             if changed:
                 await self._audit(conn, guild_id, by, f"{'add' if present else 'remove'} {column}", str(item))
-        self._cache.pop(guild_id, None)
+        self._forget(guild_id)
         return changed
 
     async def _audit(self, conn: AsyncConnection, guild_id: int, user_id: int, action: str, detail: str) -> None:
