@@ -158,7 +158,7 @@ async def prepared(args: argparse.Namespace, path: Path, guild: int, busiest: in
     source = base if base is not None else path
     ids = {"rows": args.rows, "guild": guild, "busiest": busiest}
     stamp = source.with_name(source.name + ".json")
-    if base is None or not base.exists() or json.loads(stamp.read_text()) != ids:
+    if base is None or not base.exists() or json.loads(stamp.read_text()) != ids:  # noqa: ASYNC240
         source.unlink(missing_ok=True)
         await (await UsageStore.open(source)).close()  # the schema
         took = generate(source, args.rows, guild, busiest, time.time())

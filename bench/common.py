@@ -198,7 +198,7 @@ async def bot_process(
 async def _logged(path: Path, text: str, *, timeout: float) -> None:
     """Wait until the bot's log has a line containing `text`."""
     deadline = time.monotonic() + timeout
-    while text not in path.read_text(errors="replace"):
+    while text not in path.read_text(errors="replace"):  # noqa: ASYNC240 (a small log, read while waiting)
         if time.monotonic() > deadline:
             raise TimeoutError(f"the bot did not log {text!r} within {timeout:.0f}s")
         await asyncio.sleep(0.1)

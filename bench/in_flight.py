@@ -201,7 +201,8 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> str:
             f"| images posted | {r['images']} |",
             f"| bot CPU, from the first command to the last summary | {r['cpu']:.1f} s"
             f" ({r['cpu'] / r['jobs_run'] * 1000:.0f} ms per job; {r['jobs_run']} jobs with the probes) |",
-            f"| CPU of the fake Discord (this process) / the fake API | {r['cpu_driver']:.1f} s / {r['cpu_api']:.1f} s |",
+            f"| CPU of the fake Discord (this process) / the fake API | {r['cpu_driver']:.1f} s"
+            f" / {r['cpu_api']:.1f} s |",
             "",
         ]
     if args.burst:

@@ -365,8 +365,10 @@ class JobRunner:
         while True:
             await _quietly(run.delivery.progress(run.progress, refresh=True), run.job_id)
             run.changed_at = time.monotonic()
-            while (wait := run.changed_at + interval - time.monotonic()) > 0:
+            wait = interval
+            while wait > 0:  # an image or a failure meanwhile starts the quiet time again
                 await asyncio.sleep(wait)
+                wait = run.changed_at + interval - time.monotonic()
 
 
 async def _saving(work: Awaitable[T], what: str = "saving") -> T:
