@@ -188,8 +188,8 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 KEEP_REFERENCES_DAYS="1",
                 MAX_CONCURRENT_JOBS="200",
                 SHUTDOWN_GRACE_SECONDS="1",
-            ):
-                ready = time.monotonic() - started
+            ) as bot:
+                ready = bot.ready_at - started
                 tidy = await while_probing(fake, probers, lambda: asyncio.sleep(args.window))
 
                 async def stats() -> None:

@@ -125,6 +125,7 @@ class BotProcess:
 
     process: asyncio.subprocess.Process
     log_path: Path
+    ready_at: float = 0.0  # monotonic time the fake Discord saw the bot's session get READY
 
     @property
     def pid(self) -> int:
@@ -188,9 +189,10 @@ async def bot_process(
         )
         try:
             await fake.wait_ready(timeout=60)
+            ready_at = time.monotonic()
             await fake.wait_for(lambda: fake.commands.get(fake.guild_id), timeout=30)
-            await _logged(log_path, "ready as ", timeout=60)  # discord.py's READY (2 s after the last guild)
-            yield BotProcess(process, log_path)
+            await _logged(log_path, "ready as ", timeout=60)  # discord.py's on_ready (2 s after the last guild)
+            yield BotProcess(process, log_path, ready_at)
         finally:
             await stop(process)
 

@@ -156,6 +156,7 @@ class ImageBot(commands.AutoShardedBot):
         grace = self.services.settings.shutdown_grace_seconds if grace is None else grace
         log.info("shutting down: running jobs get up to %.0fs", grace)
         await self.services.board.close()
+        await self.services.forgetter.close()  # an unfinished forget-me is finished at the next start
         interrupted = await self.worker.drain(grace)
         if interrupted:
             log.warning("%d job(s) handed over for another worker to finish: %s", len(interrupted), interrupted)
@@ -165,6 +166,7 @@ class ImageBot(commands.AutoShardedBot):
         """Stop the worker at once (its jobs stay in the queue for a takeover), then disconnect."""
         await self.worker.stop()
         await self.services.board.close()
+        await self.services.forgetter.close()
         await super().close()
         await stop_ready_tasks(self)  # else a READY still awaited would dispatch on_ready into a closing loop
         self._closed.set()

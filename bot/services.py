@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from bot.forgetting import Forgetter
 from bot.guild_admin import GuildAdmin
 from bot.imagegen.client import ClientOptions, ImageApiClient
 from bot.jobs.admission import Admission
@@ -39,6 +40,7 @@ class Services:
     tray: ReferenceTray  # images members collected with "Add to references"
     quotas: QuotaService
     usage: UsageService
+    forgetter: Forgetter  # forget-me requests, in the background
     admin: GuildAdmin
     metrics: Metrics = field(default_factory=Metrics)
 
@@ -88,6 +90,7 @@ def build_services(settings: Settings, http: aiohttp.ClientSession, store: Usage
         tray=ReferenceTray(store, settings.reference_tray_ttl),
         quotas=quotas,
         usage=UsageService(settings, store, quotas),
+        forgetter=Forgetter(store),
         admin=GuildAdmin(settings, store),
         metrics=metrics,
     )

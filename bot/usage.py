@@ -10,7 +10,7 @@ from bot.periods import DAY, PERIODS, Period, day_number, period
 from bot.quotas import QuotaService, Standing
 from bot.settings import Settings
 from bot.store import UsageStore
-from bot.store.usage import Board, DayCount, Forgotten, KeyCount, UsageTotals
+from bot.store.usage import Board, DayCount, KeyCount, UsageTotals
 
 PAGE_SIZE = 10
 STATS_DAYS = 30
@@ -102,12 +102,6 @@ class UsageService:
             totals=totals,
             price_per_image=self.settings.price_per_image,
         )
-
-    async def forget(self, user_id: int) -> Forgotten:
-        """Delete a member's prompts, history, kept references and tray; their counts stay, anonymised."""
-        forgotten = await self.store.usage.forget_user(user_id)
-        await self.store.tray.forget_user(user_id)
-        return forgotten
 
     async def set_hidden(self, user_id: int, hidden: bool) -> None:
         """Leave (or rejoin) the leaderboards."""

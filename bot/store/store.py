@@ -300,6 +300,17 @@ class UsageStore:
             value = (await conn.execute(sa.select(meta.c.value).where(meta.c.key == key))).scalar()
         return None if value is None else str(value)
 
+    async def meta_keys(self, prefix: str) -> list[str]:
+        """Keys of the `meta` table that start with `prefix`."""
+        query = sa.select(meta.c.key).where(meta.c.key.startswith(prefix, autoescape=True)).order_by(meta.c.key)
+        async with self._db.read() as conn:
+            return [str(row[0]) for row in await conn.execute(query)]
+
+    async def delete_meta(self, key: str) -> None:
+        """Remove a key of the `meta` table (nothing if absent)."""
+        async with self._db.write() as conn:
+            await conn.execute(meta.delete().where(meta.c.key == key))
+
     async def set_meta(self, key: str, value: str) -> None:
         """Set a value in the `meta` table."""
         insert = self._db.insert(meta).values(key=key, value=value)
