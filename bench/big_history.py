@@ -188,6 +188,7 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 KEEP_REFERENCES_DAYS="1",
                 MAX_CONCURRENT_JOBS="200",
                 SHUTDOWN_GRACE_SECONDS="1",
+                lag_file=workdir / "lag.txt",
             ) as bot:
                 ready = bot.ready_at - started
                 tidy = await while_probing(fake, probers, lambda: asyncio.sleep(args.window))

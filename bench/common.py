@@ -313,7 +313,9 @@ def lag_samples(path: Path, since: float = 0.0, until: float = float("inf")) -> 
 def _run_bot_with_lag_sampler(path: Path | None) -> None:
     """`python -m bot`, with a task on its event loop that logs how late each 10 ms sleep wakes up (`path`); with
     bench.cpu_sampler watching the main thread's CPU when BENCH_CPU_PROFILE names a file."""
+    import faulthandler
     import runpy
+    import signal
 
     async def sample() -> None:
         assert path is not None
@@ -332,6 +334,7 @@ def _run_bot_with_lag_sampler(path: Path | None) -> None:
             return loop
 
     asyncio.set_event_loop_policy(Policy())
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID`: every thread's stack to the log
     sys.argv = ["bot"]
     target = os.environ.get("BENCH_CPU_PROFILE")
     if not target:

@@ -206,7 +206,8 @@ class Launcher:
     async def prepare(self, spec: JobSpec, references: Sequence[PendingReference]) -> PreparedJob:
         """Load every reference (concurrently) and let the JobRunner check and prepare the job."""
         loaded = await asyncio.gather(*(self.load(reference) for reference in references))
-        return await prepare_job(self.services.settings, dataclasses.replace(spec, references=tuple(loaded)))
+        spec = dataclasses.replace(spec, references=tuple(loaded))
+        return await prepare_job(self.services.settings, spec, encode=False)  # the worker encodes when it sends
 
     async def queue(self, admitted: Admitted, prepared: PreparedJob, delivery: Delivery, preface: str | None) -> None:
         """Store the prepared job (parameters, origin, references) and put it in line; a worker runs it.

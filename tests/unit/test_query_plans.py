@@ -20,13 +20,17 @@ def plan(path: Path, statement: object) -> str:
 async def test_the_admission_statement_never_scans_the_job_history(tmp_path: Path) -> None:
     path = tmp_path / "big.db"
     await (await UsageStore.open(path)).close()
-    with sqlite3.connect(path) as db:  # many finished jobs in one server, a few running: the statistics say so
+    with sqlite3.connect(path) as db:  # many finished jobs over 30 servers, a few unfinished: the statistics say so
         db.execute(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)"
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)"
             " INSERT INTO jobs (guild_id, user_id, prompt, images_requested, status, created_at)"
-            " SELECT 1, i % 50, 'p', 1, CASE WHEN i % 1000 = 0 THEN 'running' WHEN i % 3 = 0 THEN 'queued'"
-            " ELSE 'completed' END, i FROM n"
+            " SELECT i % 30, i % 50, 'p', 1, CASE WHEN i % 1000 = 0 THEN 'running' WHEN i % 999 = 0 THEN 'queued'"
+            " WHEN i % 7 = 0 THEN 'failed' ELSE 'completed' END, i FROM n"
         )
         db.execute("ANALYZE")
     found = plan(path, standing_query(1, 7, 11, 100.0, sqlite=True))
     assert "SCAN jobs" not in found, found
+    # A server's (or a busy member's) whole history is not read to find its few unfinished jobs: every count of
+    # unfinished jobs goes through the status index; only the member's newest request uses their own index.
+    assert found.count("USING INDEX jobs_queue (status=?)") == 5, found
+    assert "jobs_user_created (guild_id=?)" not in found, found
