@@ -310,6 +310,13 @@ def lag_samples(path: Path, since: float = 0.0, until: float = float("inf")) -> 
     return samples
 
 
+def _dump_tasks() -> None:
+    """Print every asyncio task's stack to stderr (the bot's log)."""
+    for task in asyncio.all_tasks():
+        print(f"--- {task.get_name()}: {task.get_coro()!r}", file=sys.stderr)
+        task.print_stack(limit=12, file=sys.stderr)
+
+
 def _run_bot_with_lag_sampler(path: Path | None) -> None:
     """`python -m bot`, with a task on its event loop that logs how late each 10 ms sleep wakes up (`path`); with
     bench.cpu_sampler watching the main thread's CPU when BENCH_CPU_PROFILE names a file."""
@@ -329,6 +336,7 @@ def _run_bot_with_lag_sampler(path: Path | None) -> None:
     class Policy(asyncio.DefaultEventLoopPolicy):
         def new_event_loop(self) -> asyncio.AbstractEventLoop:
             loop = super().new_event_loop()
+            loop.add_signal_handler(signal.SIGUSR2, _dump_tasks)  # `kill -USR2 PID`: every task's stack to the log
             if path is not None:
                 loop.call_soon(lambda: setattr(loop, "_bench_lag", loop.create_task(sample())))
             return loop

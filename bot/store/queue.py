@@ -16,6 +16,7 @@ PostgreSQL, by an in-process event on SQLite.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import logging
@@ -199,13 +200,13 @@ class QueueStore:
             return []
         async with self._db.serialized(_CLAIM_LOCK) as conn:
             now = self._clock()
-            live = jobs.c.lease_expires_at > now
-            running = sa.select(jobs.c.user_id, sa.func.count()).where(jobs.c.status == "running", live)
-            per_member = {int(u): int(n) for u, n in await conn.execute(running.group_by(jobs.c.user_id))}
+            per_member = collections.Counter(int(row[0]) for row in await conn.execute(_running_members(now)))
             room = min(limit, global_limit - sum(per_member.values()))
             if room <= 0:
                 return []
-            candidates = await conn.execute(_candidates(now))
+            candidates = list(await conn.execute(_candidates(now, expired=True)))
+            if len(candidates) < _SCAN:
+                candidates += list(await conn.execute(_candidates(now, expired=False)))
             taken: list[Claim] = []
             for job_id, user_id, status, cap in candidates:
                 if per_member.get(user_id, 0) >= (cap or 1):
@@ -345,14 +346,20 @@ class QueueStore:
                 await listener.close()
 
 
-def _candidates(now: float) -> sa.Select[Any]:
-    """Jobs a claim may take, oldest first: expired leases (takeover), then queued jobs."""
-    expired = sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at <= now)
-    takeover_first = sa.case((jobs.c.status == "running", 0), else_=1)
+def _running_members(now: float) -> sa.Select[Any]:
+    """The member of every job running under a live lease (counted by the caller: with GROUP BY, SQLite would read
+    the whole history in member order to group it)."""
+    return sa.select(jobs.c.user_id).where(jobs.c.status == "running", jobs.c.lease_expires_at > now)
+
+
+def _candidates(now: float, *, expired: bool) -> sa.Select[Any]:
+    """Jobs a claim may take, oldest first: running ones whose lease ran out (takeover, asked for first), or queued
+    ones. One status each, so that the (status, id) index gives them in order (an OR of both scans the table)."""
+    which = sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at <= now) if expired else jobs.c.status == "queued"
     return (
         sa.select(jobs.c.id, jobs.c.user_id, jobs.c.status, jobs.c.member_cap)
-        .where(sa.or_(jobs.c.status == "queued", expired))
-        .order_by(takeover_first, jobs.c.id)
+        .where(which)
+        .order_by(jobs.c.id)
         .limit(_SCAN)
         .with_for_update(skip_locked=True)
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy.dialects import sqlite
 
 from bot.store import UsageStore
+from bot.store.queue import _candidates, _running_members
 from bot.store.standing import standing_query
 
 
@@ -17,10 +18,11 @@ def plan(path: Path, statement: object) -> str:
         return "\n".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}"))
 
 
-async def test_the_admission_statement_never_scans_the_job_history(tmp_path: Path) -> None:
+async def history(tmp_path: Path) -> Path:
+    """A database whose statistics say: many finished jobs over 30 servers, a few unfinished."""
     path = tmp_path / "big.db"
     await (await UsageStore.open(path)).close()
-    with sqlite3.connect(path) as db:  # many finished jobs over 30 servers, a few unfinished: the statistics say so
+    with sqlite3.connect(path) as db:
         db.execute(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)"
             " INSERT INTO jobs (guild_id, user_id, prompt, images_requested, status, created_at)"
@@ -28,9 +30,22 @@ async def test_the_admission_statement_never_scans_the_job_history(tmp_path: Pat
             " WHEN i % 7 = 0 THEN 'failed' ELSE 'completed' END, i FROM n"
         )
         db.execute("ANALYZE")
-    found = plan(path, standing_query(1, 7, 11, 100.0, sqlite=True))
+    return path
+
+
+async def test_the_admission_statement_never_scans_the_job_history(tmp_path: Path) -> None:
+    found = plan(await history(tmp_path), standing_query(1, 7, 11, 100.0, sqlite=True))
     assert "SCAN jobs" not in found, found
     # A server's (or a busy member's) whole history is not read to find its few unfinished jobs: every count of
     # unfinished jobs goes through the status index; only the member's newest request uses their own index.
     assert found.count("USING INDEX jobs_queue (status=?)") == 5, found
     assert "jobs_user_created (guild_id=?)" not in found, found
+
+
+async def test_a_claim_reads_only_unfinished_jobs(tmp_path: Path) -> None:
+    """A claim runs every few seconds in the write lock: at 10 M rows a scan of the history stalled every admission."""
+    path = await history(tmp_path)
+    for statement in (_running_members(100.0), _candidates(100.0, expired=True), _candidates(100.0, expired=False)):
+        found = plan(path, statement)
+        assert found.startswith("SEARCH jobs USING INDEX jobs_queue (status=?)"), found
+        assert "SCAN" not in found and "TEMP B-TREE" not in found, found
