@@ -355,7 +355,8 @@ def _running_members(now: float) -> sa.Select[Any]:
 def _candidates(now: float, *, expired: bool) -> sa.Select[Any]:
     """Jobs a claim may take, oldest first: running ones whose lease ran out (takeover, asked for first), or queued
     ones. One status each, so that the (status, id) index gives them in order (an OR of both scans the table)."""
-    which = sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at <= now) if expired else jobs.c.status == "queued"
+    queued = jobs.c.status == "queued"
+    which = sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at <= now) if expired else queued
     return (
         sa.select(jobs.c.id, jobs.c.user_id, jobs.c.status, jobs.c.member_cap)
         .where(which)
