@@ -46,7 +46,17 @@ jobs = sa.Table(
     sa.Column("worker_id", sa.Text),  # the worker holding the lease of a running job
     sa.Column("lease_expires_at", Time),
     sa.Column("attempts", sa.Integer, nullable=False, server_default=_zero()),  # claims, takeovers included
-    sa.Index("jobs_guild_created", "guild_id", "created_at"),
+    # Admin statistics (migration 0014): every column they read, so one server's last 30 days are an index range.
+    sa.Index(
+        "jobs_guild_stats",
+        "guild_id",
+        "created_at",
+        "channel_id",
+        "status",
+        "error_code",
+        "images_delivered",
+        "finished_at",
+    ),
     sa.Index("jobs_user_created", "guild_id", "user_id", "created_at"),
     sa.Index("jobs_status", "status"),
     sa.Index("jobs_queue", "status", "id"),  # claims and queue positions
