@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import api_process, bot_process, run_and_record, summary_ms
+from bench.common import api_process, bot_process, lag_samples, run_and_record, summary_ms
 from bot.store import UsageStore
 from tests.fakes import discord_models
 from tests.fakes.discord import FakeDiscord
@@ -209,7 +209,9 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         left.close()
     finally:
         await fake.close()
+    lag = lag_samples(workdir / "lag.txt")
     return {
+        "lag": lag,
         "generate": took_gen,
         "ready": ready,
         "tidy": tidy,
@@ -230,8 +232,9 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> str:
             f" start-up clean-up, admin stats and forget-me run — {'met' if met else '**missed**'}.",
             "",
             f"{args.rows:,} finished job rows over 365 days (90 % in one server of 2,000 members, activity ~ 1/rank),",
-            f"generated with SQL in {r['generate']:.0f} s; 2,000 old jobs with a kept 100 KB reference and a stale",
-            "token. SQLite (WAL) on a local file. Probe: an `/imagine` every 100 ms; its acknowledgement time.",
+            f"generated with SQL in {r['generate']:.0f} s (0: a copy of `--base`); 2,000 old jobs with a kept 100 KB"
+            " reference and a stale token. SQLite (WAL) on a local file. Migrations newer than the base took"
+            f" {args.migrated_in:.1f} s before the start. Probe: an `/imagine` every 100 ms; its acknowledgement time.",
             "",
             "| step | took | probe acks meanwhile |",
             "|---|---|---|",
@@ -240,6 +243,8 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> str:
             f" {summary_ms(r['tidy'][1])} |",
             f"| `/imagine-admin stats` | {r['stats'][0]:.2f} s | {summary_ms(r['stats'][1])} |",
             f"| `/usage forget-me` of the busiest member | {r['forget'][0]:.2f} s | {summary_ms(r['forget'][1])} |",
+            "",
+            f"Bot event-loop lag over the whole run: {summary_ms(r['lag']) if r['lag'] else 'no samples'}.",
             "",
             f"Afterwards: {r['refs_left']} kept references older than the retention left (pruned: all but these),"
             f" {r['busiest_left']} job rows still naming the forgotten member.",

@@ -83,6 +83,15 @@ def vm_hwm_mib(pid: int) -> float:
     raise RuntimeError("no VmHWM")
 
 
+def children_of(pid: int) -> list[int]:
+    """The child processes of `pid` (e.g. the bot's decode pool)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.imagegen.client import ImageApiClient
+from bot.imagegen.client import ImageApiClient, Rebuild
 from bot.imagegen.models import Completed, GenerationEvent, GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -91,13 +91,15 @@ class MeteredImageApiClient(ImageApiClient):
         super().__init__(*args, **kwargs)
         self.metrics = metrics
 
-    async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationEvent, None]:
+    async def generate(
+        self, request: GenerationRequest, *, again: Rebuild | None = None
+    ) -> AsyncGenerator[GenerationEvent, None]:
         """Same events as ImageApiClient.generate; timings go to Metrics."""
         started = time.monotonic()
         first = True
         phase = "error"
         try:
-            async for event in super().generate(request):
+            async for event in super().generate(request, again=again):
                 if first and not isinstance(event, Completed):
                     self.metrics.api_latency("first_image", time.monotonic() - started)
                     first = False

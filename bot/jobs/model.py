@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -48,6 +49,9 @@ class PreparedJob:
     spec: JobSpec
     request: GenerationRequest
     references: tuple[PreparedReference, ...]
+    # How to build the request anew (references from the store), so that the first one's body need not be kept
+    # for a retry once it is sent. None: keep it.
+    again: Callable[[], Awaitable[GenerationRequest]] | None = None
 
     def take_request(self) -> GenerationRequest:
         """The request, handed over to be sent: the job itself keeps it without the reference images (megabytes

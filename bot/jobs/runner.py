@@ -316,7 +316,7 @@ class JobRunner:
         # aclosing: a job stopped early gives back its image slot (MAX_IMAGES_IN_FLIGHT) at once.
         async with (
             asyncio.timeout(self.settings.job_deadline_seconds),
-            contextlib.aclosing(self.client.generate(job.take_request())) as events,
+            contextlib.aclosing(self.client.generate(job.take_request(), again=job.again)) as events,
         ):
             async for event in events:
                 if isinstance(event, ImageReady):  # a posted image is always recorded, even during shutdown

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import socket
@@ -21,8 +22,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.errors import BadInput, UserFacingError
+from bot.imagegen.models import GenerationRequest
 from bot.imaging import PreparedReference
-from bot.jobs.model import Delivery, Outcome, PreparedJob, Progress, spec_of
+from bot.jobs.model import Delivery, JobSpec, Outcome, PreparedJob, Progress, spec_of
 from bot.jobs.prepare import prepared_from, request_for
 from bot.jobs.queue import WaitingBoard
 from bot.jobs.runner import JobRunner
@@ -205,7 +207,15 @@ class Worker:
         urls = params.get("reference_urls")
         if urls and self.settings.reference_mode == "url":
             return PreparedJob(spec, request_for(self.settings, spec, tuple(urls)), references)
-        return await prepared_from(self.settings, spec, references)
+        prepared = await prepared_from(self.settings, spec, references)
+        if references:  # a retry re-reads them from the journal: the sent body is not kept meanwhile
+            prepared.again = functools.partial(self._request_again, record.id, spec)
+        return prepared
+
+    async def _request_again(self, job_id: int, spec: JobSpec) -> GenerationRequest:
+        stored = await self.store.journal.references(job_id)
+        references = tuple(PreparedReference(r.data, r.mime, r.width, r.height) for r in stored)
+        return (await prepared_from(self.settings, spec, references)).request
 
     async def _take_over(self, job: StoredJob) -> StoredJob | None:
         """Count what the last worker posted; continue with the rest, or end the job with a Retry button."""
