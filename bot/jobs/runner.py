@@ -34,6 +34,7 @@ T = TypeVar("T")
 
 BOOKKEEPING_RETRY_SECONDS = 300.0  # how long a failing store is retried for a finished job's bookkeeping
 BOOKKEEPING_MAX_DELAY = 10.0
+PRUNE_EVERY = 60.0  # seconds between two prunings of old references by one process (not one per finished job)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ class JobRunner:
         self._active: dict[int, _Run] = {}
         self._preparing: dict[asyncio.Task[Any], Callable[[], Awaitable[object]]] = {}
         self._bookkeeping: set[asyncio.Task[None]] = set()
+        self._next_prune = 0.0  # monotonic time of the next pruning of old references
 
     async def run(self, job: PreparedJob, delivery: Delivery) -> Outcome:
         """Journal a job outside the queue and run it at once (the `generate` tool); StoreFailed if it could not
@@ -244,7 +246,11 @@ class JobRunner:
             delay = min(delay * 2, BOOKKEEPING_MAX_DELAY)
 
     async def _forget_old_references(self) -> None:
-        """Reference images are journalled for Reroll/Retry; drop those past KEEP_REFERENCES_DAYS."""
+        """Reference images are journalled for Reroll/Retry; drop those past KEEP_REFERENCES_DAYS (at most once per
+        PRUNE_EVERY: the retention is days, and a write transaction per finished job adds up at hundreds in flight)."""
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_EVERY
         try:
             async with self.store.try_exclusive("bot.jobs.runner.prune") as mine:  # one process at a time prunes
                 if mine:

@@ -67,3 +67,22 @@ async def test_the_bots_own_messages_coming_back_are_not_parsed(discord_fake, im
 
     assert [who for _, who in seen if who == bot.user.id] == []
     assert bot._connection._messages is None  # no message cache to keep
+
+
+async def test_old_references_are_pruned_once_a_minute_not_after_every_job(
+    discord_fake, image_api, running_bot, monkeypatch
+) -> None:
+    """Each pruning is a write transaction; at hundreds of jobs in flight one per finished job added up."""
+    prunes: list[float] = []
+    real = running_bot.store.references.prune
+
+    async def counting(older_than: float) -> int:
+        prunes.append(older_than)
+        return await real(older_than)
+
+    monkeypatch.setattr(running_bot.store.references, "prune", counting)
+    user = discord_fake.add_member()
+    for n in range(3):
+        await final_original(discord_fake, await discord_fake.slash(user, "imagine", prompt=f"heron {n}"))
+        await job_done(running_bot, n + 1)
+    assert len(prunes) == 1
