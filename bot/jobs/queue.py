@@ -32,21 +32,26 @@ class WaitingBoard:
         self._waiting: dict[int, tuple[Delivery, Progress]] = {}
         self._task: asyncio.Task[None] | None = None
         self._first: set[asyncio.Task[None]] = set()
+        self._new: list[int] = []  # queued within the last FIRST_SHOW: shown together, in one query
 
     async def add(self, job_id: int, delivery: Delivery, requested: int) -> None:
         """Show `job_id`'s place in line within FIRST_SHOW (unless a worker starts it first), then keep it current
         with the other waiting jobs' (one pass per `min_gap`) until it starts."""
         self._waiting[job_id] = (delivery, Progress(job_id=job_id, requested=requested))
-        first = asyncio.create_task(self._first_show(job_id))
-        self._first.add(first)
-        first.add_done_callback(self._first.discard)
+        self._new.append(job_id)
+        if len(self._new) == 1:  # the first of a burst: one pass shows them all
+            first = asyncio.create_task(self._first_show())
+            self._first.add(first)
+            first.add_done_callback(self._first.discard)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
 
-    async def _first_show(self, job_id: int) -> None:
+    async def _first_show(self) -> None:
         await asyncio.sleep(FIRST_SHOW)  # a job a worker starts at once never shows "#1 in queue"
-        if job_id in self._waiting:
-            await self.refresh([job_id])
+        new, self._new = self._new, []
+        waiting = [job_id for job_id in new if job_id in self._waiting]
+        if waiting:
+            await self.refresh(waiting)
 
     async def _run(self) -> None:
         while self._waiting:

@@ -50,3 +50,29 @@ async def test_queued_jobs_are_not_edited_each_time_the_queue_moves(database_url
     finally:
         await board.close()
         await store.close()
+
+
+async def test_a_burst_of_queued_jobs_shows_its_places_in_one_query(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    board = WaitingBoard(store, interval=30)
+    reads: list[list[int]] = []
+    real = store.queue.positions
+
+    async def counting(job_ids):  # type: ignore[no-untyped-def]
+        reads.append(list(job_ids))
+        return await real(job_ids)
+
+    store.queue.positions = counting  # type: ignore[method-assign]
+    try:
+        shown = {}
+        for user in range(5):
+            job_id = await store.queue.admit(Admit(1, 5, user, "p", 1, "imagine", 11, 300.0, 1), accept)
+            assert await store.queue.enqueue(job_id, params=json.dumps({}), origin=Origin())
+            shown[job_id] = Shown()
+            await board.add(job_id, shown[job_id], 1)  # type: ignore[arg-type]
+        await asyncio.sleep(FIRST_SHOW + 0.3)
+        assert reads == [list(shown)]  # one read for the whole burst, not one per job
+        assert [s.places for s in shown.values()] == [[1], [2], [3], [4], [5]]
+    finally:
+        await board.close()
+        await store.close()
