@@ -197,9 +197,9 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     asked = await fake.slash(admin, "imagine-admin stats")
                     await fake.wait_for(lambda: asked.original and asked.original.attachments, timeout=120)
 
-                async def forget() -> None:
+                async def forget() -> None:  # answered at once; done when its follow-up says so
                     asked = await fake.slash(admin, "usage forget-me")
-                    await fake.wait_for(lambda: asked.original and "deleted" in asked.original.content, timeout=300)
+                    await fake.wait_for(lambda: any("Done" in m.content for m in asked.followups), timeout=900)
 
                 stat = await while_probing(fake, probers, stats)
                 forgot = await while_probing(fake, probers, forget)
