@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from bot.db_cli import add_db_commands, run_db_command
+from bot.decode_pool import big_blocks_from_mmap
 from bot.doctor import add_check_command
 from bot.generate_cli import add_generate_command
 from bot.logs import RedactingFormatter, make_handler
@@ -132,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_CONFIG
     configure_logging(settings)
+    big_blocks_from_mmap()  # images and reference bytes go back to the system once posted or sent
     return run_until_stopped(settings, gateway=args.command != "worker")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -21,6 +22,7 @@ from bot.store import UsageStore
 from bot.tray import ReferenceTray
 from bot.usage import UsageService
 
+PREPARING_AT_ONCE = 8  # jobs whose references are being downloaded and decoded at once (per process)
 REFERENCE_FETCHES = 32  # connections kept for downloading members' reference images
 
 
@@ -43,6 +45,8 @@ class Services:
     forgetter: Forgetter  # forget-me requests, in the background
     admin: GuildAdmin
     metrics: Metrics = field(default_factory=Metrics)
+    # Jobs downloading and decoding their references at once (every Launcher of the process shares it).
+    preparing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PREPARING_AT_ONCE))
 
 
 def http_session(settings: Settings) -> aiohttp.ClientSession:
