@@ -124,7 +124,8 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> str:
         f"{result['failed']}. Everything finished in {result['took']:.1f} s. CPU used: bot",
         f"{result['cpu']['bot']:.1f} s, fake API {result['cpu']['api']:.1f} s. Loop lag of the driver meanwhile:",
         f"{result['driver_lag']}. Peak RSS of the bot (VmHWM): {result['peak']:.0f} MiB; of its"
-        f" {len(result['children'])} decode-pool processes: {', '.join(f'{c:.0f}' for c in result['children'])} MiB"
+        f" {len(result['children'])} child processes (decode pool):"
+        f" {', '.join(f'{c:.0f}' for c in result['children'])} MiB"
         f" (together at most {result['peak'] + sum(result['children']):.0f} MiB)"
         f" (bar for issue 9: under {RSS_BAR_MIB} MiB, 0 acknowledgements past 3 s —"
         f" {'met' if result['peak'] + sum(result['children']) < RSS_BAR_MIB and not late else '**missed**'}).",

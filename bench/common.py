@@ -84,12 +84,13 @@ def vm_hwm_mib(pid: int) -> float:
 
 
 def children_of(pid: int) -> list[int]:
-    """The child processes of `pid` (e.g. the bot's decode pool)."""
+    """Every process `pid` started, and theirs (the bot's decode pool: a forkserver and the workers it forks)."""
     found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError):
-            found += [int(child) for child in (task / "children").read_text().split()]
-    return found
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                found += [int(child) for child in (task / "children").read_text().split()]
+    return found + [grandchild for child in found for grandchild in children_of(child)]
 
 
 def cpu_seconds(pid: int) -> float:
