@@ -109,7 +109,7 @@ async def in_flight(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "lag": lag_samples(lag_file, started, ended),
         "probes": [p.responded_at - p.created for p in probes if p.responded_at] or [0.0],
         "unanswered": sum(1 for p in probes if p.responded_at is None),
-        "images": sum(len(r.files) for r in fake.requests),
+        "images_in_flight": sum(len(r.files) for r in fake.requests),
         "late": sum(1 for i in sent if late(i)),
         "failed": sum(1 for i in sent if not late(i) and "❌" in (i.original.content if i.original else "❌")),
         "job_acks": [i.responded_at - i.created for i in sent if i.responded_at],
@@ -198,7 +198,7 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> str:
             f"| probe acks | {summary_ms(r['probes'])}; unanswered {r['unanswered']} |",
             f"| acks of the {args.jobs} jobs | {summary_ms(r['job_acks'] or [0.0])}; past 3 s or never: {r['late']} |",
             f"| jobs ended in an error | {r['failed']} |",
-            f"| images posted | {r['images']} |",
+            f"| images posted | {r['images_in_flight']} |",
             f"| bot CPU, from the first command to the last summary | {r['cpu']:.1f} s"
             f" ({r['cpu'] / r['jobs_run'] * 1000:.0f} ms per job; {r['jobs_run']} jobs with the probes) |",
             f"| CPU of the fake Discord (this process) / the fake API | {r['cpu_driver']:.1f} s"
