@@ -101,6 +101,7 @@ class UsageStore:
         self.guilds = GuildConfigStore(db, lambda: self.clock())  # per-server settings and audit log
         self.queue = QueueStore(db, lambda: self.clock())  # the durable job queue (states, claims, leases)
         self.tray = TrayStore(db, lambda: self.clock())  # "Add to references" trays
+        self._record_statements: tuple[sa.Executable, sa.Executable] | None = None
 
     @classmethod
     async def open(
@@ -214,20 +215,28 @@ class UsageStore:
         row: dict[str, object] = {"job_id": job_id, "idx": index, "message_id": message_id, "channel_id": channel_id}
         row["url"] = url
         row |= {"width": width, "height": height, "bytes": size, "delivered_at": self.clock()}
+        insert, count = self._recording()
         async with self._db.write() as conn:
-            inserted = (await conn.execute(self._db.insert(job_images).values(row).on_conflict_do_nothing())).rowcount
-            if inserted != 1:
+            if (await conn.execute(insert, row)).rowcount != 1:
                 return False
-            counted = (
-                jobs.update()
-                .where(jobs.c.id == job_id)
-                .values(images_delivered=jobs.c.images_delivered + 1)
-                .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.finished_at)
-            )
-            job = (await conn.execute(counted)).one()
+            job = (await conn.execute(count, {"counted_job": job_id})).one()
             if job.finished_at is not None:  # a late image of a finished job: its rollups get it too
                 await add_to_rollups(self._db, conn, job.guild_id, job.user_id, job.created_at, images=1)
         return True
+
+    def _recording(self) -> tuple[sa.Executable, sa.Executable]:
+        """record_image's two statements, built once: every image of every job runs them, and SQLAlchemy builds
+        and keys a new statement object each time otherwise."""
+        if self._record_statements is None:
+            insert = self._db.insert(job_images).on_conflict_do_nothing()
+            count = (
+                jobs.update()
+                .where(jobs.c.id == sa.bindparam("counted_job"))
+                .values(images_delivered=jobs.c.images_delivered + 1)
+                .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.finished_at)
+            )
+            self._record_statements = (insert, count)
+        return self._record_statements
 
     async def finish_job(
         self,
