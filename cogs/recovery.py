@@ -40,9 +40,11 @@ class Recovery(commands.Cog):
             log.exception("could not tidy the journal at start-up; will try again at the next start")
 
     async def cog_unload(self) -> None:
-        """Stop tidying (shutdown); the next start does the rest."""
-        if self._pruning is not None:
+        """Stop tidying (shutdown; the next start does the rest), and let its transaction end before the store
+        closes."""
+        if self._pruning is not None and not self._pruning.done():
             self._pruning.cancel()
+            await asyncio.wait({self._pruning}, timeout=5)
 
 
 async def setup(bot: ImageBot) -> None:
