@@ -225,12 +225,14 @@ class Worker:
         resuming = bool(job.owed) and self.settings.resume_interrupted_jobs and refusal is None
         if refusal is not None:
             log.info("job %s: not continued (%s)", job.record.id, refusal.code)
-        await self.deliveries.interrupted(job, resuming=resuming)
         if resuming:
+            await self.deliveries.interrupted(job, resuming=True)
             return job
+        # Ended and marked recovered before the notice shows its Retry button, so a click at once is not refused.
         status = "completed" if not job.owed else "partial" if job.record.images_delivered else "failed"
         await self.store.finish_job(job.record.id, status, error_code=None if not job.owed else "interrupted")
         await self.store.journal.mark_recovered(job.record.id)
+        await self.deliveries.interrupted(job, resuming=False)
         log.info("job %s: ended after a takeover (%s, %d image(s) owed)", job.record.id, status, job.owed)
         return None
 
