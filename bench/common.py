@@ -83,6 +83,16 @@ def vm_hwm_mib(pid: int) -> float:
     raise RuntimeError("no VmHWM")
 
 
+def children_of(pid: int) -> list[int]:
+    """Every process `pid` started, and theirs (the bot's decode pool: a forkserver and the workers it forks)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                found += [int(child) for child in (task / "children").read_text().split()]
+    return found + [grandchild for child in found for grandchild in children_of(child)]
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -125,6 +135,7 @@ class BotProcess:
 
     process: asyncio.subprocess.Process
     log_path: Path
+    ready_at: float = 0.0  # monotonic time the fake Discord saw the bot's session get READY
 
     @property
     def pid(self) -> int:
@@ -151,10 +162,12 @@ async def bot_process(
     workdir: Path,
     *,
     profile: Path | None = None,
+    cpu_profile: Path | None = None,
     lag_file: Path | None = None,
     **env: str,
 ) -> AsyncIterator[BotProcess]:
-    """Run the real bot against the fakes until the block ends; with `profile`, under pyinstrument; with
+    """Run the real bot against the fakes until the block ends; with `profile`, under pyinstrument (wall clock);
+    with `cpu_profile`, under bench.cpu_sampler (the event-loop thread's CPU by stack, JSON there); with
     `lag_file`, with a sampler of its event-loop lag writing `monotonic lag` lines there."""
     settings = {
         "DISCORD_TOKEN": fake.token,
@@ -170,9 +183,11 @@ async def bot_process(
     command = [sys.executable, "-m", "bot"]
     if profile is not None:
         command = [sys.executable, "-m", "pyinstrument", "-r", "text", "--show-all", "-o", str(profile), "-m", "bot"]
-    if lag_file is not None and profile is None:
-        command = [sys.executable, "-m", "bench.common", "--as-bot", str(lag_file)]
+    if (lag_file is not None or cpu_profile is not None) and profile is None:
+        command = [sys.executable, "-m", "bench.common", "--as-bot", str(lag_file or "")]
         settings["PYTHONPATH"] = str(ROOT)
+        if cpu_profile is not None:
+            settings["BENCH_CPU_PROFILE"] = str(cpu_profile)
     log_path = workdir / "bot.log"
     with log_path.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
@@ -184,10 +199,21 @@ async def bot_process(
         )
         try:
             await fake.wait_ready(timeout=60)
+            ready_at = time.monotonic()
             await fake.wait_for(lambda: fake.commands.get(fake.guild_id), timeout=30)
-            yield BotProcess(process, log_path)
+            await _logged(log_path, "ready as ", timeout=60)  # discord.py's on_ready (2 s after the last guild)
+            yield BotProcess(process, log_path, ready_at)
         finally:
             await stop(process)
+
+
+async def _logged(path: Path, text: str, *, timeout: float) -> None:
+    """Wait until the bot's log has a line containing `text`."""
+    deadline = time.monotonic() + timeout
+    while text not in path.read_text(errors="replace"):  # noqa: ASYNC240 (a small log, read while waiting)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the bot did not log {text!r} within {timeout:.0f}s")
+        await asyncio.sleep(0.1)
 
 
 def _passthrough() -> dict[str, str]:
@@ -294,11 +320,22 @@ def lag_samples(path: Path, since: float = 0.0, until: float = float("inf")) -> 
     return samples
 
 
-def _run_bot_with_lag_sampler(path: Path) -> None:
-    """`python -m bot`, with a task on its event loop that logs how late each 10 ms sleep wakes up."""
+def _dump_tasks() -> None:
+    """Print every asyncio task's stack to stderr (the bot's log)."""
+    for task in asyncio.all_tasks():
+        print(f"--- {task.get_name()}: {task.get_coro()!r}", file=sys.stderr)
+        task.print_stack(limit=12, file=sys.stderr)
+
+
+def _run_bot_with_lag_sampler(path: Path | None) -> None:
+    """`python -m bot`, with a task on its event loop that logs how late each 10 ms sleep wakes up (`path`); with
+    bench.cpu_sampler watching the main thread's CPU when BENCH_CPU_PROFILE names a file."""
+    import faulthandler
     import runpy
+    import signal
 
     async def sample() -> None:
+        assert path is not None
         with path.open("w", buffering=1) as out:
             while True:
                 before = time.monotonic()
@@ -309,13 +346,28 @@ def _run_bot_with_lag_sampler(path: Path) -> None:
     class Policy(asyncio.DefaultEventLoopPolicy):
         def new_event_loop(self) -> asyncio.AbstractEventLoop:
             loop = super().new_event_loop()
-            loop.call_soon(lambda: setattr(loop, "_bench_lag", loop.create_task(sample())))
+            loop.add_signal_handler(signal.SIGUSR2, _dump_tasks)  # `kill -USR2 PID`: every task's stack to the log
+            if path is not None:
+                loop.call_soon(lambda: setattr(loop, "_bench_lag", loop.create_task(sample())))
             return loop
 
     asyncio.set_event_loop_policy(Policy())
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID`: every thread's stack to the log
     sys.argv = ["bot"]
-    runpy.run_module("bot", run_name="__main__", alter_sys=True)
+    target = os.environ.get("BENCH_CPU_PROFILE")
+    if not target:
+        runpy.run_module("bot", run_name="__main__", alter_sys=True)
+        return
+    from bench.cpu_sampler import CpuSampler
+
+    sampler = CpuSampler()
+    sampler.start()
+    try:
+        runpy.run_module("bot", run_name="__main__", alter_sys=True)
+    finally:
+        sampler.stop()
+        sampler.dump(Path(target))
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--as-bot"]:
-    _run_bot_with_lag_sampler(Path(sys.argv[2]))
+    _run_bot_with_lag_sampler(Path(sys.argv[2]) if sys.argv[2:3] != [""] else None)

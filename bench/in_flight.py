@@ -45,13 +45,15 @@ def late(interaction: Any) -> bool:
     return (answered or time.monotonic()) - interaction.created >= DEADLINE
 
 
-async def send_jobs(fake: FakeDiscord, count: int, images: int, tag: str) -> list[Any]:
-    """`count` /imagine commands from 10 members, as fast as the fake sends them."""
+async def send_jobs(fake: FakeDiscord, count: int, images: int, tag: str, spacing: float = 0.0) -> list[Any]:
+    """`count` /imagine commands from 10 members, as fast as the fake sends them (or `spacing` s apart)."""
     users = [fake.add_member() for _ in range(10)]
-    return [
-        await fake.slash(users[i % 10], "imagine", prompt=f"{tag} {i}: a lighthouse", count=images)
-        for i in range(count)
-    ]
+    sent = []
+    for i in range(count):
+        sent.append(await fake.slash(users[i % 10], "imagine", prompt=f"{tag} {i}: a lighthouse", count=images))
+        if spacing:
+            await asyncio.sleep(spacing)
+    return sent
 
 
 async def in_flight(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -67,20 +69,22 @@ async def in_flight(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 workdir / "1",
                 lag_file=lag_file,
                 profile=args.profile,
+                cpu_profile=args.cpu_profile,
                 MAX_CONCURRENT_JOBS="1000",
                 SHUTDOWN_GRACE_SECONDS="1",
             ) as bot,
         ):
             prober = fake.add_member()
             probes: list[Any] = []
+            cpu_before = cpu_seconds(bot.pid), cpu_seconds(api.process.pid), time.process_time()
             started = time.monotonic()
-            sent = await send_jobs(fake, args.jobs, 4, "job")
+            sent = await send_jobs(fake, args.jobs, 4, "job", args.spacing)
             sent_in = time.monotonic() - started
 
             async def probing() -> None:
-                while True:
+                while args.probe_gap > 0:
                     probes.append(await fake.slash(prober, "imagine", prompt=f"probe {len(probes)}: a red fox"))
-                    await asyncio.sleep(0.25)
+                    await asyncio.sleep(args.probe_gap)
 
             probe_task = asyncio.create_task(probing())
             with contextlib.suppress(TimeoutError):  # the unfinished are counted below
@@ -90,7 +94,9 @@ async def in_flight(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             with contextlib.suppress(asyncio.CancelledError):
                 await probe_task
             ended = time.monotonic()
-            cpu = cpu_seconds(bot.pid)
+            cpu = cpu_seconds(bot.pid) - cpu_before[0]
+            cpu_api = cpu_seconds(api.process.pid) - cpu_before[1]
+            cpu_driver = time.process_time() - cpu_before[2]
             await asyncio.sleep(0.5)
     finally:
         await fake.close()
@@ -101,13 +107,16 @@ async def in_flight(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "sent_in": sent_in,
         "per_job": per_job,
         "lag": lag_samples(lag_file, started, ended),
-        "probes": [p.responded_at - p.created for p in probes if p.responded_at],
+        "probes": [p.responded_at - p.created for p in probes if p.responded_at] or [0.0],
         "unanswered": sum(1 for p in probes if p.responded_at is None),
-        "images": sum(len(r.files) for r in fake.requests),
+        "images_in_flight": sum(len(r.files) for r in fake.requests),
         "late": sum(1 for i in sent if late(i)),
         "failed": sum(1 for i in sent if not late(i) and "❌" in (i.original.text if i.original else "❌")),
         "job_acks": [i.responded_at - i.created for i in sent if i.responded_at],
         "cpu": cpu,
+        "cpu_api": cpu_api,
+        "cpu_driver": cpu_driver,
+        "jobs_run": len(sent) + len(probes),
     }
 
 
@@ -179,7 +188,7 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> str:
             "",
             f"{args.jobs} `/imagine` jobs of 4 images sent at once (the fake took {r['sent_in']:.1f} s to send them),",
             f"MAX_CONCURRENT_JOBS=1000; the fake API streams one 512x512 image every {args.delay} s, so the API alone",
-            f"needs {ideal:.1f} s. A probe `/imagine` every 250 ms until the last job ended.",
+            f"needs {ideal:.1f} s. A probe `/imagine` every {args.probe_gap * 1000:.0f} ms until the last job ended.",
             "",
             "| measure | result |",
             "|---|---|",
@@ -187,10 +196,13 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> str:
             f"| per job, command to summary | {summary_ms(r['per_job']) if r['per_job'] else 'n/a'} |",
             f"| bot event-loop lag | {summary_ms(r['lag']) if r['lag'] else 'no samples'} |",
             f"| probe acks | {summary_ms(r['probes'])}; unanswered {r['unanswered']} |",
-            f"| acks of the {args.jobs} jobs | {summary_ms(r['job_acks'])}; past 3 s or never: {r['late']} |",
+            f"| acks of the {args.jobs} jobs | {summary_ms(r['job_acks'] or [0.0])}; past 3 s or never: {r['late']} |",
             f"| jobs ended in an error | {r['failed']} |",
-            f"| images posted | {r['images']} |",
-            f"| bot CPU | {r['cpu']:.1f} s |",
+            f"| images posted | {r['images_in_flight']} |",
+            f"| bot CPU, from the first command to the last summary | {r['cpu']:.1f} s"
+            f" ({r['cpu'] / r['jobs_run'] * 1000:.0f} ms per job; {r['jobs_run']} jobs with the probes) |",
+            f"| CPU of the fake Discord (this process) / the fake API | {r['cpu_driver']:.1f} s"
+            f" / {r['cpu_api']:.1f} s |",
             "",
         ]
     if args.burst:
@@ -217,7 +229,10 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=100)
     parser.add_argument("--delay", type=float, default=3.0, help="fake API seconds per image")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--spacing", type=float, default=0.0, help="seconds between part 1's commands (profiling)")
+    parser.add_argument("--probe-gap", type=float, default=0.25, help="seconds between probes; 0: none (profiling)")
     parser.add_argument("--profile", type=Path, help="part 1's bot under pyinstrument, text report to this file")
+    parser.add_argument("--cpu-profile", type=Path, help="part 1's loop-thread CPU by stack (bench.cpu_sampler)")
     parser.add_argument("--workdir", type=Path, help="keep the bots' databases, logs and lag samples here")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     return parser.parse_args()

@@ -14,6 +14,7 @@ from pydantic_settings import SettingsError
 
 from bot.cpu import yield_to_gateways
 from bot.db_cli import add_db_commands, run_db_command
+from bot.decode_pool import big_blocks_from_mmap
 from bot.doctor import add_check_command
 from bot.generate_cli import add_generate_command
 from bot.logs import RedactingFormatter, make_handler
@@ -137,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings)
     if args.command == "worker":
         yield_to_gateways()
+    big_blocks_from_mmap()  # images and reference bytes go back to the system once posted or sent
     return run_until_stopped(settings, gateway=args.command != "worker")
 
 

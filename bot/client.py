@@ -42,6 +42,26 @@ def point_discord_at(base_url: str) -> None:
     discord.http.Route.BASE = base_url.rstrip("/")
 
 
+def ignore_own_messages(state: Any) -> None:
+    """Drop the gateway's MESSAGE_CREATE / MESSAGE_UPDATE events for the bot's own messages unparsed.
+
+    Every image the bot posts and every status edit comes back over the gateway, and discord.py would build a
+    full Message (author, attachments, components) for each one, only for nobody to listen: the bot ignores
+    messages by bots and keeps no message cache. At hundreds of jobs in flight that parsing was the largest
+    single cost on the event loop.
+    """
+    for event in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
+        parse = state.parsers[event]
+
+        def unless_own(data: dict[str, Any], parse: Any = parse) -> None:
+            author = data.get("author")
+            if author is not None and state.self_id is not None and author.get("id") == str(state.self_id):
+                return
+            parse(data)
+
+        state.parsers[event] = unless_own
+
+
 class ImageBot(commands.AutoShardedBot):
     """The bot: runs SHARD_IDS of SHARD_COUNT shards (unset: all of Discord's recommended count).
 
@@ -63,8 +83,10 @@ class ImageBot(commands.AutoShardedBot):
             help_command=None,
             tree_cls=BotTree,
             allowed_mentions=discord.AllowedMentions.none(),
+            max_messages=None,  # nothing reads the message cache; filling it costs a lookup per gateway edit
             **shards,
         )
+        ignore_own_messages(self._connection)
         self.services = services
         self.identify_gate: IdentifyGate = identify_gate or LocalIdentifyGate()
         self.max_concurrency = 1  # identify buckets, from GET /gateway/bot at login
@@ -136,6 +158,7 @@ class ImageBot(commands.AutoShardedBot):
         grace = self.services.settings.shutdown_grace_seconds if grace is None else grace
         log.info("shutting down: running jobs get up to %.0fs", grace)
         await self.services.board.close()
+        await self.services.forgetter.close()  # an unfinished forget-me is finished at the next start
         interrupted = await self.worker.drain(grace)
         if interrupted:
             log.warning("%d job(s) handed over for another worker to finish: %s", len(interrupted), interrupted)
@@ -145,6 +168,7 @@ class ImageBot(commands.AutoShardedBot):
         """Stop the worker at once (its jobs stay in the queue for a takeover), then disconnect."""
         await self.worker.stop()
         await self.services.board.close()
+        await self.services.forgetter.close()
         await super().close()
         await stop_ready_tasks(self)  # else a READY still awaited would dispatch on_ready into a closing loop
         self._closed.set()

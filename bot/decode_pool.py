@@ -101,7 +101,13 @@ def _worker_init() -> None:
         os.nice(WORKER_NICE)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
-    with contextlib.suppress(OSError, AttributeError):  # glibc: big blocks come from mmap and go back when freed
+    big_blocks_from_mmap()
+
+
+def big_blocks_from_mmap() -> None:
+    """glibc: blocks of 1 MiB and more come from mmap and go back to the system when freed (by default glibc raises
+    that threshold as big blocks are freed, and megabyte images then stay in the heap, fragmenting it)."""
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
 
 

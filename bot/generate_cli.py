@@ -46,7 +46,7 @@ class FileDelivery:
         self._stamp = time.strftime("%Y%m%d-%H%M%S")
         self._last = ""
 
-    async def progress(self, progress: Progress) -> None:
+    async def progress(self, progress: Progress, *, refresh: bool = False) -> None:
         """Redraw the bar."""
         self._draw(progress)
 

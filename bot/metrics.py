@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.imagegen.client import ApiEndpoint, ImageApiClient
+from bot.imagegen.client import ApiEndpoint, ImageApiClient, Rebuild
 from bot.imagegen.models import Completed, GenerationEvent, GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -92,14 +92,14 @@ class MeteredImageApiClient(ImageApiClient):
         self.metrics = metrics
 
     async def generate(
-        self, request: GenerationRequest, endpoint: ApiEndpoint | None = None
+        self, request: GenerationRequest, endpoint: ApiEndpoint | None = None, *, again: Rebuild | None = None
     ) -> AsyncGenerator[GenerationEvent, None]:
         """Same events as ImageApiClient.generate; timings go to Metrics."""
         started = time.monotonic()
         first = True
         phase = "error"
         try:
-            async for event in super().generate(request, endpoint):
+            async for event in super().generate(request, endpoint, again=again):
                 if first and not isinstance(event, Completed):
                     self.metrics.api_latency("first_image", time.monotonic() - started)
                     first = False

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 
 import aiohttp
 
+from bot.forgetting import Forgetter
 from bot.guild_admin import GuildAdmin
 from bot.imagegen.client import ClientOptions, ImageApiClient
 from bot.jobs.admission import Admission
@@ -25,6 +27,7 @@ from bot.usage import UsageService
 
 log = logging.getLogger(__name__)
 
+PREPARING_AT_ONCE = 8  # jobs whose references are being downloaded and decoded at once (per process)
 REFERENCE_FETCHES = 32  # connections kept for downloading members' reference images
 
 
@@ -44,10 +47,13 @@ class Services:
     tray: ReferenceTray  # images members collected with "Add to references"
     quotas: QuotaService
     usage: UsageService
+    forgetter: Forgetter  # forget-me requests, in the background
     admin: GuildAdmin
     member_settings: MemberSettings  # members' defaults (/settings) and the options of their new jobs
     keys: ServerKeys  # servers' own API keys; `close()` it with the http session
     metrics: Metrics = field(default_factory=Metrics)
+    # Jobs downloading and decoding their references at once (every Launcher of the process shares it).
+    preparing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PREPARING_AT_ONCE))
 
 
 def http_session(settings: Settings) -> aiohttp.ClientSession:
@@ -117,6 +123,7 @@ def build_services(settings: Settings, http: aiohttp.ClientSession, store: Usage
         tray=ReferenceTray(store, settings.reference_tray_ttl),
         quotas=quotas,
         usage=UsageService(settings, store, quotas),
+        forgetter=Forgetter(store),
         admin=GuildAdmin(settings, store),
         member_settings=MemberSettings(store, quotas),
         keys=keys,

@@ -12,7 +12,7 @@ from bot.periods import DAY, PERIODS, Period, day_number, period
 from bot.quotas import QuotaService
 from bot.settings import Settings
 from bot.store import UsageStore
-from bot.store.usage import Board, DayCount, Forgotten, KeyCount, UsageTotals
+from bot.store.usage import Board, DayCount, KeyCount, UsageTotals
 
 PAGE_SIZE = 10
 STATS_DAYS = 30
@@ -106,14 +106,6 @@ class UsageService:
             outcomes=await usage.outcomes(guild_id, start * DAY),
             totals=totals,
         )
-
-    async def forget(self, user_id: int) -> Forgotten:
-        """Delete a member's prompts, history, kept references, tray and /settings defaults; their counts stay,
-        anonymised."""
-        forgotten = await self.store.usage.forget_user(user_id)
-        await self.store.tray.forget_user(user_id)
-        await self.store.member_defaults.forget_user(user_id)
-        return forgotten
 
     async def set_hidden(self, user_id: int, hidden: bool) -> None:
         """Leave (or rejoin) the leaderboards."""

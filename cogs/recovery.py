@@ -5,6 +5,7 @@ Interrupted jobs themselves are taken over by the worker (`bot.jobs.worker`), wh
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from discord.ext import commands
@@ -20,13 +21,30 @@ class Recovery(commands.Cog):
 
     def __init__(self, bot: ImageBot) -> None:
         self.bot = bot
+        self._pruning: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
-        """Tidy what the journal no longer needs; hand the jobs the last run left to the workers."""
+        """Hand the jobs the last run left to the workers (before this process's worker starts); tidy what the
+        journal no longer needs in the background: on a big history that takes seconds, and members are answered
+        meanwhile (its transactions are small)."""
         try:
-            await self.bot.services.recovery.tidy()
+            await self.bot.services.recovery.hand_over()
+        except Exception:
+            log.exception("could not hand over the jobs the last run left; their leases will run out instead")
+        self._pruning = asyncio.create_task(self._prune())
+
+    async def _prune(self) -> None:
+        try:
+            await self.bot.services.recovery.prune()
         except Exception:
             log.exception("could not tidy the journal at start-up; will try again at the next start")
+
+    async def cog_unload(self) -> None:
+        """Stop tidying (shutdown; the next start does the rest), and let its transaction end before the store
+        closes."""
+        if self._pruning is not None and not self._pruning.done():
+            self._pruning.cancel()
+            await asyncio.wait({self._pruning}, timeout=5)
 
 
 async def setup(bot: ImageBot) -> None:

@@ -17,12 +17,34 @@ from bot.client import ImageBot
 from bot.presentation import usage_text
 from bot.presentation.access import role_ids
 from bot.presentation.text import plural
-from bot.usage import BoardPage, UsageService
+from bot.store.usage import Forgotten
+from bot.usage import BoardPage
 
 log = logging.getLogger(__name__)
 
 Period = Literal["today", "week", "month", "all"]
 Metric = Literal["images", "requests"]
+
+
+FORGET_STARTED = (
+    "Deleting your prompts, history, kept images and /settings defaults now. A long history takes a few minutes: "
+    "I'll tell you here when it's done."
+)
+FORGET_BUSY = "Your history is already being deleted. I'll tell you when it's done."
+
+
+def forget_done(forgotten: Forgotten) -> str:
+    """What the member is told once forget-me finished."""
+    text = (
+        f"Done: your prompts, history, kept images and /settings defaults are deleted "
+        f"({plural(forgotten.jobs, 'request')}). The servers keep anonymous counts for their budgets."
+    )
+    if forgotten.unfinished:
+        text += (
+            f" {plural(forgotten.unfinished, 'request')} of yours still running or waiting are kept until "
+            "they finish. Run this again afterwards to delete them too."
+        )
+    return text
 
 
 class LeaderboardPage(
@@ -75,8 +97,10 @@ class Usage(commands.Cog):
 
     usage_group = app_commands.Group(name="usage", description="Image usage and privacy", guild_only=True)
 
-    def __init__(self, usage: UsageService) -> None:
-        self.usage = usage
+    def __init__(self, bot: ImageBot) -> None:
+        self.bot = bot
+        self.usage = bot.services.usage
+        self.forgetter = bot.services.forgetter
 
     @usage_group.command(name="show", description="Your images, tier and what is left today and this month (UTC)")
     @app_commands.describe(member="Whose usage to show (others need Manage Server)")
@@ -93,18 +117,28 @@ class Usage(commands.Cog):
 
     @usage_group.command(name="forget-me", description="Delete your prompts and history (server totals stay)")
     async def forget_me(self, interaction: discord.Interaction) -> None:
-        """Anonymise the member's jobs and blank their prompts, in every server."""
-        forgotten = await self.usage.forget(interaction.user.id)
-        text = (
-            f"Done: your prompts, history, kept images and /settings defaults are deleted "
-            f"({plural(forgotten.jobs, 'request')}). The servers keep anonymous counts for their budgets."
-        )
-        if forgotten.unfinished:
-            text += (
-                f" {plural(forgotten.unfinished, 'request')} of yours still running or waiting are kept until "
-                "they finish. Run this again afterwards to delete them too."
-            )
-        await interaction.response.send_message(text, ephemeral=True)
+        """Anonymise the member's jobs and blank their prompts, in every server: in the background (a long history
+        takes minutes); the member is told here when it is done, or by direct message after 15 minutes."""
+        if self.forgetter.busy(interaction.user.id):
+            await interaction.response.send_message(FORGET_BUSY, ephemeral=True)
+            return
+        await interaction.response.send_message(FORGET_STARTED, ephemeral=True)
+
+        async def tell(_: int, forgotten: Forgotten) -> None:
+            try:
+                await interaction.followup.send(forget_done(forgotten), ephemeral=True)
+            except discord.HTTPException:  # the interaction's token expired: a direct message instead
+                await interaction.user.send(forget_done(forgotten))
+
+        self.forgetter.start(interaction.user.id, tell)
+
+    async def cog_load(self) -> None:
+        """Finish the forget-me requests a stopped run left (the member hears of it by direct message)."""
+        await self.forgetter.resume(self._tell_by_message)
+
+    async def _tell_by_message(self, user_id: int, forgotten: Forgotten) -> None:
+        user = await self.bot.fetch_user(user_id)
+        await user.send(forget_done(forgotten))
 
     @usage_group.command(name="leaderboards", description="Show or hide yourself on leaderboards")
     @app_commands.describe(visible="Appear on leaderboards?")
@@ -167,4 +201,4 @@ async def _named_rows(interaction: discord.Interaction, page: BoardPage) -> list
 async def setup(bot: ImageBot) -> None:
     """Extension entry point."""
     bot.add_dynamic_items(LeaderboardPage)
-    await bot.add_cog(Usage(bot.services.usage))  # forget-me also empties the member's trays (in the store)
+    await bot.add_cog(Usage(bot))  # forget-me also empties the member's trays (in the store)

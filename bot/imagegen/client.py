@@ -8,7 +8,7 @@ import binascii
 import json
 import logging
 import random
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,26 +105,30 @@ class ImageApiClient:
         return f"ImageApiClient(url={self._url!r})"
 
     async def generate(
-        self, request: GenerationRequest, endpoint: ApiEndpoint | None = None
+        self, request: GenerationRequest, endpoint: ApiEndpoint | None = None, *, again: Rebuild | None = None
     ) -> AsyncGenerator[GenerationEvent, None]:
         """Yield each image as soon as it exists, then `Completed`; retries transient failures.
 
-        `endpoint`: a server's own key (and base URL); None: the operator's.
+        `endpoint`: a server's own key (and base URL); None: the operator's. With `again` (how to build the same
+        request anew, e.g. from stored references), the body (megabytes of base64 references) is dropped as soon as
+        it is sent, and a retry builds it again; without, it is kept until the first image, which ends any retry.
         """
         endpoint = endpoint or self.endpoint
         if endpoint is None:
             raise RuntimeError("no API key for this job: the operator has none and the job brought none")
         attempt = 0
-        body: bytes | None = await encode_body(request)
+        body = _Body(await encode_body(request), droppable=again is not None)
         if request.references:  # only the body carries them from here on
             request = request.model_copy(update={"references": ()})
         while True:
             produced = False
+            if body.data is None and again is not None:
+                body.data = await encode_body(await again())
             try:
-                async for event in self._attempt(request, body or b"", endpoint):
+                async for event in self._attempt(request, body, endpoint):
                     if not isinstance(event, Completed) and not produced:
                         produced = True
-                        body = None  # never sent again (no retry after an image): its references go now
+                        body.data = None  # never sent again (no retry after an image): its references go now
                     yield event
                     del event  # don't keep the last image alive while waiting for the next
                 return
@@ -150,7 +154,7 @@ class ImageApiClient:
         return random.uniform(ceiling / 2, ceiling)
 
     async def _attempt(
-        self, request: GenerationRequest, body: bytes, endpoint: ApiEndpoint
+        self, request: GenerationRequest, held: _Body, endpoint: ApiEndpoint
     ) -> AsyncIterator[GenerationEvent]:
         # A set may legitimately pause for a whole image's time between bytes when not streaming.
         read_timeout = self.options.first_image_timeout
@@ -159,12 +163,13 @@ class ImageApiClient:
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.options.connect_timeout, sock_read=read_timeout)
         egress = endpoint.egress
         session = self._session if egress is None else egress.session
+        body = held.take()
         post = session.post(
             endpoint.url, data=body, headers=endpoint.headers(), timeout=timeout, allow_redirects=egress is None
         )
         try:
             async with post as resp:
-                del body  # sent: the caller keeps it only while a retry may need it
+                del body  # sent: kept only by `held`, and only while a retry may need it
                 request_id = resp.headers.get("x-request-id")
                 if resp.status >= 300:
                     raise await self._error_from(resp, request_id, own=endpoint.own)
@@ -305,6 +310,24 @@ class ImageApiClient:
         raise ResultUnavailable(
             "A generated image could not be downloaded from the image service.", code="result_download"
         ) from last
+
+
+Rebuild = Callable[[], Awaitable[GenerationRequest]]
+
+
+class _Body:
+    """A request's encoded body while retries may still send it; a droppable one is let go once handed over."""
+
+    def __init__(self, data: bytes, *, droppable: bool) -> None:
+        self.data: bytes | None = data
+        self.droppable = droppable
+
+    def take(self) -> bytes:
+        """The body to send now (a droppable one is no longer held here)."""
+        data = self.data or b""
+        if self.droppable:
+            self.data = None
+        return data
 
 
 async def encode_body(request: GenerationRequest) -> bytes:

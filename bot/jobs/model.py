@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -51,6 +52,9 @@ class PreparedJob:
     spec: JobSpec
     request: GenerationRequest
     references: tuple[PreparedReference, ...]
+    # How to build the request anew (references from the store), so that the first one's body need not be kept
+    # for a retry once it is sent. None: keep it.
+    again: Callable[[], Awaitable[GenerationRequest]] | None = None
 
     def take_request(self) -> GenerationRequest:
         """The request, handed over to be sent: the job itself keeps it without the reference images (megabytes
@@ -149,8 +153,9 @@ class Delivery(Protocol):
 
     upload_limit: int
 
-    async def progress(self, progress: Progress) -> None:
-        """Show the job's progress."""
+    async def progress(self, progress: Progress, *, refresh: bool = False) -> None:
+        """Show the job's progress when what it shows changed (images, failures, place in line, a pause); with
+        `refresh` (the runner's heartbeat while nothing else changed), its elapsed time too."""
 
     async def deliver(self, image: OutputImage, progress: Progress) -> Posted:
         """Post one image; raise if it could not be delivered."""

@@ -71,14 +71,22 @@ def _check_extras(spec: JobSpec, model: Model, catalog: Catalog) -> None:
         raise BadInput(f"{model.name} cannot search the web; {where}.")
 
 
-async def prepare(settings: Settings, spec: JobSpec) -> PreparedJob:
-    """Decode and fit the references (in threads) and validate the request."""
+async def prepare(settings: Settings, spec: JobSpec, *, encode: bool = True) -> PreparedJob:
+    """Decode and fit the references (in threads) and validate the request.
+
+    Without `encode` the request carries no base64 copies of the references (megabytes each): for a job that is
+    queued, whose worker encodes its stored references when it sends the request. Only the URLs of
+    REFERENCE_MODE=url, which the queue keeps, are in it then.
+    """
     check(spec, settings.catalog)
     side = settings.reference_max_side
     prepared = tuple(
         await asyncio.gather(*(prepare_untrusted(ref.data, ref.name, max_side=side) for ref in spec.references))
     )
     use_urls = settings.reference_mode == "url"
+    if not encode:
+        urls = tuple(ref.url for ref in spec.references if use_urls and ref.url)
+        return PreparedJob(spec, request_for(settings, spec, urls if len(urls) == len(prepared) else ()), prepared)
     refs = tuple(
         await asyncio.gather(
             *(

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -76,6 +77,7 @@ class _Run:
     index_base: int = 0  # a taken-over job records its new images after the ones already recorded
     price: float = 0.0  # of one image of the job's model
     billed: int | None = None  # images the API billed this run (`usage.generated_images`); None: not reported
+    changed_at: float = 0.0  # when the member last saw something change (an image, a failure, the heartbeat)
     delivered_before: int = field(init=False)  # images an interrupted earlier run delivered (and was billed for)
 
     def __post_init__(self) -> None:
@@ -355,7 +357,7 @@ class JobRunner:
         # aclosing: a job stopped early gives back its image slot (MAX_IMAGES_IN_FLIGHT) at once.
         async with (
             asyncio.timeout(self.settings.job_deadline_seconds),
-            contextlib.aclosing(self.client.generate(job.take_request(), endpoint)) as events,
+            contextlib.aclosing(self.client.generate(job.take_request(), endpoint, again=job.again)) as events,
         ):
             async for event in events:
                 if isinstance(event, ImageReady):  # a posted image is always recorded, even during shutdown
@@ -370,6 +372,7 @@ class JobRunner:
                     if event.usage.web_searches:
                         log.info("job %s: the model searched the web %d time(s)", run.job_id, event.usage.web_searches)
                 del event  # the image bytes are posted; don't hold them while the next one is made
+                run.changed_at = time.monotonic()
                 await _quietly(run.delivery.progress(run.progress), run.job_id)
 
     async def _deliver(self, event: ImageReady, run: _Run) -> None:
@@ -402,9 +405,16 @@ class JobRunner:
                 self.metrics.image_delivered()
 
     async def _tick(self, run: _Run) -> None:
-        while True:  # the status line at once (it replaces "thinking…"), then every interval
-            await _quietly(run.delivery.progress(run.progress), run.job_id)
-            await asyncio.sleep(self.settings.progress_interval)
+        """The status line at once (it replaces "thinking…" or the place in line), then its elapsed time whenever
+        nothing else changed for PROGRESS_INTERVAL: a job whose images keep coming costs no extra edits."""
+        interval = self.settings.progress_interval
+        while True:
+            await _quietly(run.delivery.progress(run.progress, refresh=True), run.job_id)
+            run.changed_at = time.monotonic()
+            wait = interval
+            while wait > 0:  # an image or a failure meanwhile starts the quiet time again
+                await asyncio.sleep(wait)
+                wait = run.changed_at + interval - time.monotonic()
 
 
 async def _saving(work: Awaitable[T], what: str = "saving") -> T:

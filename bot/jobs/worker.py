@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import socket
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.errors import BadInput, UserFacingError
+from bot.imagegen.models import GenerationRequest
 from bot.imaging import PreparedReference
-from bot.jobs.model import Delivery, Outcome, PreparedJob, Progress, spec_of
+from bot.jobs.model import Delivery, JobSpec, Outcome, PreparedJob, Progress, spec_of
 from bot.jobs.prepare import prepared_from, request_for
 from bot.jobs.queue import WaitingBoard
 from bot.jobs.runner import JobRunner
@@ -239,7 +241,15 @@ class Worker:
         urls = params.get("reference_urls")
         if urls and self.settings.reference_mode == "url":
             return PreparedJob(spec, request_for(self.settings, spec, tuple(urls)), references)
-        return await prepared_from(self.settings, spec, references)
+        prepared = await prepared_from(self.settings, spec, references)
+        if references:  # a retry re-reads them from the journal: the sent body is not kept meanwhile
+            prepared.again = functools.partial(self._request_again, record.id, spec)
+        return prepared
+
+    async def _request_again(self, job_id: int, spec: JobSpec) -> GenerationRequest:
+        stored = await self.store.journal.references(job_id)
+        references = tuple(PreparedReference(r.data, r.mime, r.width, r.height) for r in stored)
+        return (await prepared_from(self.settings, spec, references)).request
 
     async def _take_over(self, job: StoredJob) -> StoredJob | None:
         """Count what the last worker posted; continue with the rest, or end the job with a Retry button."""
@@ -249,14 +259,16 @@ class Worker:
         resuming = bool(job.owed) and self.settings.resume_interrupted_jobs and refusal is None
         if refusal is not None:
             log.info("job %s: not continued (%s)", job.record.id, refusal.code)
-        await self.deliveries.interrupted(job, resuming=resuming)
         if resuming:
+            await self.deliveries.interrupted(job, resuming=True)
             return job
+        # Ended and marked recovered before the notice shows its Retry button, so a click at once is not refused.
         status = "completed" if not job.owed else "partial" if job.record.images_delivered else "failed"
         price = self.settings.catalog.get(job.record.params.get("model")).price  # of the images it delivered
         error_code = None if not job.owed else "interrupted"
         await self.store.finish_job(job.record.id, status, error_code=error_code, price=price)
         await self.store.journal.mark_recovered(job.record.id)
+        await self.deliveries.interrupted(job, resuming=False)
         log.info("job %s: ended after a takeover (%s, %d image(s) owed)", job.record.id, status, job.owed)
         return None
 

@@ -206,9 +206,17 @@ class Launcher:
             await status.edit(content=f"{status_text}\n❌ {error.message}")
 
     async def prepare(self, spec: JobSpec, references: Sequence[PendingReference]) -> PreparedJob:
-        """Load every reference (concurrently) and let the JobRunner check and prepare the job."""
-        loaded = await asyncio.gather(*(self.load(reference) for reference in references))
-        return await prepare_job(self.services.settings, dataclasses.replace(spec, references=tuple(loaded)))
+        """Load every reference (concurrently) and let the JobRunner check and prepare the job.
+
+        At most PREPARING_AT_ONCE jobs of the process do so at a time (`Services.preparing`): a burst's downloads
+        would otherwise all be held in memory (megabytes each) while they wait for the few decoder processes.
+        """
+        if not references:
+            return await prepare_job(self.services.settings, spec, encode=False)
+        async with self.services.preparing:
+            loaded = await asyncio.gather(*(self.load(reference) for reference in references))
+            spec = dataclasses.replace(spec, references=tuple(loaded))
+            return await prepare_job(self.services.settings, spec, encode=False)  # the worker encodes when it sends
 
     async def queue(self, admitted: Admitted, prepared: PreparedJob, delivery: Delivery, preface: str | None) -> None:
         """Store the prepared job (parameters, origin, references) and put it in line; a worker runs it.

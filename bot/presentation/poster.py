@@ -75,12 +75,16 @@ class PagedPoster:
         self._trailing: asyncio.Task[None] | None = None
         self._finished = False
         self._progress_text = ""
+        self._shown: tuple[object, ...] = ()  # what the status line shows, but its elapsed time
         self._requested = 1
         self._gallery = False  # a set: its pages are media galleries
 
-    async def progress(self, progress: Progress) -> None:
-        """Show the job's progress: at most one edit per MIN_EDIT_GAP whatever changed (a change inside the window
-        is shown at its end, the latest one only), and none when the status line would read the same."""
+    async def progress(self, progress: Progress, *, refresh: bool = False) -> None:
+        """Show the job's progress: nothing when only its elapsed time changed (unless `refresh`: the runner's
+        heartbeat), at most one edit per MIN_EDIT_GAP whatever changed (a change inside the window is shown at
+        its end, the latest one only), and none when the status line would read the same."""
+        if not refresh and _state(progress) == self._shown:
+            return
         self._latest = dataclasses.replace(progress)  # a snapshot: the runner goes on counting in its own
         wait = self._last_edit + MIN_EDIT_GAP - time.monotonic()
         if wait > 0 and not progress.paused:  # a restart notice is never held back
@@ -103,7 +107,7 @@ class PagedPoster:
             line = text.progress_line(self._latest)
             if line == self._progress_text:
                 return
-            self._progress_text = line
+            self._progress_text, self._shown = line, _state(self._latest)
             await self._edit_status(self._status_content())
             self._last_edit = time.monotonic()
 
@@ -115,7 +119,7 @@ class PagedPoster:
             progress_after = dataclasses.replace(
                 progress, delivered=progress.delivered + 1, queue_position=0, paused=False
             )
-            self._progress_text = text.progress_line(progress_after)
+            self._progress_text, self._shown = text.progress_line(progress_after), _state(progress_after)
             name, alt = image.filename(progress.job_id), text.alt_text(self.prompt)
             buffer = io.BytesIO(image.data)
             file = discord.File(buffer, filename=name, description=alt)
@@ -239,6 +243,18 @@ class PagedPoster:
 
     def _with_preface(self, content: str) -> str:
         return f"{self.preface}\n{content}" if self.preface else content
+
+
+def _state(progress: Progress) -> tuple[object, ...]:
+    """What a status line says, but its elapsed time (and the time left, which follows from it)."""
+    return (
+        progress.paused,
+        progress.queue_position,
+        progress.requested,
+        progress.delivered,
+        progress.failed,
+        progress.expected,
+    )
 
 
 def blocked_before_any_image(outcome: Outcome) -> bool:

@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 Backend = Literal["sqlite", "postgresql"]
 Insert = sqlite.Insert | postgresql.Insert
 
-_SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000", "synchronous=NORMAL")
+# A 32 MiB page cache per connection (SQLite's default is 2 MiB): a big history's index pages stay in memory.
+_SQLITE_PRAGMAS = (
+    "journal_mode=WAL",
+    "foreign_keys=ON",
+    "busy_timeout=5000",
+    "synchronous=NORMAL",
+    "cache_size=-32768",
+)
 # A pooled PostgreSQL connection idle for longer than this is checked (one round trip) before it is used: the server
 # may have restarted or a proxy closed it meanwhile. A busy connection is not (SQLAlchemy's pool_pre_ping costs three
 # round trips on every checkout); if it fails anyway, SQLAlchemy invalidates the pool and the next use reconnects.

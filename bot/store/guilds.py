@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
+from bot.store.listener import Listener
 from bot.store.schema import (
     admin_audit,
     guild_blocked_words,
@@ -62,13 +63,17 @@ class AuditEntry:
 class GuildConfigStore:
     """SQL for server settings; every change is written together with its audit entry."""
 
-    def __init__(self, db: Database, clock: Callable[[], float]) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float], listener: Listener) -> None:
         self._db = db
         self._clock = clock
-        # Every change goes through this class, in this process: a write-through cache keeps quota checks (run
-        # before Discord's 3-second deadline) from paying four queries per request. Concurrent misses of one
-        # server share one read (a burst right after a start would otherwise read it once per request); a change
-        # made while a read is under way keeps that read's result out of the cache.
+        # A cache keeps quota checks (run before Discord's 3-second deadline) from paying five queries per request.
+        # Every change goes through this class and is announced to every process (NOTIFY on PostgreSQL), which
+        # drops its copy; nothing is cached while this process does not listen, and a lost listening connection
+        # drops every copy (a change may have been missed). Concurrent misses of one server share one read (a
+        # burst right after a start would otherwise read it once per request); a change made while a read is
+        # under way keeps that read's result out of the cache.
+        self._listener = listener
+        listener.on(CHANGED, self._changed_elsewhere, lost=self._forget_all)
         self._cache: dict[int, GuildConfig] = {}
         self._reading: dict[int, asyncio.Future[GuildConfig]] = {}
         self._changes: dict[int, int] = {}
@@ -91,6 +96,7 @@ class GuildConfigStore:
             reading.exception()  # its waiters saw it (or all of them were cancelled): not "never retrieved"
 
     async def _read(self, guild_id: int) -> GuildConfig:
+        await self._listener.start()  # before reading: a change committed after the read is heard of
         changes = self._changes.get(guild_id, 0)
         s = guild_settings.c
         words = guild_blocked_words.c
@@ -103,7 +109,7 @@ class GuildConfigStore:
             blocked = tuple(str(row[0]) for row in await conn.execute(query))
             tiers = await _tiers(conn, guild_id)
         config = GuildConfig(guild_id, overrides, frozenset(roles), frozenset(channels), blocked, tiers)
-        if self._changes.get(guild_id, 0) == changes:
+        if self._changes.get(guild_id, 0) == changes and self._listener.listening:
             self._cache[guild_id] = config
         return config
 
@@ -112,6 +118,13 @@ class GuildConfigStore:
         self._cache.pop(guild_id, None)
         self._reading.pop(guild_id, None)
         self._changes[guild_id] = self._changes.get(guild_id, 0) + 1
+
+    def _changed_elsewhere(self, payload: str) -> None:
+        self._forget(int(payload))
+
+    def _forget_all(self) -> None:
+        for guild_id in {*self._cache, *self._reading}:
+            self._forget(guild_id)
 
     async def set_value(self, guild_id: int, key: str, value: Any, *, by: int) -> None:
         """Override one setting (None clears the override)."""
@@ -180,7 +193,9 @@ class GuildConfigStore:
         return changed
 
     async def _audit(self, conn: AsyncConnection, guild_id: int, user_id: int, action: str, detail: str) -> None:
+        """Every change: its audit entry, and every process told (at commit) to drop its copy."""
         await audit(conn, self._clock(), guild_id, user_id, action, detail)
+        await self._listener.announce(conn, CHANGED, str(guild_id))
 
     async def audit_log(self, guild_id: int, limit: int = 15) -> list[AuditEntry]:
         """The newest admin changes of a server."""
@@ -205,6 +220,8 @@ async def _tiers(conn: AsyncConnection, guild_id: int) -> dict[int, RoleTier]:
         tiers[int(role_id)] = RoleTier(name, daily, monthly, listed, resolution, set_size)
     return tiers
 
+
+CHANGED = "seedream_guild_settings"  # NOTIFY channel: a server's settings changed (payload: its id)
 
 _LIST_TABLES = {
     "guild_exempt_roles": (guild_exempt_roles, "role_id"),

@@ -16,7 +16,6 @@ LISTEN/NOTIFY on PostgreSQL, by an in-process event on SQLite, when a job is que
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
@@ -28,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
 from bot.store.journal import Origin, StoredReference, entry_row, write_entry, write_references
+from bot.store.listener import Listener
 from bot.store.schema import job_images, job_journal, jobs
 from bot.store.standing import UNFINISHED as UNFINISHED
 from bot.store.standing import WAITING, pending_row, read_standings
@@ -58,11 +58,12 @@ class Claim:
 class QueueStore:
     """SQL for the queue, over the store's engine."""
 
-    def __init__(self, db: Database, clock: Callable[[], float]) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float], listener: Listener) -> None:
         self._db = db
         self._clock = clock
         self._waiters: set[asyncio.Event] = set()
-        self._listener: Any = None  # the PostgreSQL connection that LISTENs (kept for the store's life)
+        self._listener = listener  # other processes' "the queue moved"; a lost connection wakes everyone too
+        listener.on(CHANNEL, lambda _: self.moved(), lost=self.moved)
         self._admitting: dict[int, list[_Admission]] = {}  # per server: admissions waiting for the next batch
         self._admitters: set[asyncio.Task[None]] = set()
 
@@ -228,7 +229,7 @@ class QueueStore:
             return []
         async with self._db.serialized(_CLAIM_LOCK) as conn:
             now = self._clock()
-            candidates = (await conn.execute(_candidates(now))).all()
+            candidates = (await conn.execute(_candidates(now, sqlite=conn.dialect.name == "sqlite"))).all()
             if not candidates:
                 return []
             room = min(limit, global_limit - int(candidates[0].total))
@@ -317,7 +318,7 @@ class QueueStore:
 
     async def wait(self, timeout: float) -> bool:
         """Sleep until the queue moves (any process) or `timeout` passes; True when it moved."""
-        await self._listen()
+        await self._listener.start()
         event = asyncio.Event()
         self._waiters.add(event)
         try:
@@ -343,43 +344,36 @@ class QueueStore:
 
     async def announce(self, conn: AsyncConnection) -> None:
         """Tell every process, when `conn`'s transaction commits, that the queue moved."""
-        if self._db.backend == "postgresql":
-            await conn.execute(sa.select(sa.func.pg_notify(CHANNEL, "")))  # delivered at commit
+        await self._listener.announce(conn, CHANNEL)  # other processes: at commit
         self.moved()
-
-    async def _listen(self) -> None:
-        if self._db.backend != "postgresql" or self._listener is not None:
-            return
-        conn = await self._db.engine.connect()
-        raw = await conn.get_raw_connection()
-        await raw.driver_connection.add_listener(CHANNEL, lambda *_: self.moved())  # type: ignore[union-attr]
-        self._listener = conn
-
-    async def close(self) -> None:
-        """Stop listening."""
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            with contextlib.suppress(Exception):
-                await listener.close()
 
 
 def _claimable(now: float) -> Any:
     return sa.or_(jobs.c.status == "queued", sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at <= now))
 
 
-def _candidates(now: float) -> sa.Select[Any]:
-    """Jobs a claim may take, oldest first (expired leases first: takeover), each with its member's running jobs
-    and the deployment's running jobs (live leases)."""
+def _oldest(which: Any, takeover: int) -> Any:
+    """The oldest jobs of one status: the (status, id) index gives them in order (an OR of two statuses would
+    scan the table on SQLite)."""
     j = jobs.c
-    live = sa.and_(j.status == "running", j.lease_expires_at > now)
-    takeover = sa.case((j.status == "running", 0), else_=1).label("takeover")
-    oldest = (
-        sa.select(j.id, j.user_id, j.status, j.member_cap, takeover)
-        .where(_claimable(now))
-        .order_by(takeover, j.id)
-        .limit(_SCAN)
-        .subquery("candidates")
-    )
+    query = sa.select(j.id, j.user_id, j.status, j.member_cap, sa.literal(takeover).label("takeover"))
+    return sa.select(query.where(which).order_by(j.id).limit(_SCAN).subquery())
+
+
+def _candidates(now: float, *, sqlite: bool) -> sa.Select[Any]:
+    """Jobs a claim may take, oldest first (expired leases first: takeover), each with its member's running jobs
+    and the deployment's running jobs (live leases). On SQLite the status terms are marked `unlikely`: unfinished
+    jobs are a few among millions of finished ones, which its per-index averages cannot tell."""
+    j = jobs.c
+
+    def rare(term: Any) -> Any:
+        return sa.func.unlikely(term) if sqlite else term
+
+    running_now = rare(j.status == "running")
+    live = sa.and_(running_now, j.lease_expires_at > now)
+    expired = _oldest(sa.and_(running_now, j.lease_expires_at <= now), 0)
+    queued = _oldest(rare(j.status == "queued"), 1)
+    oldest = sa.union_all(expired, queued).subquery("candidates")
     running = sa.select(j.user_id, sa.func.count().label("n")).where(live).group_by(j.user_id).subquery("running")
     total = sa.select(sa.func.count()).select_from(jobs).where(live).scalar_subquery()
     return (

@@ -57,7 +57,17 @@ jobs = sa.Table(
     # cost counts against the server's monthly budget) and the member's role ids then (a takeover's recheck).
     sa.Column("price", sa.Float),
     sa.Column("role_ids", sa.Text),  # JSON list
-    sa.Index("jobs_guild_created", "guild_id", "created_at"),
+    # Admin statistics (migration 0014): every column they read, so one server's last 30 days are an index range.
+    sa.Index(
+        "jobs_guild_stats",
+        "guild_id",
+        "created_at",
+        "channel_id",
+        "status",
+        "error_code",
+        "images_delivered",
+        "finished_at",
+    ),
     sa.Index("jobs_user_created", "guild_id", "user_id", "created_at"),
     sa.Index("jobs_status", "status"),
     sa.Index("jobs_queue", "status", "id"),  # claims and queue positions

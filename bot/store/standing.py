@@ -121,7 +121,10 @@ def standings_query(*, sqlite: bool, server: bool) -> sa.Select[Any]:
     """The admission's one statement (built once; `standings_parameters` fills it): a row per member with their
     standing and the server's. `server` False: direct messages (no server). On SQLite the status terms are marked
     `unlikely`: unfinished jobs are a few among millions of finished ones, which SQLite's per-index averages cannot
-    tell (it would scan the table)."""
+    tell (it would scan the table). Its server and member terms of the unfinished-job counts are written so that no
+    index serves them (`guild_id + 0`), which leaves the status index: a server's (or a busy member's) whole history
+    is not read to find its few unfinished jobs. The member's newest request is the last entry of their (guild,
+    member, created) index, not a maximum over all of it."""
     j, d, f, g = jobs.c, usage_daily.c, forgotten_today.c, guild_spend.c
     guild = sa.bindparam("guild", type_=sa.BigInteger)
     day, now = sa.bindparam("day", type_=sa.Integer), sa.bindparam("now", type_=sa.Float)
@@ -139,9 +142,14 @@ def standings_query(*, sqlite: bool, server: bool) -> sa.Select[Any]:
     def rare(term: Any) -> Any:
         return sa.func.unlikely(term) if sqlite else term
 
+    def unindexed(column: Any) -> Any:
+        return column + 0 if sqlite else column
+
     live = sa.and_(rare(j.status.in_(UNFINISHED)), sa.or_(j.status != "pending", j.reserved_until >= now))
-    in_server = j.guild_id == guild if server else j.guild_id.is_(None)
-    mine = sa.and_(in_server, j.user_id == member)
+    server_jobs = j.guild_id == guild if server else j.guild_id.is_(None)
+    mine = sa.and_(server_jobs, j.user_id == member)  # the member's history, through their index
+    in_server = unindexed(j.guild_id) == guild if server else j.guild_id.is_(None)  # for the unfinished jobs
+    mine_here = sa.and_(in_server, unindexed(j.user_id) == member)
 
     def total(column: Any, *where: Any) -> Any:
         return sa.select(sa.func.coalesce(sa.func.sum(column), 0)).where(*where).correlate(members).scalar_subquery()
@@ -149,18 +157,24 @@ def standings_query(*, sqlite: bool, server: bool) -> sa.Select[Any]:
     def count(*where: Any) -> Any:
         return sa.select(sa.func.count()).select_from(jobs).where(*where).correlate(members).scalar_subquery()
 
-    latest = sa.select(sa.func.max(j.created_at)).where(mine, j.status != "cancelled").correlate(members)
+    newest = (
+        sa.select(j.created_at)
+        .where(mine, j.status != "cancelled")
+        .order_by(j.created_at.desc())
+        .limit(1)
+        .correlate(members)
+    )
     return sa.select(
         member,
         total(d.images, d.guild_id == guild, d.user_id == member, d.day == day)
         + total(f.images, f.guild_id == guild, f.user_id == member, f.day == day),
         total(d.images, d.guild_id == guild, d.day == day),
-        total(j.images_requested, mine, live),  # rollups count a job's images when it finishes
+        total(j.images_requested, mine_here, live),  # rollups count a job's images when it finishes
         total(j.images_requested, in_server, live),
-        count(mine, rare(j.status.in_(WAITING)), live),
+        count(mine_here, rare(j.status.in_(WAITING)), live),
         count(rare(j.status.in_(WAITING)), live),
         count(rare(j.status == "running"), j.lease_expires_at > now),
-        latest.scalar_subquery(),
+        newest.scalar_subquery(),
         total(d.images, d.guild_id == guild, d.user_id == member, d.day >= month, d.day <= day)
         + total(f.images, f.guild_id == guild, f.user_id == member, f.day >= month, f.day <= day),
         total(g.spent, g.guild_id == guild, g.month == month),

@@ -21,6 +21,7 @@ from bot.store.guard import ProcessLock
 from bot.store.guilds import GuildConfigStore
 from bot.store.journal import JobJournal
 from bot.store.keys import GuildKeyStore
+from bot.store.listener import Listener
 from bot.store.member_defaults import MemberDefaultsStore
 from bot.store.migrate import current as migrated_revision
 from bot.store.migrate import upgrade as migrate_to
@@ -110,13 +111,15 @@ class UsageStore:
         self.references = JobReferences(db)  # reference images kept for Reroll
         self.journal = JobJournal(db, lambda: self.clock())
         self.usage = UsageQueries(db, lambda: self.clock())  # usage, leaderboards (reads self.clock late)
-        self.guilds = GuildConfigStore(db, lambda: self.clock())  # per-server settings and audit log
-        self.queue = QueueStore(db, lambda: self.clock())  # the durable job queue (states, claims, leases)
+        self.listener = Listener(db)  # other processes' announcements (PostgreSQL)
+        self.guilds = GuildConfigStore(db, lambda: self.clock(), self.listener)  # per-server settings and audit log
+        self.queue = QueueStore(db, lambda: self.clock(), self.listener)  # the durable job queue (claims, leases)
         self.tray = TrayStore(db, lambda: self.clock())  # "Add to references" trays
         self.member_defaults = MemberDefaultsStore(db, lambda: self.clock())  # members' /settings
         self.timings = JobTimings(db)  # recent jobs' durations (time estimates)
         self.spend = SpendStore(db, lambda: self.clock())  # monthly spending and budget notices
         self.keys = GuildKeyStore(db, lambda: self.clock())  # servers' own API keys, sealed
+        self._record_statements: tuple[sa.Executable, sa.Executable] | None = None
 
     @classmethod
     async def open(
@@ -160,7 +163,7 @@ class UsageStore:
 
     async def close(self) -> None:
         """Close the connections (and let another process open an SQLite file)."""
-        await self.queue.close()
+        await self.listener.close()
         await self._db.close()
         if self._lock is not None:
             self._lock.release()
@@ -232,21 +235,29 @@ class UsageStore:
         row: dict[str, object] = {"job_id": job_id, "idx": index, "message_id": message_id, "channel_id": channel_id}
         row["url"] = url
         row |= {"width": width, "height": height, "bytes": size, "delivered_at": self.clock()}
+        insert, count = self._recording()
         async with self._db.write() as conn:
-            inserted = (await conn.execute(self._db.insert(job_images).values(row).on_conflict_do_nothing())).rowcount
-            if inserted != 1:
+            if (await conn.execute(insert, row)).rowcount != 1:
                 return False
-            counted = (
-                jobs.update()
-                .where(jobs.c.id == job_id)
-                .values(images_delivered=jobs.c.images_delivered + 1)
-                .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.finished_at, jobs.c.price)
-            )
-            job = (await conn.execute(counted)).one()
+            job = (await conn.execute(count, {"counted_job": job_id})).one()
             if job.finished_at is not None:  # a late image of a finished job: its rollups get it too
                 await add_to_rollups(self._db, conn, job.guild_id, job.user_id, job.created_at, images=1)
                 await add_spend(self._db, conn, job.guild_id, job.created_at, job.price or 0.0)
         return True
+
+    def _recording(self) -> tuple[sa.Executable, sa.Executable]:
+        """record_image's two statements, built once: every image of every job runs them, and SQLAlchemy builds
+        and keys a new statement object each time otherwise."""
+        if self._record_statements is None:
+            insert = self._db.insert(job_images).on_conflict_do_nothing()
+            count = (
+                jobs.update()
+                .where(jobs.c.id == sa.bindparam("counted_job"))
+                .values(images_delivered=jobs.c.images_delivered + 1)
+                .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.finished_at, jobs.c.price)
+            )
+            self._record_statements = (insert, count)
+        return self._record_statements
 
     async def finish_job(
         self,
@@ -333,6 +344,17 @@ class UsageStore:
         async with self._db.read() as conn:
             value = (await conn.execute(sa.select(meta.c.value).where(meta.c.key == key))).scalar()
         return None if value is None else str(value)
+
+    async def meta_keys(self, prefix: str) -> list[str]:
+        """Keys of the `meta` table that start with `prefix`."""
+        query = sa.select(meta.c.key).where(meta.c.key.startswith(prefix, autoescape=True)).order_by(meta.c.key)
+        async with self._db.read() as conn:
+            return [str(row[0]) for row in await conn.execute(query)]
+
+    async def delete_meta(self, key: str) -> None:
+        """Remove a key of the `meta` table (nothing if absent)."""
+        async with self._db.write() as conn:
+            await conn.execute(meta.delete().where(meta.c.key == key))
 
     async def set_meta(self, key: str, value: str) -> None:
         """Set a value in the `meta` table."""

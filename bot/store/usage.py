@@ -131,6 +131,31 @@ async def add_to_rollups(
         await conn.execute(insert.on_conflict_do_update(index_elements=list(row), set_=merge))
 
 
+def top_channels_query(guild_id: int, since: float, limit: int) -> sa.Select[Any]:
+    """A server's channels by requests since `since` (read from the `jobs_guild_stats` index alone)."""
+    n = sa.func.count().label("n")
+    return (
+        sa.select(jobs.c.channel_id, n, sa.func.sum(jobs.c.images_delivered))
+        .where(jobs.c.guild_id == guild_id, jobs.c.created_at >= since)
+        .group_by(jobs.c.channel_id)
+        .order_by(n.desc(), jobs.c.channel_id)
+        .limit(limit)
+    )
+
+
+def outcomes_query(guild_id: int, since: float) -> sa.Select[Any]:
+    """A server's finished requests since `since` by outcome (read from the `jobs_guild_stats` index alone)."""
+    failure = jobs.c.status + ":" + sa.func.coalesce(jobs.c.error_code, "?")
+    outcome = sa.case((jobs.c.status == "completed", "ok"), else_=failure).label("outcome")
+    n = sa.func.count().label("n")
+    return (
+        sa.select(outcome, n, sa.func.sum(jobs.c.images_delivered))
+        .where(jobs.c.guild_id == guild_id, jobs.c.created_at >= since, jobs.c.finished_at.is_not(None))
+        .group_by(outcome)
+        .order_by(n.desc(), outcome)
+    )
+
+
 def _in_guild(guild_id: int) -> sa.ColumnElement[bool]:
     """Jobs of a server; guild 0 means outside any server (their rows hold NULL)."""
     return jobs.c.guild_id == guild_id if guild_id else sa.or_(jobs.c.guild_id.is_(None), jobs.c.guild_id == 0)
@@ -244,28 +269,13 @@ class UsageQueries:
 
     async def top_channels(self, guild_id: int, since: float, limit: int = 5) -> list[KeyCount]:
         """Channels with the most requests since `since`."""
-        n = sa.func.count().label("n")
-        query = (
-            sa.select(jobs.c.channel_id, n, sa.func.sum(jobs.c.images_delivered))
-            .where(jobs.c.guild_id == guild_id, jobs.c.created_at >= since)
-            .group_by(jobs.c.channel_id)
-            .order_by(n.desc(), jobs.c.channel_id)
-            .limit(limit)
-        )
         async with self._db.read() as conn:
-            return [KeyCount(str(row[0]), _int(row[1]), _int(row[2])) for row in await conn.execute(query)]
+            rows = await conn.execute(top_channels_query(guild_id, since, limit))
+            return [KeyCount(str(row[0]), _int(row[1]), _int(row[2])) for row in rows]
 
     async def outcomes(self, guild_id: int, since: float) -> list[KeyCount]:
         """Finished requests since `since` by outcome: `ok`, or the error kind of failed/partial/blocked jobs."""
-        failure = jobs.c.status + ":" + sa.func.coalesce(jobs.c.error_code, "?")
-        outcome = sa.case((jobs.c.status == "completed", "ok"), else_=failure).label("outcome")
-        n = sa.func.count().label("n")
-        query = (
-            sa.select(outcome, n, sa.func.sum(jobs.c.images_delivered))
-            .where(jobs.c.guild_id == guild_id, jobs.c.created_at >= since, jobs.c.finished_at.is_not(None))
-            .group_by(outcome)
-            .order_by(n.desc(), outcome)
-        )
+        query = outcomes_query(guild_id, since)
         async with self._db.read() as conn:
             return [KeyCount(str(row[0]), _int(row[1]), _int(row[2])) for row in await conn.execute(query)]
 

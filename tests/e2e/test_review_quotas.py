@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.e2e.helpers import final_original, job_done
-from tests.e2e.usage_helpers import Clock
+from tests.e2e.usage_helpers import Clock, forget_me
 from tests.images import png
 
 MESSAGE = 4
@@ -33,9 +33,7 @@ async def test_forget_me_does_not_reset_the_daily_member_limit(discord_fake, ima
     user = discord_fake.add_member()
     await final_original(discord_fake, await discord_fake.slash(user, "imagine", prompt="the one image of today"))
     await job_done(harness)
-    forget = await discord_fake.slash(user, "usage forget-me")
-    await forget.wait_response()
-    assert "Done" in forget.original.text
+    await forget_me(discord_fake, user)
     clock.advance(600)  # same UTC day; past the in-memory reservation of the first request
 
     again = await discord_fake.slash(user, "imagine", prompt="one more, please")

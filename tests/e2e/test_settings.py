@@ -6,6 +6,7 @@ import pytest
 
 from bot.store.member_defaults import MemberDefaults
 from tests.e2e.helpers import final_original, final_reply, job_done
+from tests.e2e.usage_helpers import done_text, forget_me
 from tests.images import png
 
 EPHEMERAL_MESSAGE = 4
@@ -165,9 +166,8 @@ async def test_forget_me_deletes_the_defaults(discord_fake, image_api, running_b
     alice = discord_fake.add_member("alice")
     guild = int(discord_fake.guild_id)
     await running_bot.store.member_defaults.update(guild, int(alice.id), count=4)
-    forget = await discord_fake.slash(alice, "usage forget-me")
-    await forget.wait_response()
-    assert "/settings defaults are deleted" in forget.original.content
+    forget = await forget_me(discord_fake, alice)
+    assert "/settings defaults are deleted" in done_text(forget)
     assert await running_bot.store.member_defaults.get(guild, int(alice.id)) == MemberDefaults()
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.e2e.helpers import final_original, job_done
-from tests.e2e.usage_helpers import Clock
+from tests.e2e.usage_helpers import Clock, done_text, forget_me
 from tests.fakes.image_api import Fault
 from tests.images import png
 
@@ -73,9 +73,8 @@ async def test_forget_me_deletes_history_but_keeps_server_totals(discord_fake, i
     await final_original(discord_fake, job)
     [record] = await job_done(running_bot)
 
-    forget = await discord_fake.slash(user, "usage forget-me")
-    await forget.wait_response()
-    assert forget.ephemeral and "deleted" in forget.original.text
+    forget = await forget_me(discord_fake, user)
+    assert forget.followups[-1].ephemeral and "deleted" in done_text(forget)
     after = await running_bot.store.get_job(record.id)
     assert after is not None and after.user_id == 0 and after.prompt == ""
     assert "0 images" in line(await usage_of(discord_fake, user), "**All time")
@@ -116,9 +115,7 @@ async def test_forget_me_during_a_job_resets_no_limit(discord_fake, image_api, s
     await discord_fake.wait_for(lambda: image_api.requests)
     answers = []
     for _ in range(2):
-        forget = await discord_fake.slash(user, "usage forget-me")
-        await forget.wait_response()
-        answers.append(forget.original.text)
+        answers.append(done_text(await forget_me(discord_fake, user)))
     await final_original(discord_fake, slow)
     await job_done(harness)
     image_api.image_delay = 0.0
@@ -134,8 +131,7 @@ async def test_forget_me_empties_the_reference_tray(discord_fake, image_api, run
     posted = await discord_fake.send_message(bob, "", attachments=[discord_fake.add_attachment(png(), "a.png")])
     added = await discord_fake.context_menu(alice, "Add to references", posted)
     await added.wait_response()
-    forget = await discord_fake.slash(alice, "usage forget-me")
-    await forget.wait_response()
+    await forget_me(discord_fake, alice)
     tray = await discord_fake.slash(alice, "imagine", prompt="x", use_tray=True)
     await tray.wait_response()
     assert tray.ephemeral and "tray is empty" in tray.original.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.store import NewJob, UsageStore
 
@@ -49,3 +50,17 @@ async def record_job(
         await store.record_image(job_id, index, message_id=None, channel_id=channel_id, url=None)
     await store.finish_job(job_id, status, error_code=None if status == "completed" else "x", output_tokens=100)
     return job_id
+
+
+async def forget_me(fake: Any, user: Any, timeout: float = 30) -> Any:
+    """Run /usage forget-me; the interaction once the bot said it is done (a follow-up of the first answer)."""
+    forget = await fake.slash(user, "usage forget-me")
+    await forget.wait_response()
+    assert forget.ephemeral and "Deleting your prompts" in forget.original.content
+    await fake.wait_for(lambda: any("Done" in m.content for m in forget.followups), timeout=timeout)
+    return forget
+
+
+def done_text(forget: Any) -> str:
+    """The "Done" follow-up of a forget-me interaction."""
+    return next(m.content for m in forget.followups if "Done" in m.content)

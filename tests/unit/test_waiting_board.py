@@ -20,7 +20,7 @@ class Shown:
     def __init__(self) -> None:
         self.places: list[int | None] = []
 
-    async def progress(self, progress: Progress) -> None:
+    async def progress(self, progress: Progress, *, refresh: bool = False) -> None:
         self.places.append(progress.queue_position)
 
     async def retire(self) -> None:
