@@ -18,8 +18,8 @@ from bot.jobs.worker import Worker
 from bot.presentation.buttons import RESULT_ITEMS
 from bot.presentation.deliveries import RestDeliveries
 from bot.presentation.ready_tasks import stop_ready_tasks
-from bot.presentation.speaking import CatalogTranslator, speak_members_language
 from bot.presentation.recovery import RetryButton
+from bot.presentation.speaking import CatalogTranslator, speak_members_language
 from bot.services import Services
 from bot.tree import BotTree
 

@@ -38,9 +38,9 @@ from __future__ import annotations
 
 from bot.i18n.core import (
     LANGUAGES,
-    SOURCE_LANGUAGE,
     N_,
     NC_,
+    SOURCE_LANGUAGE,
     _,
     babel_locale,
     current_language,
@@ -52,13 +52,13 @@ from bot.i18n.core import (
     use_language,
     use_pseudo,
 )
-from bot.i18n.formatting import datetime_text, date, duration, either, every, money, number, percent, relative
+from bot.i18n.formatting import date, datetime_text, duration, either, every, money, number, percent, relative
 
 __all__ = [
     "LANGUAGES",
-    "SOURCE_LANGUAGE",
     "NC_",
     "N_",
+    "SOURCE_LANGUAGE",
     "_",
     "babel_locale",
     "current_language",

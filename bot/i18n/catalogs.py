@@ -152,7 +152,8 @@ def _message_problems(message: Message, plurals: int) -> Iterable[str]:
     if message.fuzzy:
         yield "fuzzy"
     ids = message.id if isinstance(message.id, tuple) else (message.id,)
-    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    raw = message.string if isinstance(message.string, tuple | list) else (message.string,)
+    strings = tuple(str(text or "") for text in raw)
     if message.pluralizable and len(strings) != plurals:
         yield f"{len(strings)} plural forms instead of {plurals}"
     if not all(strings):

@@ -115,12 +115,12 @@ def pgettext(context: str, message: str) -> str:
     return _catalog().pgettext(context, message)
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name
+def N_(message: str) -> str:
     """Mark a module-level constant for extraction; translate it where it is used, with `_(CONSTANT)`."""
     return message
 
 
-def NC_(context: str, name: str) -> str:  # noqa: N802 - gettext-style marker
+def NC_(context: str, name: str) -> str:
     """Mark a command, option or choice name for extraction under `context` ("command name"); returns `name`.
 
     The command translator looks names up with `pgettext("command name", name)`.

@@ -28,49 +28,51 @@ def number(value: float, *, digits: int | None = None) -> str:
     """1,234.5 / 1 234,5 / 1.234,5 ... (`digits`: exactly that many decimals)."""
     if digits is not None:
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return numbers.format_decimal(value, format=pattern, locale=babel_locale())
-    return numbers.format_decimal(value, locale=babel_locale())
+        return str(numbers.format_decimal(value, format=pattern, locale=babel_locale()))
+    return str(numbers.format_decimal(value, locale=babel_locale()))
 
 
 def percent(fraction: float) -> str:
     """0.25 -> 25% / 25 % ..."""
-    return numbers.format_percent(fraction, locale=babel_locale())
+    return str(numbers.format_percent(fraction, locale=babel_locale()))
 
 
 def money(amount: float, currency: str = "USD") -> str:
     """$1.50 / 1,50 $US / US$1.50 ... in the current language."""
-    return numbers.format_currency(amount, currency, locale=babel_locale())
+    return str(numbers.format_currency(amount, currency, locale=babel_locale()))
 
 
 def date(value: dt.date | dt.datetime, *, style: str = "medium") -> str:
     """A date ("Dec 1, 2026" / "2026年12月1日")."""
-    return dates.format_date(value, format=style, locale=babel_locale())
+    return str(dates.format_date(value, format=style, locale=babel_locale()))
 
 
 def datetime_text(value: dt.datetime, *, style: str = "medium") -> str:
     """A date and time, in the value's own time zone."""
-    return dates.format_datetime(value, format=style, tzinfo=value.tzinfo, locale=babel_locale())
+    return str(dates.format_datetime(value, format=style, tzinfo=value.tzinfo, locale=babel_locale()))
 
 
 def duration(seconds: float, *, short: bool = False) -> str:
     """A rounded duration: "2 minutes" / "2分钟"; `short`: "5 s" / "5秒"."""
-    return dates.format_timedelta(
-        dt.timedelta(seconds=seconds), threshold=1.0, format="narrow" if short else "long", locale=babel_locale()
+    return str(
+        dates.format_timedelta(
+            dt.timedelta(seconds=seconds), threshold=1.0, format="narrow" if short else "long", locale=babel_locale()
+        )
     )
 
 
 def relative(seconds: float) -> str:
     """A duration from now: "in 5 minutes" / "5 minutes ago" (negative seconds: the past)."""
-    return dates.format_timedelta(
-        dt.timedelta(seconds=seconds), threshold=1.0, add_direction=True, locale=babel_locale()
+    return str(
+        dates.format_timedelta(dt.timedelta(seconds=seconds), threshold=1.0, add_direction=True, locale=babel_locale())
     )
 
 
 def either(items: Sequence[str]) -> str:
-    """"a, b or c" in the current language."""
+    """`a, b or c` in the current language."""
     return lists.format_list(list(items), style="or", locale=babel_locale()) if items else ""
 
 
 def every(items: Sequence[str]) -> str:
-    """"a, b and c" in the current language."""
+    """`a, b and c` in the current language."""
     return lists.format_list(list(items), locale=babel_locale()) if items else ""

@@ -20,6 +20,7 @@ from discord import app_commands
 from discord.app_commands import TranslationContextLocation as Where
 
 from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, _, language_for, pgettext, pseudo_enabled, speaking
+from bot.store.guilds import GuildConfigStore
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,14 @@ def member_language(interaction: discord.Interaction) -> str:
 def server_language(setting: str | None, guild_locale: object | None) -> str:
     """A server's public language: its `language` setting, else Discord's guild locale, else en-US."""
     return language_for(setting or (str(guild_locale) if guild_locale else None))
+
+
+async def public_language(guilds: GuildConfigStore, guild_id: int | None, guild_locale: object | None) -> str:
+    """The language of a server's public messages now (en-US outside a server)."""
+    if not guild_id:
+        return language_for(None)
+    setting = (await guilds.load(guild_id)).overrides.get("language")
+    return server_language(str(setting) if setting else None, guild_locale)
 
 
 def speak_members_language(client: discord.Client) -> None:
@@ -76,14 +85,14 @@ class CatalogTranslator(app_commands.Translator):
         if text == source:
             return None
         if is_name and not valid_name(text):
-            return self._refuse(language, source, f"{text!r} is not a valid command name")
+            self._refuse(language, source, f"{text!r} is not a valid command name")
+            return None
         if not is_name and not 1 <= len(text) <= 100:
-            return self._refuse(language, source, "it is longer than 100 characters")
+            self._refuse(language, source, "it is longer than 100 characters")
+            return None
         return text
 
     def _refuse(self, language: str, source: str, why: str) -> None:
         if (language, source) not in self._warned:
             self._warned.add((language, source))
             log.warning("the %s translation of %r is not used: %s", language, source, why)
-        return None
-
