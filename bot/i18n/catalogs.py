@@ -50,7 +50,9 @@ def extracted() -> Catalog:
     """The template as the source code reads now."""
     catalog = _new_catalog()
     for source in SOURCES:
-        found = extract_from_dir(ROOT / source, method_map=[("**.py", "python")], keywords=KEYWORDS)
+        found = extract_from_dir(
+            ROOT / source, method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("Translators:",)
+        )
         for filename, lineno, message, comments, context in found:
             path = f"{source}/{filename}"
             catalog.add(message, locations=[(path, lineno)], auto_comments=comments, context=context)
@@ -106,7 +108,9 @@ def init(babel_id: str) -> None:
     catalog = _new_catalog(babel_id)
     for message in read(TEMPLATE):
         if message.id:
-            catalog.add(message.id, locations=message.locations, context=message.context)
+            catalog.add(
+                message.id, locations=message.locations, auto_comments=message.auto_comments, context=message.context
+            )
     _write(catalog, po_path(babel_id))
 
 
