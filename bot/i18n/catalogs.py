@@ -22,6 +22,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
 from bot.i18n.core import DOMAIN, LANGUAGES, LOCALES_DIR, SOURCE_LANGUAGE
@@ -144,8 +145,11 @@ def catalog_problems(babel_id: str, path: Path) -> list[str]:
     wanted = {_key(m) for m in read(TEMPLATE) if m.id}
     have = {_key(m): m for m in catalog if m.id}
     problems = [f"{babel_id}: missing {key}" for key in wanted - set(have)]
+    plurals = get_plural(babel_id).num_plurals  # the language's rule (CLDR), whatever the file's header says
+    if catalog.num_plurals != plurals:
+        problems.append(f"{babel_id}: Plural-Forms has {catalog.num_plurals} forms, the language {plurals}")
     for key, message in have.items():
-        problems += [f"{babel_id}: {problem} in {key}" for problem in _message_problems(message, catalog.num_plurals)]
+        problems += [f"{babel_id}: {problem} in {key}" for problem in _message_problems(message, plurals)]
     mo = path.with_suffix(".mo")
     if not mo.exists() or mo.read_bytes() != compiled(path):
         problems.append(f"{babel_id}: {mo.name} is stale (run compile)")

@@ -51,7 +51,9 @@ async def test_a_russian_member_sees_three_plural_forms(discord_fake, image_api,
     seen = []
     for count in (1, 3, 5):
         await harness.store.member_defaults.update(guild, int(ivan.id), count=count)
-        [limits] = [f for f in (await help_card(discord_fake, ivan))["fields"] if f["name"] == "Ваши лимиты на этом сервере"]
+        [limits] = [
+            f for f in (await help_card(discord_fake, ivan))["fields"] if f["name"] == "Ваши лимиты на этом сервере"
+        ]
         seen.append(limits["value"])
     assert "В серии максимум 5 изображений" in seen[0]
     assert "· 1 изображение (`/settings`)" in seen[0]
@@ -61,9 +63,13 @@ async def test_a_russian_member_sees_three_plural_forms(discord_fake, image_api,
 
 async def test_a_japanese_server_gets_its_public_job_messages_in_japanese(discord_fake, image_api, running_bot) -> None:
     answer = await admin_sets_language(discord_fake, "ja", locale="de")
-    assert answer == "✅ Öffentliche Nachrichten hier werden jetzt auf **日本語** geschrieben.", "the admin's own language"
+    assert answer == "✅ Öffentliche Nachrichten hier werden jetzt auf **日本語** geschrieben.", (
+        "the admin's own language"
+    )
     alice = discord_fake.add_member("alice")  # an English client: the public result is still in the server's
-    message = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt="a red fox", count=2))
+    message = await final_original(
+        discord_fake, await discord_fake.slash(alice, "imagine", prompt="a red fox", count=2)
+    )
     [job] = await job_done(running_bot)
     assert job.language == "ja"
     assert "2 枚" in message.text and "images" not in message.text
