@@ -42,3 +42,11 @@ def confirmation(language: str | None) -> str:
     if language is None:
         return _("Public messages here now follow the server's language in Discord.")
     return _("Public messages here are now written in **{language}**.").format(language=NATIVE_NAMES[language])
+
+
+def overview_line(setting: object) -> str:
+    """The language line of `/imagine-admin show` (✏️: set here)."""
+    language = str(setting) if setting in NATIVE_NAMES else None
+    if language is None:
+        return f"{_(LABEL)}: **{_('the server’s language in Discord')}**"
+    return f"{_(LABEL)}: **{NATIVE_NAMES[language]}** ✏️"

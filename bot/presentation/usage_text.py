@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot import guild_language
 from bot.guild_admin import SETTINGS, display
 from bot.i18n import _, ngettext, number
 from bot.imagegen.catalog import Catalog
@@ -103,6 +104,7 @@ def limits_overview(limits: Limits, config: GuildConfig, catalog: Catalog) -> st
     for key, info in SETTINGS.items():
         mark = " ✏️" if key in config.overrides else ""
         lines.append(f"{info.label}: **{display(key, getattr(limits, key), catalog)}**{mark}")
+    lines.append(guild_language.overview_line(config.overrides.get(guild_language.KEY)))
     if len(catalog.offered) > 1:
         lines.append(f"Models offered: {', '.join(model.name for model in catalog.offered)}")
     roles = ", ".join(f"<@&{r}>" for r in sorted(config.exempt_roles)) or "none"

@@ -121,3 +121,15 @@ async def test_pseudo_locale_help_has_no_text_outside_the_catalogs(discord_fake,
     commands = ["/imagine-admin", "/imagine", "/settings", "/tray", "/job", "/usage", "/leaderboard", "/help"]
     commands += ["show", "leaderboards", "forget-me"]  # subcommands
     assert_translated(card_text(embed), allowed=[discord_fake.bot.username, *commands])
+
+
+async def test_admin_show_names_the_servers_language(discord_fake, image_api, running_bot) -> None:
+    async def show() -> str:
+        admin = discord_fake.add_member("boss", manage_guild=True)
+        interaction = await discord_fake.slash(admin, "imagine-admin show")
+        await interaction.wait_response()
+        return str(interaction.original.content)
+
+    assert "Language: **the server’s language in Discord**" in await show()
+    await admin_sets_language(discord_fake, "日本語")
+    assert "Language: **日本語** ✏️" in await show()
