@@ -117,7 +117,8 @@ class ImageBot(commands.AutoShardedBot):
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d command(s) to the development guild", len(synced))
             return
-        translator = CatalogTranslator()  # translations are part of the definitions: a catalog change syncs too
+        # Translations are part of the definitions: a catalog change syncs too.
+        translator = self.tree.translator or CatalogTranslator()
         payload = [await c.get_translated_payload(self.tree, translator) for c in self.tree.get_commands()]
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         store, key = self.services.store, _SYNC_KEY.format(self.application_id)

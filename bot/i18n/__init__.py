@@ -17,11 +17,16 @@ The API (Discord-free; bot/jobs may use it)::
 
 Rules: never an f-string or `%` inside `_()`, never positional `{}`; the string literal itself goes inside
 `_()` so `python -m bot.i18n.catalogs extract` finds it. Member text (prompts, names) goes in placeholders.
+Where a module imports `_`, never use `_` as a throwaway name in a function (`limits, _ = ...` makes `_` local
+to it: UnboundLocalError at the next `_("...")`); write `limits, _config = ...`.
 
 Which language: `current_language()` (a contextvar; en-US when nothing was set). App commands, buttons and
 modals already run under `speaking(language_for(interaction.locale))` (bot/presentation/speaking.py), so
 private replies need nothing more. Code that posts publicly (progress, results, leaderboards, notices) wraps the
-posting in `speaking(job.language)` / `speaking(server language)` explicitly.
+posting in `speaking(job.language)` / `speaking(server language)` explicitly; the server's language now is
+`await public_language(store.guilds, guild_id, guild_locale)` (bot/presentation/speaking.py), and a job's is
+`JobSpec.language` / `JobRecord.language`, fixed at admission. Tests: `start_bot(pseudo_locale=True)` and
+`tests/i18n_check.assert_translated(text, allowed=[member text, "/imagine"])`.
 
 Formatting per language (Babel): `number(n)`, `percent(x)`, `money(amount, currency="USD")`, `date(d)`,
 `datetime_text(dt)`, `duration(seconds)` ("2 minutes"), `duration(seconds, short=True)` ("5 s"),
