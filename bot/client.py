@@ -12,12 +12,14 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot.i18n import use_pseudo
 from bot.identify import IdentifyGate, LocalIdentifyGate, identify_bucket
 from bot.jobs.worker import Worker
 from bot.presentation.buttons import RESULT_ITEMS
 from bot.presentation.deliveries import RestDeliveries
 from bot.presentation.ready_tasks import stop_ready_tasks
 from bot.presentation.recovery import RetryButton
+from bot.presentation.speaking import CatalogTranslator, speak_members_language
 from bot.services import Services
 from bot.tree import BotTree
 
@@ -115,6 +117,9 @@ class ImageBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         """Load the cogs and sync commands (gateway processes), then start this process's worker."""
+        use_pseudo(self.services.settings.pseudo_locale)
+        speak_members_language(self)
+        await self.tree.set_translator(CatalogTranslator())
         if self.gateway:
             for name in EXTENSIONS:
                 await self.load_extension(name)
@@ -134,9 +139,10 @@ class ImageBot(commands.AutoShardedBot):
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d command(s) to the development guild", len(synced))
             return
-        digest = hashlib.sha256(
-            json.dumps([c.to_dict(self.tree) for c in self.tree.get_commands()], sort_keys=True).encode()
-        ).hexdigest()
+        # Translations are part of the definitions: a catalog change syncs too.
+        translator = self.tree.translator or CatalogTranslator()
+        payload = [await c.get_translated_payload(self.tree, translator) for c in self.tree.get_commands()]
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         store, key = self.services.store, _SYNC_KEY.format(self.application_id)
         async with store.try_exclusive("command-sync") as mine:  # once per deployment, not once per process
             if not mine:

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from bot import guild_language
 from bot.errors import BadInput
 from bot.imagegen.catalog import RESOLUTIONS, Catalog, either
 from bot.limits import LIMIT_FIELDS, Limits, effective_limits
@@ -102,6 +103,10 @@ class GuildAdmin:
 
     async def set_setting(self, guild_id: int, by: int, key: str, raw: str) -> str:
         """Override (or reset) one setting; returns a confirmation line."""
+        if key == guild_language.KEY:
+            language = guild_language.parse_language(raw)
+            await self.store.guilds.set_value(guild_id, key, language, by=by)
+            return guild_language.confirmation(language)
         if key not in SETTINGS:
             raise BadInput(f"Unknown setting {code_span(key)}.")
         catalog = self.settings.catalog

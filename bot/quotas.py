@@ -99,6 +99,7 @@ class AdmitRequest:
     manager: bool = False  # the member has Manage Server (money is shown to them)
     model: str | None = None  # None: the default model
     origin: Origin | None = None  # where to answer the member (stored with the reservation)
+    language: str | None = None  # the job's public language
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +250,7 @@ class QuotaService:
             role_ids=tuple(request.role_ids),
             month=month_start_day(now),
             origin=request.origin,
+            language=request.language,
         )
         try:
             job_id = await self._reserve(reservation, check)

@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     undelivered_max_bytes: int = Field(default=512 * 1024 * 1024, ge=0)
 
     dev_guild_id: int | None = None
+    pseudo_locale: bool = False  # translators' and testers' tool: every text comes out as marked, accented English
 
     # Usage, quotas and leaderboards (issue 4): defaults a server can override; 0 = no limit.
     quota_member_daily_images: int = Field(default=100, ge=0)

@@ -10,9 +10,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import guild_language
 from bot.charts import daily_chart
 from bot.client import ImageBot
 from bot.guild_admin import SETTINGS, GuildAdmin
+from bot.i18n import N_
 from bot.presentation import tier_text, usage_text
 from bot.presentation.guards import RefusalReporter, report_budget
 from bot.presentation.key_form import ApiKeyForm
@@ -21,6 +23,7 @@ from bot.tiers import PRESETS, RESOLUTION_ORDER
 from bot.usage import UsageService, day_label
 
 SETTING_CHOICES = [app_commands.Choice(name=info.label, value=key) for key, info in SETTINGS.items()]
+SETTING_CHOICES.append(app_commands.Choice(name=guild_language.LABEL, value=guild_language.KEY))
 PRESET_CHOICES = [app_commands.Choice(name=preset.name, value=key) for key, preset in PRESETS.items()]
 RESOLUTION_CHOICES = [app_commands.Choice(name=f"up to {r}", value=r) for r in RESOLUTION_ORDER]
 KEY_ACTIONS = [
@@ -73,8 +76,11 @@ class Admin(commands.Cog):
         limits, config = await self.service.overview(interaction.guild_id)
         await self._reply(interaction, usage_text.limits_overview(limits, config, self.service.settings.catalog))
 
-    @admin.command(name="set", description="Change a limit or default (value `default` resets it)")
-    @app_commands.describe(setting="What to change", value="A number, on/off, a size (2K), a model name, or `default`")
+    @admin.command(name="set", description=N_("Change a limit, a default or the language (value `default` resets it)"))
+    @app_commands.describe(
+        setting=N_("What to change"),
+        value=N_("A number, on/off, a size (2K), a model name, a language (ja, de, pt-BR…), or `default`"),
+    )
     @app_commands.choices(setting=SETTING_CHOICES)
     async def set_(self, interaction: discord.Interaction, setting: str, value: str) -> None:
         """Override one setting for this server."""

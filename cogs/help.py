@@ -7,6 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import ImageBot
+from bot.i18n import N_, _
 from bot.presentation.access import role_ids
 from bot.presentation.help_text import help_embed
 from bot.services import Services
@@ -18,7 +19,7 @@ class Help(commands.Cog):
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    @app_commands.command(name="help", description="What this bot can do, with examples, and your limits here")
+    @app_commands.command(name="help", description=N_("What this bot can do, with examples, and your limits here"))
     @app_commands.guild_only()
     async def help(self, interaction: discord.Interaction) -> None:
         """Answer privately with the help card."""
@@ -27,7 +28,7 @@ class Help(commands.Cog):
         defaults = await self.services.member_settings.defaults(guild_id, user_id)
         me = interaction.client.user
         embed = help_embed(
-            me.name if me else "the bot",
+            me.name if me else _("the bot"),
             standing,
             defaults,
             sees_other_members=self.services.settings.message_content_intent,

@@ -14,6 +14,7 @@ import discord
 import pytest
 
 from bot.client import ImageBot
+from bot.i18n import use_pseudo
 from bot.identify import IdentifyGate, LocalIdentifyGate
 from bot.presentation.ready_tasks import stop_ready_tasks
 from bot.services import Services, build_services, http_session
@@ -26,6 +27,13 @@ from tests.postgres import ThrowawayServer, Unavailable, fresh_database
 SettingsFactory = Callable[..., Settings]
 IDENTIFY_INTERVAL = 0.5  # the fake's identify pacing in tests (Discord's is 5 s)
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(autouse=True)
+def _pseudo_locale_off() -> Iterator[None]:
+    """The pseudo-locale (PSEUDO_LOCALE) is process-wide: a test's bot must not leave it on for the next test."""
+    yield
+    use_pseudo(False)
 
 
 @pytest.fixture(scope="session")

@@ -111,6 +111,7 @@ class Admission:
             model=model.id,
             origin=spec.origin,
             manager=manager,
+            language=spec.language,
         )
         grant = await self.quotas.admit(request)
         admitted = Admitted(_with_server_defaults(spec, grant), grant)

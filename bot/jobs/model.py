@@ -43,6 +43,7 @@ class JobSpec:
     model: str | None = None  # the model id; None = IMAGE_MODEL (jobs stored before models could be chosen)
     output_format: str | None = None  # "png" or "jpeg" where the model can choose; None = the model's default
     web_search: bool = False  # 5.0 Lite's web_search tool
+    language: str | None = None  # the language of its public messages (the server's; None: English)
 
 
 @dataclass(slots=True)
@@ -184,6 +185,7 @@ def spec_of(record: JobRecord, *, count: int) -> JobSpec:
         model=_text(params.get("model")),
         output_format=_text(params.get("output_format")),
         web_search=bool(params.get("web_search", False)),
+        language=record.language,
     )
 
 

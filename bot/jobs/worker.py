@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.errors import BadInput, UserFacingError
+from bot.i18n import use_language
 from bot.imagegen.models import GenerationRequest
 from bot.imaging import PreparedReference
 from bot.jobs.model import Delivery, JobSpec, Outcome, PreparedJob, Progress, spec_of
@@ -193,6 +194,7 @@ class Worker:
             if self.board is not None:
                 await self.board.started(job_id)
             job = await self._load(job_id)
+            use_language(job.record.language)  # this task (and those it starts) posts in the job's language
             if claim.taken_over:
                 log.info("job %s: taken over by worker %s", job_id, self.id)
                 taken = await self._take_over(job)

@@ -49,7 +49,7 @@ class RestDeliveries:
         if entry is not None and entry.origin_kind == "message":
             channel = self.client.get_partial_messageable(record.channel_id or 0, guild_id=record.guild_id)
             status = channel.get_partial_message(entry.status_message_id) if entry.status_message_id else None
-            return MessagePoster(
+            message_poster = MessagePoster(
                 channel.get_partial_message(entry.reply_to_id or entry.status_message_id or 0),
                 None if continuing else status,
                 requester=f"<@{record.user_id}>",
@@ -59,6 +59,8 @@ class RestDeliveries:
                 buttons=buttons,
                 preface=preface,
             )
+            message_poster.language = record.language
+            return message_poster
         interaction = TokenInteraction(self.client, record, entry)
         now, ttl = time.time(), self.settings.interaction_token_ttl
         expires = entry.token_expires_at if entry is not None and entry.token_valid(now) else now - 1
@@ -73,6 +75,7 @@ class RestDeliveries:
             buttons=buttons,
             preface=preface,
         )
+        poster.language = record.language
         if continuing and poster.token_alive():  # new images go below the notice, never over the delivered ones
             try:
                 message = await interaction.followup.send(f"⏳ {job.owed} more…", wait=True)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.i18n import N_, _, ngettext, number
 from bot.imagegen.models import MAX_REFERENCES
 from bot.limits import Standing
-from bot.presentation.text import plural
 from bot.presentation.usage_text import quota_line
 from bot.store.member_defaults import MemberDefaults
 
@@ -18,7 +18,7 @@ FIELD_LIMIT = 1024
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """One line of the card: how to call it, what it does, an example."""
+    """One line of the card: how to call it, what it does (translated), an example (its words translated)."""
 
     usage: str
     does: str
@@ -28,35 +28,43 @@ class Command:
 COMMANDS = (
     Command(
         "/imagine",
-        "images from a prompt; `count` makes a consistent set, `image1`…`image6` edit or blend pictures",
-        "/imagine prompt:a lighthouse in four seasons count:4 aspect:16:9",
+        N_("images from a prompt; `count` makes a consistent set, `image1`…`image6` edit or blend pictures"),
+        # Translators: a command: keep `/imagine`, the option names and values; translate only the prompt's words.
+        N_("/imagine prompt:a lighthouse in four seasons count:4 aspect:16:9"),
     ),
-    Command("/settings", "your defaults here: resolution, aspect ratio, images per request", "/settings"),
-    Command("/tray", "the pictures you collected with Apps → Add to references", "/tray"),
-    Command("/job", "brings back a past job with its images and buttons", "/job id:42"),
-    Command("/usage show", "your images, requests and estimated cost; images left today", "/usage show"),
+    Command("/settings", N_("your defaults here: resolution, aspect ratio, images per request"), "/settings"),
+    Command("/tray", N_("the pictures you collected with Apps → Add to references"), "/tray"),
+    Command("/job", N_("brings back a past job with its images and buttons"), "/job id:42"),
+    Command("/usage show", N_("your images, requests and estimated cost; images left today"), "/usage show"),
     Command(
         "/usage leaderboards",
-        "hide yourself from (or show yourself on) leaderboards",
+        N_("hide yourself from (or show yourself on) leaderboards"),
         "/usage leaderboards visible:False",
     ),
-    Command("/usage forget-me", "deletes your prompts, history, tray and defaults", "/usage forget-me"),
-    Command("/leaderboard", "the server's top creators", "/leaderboard period:month metric:images"),
-    Command("/help", "this card", "/help"),
-    Command("/imagine-admin", "limits, channels and blocked words (Manage Server)", "/imagine-admin show"),
+    Command("/usage forget-me", N_("deletes your prompts, history, tray and defaults"), "/usage forget-me"),
+    Command("/leaderboard", N_("the server's top creators"), "/leaderboard period:month metric:images"),
+    Command("/help", N_("this card"), "/help"),
+    Command("/imagine-admin", N_("limits, channels and blocked words (Manage Server)"), "/imagine-admin show"),
 )
 MESSAGE_COMMANDS = (
-    "**Apps → Blend with prompt…** on a message with pictures: a form for the prompt, then the job.",
-    "**Apps → Add to references** on a message: keeps its pictures in your tray for `/imagine use_tray:True`.",
+    N_("**Apps → Blend with prompt…** on a message with pictures: a form for the prompt, then the job."),
+    N_("**Apps → Add to references** on a message: keeps its pictures in your tray for `/imagine use_tray:True`."),
 )
-BUTTONS = "Under every result: 🔁 Reroll · 🎨 Variations · ⬆️ Upscale 4K · 📌 Use as reference · 🗑️ Delete."
+BUTTONS = N_("Under every result: 🔁 Reroll · 🎨 Variations · ⬆️ Upscale 4K · 📌 Use as reference · 🗑️ Delete.")
+
+
+def _images(count: int) -> str:
+    return ngettext("{count} image", "{count} images", count).format(count=number(count))
 
 
 def commands_text() -> str:
     """Every command, what it does and one example."""
-    lines = ["**Commands**"]
-    lines += [f"`{c.usage}` — {c.does}. Example: `{c.example}`" for c in COMMANDS]
-    lines += ["", "**Message commands**", *MESSAGE_COMMANDS, "", BUTTONS]
+    lines = [_("**Commands**")]
+    lines += [
+        _("`{usage}` — {does}. Example: `{example}`").format(usage=c.usage, does=_(c.does), example=_(c.example))
+        for c in COMMANDS
+    ]
+    lines += ["", _("**Message commands**"), *(_(line) for line in MESSAGE_COMMANDS), "", _(BUTTONS)]
     return "\n".join(lines)
 
 
@@ -64,27 +72,39 @@ def limits_text(standing: Standing, defaults: MemberDefaults) -> str:
     """The member's limits here today (the quota line of /usage) and their /settings defaults."""
     limits = standing.limits
     lines = [quota_line(standing)]
-    four_k = "allowed" if limits.allow_4k else "not allowed"
-    shape = f"Sets of up to {plural(limits.max_set_size, 'image')} · 4K {four_k}"
+    if limits.allow_4k:
+        shape = _("Sets of up to {images} · 4K allowed").format(images=_images(limits.max_set_size))
+    else:
+        shape = _("Sets of up to {images} · 4K not allowed").format(images=_images(limits.max_set_size))
     if limits.cooldown_seconds and not standing.exempt:
-        shape += f" · {limits.cooldown_seconds:g}s between requests"
+        between = _("{seconds}s between requests").format(seconds=number(limits.cooldown_seconds))
+        shape = f"{shape} · {between}"
     lines.append(shape)
-    resolution = defaults.resolution or f"{limits.default_resolution} (server)"
-    aspect = defaults.aspect or "ratio from the prompt"
-    lines.append(f"Your defaults: {resolution} · {aspect} · {plural(defaults.count or 1, 'image')} (`/settings`)")
+    resolution = defaults.resolution or _("{resolution} (server)").format(resolution=limits.default_resolution)
+    aspect = defaults.aspect or _("ratio from the prompt")
+    lines.append(
+        _("Your defaults: {resolution} · {aspect} · {images} (`/settings`)").format(
+            resolution=resolution, aspect=aspect, images=_images(defaults.count or 1)
+        )
+    )
     return "\n".join(lines)
 
 
 def blend_text(bot_name: str, sees_other_members: bool) -> str:
     """How to blend by replying to a message with pictures."""
     lines = [
-        f"Reply to a message that has pictures and mention me with what to do, e.g. "
-        f"`@{bot_name} turn this into a watercolor --n 4 --ar 16:9 --res 2K`.",
-        f"The replied-to pictures come first, then any you attach (at most {MAX_REFERENCES}). Options: `--n 4` or "
-        "`x4` images, `--ar 16:9`, `--res 1K|2K|4K`; what you leave out comes from `/settings`.",
+        # Translators: keep the options (--n 4, --ar 16:9, --res 2K) as they are; translate the instruction.
+        _(
+            "Reply to a message that has pictures and mention me with what to do, e.g. "
+            "`@{bot} turn this into a watercolor --n 4 --ar 16:9 --res 2K`."
+        ).format(bot=bot_name),
+        _(
+            "The replied-to pictures come first, then any you attach (at most {count}). Options: `--n 4` or "
+            "`x4` images, `--ar 16:9`, `--res 1K|2K|4K`; what you leave out comes from `/settings`."
+        ).format(count=MAX_REFERENCES),
     ]
     if not sees_other_members:
-        lines.append("Another member's pictures are hidden from me here: use **Apps → Blend with prompt…** on them.")
+        lines.append(_("Another member's pictures are hidden from me here: use **Apps → Blend with prompt…** on them."))
     return "\n".join(lines)
 
 
@@ -92,10 +112,11 @@ def help_embed(
     bot_name: str, standing: Standing, defaults: MemberDefaults, *, sees_other_members: bool
 ) -> discord.Embed:
     """The whole card, within Discord's embed limits (6000 characters in all; the card is far below)."""
-    embed = discord.Embed(title=f"What {bot_name} can do", description=commands_text()[:EMBED_DESCRIPTION_LIMIT])
+    title = _("What {bot} can do").format(bot=bot_name)
+    embed = discord.Embed(title=title, description=commands_text()[:EMBED_DESCRIPTION_LIMIT])
     limits = limits_text(standing, defaults)[:FIELD_LIMIT]
-    embed.add_field(name="Your limits in this server", value=limits, inline=False)
+    embed.add_field(name=_("Your limits in this server"), value=limits, inline=False)
     embed.add_field(
-        name="Blend by replying", value=blend_text(bot_name, sees_other_members)[:FIELD_LIMIT], inline=False
+        name=_("Blend by replying"), value=blend_text(bot_name, sees_other_members)[:FIELD_LIMIT], inline=False
     )
     return embed

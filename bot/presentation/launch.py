@@ -26,6 +26,7 @@ from bot.presentation.guards import CostQuestion, cost_words
 from bot.presentation.message_poster import MessagePoster, upload_limit_for
 from bot.presentation.poster import ButtonsFactory
 from bot.presentation.result_poster import ResultPoster
+from bot.presentation.speaking import public_language
 from bot.quotas import QuotaGrant
 from bot.services import Services
 from bot.settings import Settings
@@ -106,7 +107,11 @@ class Launcher:
         started = time.monotonic() if started is None else started
         question = CostQuestion(interaction, count=spec.count, resolution=resolution_of(spec.size) or spec.size)
         # Stored with the reservation: if this process dies before the job is queued, the sweeper tells the member.
-        spec = dataclasses.replace(spec, origin=origin_for(interaction, None, self.services.settings, started))
+        spec = dataclasses.replace(
+            spec,
+            origin=origin_for(interaction, None, self.services.settings, started),
+            language=await public_language(self.services.store.guilds, interaction.guild_id, interaction.guild_locale),
+        )
         admitted = await self.services.admission.admit(
             spec,
             role_ids(interaction.user),
@@ -122,6 +127,7 @@ class Launcher:
         if on_defer is not None:
             await on_defer(interaction)
         poster = self._poster(interaction, callback, spec, started, preface)
+        poster.language = spec.language
         origin = origin_for(interaction, callback, self.services.settings, started)
         spec = dataclasses.replace(admitted.spec, origin=origin)
         try:
@@ -168,7 +174,12 @@ class Launcher:
             )
 
         limit = upload_limit_for(message)
-        spec = dataclasses.replace(spec, origin=Origin(upload_limit=limit, kind="message", reply_to_id=message.id))
+        guild = message.guild
+        language = await public_language(
+            self.services.store.guilds, guild.id if guild else None, guild.preferred_locale if guild else None
+        )
+        origin = Origin(upload_limit=limit, kind="message", reply_to_id=message.id)
+        spec = dataclasses.replace(spec, origin=origin, language=language)
         author = message.author
         admitted = await self.services.admission.admit(
             spec,
@@ -193,6 +204,7 @@ class Launcher:
             buttons=self.buttons,
             preface=preface,
         )
+        poster.language = language
         origin = Origin(status_message_id=status.id, upload_limit=limit, kind="message", reply_to_id=message.id)
         spec = dataclasses.replace(admitted.spec, origin=origin)
         try:

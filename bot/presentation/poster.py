@@ -10,17 +10,20 @@ below); a single image is a plain attachment shown full size (see `gallery.py`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import io
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 import discord
 
 from bot.errors import ContentBlocked
+from bot.i18n import speaking
 from bot.jobs.model import Outcome, OutputImage, Posted, Progress
 from bot.presentation import text
 from bot.presentation.gallery import IMAGES_PER_MESSAGE, Body, Controls, GalleryImage, KeptFile, images_of, kept_files
@@ -78,6 +81,10 @@ class PagedPoster:
         self._shown: tuple[object, ...] = ()  # what the status line shows, but its elapsed time
         self._requested = 1
         self._gallery = False  # a set: its pages are media galleries
+        self.language: str | None = None  # public texts' language (the job's); None: the caller's language
+
+    def _speaking(self) -> AbstractContextManager[object]:
+        return speaking(self.language) if self.language is not None else contextlib.nullcontext()
 
     async def progress(self, progress: Progress, *, refresh: bool = False) -> None:
         """Show the job's progress: nothing when only its elapsed time changed (unless `refresh`: the runner's
@@ -104,7 +111,8 @@ class PagedPoster:
         async with self._lock:
             if self._latest is None or self._finished:
                 return
-            line = text.progress_line(self._latest)
+            with self._speaking():
+                line = text.progress_line(self._latest)
             if line == self._progress_text:
                 return
             self._progress_text, self._shown = line, _state(self._latest)
@@ -119,7 +127,9 @@ class PagedPoster:
             progress_after = dataclasses.replace(
                 progress, delivered=progress.delivered + 1, queue_position=0, paused=False
             )
-            self._progress_text, self._shown = text.progress_line(progress_after), _state(progress_after)
+            with self._speaking():
+                self._progress_text = text.progress_line(progress_after)
+            self._shown = _state(progress_after)
             name, alt = image.filename(progress.job_id), text.alt_text(self.prompt)
             buffer = io.BytesIO(image.data)
             file = discord.File(buffer, filename=name, description=alt)
@@ -136,7 +146,8 @@ class PagedPoster:
         async with self._lock:
             self._finished = True  # a delayed progress edit must not cover the summary
             self._progress_text = ""
-            final = self._with_preface(text.summary(self.prompt, self.requester, self.size_label, outcome))
+            with self._speaking():
+                final = self._with_preface(text.summary(self.prompt, self.requester, self.size_label, outcome))
             if blocked_before_any_image(outcome) and await self._finish_privately(final):
                 return  # the safety filter's verdict is the member's business: no public card, no Reroll
             controls = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.errors import ImageApiError, UserFacingError
+from bot.i18n import _, ngettext
 from bot.imagegen.catalog import size_for
 from bot.jobs.model import Outcome, Progress
 from bot.textclean import clean_prompt, code_span
@@ -63,27 +64,35 @@ def plural(count: int, noun: str) -> str:
 def time_left(seconds: float) -> str:
     """`a few seconds left`, `about 40s left`, `about 3 min left`: an estimate, so never to the second."""
     if seconds < 10:
-        return "a few seconds left"
+        return _("a few seconds left")
     if (rounded := round(seconds / 5) * 5) < 60:
-        return f"about {rounded}s left"
-    return f"about {round(seconds / 60)} min left"
+        return _("about {seconds}s left").format(seconds=rounded)
+    return _("about {minutes} min left").format(minutes=round(seconds / 60))
 
 
 def progress_line(progress: Progress) -> str:
     """`⏳ 2 of 4 images… (35s · about 40s left)`; `⏳ #3 in queue… (35s)` while waiting; a pause note while the bot
     restarts. One pair of brackets per line: the estimate (when there is one) rides with the elapsed time."""
     if progress.paused:
-        return "⏸️ The bot is restarting. This request will get its answer here once it is back."
+        return "⏸️ " + _("The bot is restarting. This request will get its answer here once it is back.")
     if progress.queue_position:
-        return f"⏳ #{progress.queue_position} in queue… ({duration(progress.elapsed)})"
-    done = progress.delivered + progress.failed
-    if progress.requested == 1:
-        state = "Generating your image…"
+        waiting = _("#{position} in queue…").format(position=progress.queue_position)
+        return f"⏳ {waiting} ({duration(progress.elapsed)})"
+    done, requested = progress.delivered + progress.failed, progress.requested
+    if requested == 1:
+        state = _("Generating your image…")
     elif done == 0:
-        state = f"Generating {progress.requested} images…"
+        state = ngettext("Generating {count} image…", "Generating {count} images…", requested).format(count=requested)
+    elif progress.failed:
+        state = ngettext(
+            "{delivered} of {count} image, {failed} failed…",
+            "{delivered} of {count} images, {failed} failed…",
+            requested,
+        ).format(delivered=progress.delivered, count=requested, failed=progress.failed)
     else:
-        failed = f", {progress.failed} failed" if progress.failed else ""
-        state = f"{progress.delivered} of {progress.requested} images{failed}…"
+        state = ngettext("{delivered} of {count} image…", "{delivered} of {count} images…", requested).format(
+            delivered=progress.delivered, count=requested
+        )
     timing = duration(progress.elapsed)
     left = progress.left
     if left is not None:
@@ -100,12 +109,16 @@ def summary(prompt: str, requester: str, size_label: str, outcome: Outcome) -> s
     """The final text: requester, prompt, size, count, duration, and what went wrong if anything."""
     lines = [header(prompt, requester)]
     if outcome.delivered:
-        lines.append(f"{size_label} · {plural(outcome.delivered, 'image')} · {duration(outcome.duration)}")
+        images = ngettext("{count} image", "{count} images", outcome.delivered).format(count=outcome.delivered)
+        lines.append(f"{size_label} · {images} · {duration(outcome.duration)}")
         missing = outcome.requested - outcome.delivered - len(outcome.failures)
         if missing > 0 and outcome.error is None:
-            lines.append(
-                f"ℹ️ The model returned {plural(outcome.delivered, 'image')} of the {outcome.requested} asked for."
-            )
+            returned = ngettext(
+                "The model returned {count} image of the {requested} asked for.",
+                "The model returned {count} images of the {requested} asked for.",
+                outcome.delivered,
+            ).format(count=outcome.delivered, requested=outcome.requested)
+            lines.append(f"ℹ️ {returned}")
     if outcome.failures:
         lines.append(f"⚠️ {outcome.failure_summary()}")
     if outcome.error is not None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot import guild_language
 from bot.guild_admin import SETTINGS, display
+from bot.i18n import _, ngettext, number
 from bot.imagegen.catalog import Catalog
 from bot.limits import Limits, Standing
 from bot.presentation.text import code, plural
@@ -45,21 +47,35 @@ def usage_report(mention: str, report: UsageReport, guild_id: int) -> str:
 
 def quota_line(standing: Standing) -> str:
     """What is left today and this month, and when the day resets."""
-    return f"{quota_left(standing)} · the day resets at 00:00 UTC (<t:{int(standing.resets_at)}:R>)"
+    resets = _("the day resets at 00:00 UTC ({when})").format(when=f"<t:{int(standing.resets_at)}:R>")
+    return f"{quota_left(standing)} · {resets}"
 
 
 def quota_left(standing: Standing) -> str:
     """`Quota: 8 of 10 images left today · 590 of 600 left this month (server: …)`."""
     if standing.exempt:
-        quota = "Quota: exempt from the per-member limits"
+        quota = _("Quota: exempt from the per-member limits")
     else:
         member = standing.member
         today, month = standing.member_left, standing.member_month_left
-        day_part = "no daily limit" if today is None else f"{today} of {member.daily_images} images left today"
-        month_part = "no monthly limit" if month is None else f"{month} of {member.monthly_images} left this month"
-        quota = f"Quota: {day_part} · {month_part}"
+        if today is None:
+            day_part = _("no daily limit")
+        else:
+            limit = member.daily_images
+            day_part = ngettext("{left} of {limit} image left today", "{left} of {limit} images left today", limit)
+            day_part = day_part.format(left=number(today), limit=number(limit))
+        if month is None:
+            month_part = _("no monthly limit")
+        else:
+            month_part = _("{left} of {limit} left this month").format(
+                left=number(month), limit=number(member.monthly_images)
+            )
+        quota = _("Quota: {today} · {month}").format(today=day_part, month=month_part)
     if standing.server_left is not None:
-        quota += f" (server: {standing.server_left} of {standing.limits.server_daily_images} left today)"
+        server = _("(server: {left} of {limit} left today)").format(
+            left=number(standing.server_left), limit=number(standing.limits.server_daily_images)
+        )
+        quota = f"{quota} {server}"
     return quota
 
 
@@ -88,6 +104,7 @@ def limits_overview(limits: Limits, config: GuildConfig, catalog: Catalog) -> st
     for key, info in SETTINGS.items():
         mark = " ✏️" if key in config.overrides else ""
         lines.append(f"{info.label}: **{display(key, getattr(limits, key), catalog)}**{mark}")
+    lines.append(guild_language.overview_line(config.overrides.get(guild_language.KEY)))
     if len(catalog.offered) > 1:
         lines.append(f"Models offered: {', '.join(model.name for model in catalog.offered)}")
     roles = ", ".join(f"<@&{r}>" for r in sorted(config.exempt_roles)) or "none"

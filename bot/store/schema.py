@@ -57,6 +57,8 @@ jobs = sa.Table(
     # cost counts against the server's monthly budget) and the member's role ids then (a takeover's recheck).
     sa.Column("price", sa.Float),
     sa.Column("role_ids", sa.Text),  # JSON list
+    # Languages (migration 0015): the server's language when the job was admitted; its public posts use it.
+    sa.Column("language", sa.Text),
     # Admin statistics (migration 0014): every column they read, so one server's last 30 days are an index range.
     sa.Index(
         "jobs_guild_stats",

@@ -53,6 +53,7 @@ class Admit:
     role_ids: tuple[int, ...] = ()  # the member's roles (their tier), kept for a takeover's recheck
     month: int = 0  # UTC day number of this month's 1st
     params: str = "{}"  # what is known of the job's parameters (JSON) until it is queued with all of them
+    language: str | None = None  # the job's public language (its status, results)
 
     @property
     def cost(self) -> float:
@@ -78,6 +79,7 @@ def pending_row(request: Admit, now: float) -> dict[str, Any]:
         "params": request.params,
         "price": request.price,
         "role_ids": json.dumps(list(request.role_ids)),
+        "language": request.language,
     }
 
 

@@ -85,6 +85,7 @@ class JobRecord:
     size: str | None = None
     price: float | None = None  # of one image, when the job was admitted (None: admitted before budgets)
     role_ids: tuple[int, ...] = ()  # the member's roles when the job was admitted
+    language: str | None = None  # its public messages' language (None: admitted before languages, English)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,11 +51,13 @@ from .discord_interactions import (
     modal_submit_data,
     new_interaction,
 )
+from .discord_locales import LOCALES
 from .discord_messages import Body, MessageWriter, read_body
 from .discord_models import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
     INTENT_GUILD_MEMBERS,
+    INTENT_GUILDS,
     MANAGE_GUILD,
     MANAGE_MESSAGES,
     MESSAGE_COMPONENT,
@@ -101,6 +103,9 @@ STATUS_MESSAGES = {
     503: "503: Service Unavailable",
     504: "504: Gateway Timeout",
 }
+
+# GUILD_UPDATE carries the guild object without the fields only GUILD_CREATE has.
+_GUILD_CREATE_ONLY = {"channels", "threads", "members", "presences", "joined_at", "large", "member_count", "lazy"}
 
 
 class FakeDiscord:
@@ -256,8 +261,12 @@ class FakeDiscord:
         manage_messages: bool = False,
         manage_guild: bool = False,
         guild_id: str | None = None,
+        locale: str = "en-US",
     ) -> FakeUser:
-        """A new member of a guild (the default one unless given); `roles` are ids or names (new names become roles)."""
+        """A new member of a guild (the default one unless given); `roles` are ids or names (new names become roles).
+
+        `locale` is their Discord client's language, sent as every interaction's `locale`.
+        """
         state = self._state
         guild = state.guild(guild_id)
         role_ids = [state.role_id(r, guild.id) for r in roles]
@@ -273,12 +282,23 @@ class FakeDiscord:
             manage_messages=manage_messages,
             manage_guild=manage_guild,
             guild_id=guild.id,
+            locale=locale,
         )
+        assert locale in LOCALES, f"{locale!r} is not a Discord locale"
         guild.members[user.id] = user
         state.changed()
         event = {**user.member_payload(), "guild_id": guild.id}
         self._hub.enqueue("GUILD_MEMBER_ADD", event, intent=INTENT_GUILD_MEMBERS, guild_id=guild.id)
         return user
+
+    def set_guild_locale(self, locale: str, guild_id: str | None = None) -> None:
+        """Change a guild's preferred locale (Server Settings → Community), as GUILD_UPDATE tells the bot."""
+        assert locale in LOCALES, f"{locale!r} is not a Discord locale"
+        guild = self._state.guild(guild_id)
+        guild.locale = locale
+        self._state.changed()
+        payload = {k: v for k, v in self._state.guild_payload(guild.id).items() if k not in _GUILD_CREATE_ONLY}
+        self._hub.enqueue("GUILD_UPDATE", payload, intent=INTENT_GUILDS, guild_id=guild.id)
 
     def add_channel(
         self, name: str, *, guild_id: str | None = None, private_to: tuple[FakeUser | str, ...] | None = None

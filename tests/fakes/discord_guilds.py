@@ -18,6 +18,7 @@ class FakeGuild:
     roles: dict[str, dict[str, Any]] = field(default_factory=dict)
     members: dict[str, FakeUser] = field(default_factory=dict)
     system_channel_id: str | None = None
+    locale: str = "en-US"  # the server's preferred locale (interactions' `guild_locale`)
 
     @property
     def bot(self) -> FakeUser:
@@ -49,7 +50,7 @@ class FakeGuild:
             "public_updates_channel_id": None,
             "safety_alerts_channel_id": None,
             "vanity_url_code": None,
-            "preferred_locale": "en-US",
+            "preferred_locale": self.locale,
             "premium_tier": 0,
             "premium_subscription_count": 0,
             "premium_progress_bar_enabled": False,

@@ -52,7 +52,7 @@ def new_interaction(
         "token": interaction.token,
         "version": 1,
         "app_permissions": str(permissions_in(state, bot, channel_id)),
-        "locale": "en-US",
+        "locale": user.locale,
         "entitlements": [],
         "entitlement_sku_ids": [],
         "attachment_size_limit": state.attachment_size_limit,
@@ -60,8 +60,9 @@ def new_interaction(
     }
     if guild_id is not None:
         payload["guild_id"] = guild_id
-        payload["guild"] = {"id": guild_id, "locale": "en-US", "features": []}
-        payload["guild_locale"] = "en-US"
+        guild_locale = state.guild(guild_id).locale
+        payload["guild"] = {"id": guild_id, "locale": guild_locale, "features": []}
+        payload["guild_locale"] = guild_locale
         payload["member"] = {**user.member_payload(), "permissions": str(permissions_in(state, user, channel_id))}
         payload["context"] = 0
     else:

@@ -134,6 +134,7 @@ class FakeUser:
     joined_at: str = field(default_factory=now_iso)
     denied: int = 0  # permission bits taken away (e.g. a server that invited the bot without ATTACH_FILES)
     guild_id: str | None = None  # the guild this member belongs to
+    locale: str = "en-US"  # the language of their Discord client (every interaction's `locale`)
 
     @property
     def mention(self) -> str:

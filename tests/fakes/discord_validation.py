@@ -6,9 +6,9 @@ Each check returns Discord's nested form-error tree (empty when valid), e.g.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from .discord_locales import chat_name_ok, check_localizations, duplicate_localized_names
 from .discord_models import FLAG_COMPONENTS_V2, walk_components
 
 Errors = dict[str, Any]
@@ -20,7 +20,6 @@ MAX_EMBED_TOTAL = 6000
 EMBED_LIMITS = {"title": 256, "description": 4096}
 SELECT_TYPES = {3, 5, 6, 7, 8}
 LEGACY_FIELDS = ("content", "embeds", "sticker_ids", "poll")
-COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 
 
 def error(code: str, message: str) -> Errors:
@@ -312,10 +311,12 @@ def validate_commands(commands: Any) -> Errors:
         if kind == 1:
             _check_name(item, name)
             check_len(item, "description", command.get("description"), 100, low=1)
+            check_localizations(item, command, names="chat", descriptions=True)
             if option_errors := _validate_options(command.get("options") or [], parent=None):
                 item["options"] = option_errors
         elif kind in (2, 3):
             check_len(item, "name", name, 32, low=1)
+            check_localizations(item, command, names="menu", descriptions=False)
             if command.get("description") or command.get("options"):
                 item["description"] = error("APPLICATION_COMMAND_INVALID", "Context menus take no description")
         else:
@@ -331,7 +332,7 @@ def validate_commands(commands: Any) -> Errors:
 
 
 def _check_name(errors: Errors, name: Any) -> None:
-    if not isinstance(name, str) or not COMMAND_NAME.match(name) or name != name.lower():
+    if not chat_name_ok(name):
         errors["name"] = error("APPLICATION_COMMAND_INVALID_NAME", f"Command name is invalid: {name!r}")
 
 
@@ -349,6 +350,7 @@ def _validate_options(options: list[dict[str, Any]], *, parent: int | None) -> E
         kind = option.get("type")
         _check_name(item, option.get("name"))
         check_len(item, "description", option.get("description"), 100, low=1)
+        check_localizations(item, option, names="chat", descriptions=True)
         if option.get("name") in names:
             item["name"] = error("APPLICATION_COMMAND_OPTIONS_DUPLICATE_NAME", "Option names must be unique")
         names.add(str(option.get("name")))
@@ -376,6 +378,8 @@ def _validate_options(options: list[dict[str, Any]], *, parent: int | None) -> E
                 optional_seen = True
         if item:
             errors[str(index)] = item
+    for index, duplicate in duplicate_localized_names(options).items():
+        errors.setdefault(index, {}).update(duplicate)
     return errors
 
 
@@ -390,6 +394,7 @@ def _validate_option_values(item: Errors, option: dict[str, Any]) -> None:
         for index, choice in enumerate(choices):
             one: Errors = {}
             check_len(one, "name", choice.get("name"), 100, low=1)
+            check_localizations(one, choice, names="choice", descriptions=False)
             if option.get("type") == 3:
                 check_len(one, "value", choice.get("value"), 100, low=1)
             if one:

@@ -1,0 +1,42 @@
+"""Pseudo-locale checks for end-to-end tests: no member-visible English that bypassed the catalogs.
+
+Start the bot with `pseudo_locale=True`: every text that went through `_()` / `ngettext()` / `pgettext()` then
+reads as accented English inside ⟦ ⟧ markers. `assert_translated(text, allowed=[...])` fails when plain English
+words are left outside the markers; `allowed` lists what may legitimately appear as is (member-supplied text such
+as a prompt or a name, command names like `/imagine`, model names).
+
+    harness = await start_bot(pseudo_locale=True)
+    ...
+    assert_translated(message.text, allowed=["a red fox", "/imagine"])
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bot.i18n.pseudo import CLOSE, OPEN
+
+_MARKED = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")
+_VERBATIM = re.compile(r"<[@#&!:t][^<>]*>|https?://\S+")  # mentions, timestamps and links are not words
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def untranslated_words(text: str, allowed: Iterable[str] = ()) -> list[str]:
+    """English words of `text` outside the pseudo-locale's markers, `allowed` strings removed first."""
+    rest = text
+    while True:  # a translated text may hold translated parts ("⟦Ŝéţš öƒ ⟦3 îɱåĝéš⟧⟧"): innermost first
+        inner = _MARKED.sub(" ", rest)
+        if inner == rest:
+            break
+        rest = inner
+    for piece in sorted(allowed, key=len, reverse=True):
+        rest = rest.replace(piece, " ")
+    return _WORD.findall(_VERBATIM.sub(" ", rest))
+
+
+def assert_translated(text: str, allowed: Iterable[str] = ()) -> None:
+    """Fail, naming the words, when `text` shows English that did not go through the catalogs."""
+    words = untranslated_words(text, allowed)
+    assert not words, f"English outside the catalogs: {words} in {text!r}"
+    assert OPEN in text, f"no translated text at all in {text!r}"
