@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.i18n import _
+
 
 class UserFacingError(Exception):
     """An error with a plain-words message meant for the member who asked."""
@@ -99,9 +101,11 @@ class StoreFailed(UserFacingError):
     code = "store_failed"
 
     def __init__(self) -> None:
-        super().__init__(
-            "The bot's database stopped answering, so this request was stopped. Images already posted here "
-            "are yours; nothing else is counted. Please try again in a few minutes."
+        super().__init__(  # in the language of whoever is told: the member at admission, the job's in a worker
+            _(
+                "The bot's database stopped answering, so this request was stopped. Images already posted here "
+                "are yours; nothing else is counted. Please try again in a few minutes."
+            )
         )
 
 
@@ -110,5 +114,5 @@ class QueueFull(UserFacingError):
 
     def __init__(self) -> None:
         super().__init__(
-            "The bot is busy right now and its queue is full. Please try again in a minute.", code="queue_full"
+            _("The bot is busy right now and its queue is full. Please try again in a minute."), code="queue_full"
         )
