@@ -83,3 +83,31 @@ async def test_a_retry_refused_after_a_restart_answers_in_the_members_language(
     await click.wait_response()
     assert click.ephemeral and click.original.text == "那个请求的参考图片已不再保存。请重新运行命令。"
     assert len(image_api.requests) == 1
+
+
+async def test_an_image_discord_refused_is_explained_in_the_servers_language(
+    discord_fake, image_api, start_bot, tmp_path
+) -> None:
+    harness = await start_bot(delivery_retries=1, delivery_retry_delay=0.01, undelivered_dir=tmp_path / "kept")
+    await admin_sets_language(discord_fake, "ru")
+    discord_fake.drop_next("PATCH", r"/webhooks/.*/messages/@original", times=2, uploads_only=True)
+    interaction = await discord_fake.slash(discord_fake.add_member("alice"), "imagine", prompt=PROMPT)
+    message = await final_original(discord_fake, interaction)
+    [job] = await job_done(harness)
+    assert job.error_code == "delivery_failed" and message.attachments == []
+    assert "Discord не принял изображение; владелец бота может восстановить его в течение " in message.text
+    assert f"(задача {job.id})." in message.text and " h " not in message.text
+
+
+async def test_a_full_queue_refuses_in_the_members_language(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot(max_concurrent_jobs=1, max_queue_length=1)
+    image_api.image_delay = 0.4
+    await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="first in line")
+    await image_api.wait_for(lambda: image_api.requests)
+    second = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="second in line")
+    await discord_fake.wait_for(lambda: second.original and "#1 in queue" in second.original.text)
+
+    third = await discord_fake.slash(discord_fake.add_member("li", locale="zh-CN"), "imagine", prompt="one too many")
+    await third.wait_response()
+    assert third.ephemeral and third.original.text == "机器人现在很忙，队列已满。请过一分钟再试。"
+    await job_done(harness, 2)
