@@ -1,4 +1,9 @@
-"""Exceptions whose message is safe to show to a Discord member."""
+"""Exceptions whose message is safe to show to a Discord member.
+
+A message is written in the current language when the error is made (`_("...")` at the raise): at admission
+that is the member's language, in a worker's task the job's (the worker sets it), so whoever shows
+`error.message` later shows it as is.
+"""
 
 from __future__ import annotations
 
