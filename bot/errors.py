@@ -1,6 +1,13 @@
-"""Exceptions whose message is safe to show to a Discord member."""
+"""Exceptions whose message is safe to show to a Discord member.
+
+A message is written in the current language when the error is made (`_("...")` at the raise): at admission
+that is the member's language, in a worker's task the job's (the worker sets it), so whoever shows
+`error.message` later shows it as is.
+"""
 
 from __future__ import annotations
+
+from bot.i18n import _
 
 
 class UserFacingError(Exception):
@@ -99,9 +106,11 @@ class StoreFailed(UserFacingError):
     code = "store_failed"
 
     def __init__(self) -> None:
-        super().__init__(
-            "The bot's database stopped answering, so this request was stopped. Images already posted here "
-            "are yours; nothing else is counted. Please try again in a few minutes."
+        super().__init__(  # in the language of whoever is told: the member at admission, the job's in a worker
+            _(
+                "The bot's database stopped answering, so this request was stopped. Images already posted here "
+                "are yours; nothing else is counted. Please try again in a few minutes."
+            )
         )
 
 
@@ -110,5 +119,5 @@ class QueueFull(UserFacingError):
 
     def __init__(self) -> None:
         super().__init__(
-            "The bot is busy right now and its queue is full. Please try again in a minute.", code="queue_full"
+            _("The bot is busy right now and its queue is full. Please try again in a minute."), code="queue_full"
         )

@@ -16,6 +16,7 @@ import aiohttp
 
 from bot.cpu import run_cpu
 from bot.errors import ApiTimeout, ImageApiError, ResultUnavailable, ServiceUnavailable
+from bot.i18n import N_, _
 from bot.imagegen.egress import Egress
 from bot.imagegen.errors import map_error, parse_retry_after
 from bot.imagegen.models import Completed, GenerationEvent, GenerationRequest, ImageFailed, ImageReady, Usage
@@ -23,9 +24,9 @@ from bot.imagegen.sse import iter_sse
 
 log = logging.getLogger(__name__)
 
-_STREAM_INTERRUPTED = "The connection to the image service broke before the set was finished."
+_STREAM_INTERRUPTED = N_("The connection to the image service broke before the set was finished.")
 _INLINE_JSON = 64 * 1024  # bytes of JSON parsed on the loop; larger documents go to the CPU pool
-_EMPTY_RESULT = "The image service finished without returning any image."
+_EMPTY_RESULT = N_("The image service finished without returning any image.")  # texts: translated when raised
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +183,11 @@ class ImageApiClient:
                         yield event
                         del event
         except TimeoutError as exc:
-            raise ApiTimeout("The image service did not answer in time. Please try again.", code="timeout") from exc
+            raise ApiTimeout(_("The image service did not answer in time. Please try again."), code="timeout") from exc
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
             log.warning("image API connection error: %s", type(exc).__name__)
             raise ServiceUnavailable(
-                "Could not reach the image service. Please try again in a few minutes.", code="connection"
+                _("Could not reach the image service. Please try again in a few minutes."), code="connection"
             ) from exc
 
     async def _error_from(self, resp: aiohttp.ClientResponse, request_id: str | None, *, own: bool) -> ImageApiError:
@@ -205,14 +206,14 @@ class ImageApiClient:
         try:
             payload = await _parse_json(await read_capped(resp, self.options.result_max_bytes * 16))
         except (ValueError, UnicodeDecodeError, DownloadTooLarge) as exc:
-            raise ServiceUnavailable(_EMPTY_RESULT, code="bad_response", request_id=request_id) from exc
+            raise ServiceUnavailable(_(_EMPTY_RESULT), code="bad_response", request_id=request_id) from exc
         if not isinstance(payload, dict):
-            raise ServiceUnavailable(_EMPTY_RESULT, code="bad_response", request_id=request_id)
+            raise ServiceUnavailable(_(_EMPTY_RESULT), code="bad_response", request_id=request_id)
         items = payload.get("data")
         if payload.get("error") and not items:
             raise map_error(200, payload, request_id=request_id)
         if not isinstance(items, list) or not items:
-            raise ServiceUnavailable(_EMPTY_RESULT, code="empty_result", request_id=request_id)
+            raise ServiceUnavailable(_(_EMPTY_RESULT), code="empty_result", request_id=request_id)
         for index, item in enumerate(items):
             if isinstance(item, dict):
                 async with self._image_slots:  # held until the consumer asks for the next event
@@ -260,7 +261,7 @@ class ImageApiClient:
                             yield await self._item_event(index, item, egress)
                 produced = True
         if not produced:
-            raise ServiceUnavailable(_EMPTY_RESULT, code="empty_result", request_id=request_id)
+            raise ServiceUnavailable(_(_EMPTY_RESULT), code="empty_result", request_id=request_id)
         yield Completed(None)
 
     async def _item_event(self, index: int, item: dict[str, Any], egress: Egress | None) -> ImageReady | ImageFailed:
@@ -275,7 +276,7 @@ class ImageApiClient:
                 return ImageReady(index, await self.download(str(item["url"]), egress), size)
         except ResultUnavailable as error:
             return ImageFailed(index, error)
-        return ImageFailed(index, ResultUnavailable(_EMPTY_RESULT, code="empty_item"))
+        return ImageFailed(index, ResultUnavailable(_(_EMPTY_RESULT), code="empty_item"))
 
     async def download(self, url: str, egress: Egress | None = None) -> bytes:
         """Fetch a result image at once (URLs expire), capped at `result_max_bytes`.
@@ -284,31 +285,31 @@ class ImageApiClient:
         """
         if egress is not None and not egress.fetchable(url):
             raise ResultUnavailable(
-                "The image service answered with an address the bot may not fetch.", code="result_refused"
+                _("The image service answered with an address the bot may not fetch."), code="result_refused"
             )
         session = self._session if egress is None else egress.session
         timeout = aiohttp.ClientTimeout(total=self.options.image_timeout, sock_connect=self.options.connect_timeout)
         last: Exception | None = None
-        for _ in range(2):
+        for _attempt in range(2):
             try:
                 async with session.get(url, timeout=timeout, allow_redirects=egress is None) as resp:
                     if resp.status != 200:
                         raise ResultUnavailable(
-                            "A generated image had already expired on the image service.",
+                            _("A generated image had already expired on the image service."),
                             code="result_expired",
                             status=resp.status,
                         )
                     return await read_capped(resp, self.options.result_max_bytes)
             except DownloadTooLarge as exc:
                 raise ResultUnavailable(
-                    "A generated image was too large to download.", code="result_too_large"
+                    _("A generated image was too large to download."), code="result_too_large"
                 ) from exc
             except ResultUnavailable:
                 raise
             except (aiohttp.ClientError, TimeoutError) as exc:
                 last = exc
         raise ResultUnavailable(
-            "A generated image could not be downloaded from the image service.", code="result_download"
+            _("A generated image could not be downloaded from the image service."), code="result_download"
         ) from last
 
 
@@ -342,7 +343,7 @@ def _json_bytes(body: dict[str, Any]) -> bytes:
 
 
 def _interrupted(error: ImageApiError, request_id: str | None) -> ImageApiError:
-    return type(error)(_STREAM_INTERRUPTED, code=error.code, status=error.status, request_id=request_id)
+    return type(error)(_(_STREAM_INTERRUPTED), code=error.code, status=error.status, request_id=request_id)
 
 
 async def _parse_json(data: str | bytes) -> Any:
@@ -354,7 +355,7 @@ def _decode_b64(value: Any) -> bytes:
     try:
         return base64.b64decode(str(value), validate=False)
     except (binascii.Error, ValueError) as exc:
-        raise ResultUnavailable("The image service returned an unreadable image.", code="bad_b64") from exc
+        raise ResultUnavailable(_("The image service returned an unreadable image."), code="bad_b64") from exc
 
 
 def _int(value: Any, default: int) -> int:

@@ -13,28 +13,34 @@ from bot.errors import (
     RateLimited,
     ServiceUnavailable,
 )
+from bot.i18n import N_, _
 
 _REQUEST_ID = re.compile(r"Request id:\s*([\w-]+)", re.IGNORECASE)
 
-_BLOCKED_PROMPT = "The image service's safety filter blocked this prompt. Try rewording it."
-_BLOCKED_REFERENCE = "The image service's safety filter blocked one of the reference images."
-_BLOCKED_OUTPUT = "The image service's safety filter blocked the generated image. Trying again may work."
-_BLOCKED_GENERIC = "The image service's safety filter blocked this request."
-_INVALID = "The image service rejected the request's parameters."
-_INVALID_IMAGE = "The image service could not read one of the reference images."
-_AUTH = "The bot's image API key was rejected. The server owner needs to check IMAGE_API_KEY."
-_BILLING = "The image service refused the bot's account (billing or permissions). Please tell the server owner."
-_MODEL = "The configured image model is not available on this account. Please tell the server owner."
-_QUOTA = "The bot's image budget on the service is used up. Please tell the server owner."
+_BLOCKED_PROMPT = N_("The image service's safety filter blocked this prompt. Try rewording it.")
+_BLOCKED_REFERENCE = N_("The image service's safety filter blocked one of the reference images.")
+_BLOCKED_OUTPUT = N_("The image service's safety filter blocked the generated image. Trying again may work.")
+_BLOCKED_GENERIC = N_("The image service's safety filter blocked this request.")
+_INVALID = N_("The image service rejected the request's parameters.")
+_INVALID_IMAGE = N_("The image service could not read one of the reference images.")
+_AUTH = N_("The bot's image API key was rejected. The server owner needs to check IMAGE_API_KEY.")
+_BILLING = N_("The image service refused the bot's account (billing or permissions). Please tell the server owner.")
+_MODEL = N_("The configured image model is not available on this account. Please tell the server owner.")
+_QUOTA = N_("The bot's image budget on the service is used up. Please tell the server owner.")
+# Texts are marked here and translated when the error is made (the worker speaks the job's language).
 # The same refusals when the job ran on its server's own key: that server's admins can fix them.
 _OWN_KEY = {
-    _AUTH: "This server's image API key was rejected. A server admin can enter another with `/imagine-admin api-key`.",
-    _BILLING: "The image service refused this server's account (billing or permissions). Please tell a server admin.",
-    _MODEL: "The image model is not available on this server's API account. Please tell a server admin.",
-    _QUOTA: "This server's budget on the image service is used up. Please tell a server admin.",
+    _AUTH: N_(
+        "This server's image API key was rejected. A server admin can enter another with `/imagine-admin api-key`."
+    ),
+    _BILLING: N_(
+        "The image service refused this server's account (billing or permissions). Please tell a server admin."
+    ),
+    _MODEL: N_("The image model is not available on this server's API account. Please tell a server admin."),
+    _QUOTA: N_("This server's budget on the image service is used up. Please tell a server admin."),
 }
-_RATE = "The image service is busy right now (rate limited). Please try again in a minute."
-_UNAVAILABLE = "The image service is having trouble right now. Please try again in a few minutes."
+_RATE = N_("The image service is busy right now (rate limited). Please try again in a minute.")
+_UNAVAILABLE = N_("The image service is having trouble right now. Please try again in a few minutes.")
 
 # (code prefix, exception type, message), first match wins; codes are compared case-sensitively.
 _BY_CODE: tuple[tuple[str, type[ImageApiError], str], ...] = (
@@ -95,7 +101,7 @@ def map_error(
     kind, text = _classify(status, code)
     if own_key:
         text = _OWN_KEY.get(text, text)
-    return kind(text, code=code or None, status=status, request_id=request_id, retry_after=retry_after)
+    return kind(_(text), code=code or None, status=status, request_id=request_id, retry_after=retry_after)
 
 
 def _classify(status: int | None, code: str) -> tuple[type[ImageApiError], str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.errors import ImageApiError
+from bot.i18n import _, duration
 from bot.imaging import PNG_SIGNATURE
 from bot.jobs.model import Delivery, OutputImage, Posted, Progress
 from bot.settings import Settings
@@ -53,14 +54,13 @@ class DeliveryGuard:
         return await self._keep(image, progress.job_id)
 
     async def _keep(self, image: OutputImage, job_id: int) -> ImageApiError:
+        """The failure in the language of the job (its worker's task speaks it)."""
         kept = await self.undelivered.keep(job_id, image.api_index, image.data)
         if kept is None:
-            return ImageApiError("An image could not be posted to Discord.", code="delivery_failed")
+            return ImageApiError(_("An image could not be posted to Discord."), code="delivery_failed")
         hours = max(1, round(self.ttl / 3600))
-        return ImageApiError(
-            f"Discord did not accept an image; the bot's owner can recover it for {hours} h (job {job_id}).",
-            code="delivery_failed",
-        )
+        text = _("Discord did not accept an image; the bot's owner can recover it for {time} (job {job_id}).")
+        return ImageApiError(text.format(time=duration(hours * 3600), job_id=job_id), code="delivery_failed")
 
 
 def transient(exc: BaseException) -> bool:
@@ -110,7 +110,7 @@ class UndeliveredImages:
         kept = [*self.folder.glob("job*.jpg"), *self.folder.glob("job*.png")]
         files = sorted((p.stat().st_mtime, p.stat().st_size, p) for p in kept)
         deleted = 0
-        total = sum(size for _, size, _ in files)
+        total = sum(size for _mtime, size, _path in files)
         for mtime, size, path in files:
             if now - mtime <= self.ttl and total + room <= self.max_bytes:
                 continue

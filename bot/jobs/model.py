@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.errors import ImageApiError, UserFacingError
+from bot.i18n import ngettext, number
 from bot.imagegen.models import GenerationRequest
 from bot.imaging import PreparedReference
 from bot.store import JobRecord
@@ -138,14 +139,16 @@ class Outcome:
     duration: float
 
     def failure_summary(self) -> str:
-        """Plain words for the failed images of a set, e.g. '2 images failed: blocked by …'."""
+        """Plain words for the failed images of a set, in the current language: "2 images could not be made: …"."""
         if not self.failures:
             return ""
         reasons = Counter(error.message for error in self.failures)
         count = len(self.failures)
-        noun = "image" if count == 1 else "images"
-        return f"{count} {noun} could not be made: " + " ".join(
-            reason if n == 1 else f"{reason} (×{n})" for reason, n in reasons.items()
+        head = ngettext("{count} image could not be made:", "{count} images could not be made:", count)
+        return (
+            head.format(count=number(count))
+            + " "
+            + " ".join(reason if n == 1 else f"{reason} (×{number(n)})" for reason, n in reasons.items())
         )
 
 

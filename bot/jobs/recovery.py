@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.errors import BadInput
+from bot.i18n import _
 from bot.imaging import PreparedReference
 from bot.jobs.model import JobSpec, PreparedJob, spec_of
 from bot.jobs.prepare import prepared_from
@@ -73,10 +74,10 @@ class Recovery:
         params = record.params
         stored = await self.store.journal.references(record.id)
         if len(stored) < int(params.get("references", 0)):
-            raise BadInput("The reference images of that request are no longer kept. Please run the command again.")
+            raise BadInput(_("The reference images of that request are no longer kept. Please run the command again."))
         remaining = record.images_requested - record.images_delivered
         if remaining <= 0:
-            raise BadInput("That request already has all its images.")
+            raise BadInput(_("That request already has all its images."))
         # The server's watermark as it is now (admission fills it in), not the one the interrupted job had.
         spec = dataclasses.replace(spec_of(record, count=remaining), origin=origin, resumes=record.id, watermark=None)
         return Rest(spec, tuple(PreparedReference(r.data, r.mime, r.width, r.height) for r in stored))

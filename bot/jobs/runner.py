@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import math
 import time
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 
 from bot.cpu import run_cpu
 from bot.errors import ApiTimeout, ContentBlocked, ImageApiError, StoreFailed, UserFacingError
+from bot.i18n import _
 from bot.imagegen.client import ApiEndpoint, ImageApiClient
 from bot.imagegen.models import Completed, ImageFailed, ImageReady
 from bot.imaging import fit_for_upload
@@ -115,7 +117,8 @@ class JobRunner:
         self.estimates = TimeEstimates(store)  # the status line's "about 40s left"
         self.metrics = metrics or Metrics()
         self._active: dict[int, _Run] = {}
-        self._preparing: dict[asyncio.Task[Any], Callable[[], Awaitable[object]]] = {}
+        # tasks fetching references -> how to tell their member if shutdown stops them, in the task's context
+        self._preparing: dict[asyncio.Task[Any], tuple[Callable[[], Awaitable[object]], contextvars.Context]] = {}
         self.bookkeeping = Bookkeeping()  # jobs whose final bookkeeping is retried after a store failure
         self._pruned_at = -math.inf
 
@@ -203,7 +206,7 @@ class JobRunner:
             error = exc
             log.info("job %s failed: %s", run.job_id, exc.code)
         except TimeoutError:
-            error = ApiTimeout("The image service took too long, so the job was stopped.", code="deadline")
+            error = ApiTimeout(_("The image service took too long, so the job was stopped."), code="deadline")
             log.warning("job %s hit its deadline of %.0fs", run.job_id, self.settings.job_deadline_seconds)
         except asyncio.CancelledError:
             log.warning(
@@ -292,11 +295,12 @@ class JobRunner:
     async def preparing(self, notify: Callable[[], Awaitable[object]]) -> AsyncIterator[None]:
         """Mark the current task as fetching a job's references (before its journal entry exists).
 
-        Shutdown waits for it like for a running job; if it must stop it, `notify` tells the member first.
+        Shutdown waits for it like for a running job; if it must stop it, `notify` tells the member first, in
+        the language this task speaks (not the shutting-down task's).
         """
         task = asyncio.current_task()
         if task is not None:
-            self._preparing[task] = notify
+            self._preparing[task] = (notify, contextvars.copy_context())
         try:
             yield
         finally:
@@ -315,30 +319,30 @@ class JobRunner:
             await asyncio.wait(tasks, timeout=grace)
         await self._stop_preparing()
         left = list(self._active.items())
-        for _, active in left:
+        for _job_id, active in left:
             active.progress.paused = True
         if left:
             updates = [_quietly(a.delivery.progress(a.progress), job_id) for job_id, a in left]
             await asyncio.wait([asyncio.ensure_future(u) for u in updates], timeout=5)
-        pending = {a.task for _, a in left if a.task is not None and not a.task.done()}
+        pending = {a.task for _job_id, a in left if a.task is not None and not a.task.done()}
         for task in pending:
             task.cancel()
         if pending:  # an image being posted is finished and recorded first
             await asyncio.wait(pending, timeout=15)
         await self.bookkeeping.stop(grace)
-        return [job_id for job_id, _ in left]
+        return [job_id for job_id, _active in left]
 
     async def _stop_preparing(self) -> None:
         """Jobs still fetching references after the grace period: tell their members, then stop them."""
-        stuck = [(task, notify) for task, notify in self._preparing.items() if not task.done()]
+        stuck = [(task, told) for task, told in self._preparing.items() if not task.done()]
         if not stuck:
             return
         log.warning("%d job(s) stopped before they started (still preparing)", len(stuck))
-        notices = [asyncio.ensure_future(_quietly(notify(), 0)) for _, notify in stuck]
+        notices = [asyncio.create_task(_notice(notify), context=context) for _task, (notify, context) in stuck]
         await asyncio.wait(notices, timeout=5)
-        for task, _ in stuck:
+        for task, _told in stuck:
             task.cancel()
-        await asyncio.wait([task for task, _ in stuck], timeout=5)
+        await asyncio.wait([task for task, _told in stuck], timeout=5)
 
     async def _endpoint(self, guild_id: int | None) -> ApiEndpoint | None:
         """The server's own key as it is now (None: the operator's); a refusal before any API call."""
@@ -435,6 +439,11 @@ async def _shielded(work: Coroutine[Any, Any, T]) -> T:
         with contextlib.suppress(Exception):
             await task
         raise
+
+
+async def _notice(notify: Callable[[], Awaitable[object]]) -> None:
+    """A preparing job's stop notice, made and sent in the context it runs in (the job's task's copy)."""
+    await _quietly(notify(), 0)
 
 
 async def _quietly(update: object, job_id: int) -> None:

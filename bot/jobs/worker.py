@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.errors import BadInput, UserFacingError
-from bot.i18n import use_language
+from bot.i18n import N_, _, use_language
 from bot.imagegen.models import GenerationRequest
 from bot.imaging import PreparedReference
 from bot.jobs.model import Delivery, JobSpec, Outcome, PreparedJob, Progress, spec_of
@@ -38,7 +38,7 @@ from bot.store.queue import Claim
 
 log = logging.getLogger(__name__)
 
-FAILED = "Something went wrong while making this request, so it was stopped. Please try again."
+FAILED = N_("Something went wrong while making this request, so it was stopped. Please try again.")
 MAX_IDLE_WAIT = 5.0  # seconds between claims when nothing wakes the worker (expired leases are found this way)
 
 
@@ -238,7 +238,7 @@ class Worker:
             spec = dataclasses.replace(spec, watermark=(await self.quotas.limits(record.guild_id or 0)).watermark)
         stored = await self.store.journal.references(record.id)
         if len(stored) < int(params.get("references", 0)):
-            raise BadInput("The reference images of this request are no longer kept. Please run the command again.")
+            raise BadInput(_("The reference images of this request are no longer kept. Please run the command again."))
         references = tuple(PreparedReference(r.data, r.mime, r.width, r.height) for r in stored)
         urls = params.get("reference_urls")
         if urls and self.settings.reference_mode == "url":
@@ -278,10 +278,11 @@ class Worker:
         """A job the worker could not run still ends visibly: the member is told, the job is finished as failed."""
         try:
             job = await self._load(job_id)
+            use_language(job.record.language)  # even when `_run` failed before it could set it
             delivery = await self.deliveries.delivery(job, continuing=continuing)
             progress = Progress(job_id=job_id, requested=job.record.images_requested)
             progress.delivered = job.record.images_delivered
-            failed = UserFacingError(FAILED, code="internal")
+            failed = UserFacingError(_(FAILED), code="internal")
             await self.runner.refuse(job_id, delivery, progress, failed, model=job.record.params.get("model"))
         except Exception:
             log.exception("job %s: could not even end it visibly; /job shows it as failed", job_id)
