@@ -250,7 +250,7 @@ class Admin(commands.Cog):
             await interaction.response.send_modal(ApiKeyForm(self.keys))
 
 
-async def server_speaking(bot: ImageBot, guild_id: int | None) -> str:
+async def server_language_now(bot: ImageBot, guild_id: int | None) -> str:
     """The language of the server's public messages now (its setting, else its Discord locale)."""
     guild = bot.get_guild(guild_id) if guild_id else None
     return await public_language(bot.services.store.guilds, guild_id, guild.preferred_locale if guild else None)
@@ -262,11 +262,11 @@ async def setup(bot: ImageBot) -> None:
     reporter = RefusalReporter(bot)
 
     async def refused(channel: int, request: RefusedRequest) -> None:
-        with speaking(await server_speaking(bot, request.guild_id)):  # folded later posts keep this language
+        with speaking(await server_language_now(bot, request.guild_id)):  # folded later posts keep this language
             await reporter(channel, request)
 
     async def budget(channel: int, notice: BudgetNotice) -> None:
-        with speaking(await server_speaking(bot, notice.guild_id)):
+        with speaking(await server_language_now(bot, notice.guild_id)):
             await report_budget(bot, channel, notice)
 
     bot.services.quotas.refusal_hook = refused
