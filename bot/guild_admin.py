@@ -8,14 +8,15 @@ from typing import Any
 
 from bot import guild_language
 from bot.errors import BadInput
-from bot.imagegen.catalog import RESOLUTIONS, Catalog, either
+from bot.i18n import N_, _, either, ngettext, number, pgettext
+from bot.imagegen.catalog import RESOLUTIONS, Catalog
 from bot.limits import LIMIT_FIELDS, Limits, effective_limits
 from bot.pricing import money
 from bot.settings import Settings
 from bot.store import UsageStore
 from bot.store.guilds import AuditEntry, GuildConfig, RoleTier
 from bot.textclean import ascii_number, code_span
-from bot.tiers import PRESETS
+from bot.tiers import CUSTOM, PRESETS
 
 MAX_WORD_CHARS = 100
 MAX_BLOCKED_WORDS = 500
@@ -26,7 +27,7 @@ _FALSE = {"off", "false", "no", "0", "deny", "denied"}
 
 @dataclass(frozen=True, slots=True)
 class SettingInfo:
-    """How one setting is shown and parsed."""
+    """How one setting is shown (`label`: English, marked; show it with `_(info.label)`) and parsed."""
 
     label: str
     kind: type
@@ -35,18 +36,18 @@ class SettingInfo:
 
 
 SETTINGS: dict[str, SettingInfo] = {
-    "member_daily_images": SettingInfo("Images per member per day", int),
-    "server_daily_images": SettingInfo("Images per server per day", int),
-    "concurrent_jobs": SettingInfo("Concurrent jobs per member", int, 0, 50),
-    "cooldown_seconds": SettingInfo("Cooldown between requests (s)", float, 0, 86400),
-    "max_set_size": SettingInfo("Largest set size", int, 1, 15),
-    "allow_4k": SettingInfo("4K allowed", bool),
-    "default_resolution": SettingInfo("Default size", str),
-    "watermark": SettingInfo("Watermark", bool),
-    "default_model": SettingInfo("Default model", str),
-    "member_monthly_images": SettingInfo("Images per member per month", int),
-    "monthly_budget": SettingInfo("Monthly budget (US$)", float, 0, 10**7),
-    "show_costs": SettingInfo("Show costs to every member", bool),
+    "member_daily_images": SettingInfo(N_("Images per member per day"), int),
+    "server_daily_images": SettingInfo(N_("Images per server per day"), int),
+    "concurrent_jobs": SettingInfo(N_("Concurrent jobs per member"), int, 0, 50),
+    "cooldown_seconds": SettingInfo(N_("Cooldown between requests (s)"), float, 0, 86400),
+    "max_set_size": SettingInfo(N_("Largest set size"), int, 1, 15),
+    "allow_4k": SettingInfo(N_("4K allowed"), bool),
+    "default_resolution": SettingInfo(N_("Default size"), str),
+    "watermark": SettingInfo(N_("Watermark"), bool),
+    "default_model": SettingInfo(N_("Default model"), str),
+    "member_monthly_images": SettingInfo(N_("Images per member per month"), int),
+    "monthly_budget": SettingInfo(N_("Monthly budget (US$)"), float, 0, 10**7),
+    "show_costs": SettingInfo(N_("Show costs to every member"), bool),
 }
 assert set(SETTINGS) == set(LIMIT_FIELDS)
 
@@ -61,31 +62,39 @@ def parse_value(key: str, raw: str, catalog: Catalog) -> Any:
         model = catalog.find(raw)
         if model is None:
             names = either([f"`{m.name}`" for m in catalog.offered])
-            raise BadInput(f"Default model: choose {names} (or `default`).")
+            raise BadInput(_("Default model: choose {names} (or `default`).").format(names=names))
         return model.id
     if info.kind is bool:
         if text in _TRUE | _FALSE:
             return text in _TRUE
-        raise BadInput(f"{info.label}: answer `on` or `off` (or `default`).")
+        raise BadInput(_("{setting}: answer `on` or `off` (or `default`).").format(setting=_(info.label)))
     if key == "default_resolution":
         if text.upper() in RESOLUTIONS:
             return text.upper()
-        raise BadInput(f"Default size: choose {either([f'`{r}`' for r in RESOLUTIONS])} (or `default`).")
+        sizes = either([f"`{r}`" for r in RESOLUTIONS])
+        raise BadInput(_("Default size: choose {sizes} (or `default`).").format(sizes=sizes))
     plain = ascii_number(text)
     if plain is None:
-        raise BadInput(f"{info.label}: {code_span(raw, 20)} is not a number; write digits such as 10 or 2.5.")
-    number = float(plain)
-    if not info.low <= number <= info.high or (info.kind is int and number != int(number)):
-        kind = "a whole number" if info.kind is int else "a number"
-        raise BadInput(f"{info.label}: use {kind} from {info.low:g} to {info.high:g} (0 = no limit where it applies).")
-    return int(number) if info.kind is int else number
+        raise BadInput(
+            _("{setting}: {value} is not a number; write digits such as 10 or 2.5.").format(
+                setting=_(info.label), value=code_span(raw, 20)
+            )
+        )
+    value = float(plain)
+    if not info.low <= value <= info.high or (info.kind is int and value != int(value)):
+        if info.kind is int:
+            text = _("{setting}: use a whole number from {low} to {high} (0 = no limit where it applies).")
+        else:
+            text = _("{setting}: use a number from {low} to {high} (0 = no limit where it applies).")
+        raise BadInput(text.format(setting=_(info.label), low=number(info.low), high=number(info.high)))
+    return int(value) if info.kind is int else value
 
 
 def normalise_word(word: str) -> str:
     """A blocked word or phrase as stored: trimmed, single spaces, lower case."""
     cleaned = " ".join(word.split()).lower()
     if not cleaned or len(cleaned) > MAX_WORD_CHARS:
-        raise BadInput(f"A blocked word must be 1 to {MAX_WORD_CHARS} characters.")
+        raise BadInput(_("A blocked word must be 1 to {count} characters.").format(count=number(MAX_WORD_CHARS)))
     return cleaned
 
 
@@ -108,20 +117,22 @@ class GuildAdmin:
             await self.store.guilds.set_value(guild_id, key, language, by=by)
             return guild_language.confirmation(language)
         if key not in SETTINGS:
-            raise BadInput(f"Unknown setting {code_span(key)}.")
+            raise BadInput(_("Unknown setting {setting}.").format(setting=code_span(key)))
         catalog = self.settings.catalog
         value = parse_value(key, raw, catalog)
         await self.store.guilds.set_value(guild_id, key, value, by=by)
-        limits, _ = await self.overview(guild_id)
-        line = f"{SETTINGS[key].label} is now **{display(key, getattr(limits, key), catalog)}**" + (
-            " (the bot's default)." if value is None else "."
-        )
+        limits, _config = await self.overview(guild_id)
+        shown = {"setting": _(SETTINGS[key].label), "value": display(key, getattr(limits, key), catalog)}
+        if value is None:
+            line = _("{setting} is now **{value}** (the bot's default).").format(**shown)
+        else:
+            line = _("{setting} is now **{value}**.").format(**shown)
         model = catalog.get(limits.default_model)
         if key in ("default_model", "default_resolution") and limits.default_resolution not in model.resolutions:
-            line += (
-                f" {model.name} makes {either(model.resolutions)}, so its jobs use "
-                f"{model.nearest(limits.default_resolution)} unless a member picks a size."
+            note = _("{model} makes {sizes}, so its jobs use {size} unless a member picks a size.").format(
+                model=model.name, sizes=either(model.resolutions), size=model.nearest(limits.default_resolution)
             )
+            line = f"{line} {note}"
         return line
 
     async def set_modlog(self, guild_id: int, by: int, channel_id: int | None) -> None:
@@ -142,7 +153,13 @@ class GuildAdmin:
         if blocked:
             config = await self.store.guilds.load(guild_id)
             if len(config.blocked_words) >= MAX_BLOCKED_WORDS:
-                raise BadInput(f"A server can block at most {MAX_BLOCKED_WORDS} words.")
+                raise BadInput(
+                    ngettext(
+                        "A server can block at most {count} word.",
+                        "A server can block at most {count} words.",
+                        MAX_BLOCKED_WORDS,
+                    ).format(count=number(MAX_BLOCKED_WORDS))
+                )
         return await self.store.guilds.set_member("guild_blocked_words", guild_id, word, blocked, by=by)
 
     async def set_tier(self, guild_id: int, by: int, role_id: int, preset: str | None, **limits: Any) -> RoleTier:
@@ -153,14 +170,20 @@ class GuildAdmin:
         """
         config = await self.store.guilds.load(guild_id)
         if role_id not in config.tiers and len(config.tiers) >= MAX_TIERS:
-            raise BadInput(f"A server can give tiers to at most {MAX_TIERS} roles. Remove one first.")
+            raise BadInput(
+                ngettext(
+                    "A server can give tiers to at most {count} role. Remove one first.",
+                    "A server can give tiers to at most {count} roles. Remove one first.",
+                    MAX_TIERS,
+                ).format(count=number(MAX_TIERS))
+            )
         changes = {key: value for key, value in limits.items() if value is not None}
         if preset is None and not changes:
-            raise BadInput("Choose a preset, or at least one limit to set for this role.")
+            raise BadInput(_("Choose a preset, or at least one limit to set for this role."))
         if "models" in changes:
             changes["models"] = self.parse_models(changes["models"])
-        base = PRESETS[preset] if preset is not None else config.tiers.get(role_id, RoleTier("Custom"))
-        tier = dataclasses.replace(base, **changes, name="Custom" if changes else base.name)
+        base = PRESETS[preset] if preset is not None else config.tiers.get(role_id, RoleTier(CUSTOM))
+        tier = dataclasses.replace(base, **changes, name=CUSTOM if changes else base.name)
         await self.store.guilds.set_tier(guild_id, role_id, tier, by=by)
         return tier
 
@@ -180,7 +203,11 @@ class GuildAdmin:
             words = [found] if found is not None else [catalog.find(w) for w in part.split()]
             if None in words:
                 names = ", ".join(f"{m.name} ({code_span(m.id)})" for m in catalog.offered)
-                raise BadInput(f"Unknown model {code_span(part)}: this bot offers {names} (or `all`).")
+                raise BadInput(
+                    _("Unknown model {model}: this bot offers {names} (or `all`).").format(
+                        model=code_span(part), names=names
+                    )
+                )
             chosen += [model.id for model in words if model is not None]
         return tuple(dict.fromkeys(chosen))
 
@@ -192,7 +219,7 @@ class GuildAdmin:
 def display(key: str, value: Any, catalog: Catalog | None = None) -> str:
     """A setting's value in words (the budget in money, a model by its friendly name)."""
     if key == "monthly_budget":
-        return money(value) if value else "no budget"
+        return money(value) if value else _("no budget")
     if key == "default_model" and catalog is not None:
         return catalog.get(str(value)).name
     return show(value)
@@ -201,7 +228,9 @@ def display(key: str, value: Any, catalog: Catalog | None = None) -> str:
 def show(value: Any) -> str:
     """A setting value in words."""
     if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float) and value == int(value):
-        value = int(value)
-    return "no limit" if value == 0 and not isinstance(value, bool) else str(value)
+        return pgettext("setting value", "on") if value else pgettext("setting value", "off")
+    if value == 0:
+        return _("no limit")
+    if isinstance(value, int | float):
+        return number(value)
+    return str(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import i18n
 from bot.settings import Settings
 
 
@@ -21,5 +22,5 @@ def price_per_image(settings: Settings, model: str) -> float:
 
 
 def money(value: float) -> str:
-    """`$0.12` (prices are US$ on the official platform)."""
-    return f"${value:,.2f}"
+    """`$0.12` / `0,12 $US` in the current language (prices are US$ on the official platform)."""
+    return i18n.money(value, currency="USD")

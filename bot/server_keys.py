@@ -63,7 +63,7 @@ def clean_key(raw: str) -> str:
     """The key as typed, trimmed; BadInput (never quoting it) unless it looks like an API key."""
     key = raw.strip()
     if not KEY_FORM.fullmatch(key):
-        raise BadInput(texts.BAD_KEY)
+        raise BadInput(texts.bad_key())
     return key
 
 
@@ -160,20 +160,20 @@ class ServerKeys:
 
     def _refusal(self, guild_id: int | None, found: Lookup, *, manager: bool) -> UserFacingError | None:
         if found.stored is not None and found.problem is not None:
-            text = texts.unusable(found.stored.hint, found.problem) if manager else texts.UNUSABLE_MEMBER
+            text = texts.unusable(found.stored.hint, found.problem) if manager else texts.unusable_member()
             return ServerKeyUnusable(text)
         if found.stored is not None:
             return None
         if not guild_id:
-            return None if self.settings.operator_key is not None else ServerKeyMissing(texts.NO_DMS)
+            return None if self.settings.operator_key is not None else ServerKeyMissing(texts.no_dms())
         if self.settings.require_server_key:
-            return ServerKeyMissing(texts.NOT_SET_UP_ADMIN if manager else texts.NOT_SET_UP_MEMBER)
+            return ServerKeyMissing(texts.not_set_up_admin() if manager else texts.not_set_up_member())
         return None
 
     def check_storing(self) -> None:
         """BadInput when this bot cannot store keys (no SECRET_KEY): said before the form opens."""
         if not self.box.enabled:
-            raise BadInput(texts.STORING_OFF)
+            raise BadInput(texts.storing_off())
 
     async def save(self, guild_id: int, by: int, raw_key: str, raw_base_url: str) -> str:
         """Check the key with the free probe, then seal and store it; the confirmation, or BadInput saying why not."""
@@ -199,7 +199,7 @@ class ServerKeys:
         try:
             url = self.egress.check_base_url(raw)
         except NotAllowed as refusal:
-            raise BadInput(f"{refusal} Nothing was saved.") from None
+            raise BadInput(texts.bad_base_url(str(refusal))) from None
         return None if url == self.settings.image_api_base_url else url
 
     async def status(self, guild_id: int) -> str:
@@ -217,6 +217,6 @@ class ServerKeys:
         removed = await self.store.keys.delete(guild_id, by=by)
         self._recent.pop(guild_id, None)
         if removed is None:
-            return texts.NOTHING_TO_REMOVE
+            return texts.nothing_to_remove()
         log.info("server %s: its API key was removed by %s", guild_id, by)
         return texts.removed(removed.hint, required=self.settings.require_server_key)

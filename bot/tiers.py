@@ -16,20 +16,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.i18n import N_
 from bot.imagegen.catalog import RESOLUTIONS
 from bot.store.guilds import RoleTier
 
 _T = TypeVar("_T")
 RESOLUTION_ORDER = RESOLUTIONS  # smallest first
-SERVER_DEFAULT = "server default"
+# Tier names are stored and compared in English; tier_text.tier_name translates them for display.
+SERVER_DEFAULT = N_("server default")
+CUSTOM = N_("Custom")
 
 PRESETS: dict[str, RoleTier] = {
-    "free": RoleTier("Free", daily_images=5, monthly_images=50, models=(), max_resolution="2K", max_set_size=4),
+    "free": RoleTier(N_("Free"), daily_images=5, monthly_images=50, models=(), max_resolution="2K", max_set_size=4),
     "standard": RoleTier(
-        "Standard", daily_images=30, monthly_images=600, models=(), max_resolution="4K", max_set_size=15
+        N_("Standard"), daily_images=30, monthly_images=600, models=(), max_resolution="4K", max_set_size=15
     ),
     "unlimited": RoleTier(
-        "Unlimited", daily_images=0, monthly_images=0, models=(), max_resolution="4K", max_set_size=15
+        N_("Unlimited"), daily_images=0, monthly_images=0, models=(), max_resolution="4K", max_set_size=15
     ),
 }
 

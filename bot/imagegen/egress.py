@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from bot.i18n import _, number
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_URL_CHARS = 300
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet", ".corp")
@@ -71,13 +73,15 @@ class Egress:
         """The base URL as it will be used (no trailing slash), or NotAllowed saying what to change."""
         url = url.strip()
         if len(url) > MAX_URL_CHARS:
-            raise NotAllowed(f"The base URL is longer than {MAX_URL_CHARS} characters.")
+            raise NotAllowed(_("The base URL is longer than {count} characters.").format(count=number(MAX_URL_CHARS)))
         parts = _parts(url)
         if parts.query or parts.fragment:
-            raise NotAllowed("The base URL must not have a `?query` or `#fragment`; it usually ends in /api/v3 or /v1.")
+            raise NotAllowed(
+                _("The base URL must not have a `?query` or `#fragment`; it usually ends in /api/v3 or /v1.")
+            )
         if self._origin(parts) not in self.allowed_origins:
             if parts.scheme != "https":
-                raise NotAllowed("The base URL must start with https://.")
+                raise NotAllowed(_("The base URL must start with https://."))
             self._check_host(parts)
         return url.rstrip("/")
 
@@ -100,10 +104,10 @@ class Egress:
             ipaddress.ip_address(host)
         except ValueError:
             if "." not in host or host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
-                raise NotAllowed("The base URL must name a public host, not a local or internal one.") from None
+                raise NotAllowed(_("The base URL must name a public host, not a local or internal one.")) from None
             return
         if not is_public(host):
-            raise NotAllowed("The base URL must name a public host, not a private or local address.")
+            raise NotAllowed(_("The base URL must name a public host, not a private or local address."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +126,11 @@ def _parts(url: str) -> _Parts:
         split = urlsplit(url)
         port = split.port
     except ValueError:
-        raise NotAllowed("That is not a valid URL.") from None
+        raise NotAllowed(_("That is not a valid URL.")) from None
     if split.scheme not in DEFAULT_PORTS or not split.hostname:
-        raise NotAllowed("The base URL must look like https://relay.example/v1.")
+        raise NotAllowed(_("The base URL must look like https://relay.example/v1."))
     if split.username or split.password or "@" in split.netloc:
-        raise NotAllowed("The base URL must not contain a `user:password@` part; the key goes in its own field.")
+        raise NotAllowed(_("The base URL must not contain a `user:password@` part; the key goes in its own field."))
     return _Parts(
         split.scheme, split.hostname.lower(), port or DEFAULT_PORTS[split.scheme], split.query, split.fragment
     )

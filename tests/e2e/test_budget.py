@@ -65,7 +65,7 @@ async def test_the_mod_log_is_told_at_80_and_100_percent_once_each(discord_fake,
     assert notices() == []
     await run_job(discord_fake, harness, alice, prompt="one owl")  # $0.09: 90 %
     await discord_fake.wait_for(lambda: len(notices()) == 1)
-    assert "80 % of this month's image budget is used: $0.09 of $0.10" in notices()[0]
+    assert "80% of this month's image budget is used: $0.09 of $0.10" in notices()[0]
     await refused(discord_fake, alice, prompt="one owl too many")
     await discord_fake.wait_for(lambda: len(notices()) == 2)
     assert "budget of $0.10 is used up" in notices()[1]
