@@ -30,7 +30,8 @@ def check(spec: JobSpec, catalog: Catalog, *, references: int | None = None) -> 
     if len(prompt) > MAX_PROMPT_CHARS:
         raise BadInput(
             _("The prompt is {length} characters long; the limit is {limit}.").format(
-                length=len(prompt), limit=MAX_PROMPT_CHARS  # character counts: no grouping
+                length=len(prompt),
+                limit=MAX_PROMPT_CHARS,  # character counts: no grouping
             )
         )
     model = catalog.get(spec.model)
