@@ -59,34 +59,32 @@ ASPECT = N_("Aspect ratio (optional)")
 
 
 class BlendModal(discord.ui.Modal):
-    """Asks for the prompt and count, then hands them to `submit`."""
-
-    prompt: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label=PROMPT,
-        custom_id="blend:prompt",
-        style=discord.TextStyle.paragraph,
-        placeholder=PROMPT_EXAMPLE,
-        max_length=MAX_PROMPT_CHARS,
-    )
-    count: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label=COUNT, custom_id="blend:count", default="1", required=False, max_length=2
-    )
-    aspect: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label=ASPECT,
-        custom_id="blend:aspect",
-        placeholder="16:9, 1:1, 9:16 …",
-        required=False,
-        max_length=5,
-    )
+    """Asks for the prompt and count, then hands them to `submit`; its texts in the member's language."""
 
     def __init__(self, images: int, submit: Submit, *, count: int = 1, aspect: str | None = None) -> None:
         # Translators: a form's title: at most 45 characters.
         title = ngettext("Blend {count} image with a prompt", "Blend {count} images with a prompt", images)
         super().__init__(title=title.format(count=number(images))[:45], timeout=900)
-        self.prompt.label, self.prompt.placeholder = _(PROMPT), _(PROMPT_EXAMPLE)  # class texts are English
-        self.count.label, self.aspect.label = _(COUNT), _(ASPECT)
-        self.count.default = str(count)  # the member's /settings defaults, to change or keep
-        self.aspect.default = aspect
+        self.prompt: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label=_(PROMPT),
+            custom_id="blend:prompt",
+            style=discord.TextStyle.paragraph,
+            placeholder=_(PROMPT_EXAMPLE),
+            max_length=MAX_PROMPT_CHARS,
+        )
+        self.count: discord.ui.TextInput[Any] = discord.ui.TextInput(  # the member's /settings defaults, to keep
+            label=_(COUNT), custom_id="blend:count", default=str(count), required=False, max_length=2
+        )
+        self.aspect: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label=_(ASPECT),
+            custom_id="blend:aspect",
+            placeholder="16:9, 1:1, 9:16 …",
+            default=aspect,
+            required=False,
+            max_length=5,
+        )
+        for field in (self.prompt, self.count, self.aspect):
+            self.add_item(field)
         self._submit = submit
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
