@@ -99,7 +99,7 @@ class Imagine(commands.Cog):
     @app_commands.describe(
         prompt=N_("What to draw; for a set, describe how the images relate"),
         model=N_("Which model (default: your /settings, else the server's)"),
-        # MAX_TOTAL_IMAGES is 15 (tests/unit/test_imagine_texts.py checks the number in the text)
+        # MAX_TOTAL_IMAGES is 15: tests/unit/test_imagine_texts.py checks the number in the text
         count=N_("How many images (1-15); more than one makes a consistent set (default: /settings)"),
         resolution=RESOLUTION_DESCRIPTION,
         aspect=N_("Aspect ratio (default: your /settings, else the prompt decides)"),

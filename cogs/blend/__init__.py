@@ -98,9 +98,8 @@ class Blend(commands.Cog):
         # `message.mentions`), and "love it!" under a result must not start a paid job.
         if me.id not in message.raw_mentions:
             return
-        with speaking(
-            await self._language(message.guild)
-        ):  # everything here is answered in the channel: the server's language
+        language = await self._language(message.guild)
+        with speaking(language):  # everything here is answered in the channel: the server's language
             try:
                 await self.blend_reply(message, me.id)
             except UserFacingError as error:
