@@ -13,6 +13,7 @@ from PIL import Image, UnidentifiedImageError
 
 from bot import webp_scaled
 from bot.errors import BadAttachment
+from bot.i18n import N_, _
 from bot.textclean import code_span
 
 # Formats the API accepts as references; anything else is re-encoded.
@@ -35,6 +36,39 @@ _EXIF_TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+
+
+EMPTY = N_("{file} is an empty file.")
+FAR_TOO_LARGE = N_("{file} is far too large ({width}x{height} pixels).")
+UNPROCESSABLE = N_("{file} is far too large to process.")
+UNREADABLE = N_("{file} is not a readable image (PNG, JPEG, WebP, GIF, BMP or TIFF).")
+TOO_SMALL = N_("{file} is too small ({width}x{height}); images need at least 15 pixels a side.")
+TOO_THIN = N_("{file} is too long and thin ({width}x{height}); the ratio can be at most 16:1.")
+TOO_LARGE = N_(
+    "{file} is too large ({width}x{height}, {megapixels} megapixels); "
+    "reference images can be at most {most} megapixels."
+)
+
+
+class ImageRefused(BadAttachment):
+    """A member's image the bot cannot use. Decoding happens in worker processes, which do not know the member's
+    language: the text is kept with its values and written again, in the language of the moment, by `again()`
+    (bot/jobs/prepare.py does so once the worker's answer is back)."""
+
+    def __init__(self, template: str, name: str, **values: object) -> None:
+        super().__init__(_(template).format(file=code_span(name), **values))
+        self.template, self.name, self.values = template, name, values
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _refused, (self.template, self.name, self.values)
+
+    def again(self) -> ImageRefused:
+        """The same refusal in the current language."""
+        return ImageRefused(self.template, self.name, **self.values)
+
+
+def _refused(template: str, name: str, values: dict[str, object]) -> ImageRefused:
+    return ImageRefused(template, name, **values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +109,13 @@ class FittedImage:
 def _open(data: bytes, name: str, *, target: tuple[int, int] | None = None) -> Image.Image:
     """Decode `data`; with `target`, a JPEG is decoded at the smallest scale (1/2, 1/4, 1/8) still >= target."""
     if not data:
-        raise BadAttachment(f"{code_span(name)} is an empty file.")
+        raise ImageRefused(EMPTY, name)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=OPENABLE_FORMATS)
             if image.width * image.height > DECODE_MAX_PIXELS:
-                raise BadAttachment(f"{code_span(name)} is far too large ({image.width}x{image.height} pixels).")
+                raise ImageRefused(FAR_TOO_LARGE, name, width=image.width, height=image.height)
             if target is not None and image.format == "JPEG" and target != image.size:
                 image.draft(None, target)
             if target is not None and image.format == "WEBP" and target != image.size:
@@ -94,33 +128,27 @@ def _open(data: bytes, name: str, *, target: tuple[int, int] | None = None) -> I
         except BadAttachment:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError) as exc:
-            raise BadAttachment(f"{code_span(name)} is far too large to process.") from exc
+            raise ImageRefused(UNPROCESSABLE, name) from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise BadAttachment(
-                f"{code_span(name)} is not a readable image (PNG, JPEG, WebP, GIF, BMP or TIFF)."
-            ) from exc
+            raise ImageRefused(UNREADABLE, name) from exc
     return image
 
 
 def read_reference_header(data: bytes, name: str, *, max_side: int = 2048) -> ReferenceHeader:
     """Read only the header; refuse what the API would refuse (over 36 MP, over 16:1, under 15 px a side)."""
     if not data:
-        raise BadAttachment(f"{code_span(name)} is an empty file.")
+        raise ImageRefused(EMPTY, name)
     fmt, (width, height), animated = _declared(data, name)
     if min(width, height) < API_MIN_SIDE:
-        raise BadAttachment(
-            f"{code_span(name)} is too small ({width}x{height}); images need at least 15 pixels a side."
-        )
+        raise ImageRefused(TOO_SMALL, name, width=width, height=height)
     if max(width / height, height / width) > API_MAX_ASPECT:
-        raise BadAttachment(
-            f"{code_span(name)} is too long and thin ({width}x{height}); the ratio can be at most 16:1."
-        )
+        raise ImageRefused(TOO_THIN, name, width=width, height=height)
     if width * height > DECODE_MAX_PIXELS:
-        raise BadAttachment(f"{code_span(name)} is far too large ({width}x{height} pixels).")
+        raise ImageRefused(FAR_TOO_LARGE, name, width=width, height=height)
     if width * height > API_MAX_PIXELS:
-        raise BadAttachment(
-            f"{code_span(name)} is too large ({width}x{height}, {width * height / 1e6:.0f} megapixels); "
-            f"reference images can be at most {API_MAX_PIXELS // 1_000_000} megapixels."
+        megapixels = f"{width * height / 1e6:.0f}"
+        raise ImageRefused(
+            TOO_LARGE, name, width=width, height=height, megapixels=megapixels, most=API_MAX_PIXELS // 10**6
         )
     target = target_size(width, height, max_side)
     decoded = width * height
@@ -145,11 +173,9 @@ def _declared(data: bytes, name: str) -> tuple[str, tuple[int, int], bool]:
             with Image.open(io.BytesIO(data), formats=OPENABLE_FORMATS) as image:
                 return image.format or "", image.size, bool(getattr(image, "is_animated", False))
         except Image.DecompressionBombError as exc:
-            raise BadAttachment(f"{code_span(name)} is far too large to process.") from exc
+            raise ImageRefused(UNPROCESSABLE, name) from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise BadAttachment(
-                f"{code_span(name)} is not a readable image (PNG, JPEG, WebP, GIF, BMP or TIFF)."
-            ) from exc
+            raise ImageRefused(UNREADABLE, name) from exc
 
 
 def target_size(width: int, height: int, max_side: int) -> tuple[int, int]:
@@ -241,4 +267,4 @@ def image_size(data: bytes) -> tuple[int, int]:
         with Image.open(io.BytesIO(data), formats=OPENABLE_FORMATS) as image:
             return image.size
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise BadAttachment("The image service returned a file that is not an image.") from exc
+        raise BadAttachment(_("The image service returned a file that is not an image.")) from exc

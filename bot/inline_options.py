@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 from bot.errors import BadInput
-from bot.imagegen.catalog import ASPECT_SIZES, RESOLUTIONS, either
+from bot.i18n import _, either
+from bot.imagegen.catalog import ASPECT_SIZES, RESOLUTIONS
 from bot.textclean import code_span
 
 _COUNT = re.compile(r"(?:(?<!\S)--(?:n|count)(?:\s+|=)(\d{1,3})|(?<!\S)[x×](\d{1,3}))(?!\S)", re.IGNORECASE | re.ASCII)
@@ -30,6 +31,13 @@ def strip_mentions(content: str, user_id: int) -> str:
     return _MENTION.sub(lambda m: "" if int(m[1]) == user_id else m[0], content)
 
 
+def not_an_aspect(value: str) -> str:
+    """The refusal of an aspect ratio the models do not make (`--ar` here, the field of the blend form)."""
+    return _("{value} is not a supported aspect ratio; use {ratios}.").format(
+        value=code_span(value), ratios=either(list(ASPECT_SIZES))
+    )
+
+
 def parse_inline(text: str) -> InlineOptions:
     """Take `--n 4` / `x4`, `--ar 16:9` and `--res 4K` out of `text`; raise BadInput for bad values."""
     count = aspect = resolution = None
@@ -39,13 +47,15 @@ def parse_inline(text: str) -> InlineOptions:
     if found := list(_ASPECT.finditer(text)):
         aspect = found[-1][1]
         if aspect not in ASPECT_SIZES:
-            raise BadInput(
-                f"{code_span(aspect)} is not a supported aspect ratio; use one of {', '.join(ASPECT_SIZES)}."
-            )
+            raise BadInput(not_an_aspect(aspect))
         text = _ASPECT.sub(" ", text)
     if found := list(_RESOLUTION.finditer(text)):
         resolution = found[-1][1].upper()
         if resolution not in RESOLUTIONS:
-            raise BadInput(f"{code_span(found[-1][1])} is not a resolution; use {either(RESOLUTIONS)}.")
+            raise BadInput(
+                _("{value} is not a resolution; use {resolutions}.").format(
+                    value=code_span(found[-1][1]), resolutions=either(RESOLUTIONS)
+                )
+            )
         text = _RESOLUTION.sub(" ", text)
     return InlineOptions(" ".join(text.split()), count, aspect, resolution)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.errors import BadAttachment
+from bot.i18n import _, number
 from bot.imagegen.client import DownloadTooLarge, read_capped
 from bot.textclean import code_span
 
@@ -49,19 +50,29 @@ class ReferenceFetcher:
         """The file's bytes, or BadAttachment with a reason a member understands."""
         if not self.allowed(url):
             log.warning("refused to fetch a reference from a host that is not allowed: %.80s", _host(url))
-            raise BadAttachment(f"{code_span(name)} is not hosted on Discord, so it can't be used.")
+            raise BadAttachment(_("{file} is not hosted on Discord, so it can't be used.").format(file=code_span(name)))
         try:
             # No redirects: a redirect could lead off the allow-list.
             async with self._session.get(url, timeout=self._timeout, allow_redirects=False) as response:
                 if response.status != 200:  # the status stays in the log: it tells members nothing useful
                     log.info("reference download answered HTTP %s from %s", response.status, _host(url))
-                    raise BadAttachment(f"{code_span(name)} could not be downloaded from Discord. Please try again.")
+                    raise BadAttachment(_not_downloaded(name))
                 return await read_capped(response, self.max_bytes)
         except DownloadTooLarge as exc:
-            limit = self.max_bytes // (1024 * 1024)
-            raise BadAttachment(f"{code_span(name)} is larger than the {limit} MB limit for reference images.") from exc
+            raise BadAttachment(too_large(name, self.max_bytes)) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise BadAttachment(f"{code_span(name)} could not be downloaded from Discord. Please try again.") from exc
+            raise BadAttachment(_not_downloaded(name)) from exc
+
+
+def too_large(name: str, max_bytes: int) -> str:
+    """The refusal of a reference over the size limit (REFERENCE_MAX_BYTES)."""
+    return _("{file} is larger than the {megabytes} MB limit for reference images.").format(
+        file=code_span(name), megabytes=number(max_bytes // (1024 * 1024))
+    )
+
+
+def _not_downloaded(name: str) -> str:
+    return _("{file} could not be downloaded from Discord. Please try again.").format(file=code_span(name))
 
 
 def _host(url: str) -> str:

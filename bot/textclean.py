@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.i18n import _
+
 # Zero-width, direction-control and other invisible format characters, plus C0/C1 controls except \t \n \r.
 _INVISIBLE = re.compile(r"[\u00ad\u034f\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -45,7 +47,9 @@ def code_span(value: str, limit: int = 60) -> str:
     text = " ".join(strip_invisible(value).split()).replace("`", "\u02cb")
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return f"`{text}`" if text else "`(empty)`"
+    if not text:
+        text = _("(empty)")
+    return f"`{text}`"
 
 
 def ascii_number(value: str) -> str | None:

@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.client import ImageBot
 from bot.errors import BadAttachment
+from bot.i18n import N_, _
 from bot.imagegen.catalog import ASPECT_SIZES, RESOLUTIONS, Catalog, either, size_for
 from bot.imagegen.models import MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES
 from bot.jobs.model import JobSpec
@@ -21,6 +22,7 @@ from bot.presentation.access import role_ids
 from bot.presentation.buttons import buttons_for
 from bot.presentation.launch import Launcher, PendingReference
 from bot.presentation.text import size_label
+from bot.references import too_large
 from bot.services import Services
 from bot.textclean import code_span
 
@@ -29,8 +31,9 @@ log = logging.getLogger(__name__)
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
 RESOLUTION_CHOICES = [app_commands.Choice(name=r, value=r) for r in RESOLUTIONS]
 ASPECT_CHOICES = [app_commands.Choice(name=a, value=a) for a in ASPECT_SIZES] + [
-    app_commands.Choice(name="from the prompt (not my /settings default)", value=FROM_PROMPT)
+    app_commands.Choice(name=N_("from the prompt (not my /settings default)"), value=FROM_PROMPT)
 ]
+RESOLUTION_DESCRIPTION = N_("Image resolution (default: your /settings, else the server's)")
 FORMAT_CHOICES = [app_commands.Choice(name="PNG", value="png"), app_commands.Choice(name="JPEG", value="jpeg")]
 
 
@@ -52,7 +55,9 @@ def offer_models(command: app_commands.Command[Any, Any, Any], catalog: Catalog)
     names = [app_commands.Choice(name=model.name[:100], value=model.id) for model in catalog.offered]
     fit("model", len(names) > 1, choices=names)
     resolutions = [app_commands.Choice(name=r, value=r) for r in catalog.resolutions]
-    fit("resolution", True, choices=resolutions, description=f"{either(catalog.resolutions)} (default: the server's)")
+    fit("resolution", True, choices=resolutions, description=app_commands.locale_str(RESOLUTION_DESCRIPTION))
+    # These two name the models that have the option: the command translator looks texts up as they are, so
+    # they stay English until it fills placeholders (locale_str extras); the models' names are the point of them.
     png = [model.name for model in catalog.with_format("png")]
     fit("output_format", bool(png), description=f"PNG or JPEG ({either(png)})"[:100])
     search = [model.name for model in catalog.with_tool("web_search")]
@@ -64,15 +69,14 @@ def check_attachment(attachment: discord.Attachment, max_bytes: int) -> None:
     content_type = (attachment.content_type or "").split(";")[0].strip().lower()
     if content_type not in IMAGE_TYPES:
         raise BadAttachment(
-            f"{code_span(attachment.filename)} is not an image. Attach PNG, JPEG, WebP, GIF, BMP or TIFF files."
+            _("{file} is not an image. Attach PNG, JPEG, WebP, GIF, BMP or TIFF files.").format(
+                file=code_span(attachment.filename)
+            )
         )
     if attachment.size <= 0:
-        raise BadAttachment(f"{code_span(attachment.filename)} is an empty file.")
+        raise BadAttachment(_("{file} is an empty file.").format(file=code_span(attachment.filename)))
     if attachment.size > max_bytes:
-        raise BadAttachment(
-            f"{code_span(attachment.filename)} "
-            f"is larger than the {max_bytes // (1024 * 1024)} MB limit for reference images."
-        )
+        raise BadAttachment(too_large(attachment.filename, max_bytes))
 
 
 def requester(interaction: discord.Interaction) -> tuple[int | None, int | None, int, list[int]]:
@@ -91,22 +95,23 @@ class Imagine(commands.Cog):
         self.launcher = Launcher(bot, services, buttons=buttons_for)
         offer_models(self.imagine, services.settings.catalog)
 
-    @app_commands.command(description="Generate images with Seedream")
+    @app_commands.command(description=N_("Generate images with Seedream"))
     @app_commands.describe(
-        prompt="What to draw; for a set, describe how the images relate",
-        model="Which model (default: your /settings, else the server's)",
-        count=f"How many images (1-{MAX_TOTAL_IMAGES}); more than one makes a consistent set (default: /settings)",
-        resolution="1K, 2K, 3K or 4K (default: your /settings, else the server's)",
-        aspect="Aspect ratio (default: your /settings, else the prompt decides)",
-        image1="Reference image to edit or blend",
-        image2="Another reference image",
-        image3="Another reference image",
-        image4="Another reference image",
-        image5="Another reference image",
-        image6="Another reference image",
-        use_tray="Also use the images in your reference tray (Apps → Add to references)",
-        output_format="PNG or JPEG",
-        web_search="Let the model search the web first",
+        prompt=N_("What to draw; for a set, describe how the images relate"),
+        model=N_("Which model (default: your /settings, else the server's)"),
+        # MAX_TOTAL_IMAGES is 15: tests/unit/test_imagine_texts.py checks the number in the text
+        count=N_("How many images (1-15); more than one makes a consistent set (default: /settings)"),
+        resolution=RESOLUTION_DESCRIPTION,
+        aspect=N_("Aspect ratio (default: your /settings, else the prompt decides)"),
+        image1=N_("Reference image to edit or blend"),
+        image2=N_("Another reference image"),
+        image3=N_("Another reference image"),
+        image4=N_("Another reference image"),
+        image5=N_("Another reference image"),
+        image6=N_("Another reference image"),
+        use_tray=N_("Also use the images in your reference tray (Apps → Add to references)"),
+        output_format=N_("PNG or JPEG"),
+        web_search=N_("Let the model search the web first"),
     )
     @app_commands.choices(resolution=RESOLUTION_CHOICES, aspect=ASPECT_CHOICES, output_format=FORMAT_CHOICES)
     @app_commands.rename(output_format="format")
@@ -136,7 +141,7 @@ class Imagine(commands.Cog):
             check_attachment(attachment, self.settings.reference_max_bytes)
         tray_items = await self.tray.items(interaction.guild_id, interaction.user.id) if use_tray else []
         if use_tray and not tray_items:
-            raise BadAttachment("Your reference tray is empty. Use Apps → Add to references on a message first.")
+            raise BadAttachment(_("Your reference tray is empty. Use Apps → Add to references on a message first."))
         references = [PendingReference(name=a.filename, url=a.url) for a in attachments]
         references += [PendingReference(name=item.name, url=item.url) for item in tray_items]
         chosen = await self.member_settings.choose(  # empty options take the member's /settings defaults

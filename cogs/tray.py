@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.client import ImageBot
 from bot.errors import BadInput
+from bot.i18n import N_, _, duration, ngettext, number
 from bot.presentation import text
 from bot.tray import ReferenceTray, TrayItem
 from cogs.blend._gather import images_in
@@ -19,20 +20,30 @@ from cogs.blend._gather import images_in
 log = logging.getLogger(__name__)
 
 PLACEHOLDER_OPTION = discord.SelectOption(label="-")  # replaced by the tray's items
+REMOVE = N_("Remove an image…")
+CLEAR = N_("Clear")
+
+
+def images_text(count: int) -> str:
+    """`1 image`, `4 images`, in the current language."""
+    return ngettext("{count} image", "{count} images", count).format(count=number(count))
 
 
 def describe_tray(tray: ReferenceTray, items: list[TrayItem], guild_id: int | None, lead: str = "") -> str:
     """The tray as an ephemeral message: one line per image with a link to where it came from."""
-    hours = tray.ttl / 3600
-    kept = f"{hours:g} h" if hours >= 1 else f"{tray.ttl / 60:g} min"
     head = f"{lead}\n" if lead else ""
     if not items:
-        return head + "📌 Your reference tray is empty. Use **Apps → Add to references** on a message with images."
-    count = f"{len(items)}/{tray.limit}"
-    lines = [f"📌 Your references ({count}, each kept for {kept}); `/imagine use_tray:True` uses them:"]
-    for number, item in enumerate(items, 1):
+        return head + _("📌 Your reference tray is empty. Use **Apps → Add to references** on a message with images.")
+    count = f"{number(len(items))}/{number(tray.limit)}"
+    kept = duration(tray.ttl)
+    lines = [
+        _("📌 Your references ({count}, each kept for {kept}); `/imagine use_tray:True` uses them:").format(
+            count=count, kept=kept
+        )
+    ]
+    for position, item in enumerate(items, 1):
         link = f"https://discord.com/channels/{guild_id or '@me'}/{item.channel_id}/{item.message_id}"
-        lines.append(f"{number}. [{text.link_text(item.name)}]({link})")
+        lines.append(f"{position}. [{text.link_text(item.name)}]({link})")
     return head + "\n".join(lines)
 
 
@@ -51,6 +62,8 @@ class TrayView(discord.ui.View):
         super().__init__(timeout=timeout)
         self.tray, self.guild_id, self.user_id = tray, guild_id, user_id
         self.shown_by = shown_by  # the interaction whose response shows this panel (to take the controls away)
+        self.remove.placeholder = _(REMOVE)  # type: ignore[assignment]  # the class's texts are English
+        self.clear.label = _(CLEAR)
         if not items:
             self.remove_item(self.remove)
             self.remove_item(self.clear)
@@ -69,21 +82,24 @@ class TrayView(discord.ui.View):
         """Only the tray's owner can change it."""
         if interaction.user.id == self.user_id:
             return True
-        await interaction.response.send_message("This is someone else's reference tray.", ephemeral=True)
+        await interaction.response.send_message(_("This is someone else's reference tray."), ephemeral=True)
         return False
 
-    @discord.ui.select(placeholder="Remove an image…", custom_id="tray:remove", options=[PLACEHOLDER_OPTION])
+    @discord.ui.select(placeholder=REMOVE, custom_id="tray:remove", options=[PLACEHOLDER_OPTION])
     async def remove(self, interaction: discord.Interaction, select: discord.ui.Select[Any]) -> None:
         """Remove the chosen image."""
         removed = await self.tray.remove(self.guild_id, self.user_id, int(select.values[0]))
-        lead = f"Removed {text.code(removed.name)}." if removed else "That image was already gone."
+        if removed:
+            lead = _("Removed {file}.").format(file=text.code(removed.name))
+        else:
+            lead = _("That image was already gone.")
         await self._redraw(interaction, lead)
 
-    @discord.ui.button(label="Clear", emoji="🧹", style=discord.ButtonStyle.danger, custom_id="tray:clear")
+    @discord.ui.button(label=CLEAR, emoji="🧹", style=discord.ButtonStyle.danger, custom_id="tray:clear")
     async def clear(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
         """Empty the tray."""
         count = await self.tray.clear(self.guild_id, self.user_id)
-        await self._redraw(interaction, f"Cleared {text.plural(count, 'image')}.")
+        await self._redraw(interaction, _("Cleared {images}.").format(images=images_text(count)))
 
     async def _redraw(self, interaction: discord.Interaction, lead: str) -> None:
         self.stop()  # before the new view is stored: both use the same custom_ids
@@ -116,17 +132,22 @@ class Tray(commands.Cog):
         """Put the message's images into the member's tray and show the tray."""
         found = images_in(target, self.max_bytes)
         if not found.images:
-            raise BadInput("That message has no images to add.")
+            raise BadInput(_("That message has no images to add."))
         images = [(image.name, image.url) for image in found.images if image.url]
         added, full = await self.tray.add(
             interaction.guild_id, interaction.user.id, images, channel_id=target.channel.id, message_id=target.id
         )
-        lead = f"Added {text.plural(added, 'image')}."
+        lead = _("Added {images}.").format(images=images_text(added))
         if full:
-            lead += f" {text.plural(full, 'image')} did not fit: the tray holds {self.tray.limit}."
+            did_not_fit = ngettext(
+                "{count} image did not fit: the tray holds {limit}.",
+                "{count} images did not fit: the tray holds {limit}.",
+                full,
+            ).format(count=number(full), limit=number(self.tray.limit))
+            lead = f"{lead} {did_not_fit}"
         await self._show(interaction, lead)
 
-    @app_commands.command(name="tray", description="Show the images you collected with Apps → Add to references")
+    @app_commands.command(name="tray", description=N_("Show the images you collected with Apps → Add to references"))
     @app_commands.guild_only()
     async def show_tray(self, interaction: discord.Interaction) -> None:
         """Show the member's tray privately, with buttons to remove images or clear it."""

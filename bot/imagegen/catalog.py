@@ -13,6 +13,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.i18n import _, number
+from bot.i18n import either as one_of
+
 RESOLUTIONS = ("1K", "2K", "3K", "4K")  # every size keyword, smallest first
 # Pixel sizes for each aspect ratio and resolution keyword: 1K/2K/4K as in contract §2.2, 3K as BytePlus documents
 # for 5.0 Lite. Every size is valid for every model offering its resolution (tests/unit/test_catalog.py checks it).
@@ -57,23 +60,29 @@ class Model:
         return min(self.resolutions, key=lambda r: (abs(RESOLUTIONS.index(r) - rank), RESOLUTIONS.index(r)))
 
     def size_problem(self, size: str) -> str | None:
-        """Why this model cannot make `size` (a keyword or WIDTHxHEIGHT), in plain words; None when it can."""
+        """Why this model cannot make `size` (a keyword or WIDTHxHEIGHT), in plain words (the current language);
+        None when it can."""
         resolution = resolution_of(size)
+        resolutions = one_of(self.resolutions)
         if resolution is not None and resolution not in self.resolutions:
-            return f"{self.name} makes {either(self.resolutions)} images, not {resolution}."
+            return _("{model} makes {resolutions} images, not {resolution}.").format(
+                model=self.name, resolutions=resolutions, resolution=resolution
+            )
         if resolution is not None:
             return None
         match = _SIZE_RE.match(size)
         if match is None:
-            return f"The size must be {either(self.resolutions)}, or WIDTHxHEIGHT."
+            # Translators: keep WIDTHxHEIGHT as it is (what to type, e.g. 2048x1536).
+            return _("The size must be {resolutions}, or WIDTHxHEIGHT.").format(resolutions=resolutions)
         width, height = int(match[1]), int(match[2])
         if not self.min_pixels <= width * height <= self.max_pixels:
-            return (
-                f"{size} is outside what {self.name} can make: "
-                f"{self.min_pixels:,} to {self.max_pixels:,} pixels in total."
+            return _("{size} is outside what {model} can make: {least} to {most} pixels in total.").format(
+                size=size, model=self.name, least=number(self.min_pixels), most=number(self.max_pixels)
             )
         if not 1 / self.max_aspect <= width / height <= self.max_aspect:
-            return f"{size} is too long and thin for {self.name}: the ratio can be at most {self.max_aspect:g}:1."
+            return _("{size} is too long and thin for {model}: the ratio can be at most {ratio}:1.").format(
+                size=size, model=self.name, ratio=number(self.max_aspect)
+            )
         return None
 
 

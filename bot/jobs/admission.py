@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.errors import UserFacingError
+from bot.i18n import N_, _
 from bot.imagegen.catalog import resolution_of
 from bot.jobs.model import JobSpec
 from bot.jobs.prepare import admitted_params, check
@@ -24,7 +25,7 @@ from bot.server_keys import ServerKeys
 
 log = logging.getLogger(__name__)
 
-RESTARTING = "The bot is restarting. Please try again in a minute."
+RESTARTING = N_("The bot is restarting. Please try again in a minute.")
 
 # Asks the member whether an expensive job may run; False = declined or not answered (nothing is spent).
 CostQuestion = Callable[[QuotaGrant], Awaitable[bool]]
@@ -34,7 +35,7 @@ class Restarting(UserFacingError):
     """The bot is shutting down and starts nothing new."""
 
     def __init__(self) -> None:
-        super().__init__(RESTARTING, code="restarting")
+        super().__init__(_(RESTARTING), code="restarting")
 
 
 @dataclass(slots=True)

@@ -11,9 +11,10 @@ from pydantic import ValidationError
 from bot.cpu import run_cpu
 from bot.decode_pool import prepare_untrusted
 from bot.errors import BadInput
-from bot.imagegen.catalog import Catalog, Model, either, resolution_of
+from bot.i18n import _, either, ngettext, number
+from bot.imagegen.catalog import Catalog, Model, resolution_of
 from bot.imagegen.models import MAX_PROMPT_CHARS, MAX_TOTAL_IMAGES, GenerationRequest
-from bot.imaging import PreparedReference
+from bot.imaging import ImageRefused, PreparedReference
 from bot.jobs.model import JobSpec, PreparedJob
 from bot.settings import Settings
 from bot.textclean import api_text
@@ -25,23 +26,38 @@ def check(spec: JobSpec, catalog: Catalog, *, references: int | None = None) -> 
     refs = len(spec.references) if references is None else references
     prompt = api_text(spec.prompt)
     if not prompt:
-        raise BadInput("The prompt is empty. Describe the image you want.")
+        raise BadInput(_("The prompt is empty. Describe the image you want."))
     if len(prompt) > MAX_PROMPT_CHARS:
-        raise BadInput(f"The prompt is {len(prompt)} characters long; the limit is {MAX_PROMPT_CHARS}.")
+        raise BadInput(
+            _("The prompt is {length} characters long; the limit is {limit}.").format(
+                length=len(prompt),
+                limit=MAX_PROMPT_CHARS,  # character counts: no grouping
+            )
+        )
     model = catalog.get(spec.model)
     if not catalog.offers(model.id):
         names = either([m.name for m in catalog.offered])
-        raise BadInput(f"{model.name} is not offered here (any more). Choose {names}.")
+        raise BadInput(
+            _("{model} is not offered here (any more). Choose {models}.").format(model=model.name, models=names)
+        )
     if not 1 <= spec.count <= MAX_TOTAL_IMAGES:
-        raise BadInput(f"The number of images must be between 1 and {MAX_TOTAL_IMAGES}.")
+        raise BadInput(_("The number of images must be between 1 and {most}.").format(most=number(MAX_TOTAL_IMAGES)))
     if spec.count > 1 and not model.sets:
-        raise BadInput(f"{model.name} makes one image per request; ask for 1 image.")
+        raise BadInput(_("{model} makes one image per request; ask for 1 image.").format(model=model.name))
     if refs > model.max_references:
-        raise BadInput(f"{model.name} takes at most {model.max_references} reference images; you gave {refs}.")
+        raise BadInput(
+            ngettext(
+                "{model} takes at most {most} reference image; you gave {count}.",
+                "{model} takes at most {most} reference images; you gave {count}.",
+                model.max_references,
+            ).format(model=model.name, most=number(model.max_references), count=number(refs))
+        )
     if refs + spec.count > MAX_TOTAL_IMAGES:
         raise BadInput(
-            f"Reference images plus requested images can be at most {MAX_TOTAL_IMAGES} "
-            f"({refs} references + {spec.count} images). Ask for fewer images."
+            _(
+                "Reference images plus requested images can be at most {most} "
+                "({references} references + {count} images). Ask for fewer images."
+            ).format(most=number(MAX_TOTAL_IMAGES), references=number(refs), count=number(spec.count))
         )
     _check_size(spec.size, model, catalog)
     _check_extras(spec, model, catalog)
@@ -54,8 +70,15 @@ def _check_size(size: str, model: Model, catalog: Catalog) -> None:
         return
     resolution = resolution_of(size)
     others = [m.name for m in catalog.offered if resolution in m.resolutions] if resolution else []
-    hint = f" Choose {either(model.resolutions)}" + (f", or {either(others)}." if others else ".")
-    raise BadInput(problem + (hint if resolution else ""))
+    if not resolution:
+        raise BadInput(problem)
+    if others:
+        hint = _("Choose {resolutions}, or {models}.").format(
+            resolutions=either(model.resolutions), models=either(others)
+        )
+    else:
+        hint = _("Choose {resolutions}.").format(resolutions=either(model.resolutions))
+    raise BadInput(f"{problem} {hint}")
 
 
 def _check_extras(spec: JobSpec, model: Model, catalog: Catalog) -> None:
@@ -63,12 +86,18 @@ def _check_extras(spec: JobSpec, model: Model, catalog: Catalog) -> None:
     fmt = spec.output_format
     if fmt is not None and fmt not in (model.output_formats or ("jpeg",)):
         others = [m.name for m in catalog.with_format(fmt)]
-        where = f"{fmt.upper()} needs {either(others)}" if others else f"{fmt.upper()} is not offered here"
-        raise BadInput(f"{model.name} makes JPEG images only; {where}.")
+        if others:
+            text = _("{model} makes JPEG images only; {format} needs {models}.")
+        else:
+            text = _("{model} makes JPEG images only; {format} is not offered here.")
+        raise BadInput(text.format(model=model.name, format=fmt.upper(), models=either(others)))
     if spec.web_search and "web_search" not in model.tools:
         others = [m.name for m in catalog.with_tool("web_search")]
-        where = f"it needs {either(others)}" if others else "no model offered here has it"
-        raise BadInput(f"{model.name} cannot search the web; {where}.")
+        if others:
+            text = _("{model} cannot search the web; it needs {models}.")
+        else:
+            text = _("{model} cannot search the web; no model offered here has it.")
+        raise BadInput(text.format(model=model.name, models=either(others)))
 
 
 async def prepare(settings: Settings, spec: JobSpec, *, encode: bool = True) -> PreparedJob:
@@ -80,9 +109,12 @@ async def prepare(settings: Settings, spec: JobSpec, *, encode: bool = True) -> 
     """
     check(spec, settings.catalog)
     side = settings.reference_max_side
-    prepared = tuple(
-        await asyncio.gather(*(prepare_untrusted(ref.data, ref.name, max_side=side) for ref in spec.references))
-    )
+    try:
+        prepared = tuple(
+            await asyncio.gather(*(prepare_untrusted(ref.data, ref.name, max_side=side) for ref in spec.references))
+        )
+    except ImageRefused as refused:  # written in a decoder process, which does not know the member's language
+        raise refused.again() from None
     use_urls = settings.reference_mode == "url"
     if not encode:
         urls = tuple(ref.url for ref in spec.references if use_urls and ref.url)
@@ -128,7 +160,7 @@ def request_for(settings: Settings, spec: JobSpec, refs: tuple[str, ...]) -> Gen
         )
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise BadInput(f"That request is not valid: {first['msg']}.") from exc
+        raise BadInput(_("That request is not valid: {problem}.").format(problem=first["msg"])) from exc
 
 
 async def _as_is(value: str) -> str:

@@ -9,16 +9,33 @@ import time
 import discord
 
 from bot.budget import BudgetNotice
+from bot.i18n import N_, NC_, _, money, ngettext, number, pgettext, speaking
 from bot.jobs.model import JobSpec, Outcome
 from bot.presentation import text
 from bot.presentation.tier_text import budget_notice
-from bot.pricing import money
 from bot.quotas import QuotaGrant, RefusedRequest
 
 log = logging.getLogger(__name__)
 
 CONFIRM_TIMEOUT = 60.0
 MAX_CONTENT = 2000  # Discord's limit for a message's content
+GENERATE = N_("Generate")
+CANCEL = N_("Cancel")
+KIND, STATUS = "job kind", "job status"  # contexts: the kind of a job in the mod-log ("imagine job 42"), how it ended
+KINDS = {
+    "imagine": NC_("job kind", "imagine"),
+    "blend": NC_("job kind", "blend"),
+    "reroll": NC_("job kind", "reroll"),
+    "variations": NC_("job kind", "variations"),
+    "upscale": NC_("job kind", "upscale"),
+}
+STATUSES = {
+    "completed": NC_("job status", "completed"),
+    "partial": NC_("job status", "partial"),
+    "failed": NC_("job status", "failed"),
+    "blocked": NC_("job status", "blocked"),
+    "cancelled": NC_("job status", "cancelled"),
+}
 
 
 class _ConfirmCost(discord.ui.View):
@@ -29,18 +46,20 @@ class _ConfirmCost(discord.ui.View):
         self.owner_id = owner_id
         self.answer: discord.Interaction | None = None
         self.confirmed = False
+        self.generate.label = _(GENERATE)  # the class's labels are English: the member's language, now
+        self.cancel.label = _(CANCEL)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Only the member who asked may answer."""
         return interaction.user.id == self.owner_id
 
-    @discord.ui.button(label="Generate", style=discord.ButtonStyle.success)
+    @discord.ui.button(label=GENERATE, style=discord.ButtonStyle.success)
     async def generate(self, interaction: discord.Interaction, _: discord.ui.Button[_ConfirmCost]) -> None:
         """Go ahead."""
         self.answer, self.confirmed = interaction, True
         self.stop()
 
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label=CANCEL, style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button[_ConfirmCost]) -> None:
         """Do not spend anything."""
         self.answer = interaction
@@ -71,17 +90,23 @@ async def confirm_cost(
     if not grant.needs_confirmation:
         return interaction
     view = _ConfirmCost(interaction.user.id)
-    await interaction.response.send_message(
-        f"This request makes {text.plural(count, 'image')} at {resolution}"
-        f"{cost_words(grant) or ', more than this server makes without asking first'}. Generate it?",
-        view=view,
-        ephemeral=True,
-    )
+    images = ngettext("{count} image", "{count} images", count).format(count=number(count))
+    if grant.show_cost:
+        question = _("This request makes {images} at {resolution}{cost}. Generate it?").format(
+            images=images, resolution=resolution, cost=cost_words(grant)
+        )
+    else:
+        question = _(
+            "This request makes {images} at {resolution}, more than this server makes without asking first. "
+            "Generate it?"
+        ).format(images=images, resolution=resolution)
+    await interaction.response.send_message(question, view=view, ephemeral=True)
     timed_out = await view.wait()
     if view.confirmed and view.answer is not None:
-        await interaction.edit_original_response(content="✅ Confirmed.", view=None)
+        await interaction.edit_original_response(content="✅ " + _("Confirmed."), view=None)
         return view.answer
-    note = "Not confirmed in time; nothing was generated." if timed_out else "Cancelled; nothing was generated."
+    late, cancelled = _("Not confirmed in time; nothing was generated."), _("Cancelled; nothing was generated.")
+    note = late if timed_out else cancelled
     if view.answer is not None:
         await view.answer.response.edit_message(content=note, view=None)
     else:
@@ -92,17 +117,27 @@ async def confirm_cost(
 def cost_words(grant: QuotaGrant) -> str:
     """`, an estimated **$0.12**` for a member who may see money, else nothing (members see images, not money,
     unless they have Manage Server or the server shows costs)."""
-    return f", an estimated **{money(grant.estimated_cost)}**" if grant.show_cost else ""
+    if not grant.show_cost:
+        return ""
+    # Translators: appended to "This request makes 4 images at 2K"; keep the leading comma (or your language's).
+    return _(", an estimated **{cost}**").format(cost=money(grant.estimated_cost))
 
 
 async def report_to_modlog(client: discord.Client, channel_id: int | None, spec: JobSpec, outcome: Outcome) -> None:
     """Post the prompt, its requester and the outcome to the server's mod-log channel, if it has one."""
     if channel_id is None:
         return
-    line = (
-        f"🖼️ <@{spec.user_id}> in <#{spec.channel_id}> · {spec.kind} job {outcome.job_id} · "
-        f"{outcome.status} ({outcome.delivered}/{outcome.requested})"
-    )
+    with speaking(spec.language):  # the mod-log is public: the job's (the server's) language
+        kind, status = KINDS.get(spec.kind), STATUSES.get(outcome.status)
+        line = _("🖼️ {member} in {channel} · {kind} job {job} · {status} ({delivered}/{requested})").format(
+            member=f"<@{spec.user_id}>",
+            channel=f"<#{spec.channel_id}>",
+            kind=pgettext(KIND, kind) if kind else spec.kind,
+            job=outcome.job_id,
+            status=pgettext(STATUS, status) if status else outcome.status,
+            delivered=number(outcome.delivered),
+            requested=number(outcome.requested),
+        )
     if outcome.error is not None:
         line += f" · {outcome.error.code}"
     try:
@@ -116,10 +151,19 @@ async def report_refusal_to_modlog(
     client: discord.Client, modlog_channel: int, request: RefusedRequest, *, folded: int = 0
 ) -> None:
     """Post a refused prompt (blocked word, limit, channel) with its requester to the mod-log channel."""
-    where = f" in <#{request.channel_id}>" if request.channel_id else ""
-    line = f"🚫 <@{request.user_id}>{where} · refused before any cost · {request.reason}"
+    member = f"<@{request.user_id}>"
+    if request.channel_id:
+        line = _("🚫 {member} in {channel} · refused before any cost · {reason}").format(
+            member=member, channel=f"<#{request.channel_id}>", reason=request.reason
+        )
+    else:
+        line = _("🚫 {member} · refused before any cost · {reason}").format(member=member, reason=request.reason)
     if folded:
-        line += f" · {text.plural(folded, 'refused request')} in the last minute, folded into this post (the latest)"
+        line += " · " + ngettext(
+            "{count} refused request in the last minute, folded into this post (the latest)",
+            "{count} refused requests in the last minute, folded into this post (the latest)",
+            folded,
+        ).format(count=number(folded))
     try:
         channel = client.get_partial_messageable(modlog_channel, guild_id=request.guild_id)
         await channel.send(_fit(line, request.prompt))

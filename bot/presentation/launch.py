@@ -13,6 +13,7 @@ from typing import Any
 import discord
 
 from bot.errors import BadAttachment, BadInput, StoreFailed, UserFacingError
+from bot.i18n import N_, _, ngettext, number, speaking
 from bot.imagegen.catalog import resolution_of
 from bot.jobs.admission import Admitted
 from bot.jobs.model import Delivery, JobSpec, PreparedJob, ReferenceInput
@@ -51,9 +52,15 @@ class PendingReference:
     kept: tuple[int, int] | None = None  # (job id, index) of a reference kept in the database
 
 
-NOT_STARTED = "⏸ The bot restarted before your request started, so nothing was spent. Please try again in a minute."
+NOT_STARTED = N_("⏸ The bot restarted before your request started, so nothing was spent. Please try again in a minute.")
 
 Prepare = Callable[[JobSpec], Awaitable[PreparedJob]]
+
+
+def not_started(language: str | None) -> str:
+    """The status line of a job the bot stopped before it was queued, in the job's (public) language."""
+    with speaking(language):
+        return _(NOT_STARTED)
 
 
 def origin_for(
@@ -130,10 +137,12 @@ class Launcher:
         poster.language = spec.language
         origin = origin_for(interaction, callback, self.services.settings, started)
         spec = dataclasses.replace(admitted.spec, origin=origin)
+        stopped = not_started(spec.language)
         try:
-            async with self.services.jobs.preparing(lambda: interaction.edit_original_response(content=NOT_STARTED)):
-                prepared = await prepare(spec)
-            await self.queue(admitted, prepared, poster, preface)
+            with speaking(spec.language):  # from the public defer on, refusals show in the channel
+                async with self.services.jobs.preparing(lambda: interaction.edit_original_response(content=stopped)):
+                    prepared = await prepare(spec)
+                await self.queue(admitted, prepared, poster, preface)
         except BaseException as error:
             await asyncio.shield(admitted.release())
             if not isinstance(error, UserFacingError):
@@ -167,17 +176,31 @@ class Launcher:
     ) -> None:
         """Admit (a refusal raises before anything is posted), reply with a status message, run, deliver."""
 
-        async def point_to_the_commands(grant: QuotaGrant) -> bool:  # a plain message cannot ask privately
-            raise BadInput(
-                f"That would make {text.plural(spec.count, 'image')}{cost_words(grant)}, which needs a "
-                "confirmation. Use `/imagine` or Apps → Blend with prompt…, which ask you first."
-            )
-
-        limit = upload_limit_for(message)
         guild = message.guild
         language = await public_language(
             self.services.store.guilds, guild.id if guild else None, guild.preferred_locale if guild else None
         )
+        with speaking(language):  # a plain message is answered publicly: in the server's language
+            await self._from_message(message, spec, references, language, preface)
+
+    async def _from_message(
+        self,
+        message: discord.Message,
+        spec: JobSpec,
+        references: Sequence[PendingReference],
+        language: str,
+        preface: str | None,
+    ) -> None:
+        async def point_to_the_commands(grant: QuotaGrant) -> bool:  # a plain message cannot ask privately
+            images = ngettext("{count} image", "{count} images", spec.count).format(count=number(spec.count))
+            raise BadInput(
+                _(
+                    "That would make {images}{cost}, which needs a confirmation. "
+                    "Use `/imagine` or Apps → Blend with prompt…, which ask you first."
+                ).format(images=images, cost=cost_words(grant))
+            )
+
+        limit = upload_limit_for(message)
         origin = Origin(upload_limit=limit, kind="message", reply_to_id=message.id)
         spec = dataclasses.replace(spec, origin=origin, language=language)
         author = message.author
@@ -193,7 +216,8 @@ class Launcher:
         head = text.header(spec.prompt, message.author.mention)
         status_text = f"{preface}\n{head}" if preface else head
         async with admitted.released_on_error():
-            status = await message.reply(f"{status_text}\n⏳ Getting the reference images…", mention_author=False)
+            getting = _("Getting the reference images…")
+            status = await message.reply(f"{status_text}\n⏳ {getting}", mention_author=False)
         poster = MessagePoster(
             message,
             status,
@@ -208,7 +232,8 @@ class Launcher:
         origin = Origin(status_message_id=status.id, upload_limit=limit, kind="message", reply_to_id=message.id)
         spec = dataclasses.replace(admitted.spec, origin=origin)
         try:
-            async with self.services.jobs.preparing(lambda: status.edit(content=f"{status_text}\n{NOT_STARTED}")):
+            stopped = f"{status_text}\n{not_started(language)}"
+            async with self.services.jobs.preparing(lambda: status.edit(content=stopped)):
                 prepared = await self.prepare(spec, references)
             await self.queue(admitted, prepared, poster, preface)
         except BaseException as error:
@@ -256,7 +281,7 @@ class Launcher:
             raise StoreFailed() from error
         if not queued:  # its reservation ran out while the references loaded
             raise UserFacingError(
-                "That took too long to prepare, so nothing was made. Please try again.", code="expired"
+                _("That took too long to prepare, so nothing was made. Please try again."), code="expired"
             )
         set_job(admitted.job_id)
         log.info("job %s queued: %s of %d image(s)", admitted.job_id, spec.kind, spec.count)
@@ -269,7 +294,9 @@ class Launcher:
         if reference.kept is not None:
             kept = await self.services.store.references.load_one(*reference.kept)
             if kept is None:
-                raise BadAttachment(f"{text.code(reference.name)} is no longer kept, so it can't be used again.")
+                raise BadAttachment(
+                    _("{file} is no longer kept, so it can't be used again.").format(file=text.code(reference.name))
+                )
             return ReferenceInput(name=reference.name, data=kept.data)
         url = reference.url
         if url is None:
@@ -280,15 +307,17 @@ class Launcher:
     async def fresh_url(self, reference: PendingReference) -> str:
         """Re-fetch the message that holds an attachment, for a URL that has not expired."""
         if reference.channel_id is None or reference.message_id is None:
-            raise BadAttachment(f"{text.code(reference.name)} can no longer be found.")
+            raise BadAttachment(_("{file} can no longer be found.").format(file=text.code(reference.name)))
         channel = self.client.get_partial_messageable(reference.channel_id)
         try:
             message = await channel.fetch_message(reference.message_id)
         except discord.NotFound:
-            raise BadAttachment("That image was deleted, so it can't be used any more.") from None
+            raise BadAttachment(_("That image was deleted, so it can't be used any more.")) from None
         except discord.HTTPException as error:
-            raise BadAttachment(f"That image could not be read from Discord (HTTP {error.status}).") from None
+            raise BadAttachment(
+                _("That image could not be read from Discord (HTTP {status}).").format(status=error.status)
+            ) from None
         for image in images_of(message):  # attachments, and the files a gallery shows
             if image.filename == reference.name:
                 return image.url
-        raise BadAttachment("That image is no longer attached to its message, so it can't be used.")
+        raise BadAttachment(_("That image is no longer attached to its message, so it can't be used."))

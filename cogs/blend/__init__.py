@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.client import ImageBot
 from bot.errors import BadInput, UserFacingError
+from bot.i18n import N_, _, current_language, number, speaking
 from bot.imagegen.catalog import size_for
 from bot.imagegen.models import MAX_REFERENCES, MAX_TOTAL_IMAGES
 from bot.inline_options import parse_inline, strip_mentions
@@ -19,6 +20,7 @@ from bot.member_settings import FROM_PROMPT
 from bot.presentation.access import role_ids
 from bot.presentation.buttons import buttons_for
 from bot.presentation.launch import Launcher, PendingReference
+from bot.presentation.speaking import public_language
 from bot.presentation.text import size_label
 from bot.services import Services
 from bot.tree import error_reference
@@ -27,17 +29,18 @@ from cogs.blend._modal import BlendModal
 
 log = logging.getLogger(__name__)
 
-HOW_TO = (
+# Translators: keep `@{bot}` and the options (--n 4 --ar 16:9); translate the instruction.
+HOW_TO = N_(
     "Reply to a message that has images (or attach images to your message) and mention me with what to do, "
     "for example `@{bot} turn this into a watercolor --n 4 --ar 16:9`."
 )
-HIDDEN = (
+HIDDEN = N_(
     "I can't see the images of the message you replied to: Discord hides other members' attachments from me "
     "unless the server owner enables the message content intent. Use **Apps → Blend with prompt…** on that "
     "message instead (right-click or long-press it), or attach the images to your mention."
 )
-HIDDEN_NOTE = "ℹ️ I can't see the images of the message you replied to, so only your attachments are used."
-NOT_IMAGES = "None of those files is an image. I can blend PNG, JPEG, WebP, GIF, BMP and TIFF images."
+HIDDEN_NOTE = N_("ℹ️ I can't see the images of the message you replied to, so only your attachments are used.")
+NOT_IMAGES = N_("None of those files is an image. I can blend PNG, JPEG, WebP, GIF, BMP and TIFF images.")
 
 
 def reference_room(count: int, max_references: int = MAX_REFERENCES) -> int:
@@ -46,15 +49,22 @@ def reference_room(count: int, max_references: int = MAX_REFERENCES) -> int:
 
 
 def trim_references(
-    images: list[PendingReference], count: int, max_references: int = MAX_REFERENCES
+    images: list[PendingReference], count: int, max_references: int = MAX_REFERENCES, *, public: str | None = None
 ) -> tuple[list[PendingReference], str | None]:
-    """Keep the first references that fit; the note says how many were left out."""
+    """Keep the first references that fit; the note (shown with the public result: in the `public` language, by
+    default the current one) says how many were left out. A refusal is in the current language."""
     room = reference_room(count, max_references)
     if room == 0:
-        raise BadInput(f"With reference images you can ask for at most {MAX_TOTAL_IMAGES - 1} images.")
+        raise BadInput(
+            _("With reference images you can ask for at most {count} images.").format(count=MAX_TOTAL_IMAGES - 1)
+        )
     if len(images) <= room:
         return images, None
-    return images[:room], f"ℹ️ Only the first {room} of {len(images)} images are used as references."
+    with speaking(public or current_language()):
+        note = _("ℹ️ Only the first {room} of {total} images are used as references.").format(
+            room=number(room), total=number(len(images))
+        )
+    return images[:room], note
 
 
 class Blend(commands.Cog):
@@ -88,14 +98,24 @@ class Blend(commands.Cog):
         # `message.mentions`), and "love it!" under a result must not start a paid job.
         if me.id not in message.raw_mentions:
             return
+        language = await self._language(message.guild)
+        with speaking(language):  # everything here is answered in the channel: the server's language
+            try:
+                await self.blend_reply(message, me.id)
+            except UserFacingError as error:
+                await self._answer(message, error.message)
+            except Exception:
+                ref = error_reference()
+                log.exception("reply blend by user %s failed (ref %s)", message.author.id, ref)
+                await self._answer(message, _("Something went wrong (ref {ref}). Please try again.").format(ref=ref))
+
+    async def _language(self, guild: discord.Guild) -> str | None:
+        """The server's language for public answers (English if its settings cannot be read now)."""
         try:
-            await self.blend_reply(message, me.id)
-        except UserFacingError as error:
-            await self._answer(message, error.message)
+            return await public_language(self.services.store.guilds, guild.id, guild.preferred_locale)
         except Exception:
-            ref = error_reference()
-            log.exception("reply blend by user %s failed (ref %s)", message.author.id, ref)
-            await self._answer(message, f"Something went wrong (ref {ref}). Please try again.")
+            log.warning("could not read the language of server %s", guild.id, exc_info=True)
+            return None
 
     @commands.Cog.listener()
     async def on_command_error(self, context: commands.Context[Any], error: commands.CommandError) -> None:
@@ -115,11 +135,11 @@ class Blend(commands.Cog):
         found += images_in(message, max_bytes)
         if not found.images:
             if hidden:
-                raise BadInput(HIDDEN)
+                raise BadInput(_(HIDDEN))
             name = self.bot.user.name if self.bot.user else "Bot"
-            raise BadInput(NOT_IMAGES if found.skipped else HOW_TO.format(bot=name))
+            raise BadInput(_(NOT_IMAGES) if found.skipped else _(HOW_TO).format(bot=name))
         if not options.prompt:
-            raise BadInput("Tell me what to do with the images, for example `turn this into a watercolor`.")
+            raise BadInput(_("Tell me what to do with the images, for example `turn this into a watercolor`."))
         guild_id = message.guild.id if message.guild else None
         chosen = await self.services.member_settings.choose(  # what is not written inline: the /settings defaults
             guild_id,
@@ -132,7 +152,7 @@ class Blend(commands.Cog):
         )
         room = self.services.settings.catalog.get(chosen.model).max_references
         references, note = trim_references(found.images, chosen.count, room)
-        notes = [n for n in (*chosen.notes, note, HIDDEN_NOTE if hidden else None) if n]
+        notes = [n for n in (*chosen.notes, note, _(HIDDEN_NOTE) if hidden else None) if n]
         spec = JobSpec(
             user_id=message.author.id,
             guild_id=guild_id,
@@ -156,9 +176,9 @@ class Blend(commands.Cog):
         try:
             return await channel.fetch_message(reference.message_id)
         except discord.NotFound:
-            raise BadInput("The message you replied to was deleted.") from None
+            raise BadInput(_("The message you replied to was deleted.")) from None
         except discord.Forbidden:
-            raise BadInput("I can't read the message you replied to (I need Read Message History).") from None
+            raise BadInput(_("I can't read the message you replied to (I need Read Message History).")) from None
 
     def _hidden_from_us(self, parent: discord.Message, bot_id: int) -> bool:
         """Whether Discord blanked the message for us (no message content intent, another member's message)."""
@@ -180,7 +200,7 @@ class Blend(commands.Cog):
         """Apps → "Blend with prompt…": ask for the prompt and count in a modal."""
         found = images_in(target, self.settings.reference_max_bytes)
         if not found.images:
-            raise BadInput(NOT_IMAGES if found.skipped else "That message has no images to blend.")
+            raise BadInput(_(NOT_IMAGES) if found.skipped else _("That message has no images to blend."))
         references = list(found.images)
         member_settings = self.services.member_settings
         # The form starts with the member's /settings defaults; what they submit is taken as given.
@@ -195,7 +215,9 @@ class Blend(commands.Cog):
                 count=count,
             )
             room = self.services.settings.catalog.get(chosen.model).max_references
-            used, note = trim_references(references, count, room)
+            guilds, guild_locale = self.services.store.guilds, modal_interaction.guild_locale
+            public = await public_language(guilds, modal_interaction.guild_id, guild_locale)
+            used, note = trim_references(references, count, room, public=public)  # the note goes with the result
             spec = JobSpec(
                 user_id=modal_interaction.user.id,
                 guild_id=modal_interaction.guild_id,

@@ -8,9 +8,10 @@ from pathlib import PurePosixPath
 import discord
 
 from bot.errors import BadAttachment
+from bot.i18n import _
 from bot.presentation.gallery import filename_of, images_of
 from bot.presentation.launch import PendingReference
-from bot.textclean import code_span
+from bot.references import too_large
 from cogs.imagine import IMAGE_TYPES
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
@@ -49,10 +50,7 @@ def images_in(message: discord.Message, max_bytes: int) -> Found:
             found.skipped += 1
             continue
         if attachment.size > max_bytes:
-            limit = max_bytes // (1024 * 1024)
-            raise BadAttachment(
-                f"{code_span(attachment.filename)} is larger than the {limit} MB limit for reference images."
-            )
+            raise BadAttachment(too_large(attachment.filename, max_bytes))
         found.images.append(PendingReference(attachment.filename, url=attachment.url))
     for shown in (image for image in images_of(message) if image.in_gallery):  # a set the bot posted, say
         if not _image_type(shown.content_type, shown.filename):
@@ -62,7 +60,7 @@ def images_in(message: discord.Message, max_bytes: int) -> Found:
     for embed in message.embeds:
         url = _embed_image(embed)
         if url:
-            found.images.append(PendingReference(filename_of(url) or "embedded image", url=url))
+            found.images.append(PendingReference(filename_of(url) or _("embedded image"), url=url))
     return found
 
 

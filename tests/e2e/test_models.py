@@ -65,7 +65,7 @@ async def test_each_model_makes_what_it_can(discord_fake, image_api, start_bot, 
     [
         ({"model": V45, "resolution": "1K"}, "Seedream 4.5 makes 2K or 4K images, not 1K"),
         ({"model": V50, "resolution": "4K"}, "Seedream 5.0 Lite makes 2K or 3K images, not 4K"),
-        ({"model": V40, "resolution": "3K"}, "Seedream 4.0 makes 1K, 2K or 4K images, not 3K"),
+        ({"model": V40, "resolution": "3K"}, "Seedream 4.0 makes 1K, 2K, or 4K images, not 3K"),
         ({"model": V40, "format": "png"}, "PNG needs Seedream 5.0 Lite"),
         ({"model": V45, "format": "png"}, "Seedream 4.5 makes JPEG images only"),
         ({"model": V45, "web_search": True}, "Seedream 4.5 cannot search the web; it needs Seedream 5.0 Lite"),

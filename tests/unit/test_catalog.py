@@ -55,7 +55,7 @@ def test_models_refuse_the_presets_they_do_not_make() -> None:
     assert v45.size_problem("1K") == "Seedream 4.5 makes 2K or 4K images, not 1K."
     assert v45.size_problem(ASPECT_SIZES["16:9"]["1K"]) == "Seedream 4.5 makes 2K or 4K images, not 1K."
     assert v50.size_problem("4K") == "Seedream 5.0 Lite makes 2K or 3K images, not 4K."
-    assert ALL.get(V40).size_problem("3K") == "Seedream 4.0 makes 1K, 2K or 4K images, not 3K."
+    assert ALL.get(V40).size_problem("3K") == "Seedream 4.0 makes 1K, 2K, or 4K images, not 3K."
     assert "pixels in total" in (v45.size_problem("1600x900") or "")
     assert "pixels in total" in (v50.size_problem("4000x3000") or "")
     assert ALL.get(V40).size_problem("1600x900") is None
@@ -118,7 +118,7 @@ def test_settings_offer_image_model_by_default_and_check_image_models() -> None:
     [
         (spec(V45, "1K"), "Seedream 4.5 makes 2K or 4K images, not 1K. Choose 2K or 4K, or Seedream 4.0."),
         (spec(V50, "5504x3040"), "Seedream 5.0 Lite makes 2K or 3K images, not 4K. Choose 2K or 3K, or Seedream 4.0"),
-        (spec(V40, "3K"), "Seedream 4.0 makes 1K, 2K or 4K images, not 3K. Choose 1K, 2K or 4K, or Seedream 5.0 Lite"),
+        (spec(V40, "3K"), "Seedream 4.0 makes 1K, 2K, or 4K images, not 3K. Choose 1K, 2K, or 4K, or Seedream 5.0"),
         (spec(V40, output_format="png"), "Seedream 4.0 makes JPEG images only; PNG needs Seedream 5.0 Lite."),
         (spec(V45, web_search=True), "Seedream 4.5 cannot search the web; it needs Seedream 5.0 Lite."),
         (spec(V40, references=11), "Seedream 4.0 takes at most 10 reference images; you gave 11."),
