@@ -9,6 +9,7 @@ from typing import Any
 import discord
 
 from bot.errors import BadInput
+from bot.i18n import N_, _, speaking
 from bot.imagegen.catalog import ASPECT_SIZES, size_for
 from bot.imagegen.models import MAX_TOTAL_IMAGES
 from bot.jobs.model import JobSpec, result_filename
@@ -17,12 +18,13 @@ from bot.presentation.access import JobGone, job_permissions, shown_here, visibl
 from bot.presentation.gallery import filename_of
 from bot.presentation.launch import Launcher, PendingReference
 from bot.presentation.poster import ButtonsFactory
+from bot.presentation.speaking import public_language
 from bot.services import Services
 from bot.store import DeliveredImage, JobRecord
 
 log = logging.getLogger(__name__)
 
-GONE = "Job #{id} no longer exists, so this button does nothing any more."
+GONE = N_("Job #{id} no longer exists, so this button does nothing any more.")
 VARIATION_COUNT = 4
 
 
@@ -48,16 +50,18 @@ class ResultActions:
     async def job(self, interaction: discord.Interaction, job_id: int) -> JobRecord:
         """The job, if it exists here and the member can see its channel; JobGone otherwise."""
         job = await self.store.get_job(job_id)
-        return visible_job(
-            interaction, job, job_id, "Job #{id} no longer exists, so this button does nothing any more."
-        )
+        return visible_job(interaction, job, job_id, _(GONE))
 
     async def job_to_repeat(self, interaction: discord.Interaction, job_id: int) -> JobRecord:
         """A job whose prompt a new public job may show here: never one from a channel not everyone here sees."""
         job = await self.job(interaction, job_id)
         if not shown_here(interaction, job):
-            raise BadInput(f"Job #{job.id} was made in a private channel: use its buttons there.")
+            raise BadInput(_("Job #{id} was made in a private channel: use its buttons there.").format(id=job.id))
         return job
+
+    async def public_language(self, interaction: discord.Interaction) -> str:
+        """The language of the new public job a button starts here (a preface is written in it)."""
+        return await public_language(self.store.guilds, interaction.guild_id, interaction.guild_locale)
 
     async def image(self, job: JobRecord, number: int) -> tuple[DeliveredImage, PendingReference]:
         """Image `number` (1-based) of a job, as a reference read fresh from its message."""
@@ -67,7 +71,7 @@ class ResultActions:
         if found is None and 1 <= number <= len(images):
             found = images[number - 1]
         if found is None or found.message_id is None:
-            raise JobGone(f"Image {number} of job #{job.id} is not available any more.")
+            raise JobGone(_("Image {number} of job #{id} is not available any more.").format(number=number, id=job.id))
         name = filename_of(found.url) if found.url else result_filename(job.id, number)
         return found, PendingReference(name, channel_id=found.channel_id, message_id=found.message_id)
 
@@ -95,17 +99,22 @@ class ResultActions:
         job = await self.job_to_repeat(interaction, job_id)
         kept = await self.store.references.count(job.id)
         if kept < int(job.params.get("references", 0)):
-            raise BadInput(f"The reference images of job #{job.id} are no longer kept, so it can't be rerolled.")
+            raise BadInput(
+                _("The reference images of job #{id} are no longer kept, so it can't be rerolled.").format(id=job.id)
+            )
         references = [PendingReference(f"reference {n + 1}", kept=(job.id, n)) for n in range(kept)]
         spec = self.spec(interaction, job)
-        await self.launcher.from_interaction(interaction, spec, references, preface=f"🔁 Reroll of job #{job.id}")
+        with speaking(await self.public_language(interaction)):
+            preface = "🔁 " + _("Reroll of job #{id}").format(id=job.id)
+        await self.launcher.from_interaction(interaction, spec, references, preface=preface)
 
     async def variations(self, interaction: discord.Interaction, job_id: int, number: int) -> None:
         """A new set of VARIATION_COUNT images with this image as the reference."""
         job = await self.job_to_repeat(interaction, job_id)
-        _, reference = await self.image(job, number)
+        _image, reference = await self.image(job, number)
         spec = self.spec(interaction, job, count=min(VARIATION_COUNT, MAX_TOTAL_IMAGES - 1), kind="variations")
-        preface = f"🎨 Variations of image {number} of job #{job.id}"
+        with speaking(await self.public_language(interaction)):
+            preface = "🎨 " + _("Variations of image {number} of job #{id}").format(number=number, id=job.id)
         await self.launcher.from_interaction(interaction, spec, [reference], preface=preface)
 
     async def upscale(self, interaction: discord.Interaction, job_id: int, number: int) -> None:
@@ -124,7 +133,8 @@ class ResultActions:
             size_label=text.size_label(highest, aspect, catalog.label(job.params.get("model"))),
             kind="upscale",
         )
-        preface = f"⬆️ Upscale of image {number} of job #{job.id}"
+        with speaking(await self.public_language(interaction)):
+            preface = "⬆️ " + _("Upscale of image {number} of job #{id}").format(number=number, id=job.id)
         await self.launcher.from_interaction(interaction, spec, [reference], preface=preface)
 
     async def use_as_reference(self, interaction: discord.Interaction, job_id: int, number: int) -> None:
@@ -143,11 +153,12 @@ class ResultActions:
         )
         held = len(await tray.items(interaction.guild_id, interaction.user.id))
         if full:
-            message = f"Your reference tray is full ({held}/{tray.limit}). Remove something with `/tray` first."
+            message = _("Your reference tray is full ({held}/{limit}). Remove something with `/tray` first.")
         elif added:
-            message = f"📌 Added image {number} of job #{job.id} to your references ({held}/{tray.limit})."
+            message = "📌 " + _("Added image {number} of job #{id} to your references ({held}/{limit}).")
         else:
-            message = f"Image {number} of job #{job.id} is already in your references ({held}/{tray.limit})."
+            message = _("Image {number} of job #{id} is already in your references ({held}/{limit}).")
+        message = message.format(number=number, id=job.id, held=held, limit=tray.limit)
         await interaction.followup.send(message, ephemeral=True)
 
     async def delete(self, interaction: discord.Interaction, job_id: int) -> None:
@@ -155,7 +166,7 @@ class ResultActions:
         job = await self.job(interaction, job_id)
         permissions = job_permissions(interaction, job) or discord.Permissions.none()
         if interaction.user.id != job.user_id and not permissions.manage_messages:
-            raise BadInput("Only the member who asked for these images, or a moderator, can delete them.")
+            raise BadInput(_("Only the member who asked for these images, or a moderator, can delete them."))
         await interaction.response.defer(ephemeral=True, thinking=True)
         targets = {(i.channel_id, i.message_id) for i in await self.store.job_images(job.id) if i.message_id}
         if interaction.message is not None and not interaction.message.flags.ephemeral:
@@ -165,4 +176,5 @@ class ResultActions:
             with contextlib.suppress(discord.NotFound):
                 await channel.get_partial_message(message_id).delete()
         log.info("job %s: %d message(s) deleted by user %s", job.id, len(targets), interaction.user.id)
-        await interaction.followup.send(f"🗑️ Deleted the messages of job #{job.id}.", ephemeral=True)
+        deleted = _("Deleted the messages of job #{id}.").format(id=job.id)
+        await interaction.followup.send(f"🗑️ {deleted}", ephemeral=True)

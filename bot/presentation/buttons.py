@@ -13,6 +13,7 @@ from typing import Any
 import discord
 
 from bot.errors import UserFacingError
+from bot.i18n import N_, _
 from bot.jobs.model import Outcome
 from bot.presentation.access import JobGone
 from bot.presentation.actions import ResultActions
@@ -25,14 +26,15 @@ from bot.tree import error_reference
 log = logging.getLogger(__name__)
 
 Work = Callable[[ResultActions], Awaitable[None]]
+# Labels are translated when a button is made: result messages are made in their job's language.
 JOB_BUTTONS = {
-    "reroll": ("Reroll", "🔁", discord.ButtonStyle.secondary),
-    "delete": ("Delete", "🗑️", discord.ButtonStyle.danger),
+    "reroll": (N_("Reroll"), "🔁", discord.ButtonStyle.secondary),
+    "delete": (N_("Delete"), "🗑️", discord.ButtonStyle.danger),
 }
 IMAGE_BUTTONS = {
-    "vary": ("Variations", "🎨", discord.ButtonStyle.secondary),
-    "up": ("Upscale", "⬆️", discord.ButtonStyle.secondary),
-    "ref": ("Use as reference", "📌", discord.ButtonStyle.secondary),
+    "vary": (N_("Variations"), "🎨", discord.ButtonStyle.secondary),
+    "up": (N_("Upscale"), "⬆️", discord.ButtonStyle.secondary),
+    "ref": (N_("Use as reference"), "📌", discord.ButtonStyle.secondary),
 }
 
 
@@ -52,7 +54,7 @@ async def guarded(interaction: discord.Interaction, what: str, work: Work) -> No
     except Exception:
         ref = error_reference()
         log.exception("button %s by user %s failed (ref %s)", what, interaction.user.id, ref)
-        await tell(interaction, f"Something went wrong (ref {ref}). Please try again.")
+        await tell(interaction, _("Something went wrong (ref {ref}). Please try again.").format(ref=ref))
 
 
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"img:(?P<action>reroll|delete):(?P<job>\d+)"):
@@ -60,7 +62,8 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"img:(
 
     def __init__(self, action: str, job_id: int) -> None:
         label, emoji, style = JOB_BUTTONS[action]
-        super().__init__(discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=f"img:{action}:{job_id}"))
+        custom_id = f"img:{action}:{job_id}"
+        super().__init__(discord.ui.Button(label=_(label), emoji=emoji, style=style, custom_id=custom_id))
         self.action = action
         self.job_id = job_id
 
@@ -87,7 +90,7 @@ class ImageButton(
     def __init__(self, action: str, job_id: int, number: int) -> None:
         label, emoji, style = IMAGE_BUTTONS[action]
         custom_id = f"img:{action}:{job_id}:{number}"
-        super().__init__(discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=custom_id))
+        super().__init__(discord.ui.Button(label=_(label), emoji=emoji, style=style, custom_id=custom_id))
         self.action = action
         self.job_id = job_id
         self.number = number
@@ -115,9 +118,11 @@ class ImagePicker(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"img
     """A select to act on one image of a set; answers privately with that image's buttons."""
 
     def __init__(self, job_id: int, count: int) -> None:
-        options = [discord.SelectOption(label=f"Image {n}", value=str(n)) for n in range(1, count + 1)]
+        options = [
+            discord.SelectOption(label=_("Image {number}").format(number=n), value=str(n)) for n in range(1, count + 1)
+        ]
         select: discord.ui.Select[Any] = discord.ui.Select(
-            placeholder="Pick an image for variations, upscale or reference…",
+            placeholder=_("Pick an image for variations, upscale or reference…"),
             options=options,
             custom_id=f"img:pick:{job_id}:{count}",
         )
@@ -137,11 +142,12 @@ class ImagePicker(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"img
 
         async def offer(actions: ResultActions) -> None:
             job = await actions.job(interaction, self.job_id)
-            _, reference = await actions.image(job, number)
+            _image, reference = await actions.image(job, number)
             await interaction.response.defer(ephemeral=True, thinking=True)
             url = await actions.launcher.fresh_url(reference)  # the message's URL is signed and expires
             shown = GalleryImage(reference.name, alt_text(job.prompt), url=url)
-            view = layout(f"Image {number} of job #{job.id}:", [shown], image_controls(job.id, number))
+            heading = _("Image {number} of job #{id}:").format(number=number, id=job.id)
+            view = layout(heading, [shown], image_controls(job.id, number))
             await interaction.followup.send(view=view, ephemeral=True)
 
         await guarded(interaction, self.custom_id, offer)

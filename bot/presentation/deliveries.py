@@ -11,6 +11,7 @@ import time
 
 import discord
 
+from bot.i18n import ngettext, speaking
 from bot.jobs.model import Delivery, Outcome, spec_of
 from bot.jobs.worker import StoredJob
 from bot.presentation.buttons import buttons_for
@@ -78,7 +79,9 @@ class RestDeliveries:
         poster.language = record.language
         if continuing and poster.token_alive():  # new images go below the notice, never over the delivered ones
             try:
-                message = await interaction.followup.send(f"⏳ {job.owed} more…", wait=True)
+                with speaking(record.language):
+                    more = ngettext("{count} more…", "{count} more…", job.owed).format(count=job.owed)
+                message = await interaction.followup.send(f"⏳ {more}", wait=True)
                 interaction.message_id = message.id
             except discord.HTTPException as error:
                 if not token_expired(error):
@@ -92,7 +95,8 @@ class RestDeliveries:
 
     async def interrupted(self, job: StoredJob, *, resuming: bool) -> None:
         """The notice on the job's status message (or in its channel), with Retry when it does not continue."""
-        controls = retry_controls(job.record.id) if job.owed and not resuming else None
+        with speaking(job.record.language):  # a public notice: its Retry button in the job's language too
+            controls = retry_controls(job.record.id) if job.owed and not resuming else None
         notice = interrupted_notice(job.record, resuming=resuming)
         await tell_member(self.client, job.record, job.entry, notice, controls, time.time())
 

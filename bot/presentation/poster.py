@@ -23,7 +23,7 @@ from typing import Any
 import discord
 
 from bot.errors import ContentBlocked
-from bot.i18n import speaking
+from bot.i18n import _, speaking
 from bot.jobs.model import Outcome, OutputImage, Posted, Progress
 from bot.presentation import text
 from bot.presentation.gallery import IMAGES_PER_MESSAGE, Body, Controls, GalleryImage, KeptFile, images_of, kept_files
@@ -129,8 +129,8 @@ class PagedPoster:
             )
             with self._speaking():
                 self._progress_text = text.progress_line(progress_after)
+                name, alt = image.filename(progress.job_id), text.alt_text(self.prompt)
             self._shown = _state(progress_after)
-            name, alt = image.filename(progress.job_id), text.alt_text(self.prompt)
             buffer = io.BytesIO(image.data)
             file = discord.File(buffer, filename=name, description=alt)
             try:
@@ -148,15 +148,15 @@ class PagedPoster:
             self._progress_text = ""
             with self._speaking():
                 final = self._with_preface(text.summary(self.prompt, self.requester, self.size_label, outcome))
-            if blocked_before_any_image(outcome) and await self._finish_privately(final):
-                return  # the safety filter's verdict is the member's business: no public card, no Reroll
-            controls = None
-            if self._buttons is not None:
-                controls = self._buttons(outcome)
-                final += f"\n-# Job #{outcome.job_id} · `/job {outcome.job_id}` brings it back"
-            if not await self._edit_status(final, final=True, controls=controls):  # a new message, new buttons
-                fresh = self._buttons(outcome) if self._buttons is not None else None
-                await self._channel_send(**Body(final, None, fresh).new())
+                if blocked_before_any_image(outcome) and await self._finish_privately(final):
+                    return  # the safety filter's verdict is the member's business: no public card, no Reroll
+                controls = None
+                if self._buttons is not None:
+                    controls = self._buttons(outcome)  # their labels in the job's language too
+                    final += "\n-# " + _("Job #{id} · `/job {id}` brings it back").format(id=outcome.job_id)
+                if not await self._edit_status(final, final=True, controls=controls):  # a new message, new buttons
+                    fresh = self._buttons(outcome) if self._buttons is not None else None
+                    await self._channel_send(**Body(final, None, fresh).new())
 
     async def retire(self) -> None:
         """Make no more updates; a worker's poster owns the status line from now on."""
@@ -246,7 +246,8 @@ class PagedPoster:
     def _page_text(self, page: Page, count: int) -> str:
         if not self._pages or self._pages[0] is page:  # the first page carries the status line and the summary
             return self._status_content()
-        return text.page_header(self.prompt, page.first + 1, page.first + count, self._requested)
+        with self._speaking():
+            return text.page_header(self.prompt, page.first + 1, page.first + count, self._requested)
 
     def _status_content(self) -> str:
         head = self._with_preface(text.header(self.prompt, self.requester))

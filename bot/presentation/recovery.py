@@ -10,6 +10,7 @@ from typing import Any
 import discord
 
 from bot.errors import UserFacingError
+from bot.i18n import N_, _, ngettext, speaking
 from bot.jobs.model import JobSpec, PreparedJob
 from bot.presentation import text
 from bot.presentation.buttons import services_of
@@ -57,13 +58,16 @@ class TokenInteraction:
         await self.followup.delete_message(self.message_id)  # type: ignore[arg-type]
 
 
+RETRY = N_("Retry")
+
+
 class RetryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"img:retry:(?P<job>\d+)"):
     """Retry an interrupted job: generates the images it still owes, as a new job."""
 
     def __init__(self, job_id: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Retry", emoji="🔁", style=discord.ButtonStyle.primary, custom_id=f"img:retry:{job_id}"
+                label=_(RETRY), emoji="🔁", style=discord.ButtonStyle.primary, custom_id=f"img:retry:{job_id}"
             )
         )
         self.job_id = job_id
@@ -101,9 +105,11 @@ async def retry(interaction: discord.Interaction, job_id: int) -> None:
     if not await services.store.journal.claim_retry(job_id, interaction.user.id):
         entry = await services.store.journal.get(job_id)
         if entry is not None and entry.recovered_at is None:  # the takeover shows the button, then finishes the job
-            await tell(interaction, "That request is still being wrapped up after the restart. Try again in a moment.")
+            await tell(
+                interaction, _("That request is still being wrapped up after the restart. Try again in a moment.")
+            )
         else:
-            await tell(interaction, "This request was already retried.")
+            await tell(interaction, _("This request was already retried."))
         return
 
     async def prepare(spec: JobSpec) -> PreparedJob:
@@ -133,27 +139,49 @@ async def _take_button_away(interaction: discord.Interaction) -> None:
 
 def _refusal(record: JobRecord | None) -> str:
     if record is None:
-        return "That request no longer exists."
-    return "Only the member who made this request can retry it."
+        return _("That request no longer exists.")
+    return _("Only the member who made this request can retry it.")
 
 
 def interrupted_notice(record: JobRecord, *, resuming: bool) -> str:
-    """What the member sees about a job the restart interrupted."""
+    """What the member sees about a job the restart interrupted (public: in the job's language)."""
+    with speaking(record.language):
+        return _interrupted(record, resuming=resuming)
+
+
+def _interrupted(record: JobRecord, *, resuming: bool) -> str:
     head = text.header(record.prompt, f"<@{record.user_id}>")
     delivered, requested = record.images_delivered, record.images_requested
     owed = requested - delivered
     if owed <= 0:
-        return f"{head}\n✅ All {text.plural(requested, 'image')} arrived before the bot restarted."
-    done = f"{delivered} of {text.plural(requested, 'image')} arrived" if delivered else "no image was made yet"
-    then = f"Making the other {owed} now…" if resuming else "Press **Retry** to get the rest."
-    if not delivered:
-        then = "Making it again now…" if resuming else "Press **Retry** to try again."
-    return f"{head}\n⚠️ The bot restarted before this request was finished ({done}). {then}"
+        arrived = ngettext(
+            "{count} image arrived before the bot restarted.",
+            "All {count} images arrived before the bot restarted.",
+            requested,
+        ).format(count=requested)
+        return f"{head}\n✅ {arrived}"
+    if delivered:
+        stopped = ngettext(
+            "The bot restarted before this request was finished ({delivered} of {count} image arrived).",
+            "The bot restarted before this request was finished ({delivered} of {count} images arrived).",
+            requested,
+        ).format(delivered=delivered, count=requested)
+        then = (
+            ngettext("Making the other {owed} now…", "Making the other {owed} now…", owed).format(owed=owed)
+            if resuming
+            else _("Press **{retry}** to get the rest.").format(retry=_(RETRY))
+        )
+    else:
+        stopped = _("The bot restarted before this request was finished (no image was made yet).")
+        then = _("Making it again now…") if resuming else _("Press **{retry}** to try again.").format(retry=_(RETRY))
+    return f"{head}\n⚠️ {stopped} {then}"
 
 
 def not_started_notice(record: JobRecord) -> str:
-    """What the member sees about a request its process never queued (it died while preparing it)."""
-    return f"{text.header(record.prompt, f'<@{record.user_id}>')}\n{NOT_STARTED}"
+    """What the member sees about a request its process never queued (it died while preparing it): public, so in
+    the job's language."""
+    with speaking(record.language):
+        return f"{text.header(record.prompt, f'<@{record.user_id}>')}\n{_(NOT_STARTED)}"
 
 
 RECONCILED_INDEX = 1000  # job_images index for an image found on Discord but never recorded (API indices are 0-14)
@@ -213,7 +241,7 @@ async def reconcile(
     found = 0
     base = max(RECONCILED_INDEX, await store.queue.next_index(record.id))  # after every index a takeover used
     for message_id, count in shown.items():
-        for _ in range(count - sum(1 for r in recorded if r.message_id == message_id)):
+        for _missing in range(count - sum(1 for r in recorded if r.message_id == message_id)):
             found += await store.record_image(
                 record.id, base + found, message_id=message_id, channel_id=record.channel_id, url=None
             )

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import discord
+from babel import lists, units
 
 from bot.errors import ImageApiError, UserFacingError
-from bot.i18n import _, ngettext
+from bot.i18n import N_, _, babel_locale, ngettext
 from bot.imagegen.catalog import size_for
 from bot.jobs.model import Outcome, Progress
 from bot.textclean import clean_prompt, code_span
 
 ALT_TEXT_LIMIT = 1024
 PROMPT_ECHO_LIMIT = 400
+RATIO_FROM_PROMPT = N_("ratio from prompt")  # stored in English in a job's size label, shown by `size_text`
 
 
 def shorten(text: str, limit: int) -> str:
@@ -45,19 +49,21 @@ def link_text(value: str, limit: int = 60) -> str:
 
 def alt_text(prompt: str) -> str:
     """Alt text for a generated image: its prompt, cut to Discord's limit."""
-    return shorten(clean_prompt(prompt), ALT_TEXT_LIMIT) or "Generated image"
+    return shorten(clean_prompt(prompt), ALT_TEXT_LIMIT) or _("Generated image")
 
 
 def duration(seconds: float) -> str:
-    """`42s`, `3m 05s`."""
+    """An elapsed time to the second in the current language's narrow units (CLDR): `42s`, `3m 5s`, `3分钟5秒`."""
     seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    return f"{seconds // 60}m {seconds % 60:02d}s"
+    locale = babel_locale()
+    parts = [units.format_unit(seconds % 60, "duration-second", length="narrow", locale=locale)]
+    if seconds >= 60:
+        parts.insert(0, units.format_unit(seconds // 60, "duration-minute", length="narrow", locale=locale))
+    return str(lists.format_list(parts, style="unit-narrow", locale=locale))
 
 
 def plural(count: int, noun: str) -> str:
-    """`1 image`, `4 images`."""
+    """`1 image`, `4 images`: English only (operators' texts); members' texts use `ngettext` at the call site."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
@@ -110,7 +116,7 @@ def summary(prompt: str, requester: str, size_label: str, outcome: Outcome) -> s
     lines = [header(prompt, requester)]
     if outcome.delivered:
         images = ngettext("{count} image", "{count} images", outcome.delivered).format(count=outcome.delivered)
-        lines.append(f"{size_label} · {images} · {duration(outcome.duration)}")
+        lines.append(f"{size_text(size_label)} · {images} · {duration(outcome.duration)}")
         missing = outcome.requested - outcome.delivered - len(outcome.failures)
         if missing > 0 and outcome.error is None:
             returned = ngettext(
@@ -120,11 +126,22 @@ def summary(prompt: str, requester: str, size_label: str, outcome: Outcome) -> s
             ).format(count=outcome.delivered, requested=outcome.requested)
             lines.append(f"ℹ️ {returned}")
     if outcome.failures:
-        lines.append(f"⚠️ {outcome.failure_summary()}")
+        lines.append(f"⚠️ {failures_text(outcome)}")
     if outcome.error is not None:
-        prefix = "⚠️ The set stopped early: " if outcome.delivered else "❌ "
-        lines.append(prefix + error_text(outcome.error))
+        error = error_text(outcome.error)
+        stopped = "⚠️ " + _("The set stopped early: {error}").format(error=error)
+        lines.append(stopped if outcome.delivered else f"❌ {error}")
     return "\n".join(lines)
+
+
+def failures_text(outcome: Outcome) -> str:
+    """`2 images could not be made: blocked by … (×2)`: the failed images of a set and why, for the member."""
+    reasons = Counter(error.message for error in outcome.failures)
+    said = " ".join(reason if n == 1 else f"{reason} (×{n})" for reason, n in reasons.items())
+    count = len(outcome.failures)
+    return ngettext(
+        "{count} image could not be made: {reasons}", "{count} images could not be made: {reasons}", count
+    ).format(count=count, reasons=said)
 
 
 def error_text(error: UserFacingError) -> str:
@@ -132,20 +149,31 @@ def error_text(error: UserFacingError) -> str:
     request_id = error.request_id if isinstance(error, ImageApiError) else None
     if not request_id:
         return error.message
-    return f"{error.message} (ref {request_id[-6:]})"
+    return _("{message} (ref {ref})").format(message=error.message, ref=request_id[-6:])
 
 
 def page_header(prompt: str, first: int, last: int, total: int) -> str:
     """Content of the second and later messages of a large set."""
-    span = f"image {first}" if first == last else f"images {first}–{last}"
-    return f"**{echo(prompt, 120)}** — {span} of {total}"
+    if first == last:
+        span = _("image {number} of {total}").format(number=first, total=total)
+    else:
+        span = _("images {first}–{last} of {total}").format(first=first, last=last, total=total)
+    return f"**{echo(prompt, 120)}** — {span}"
 
 
 def size_label(resolution: str, aspect: str | None, model: str | None = None) -> str:
-    """`2K · 16:9 (2848x1600)` or `2K · ratio from prompt`, after the model's name when one is given."""
+    """`2K · 16:9 (2848x1600)` or `2K · ratio from prompt`, after the model's name when one is given.
+
+    Stored with the job in English whatever the language (a job's texts may be shown later in another one):
+    show it with `size_text`."""
     label = (
-        f"{resolution} · ratio from prompt"
+        f"{resolution} · {RATIO_FROM_PROMPT}"
         if aspect is None
         else f"{resolution} · {aspect} ({size_for(resolution, aspect)})"
     )
     return f"{model} · {label}" if model else label
+
+
+def size_text(label: str) -> str:
+    """A stored size label (`size_label`) in the current language."""
+    return label.replace(RATIO_FROM_PROMPT, _(RATIO_FROM_PROMPT))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
+from bot.i18n import speaking
 from bot.jobs.model import Progress
-from bot.presentation.text import progress_line, time_left
+from bot.presentation.text import duration, page_header, progress_line, size_label, size_text, time_left
 
 
 def progress(**values: object) -> Progress:
@@ -34,3 +35,15 @@ def test_time_left_is_never_to_the_second() -> None:
         "about 1 min left",
         "about 2 min left",
     ]
+
+
+def test_elapsed_times_and_page_headers_in_the_jobs_language() -> None:
+    assert [duration(s) for s in (0, 35, 185)] == ["0s", "35s", "3m 5s"]
+    with speaking("zh-CN"):
+        assert [duration(35), duration(185)] == ["35秒", "3分钟5秒"]
+        assert page_header("owls", 11, 12, 12) == "**owls** — 第 11–12 张，共 12 张"
+    with speaking("ru"):
+        assert duration(185) == "3 мин 5 с"
+        assert page_header("owls", 11, 11, 11) == "**owls** — изображение 11 из 11"
+        label = size_label("2K", None)  # stored with the job in English, shown in the language of the moment
+        assert label == "2K · ratio from prompt" and size_text(label) == "2K · пропорции из запроса"
