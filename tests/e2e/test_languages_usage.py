@@ -10,6 +10,7 @@ from tests.fakes.discord_models import walk_components
 from tests.i18n_check import assert_translated, untranslated_words
 
 # What may appear as is: resolutions, ratios and sizes, model names, commands, and the emoji of the panel.
+V40, V45 = "doubao-seedream-4-0-250828", "doubao-seedream-4-5-251128"
 VERBATIM = ["/imagine", "/settings", "/imagine-admin", "UTC", "1K", "2K", "3K", "4K", "Seedream"]
 
 
@@ -182,3 +183,16 @@ async def test_a_forget_me_request_writes_down_the_members_language(discord_fake
     assert forget.original.content.startswith("Ich lösche jetzt")
     await discord_fake.wait_for(lambda: forget.followups, timeout=30)
     assert seen == ["de"] and forget.followups[-1].content.startswith("Fertig: ")
+
+
+async def test_pseudo_locale_model_menu_of_settings(discord_fake, image_api, start_bot) -> None:
+    await start_bot(pseudo_locale=True, image_models=[V40, V45])
+    pat = discord_fake.add_member("pat")
+    panel = (await slash_text(discord_fake, pat, "settings")).original
+    models = ["Seedream 4.0", "Seedream 4.5"]
+    assert_translated(panel.content, allowed=[*models, *VERBATIM])
+    [menu] = [c for c in walk_components(panel.components) if c.get("custom_id") == "settings:model"]
+    assert_translated(menu["placeholder"])
+    for option in menu["options"]:
+        assert not untranslated_words(option["label"], models), option
+        assert_translated(option["description"], allowed=VERBATIM)
