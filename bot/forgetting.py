@@ -10,14 +10,16 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.i18n import current_language, speaking
 from bot.store import UsageStore
 from bot.store.usage import Forgotten
 
 log = logging.getLogger(__name__)
 
-KEY = "forget-me:"  # meta key prefix: one row per request under way, `forget-me:<user id>`
+KEY = "forget-me:"  # meta key prefix: one row per request under way, `forget-me:<user id>` = the member's language
 
-Tell = Callable[[int, Forgotten], Awaitable[object]]  # (user id, what was done): the member hears of it
+# (user id, what was done): the member hears of it, called in the language they asked in
+Tell = Callable[[int, Forgotten], Awaitable[object]]
 
 
 class Forgetter:
@@ -32,7 +34,8 @@ class Forgetter:
         return user_id in self._running
 
     def start(self, user_id: int, tell: Tell) -> bool:
-        """Start forgetting `user_id` in the background; False when a request of theirs is already under way."""
+        """Start forgetting `user_id` in the background, in the current language (the member is told in it); False
+        when a request of theirs is already under way."""
         if user_id in self._running:
             return False
         task = asyncio.create_task(self._forget(user_id, tell))
@@ -41,9 +44,12 @@ class Forgetter:
         return True
 
     async def resume(self, tell: Tell) -> int:
-        """Start again every request a stopped process left unfinished; how many."""
-        users = [int(key.removeprefix(KEY)) for key in await self.store.meta_keys(KEY)]
-        started = sum(self.start(user_id, tell) for user_id in users)
+        """Start again every request a stopped process left unfinished, each in the language it was asked in; how
+        many."""
+        started = 0
+        for key in await self.store.meta_keys(KEY):
+            with speaking(await self.store.get_meta(key)):  # "1" (before languages): English
+                started += self.start(int(key.removeprefix(KEY)), tell)
         if started:
             log.info("resuming %d forget-me request(s) left by the last run", started)
         return started
@@ -51,7 +57,7 @@ class Forgetter:
     async def _forget(self, user_id: int, tell: Tell) -> None:
         key = f"{KEY}{user_id}"
         try:
-            await self.store.set_meta(key, "1")
+            await self.store.set_meta(key, current_language())
             forgotten = await self.store.usage.forget_user(user_id)
             await self.store.tray.forget_user(user_id)
             await self.store.member_defaults.forget_user(user_id)

@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.i18n import _, ngettext, number
 from bot.imagegen.catalog import ASPECT_SIZES, RESOLUTIONS, Model
 from bot.imagegen.models import MAX_TOTAL_IMAGES
 from bot.limits import Limits
@@ -61,10 +62,18 @@ def choose(
         resolution = defaults.resolution or limits.default_resolution
         if defaults.resolution == "4K" and not limits.allow_4k:
             resolution = allowed_resolution(limits)
-            notes.append(f"ℹ️ Your default resolution 4K is not allowed on this server, so this uses {resolution}.")
+            notes.append(
+                _("ℹ️ Your default resolution 4K is not allowed on this server, so this uses {resolution}.").format(
+                    resolution=resolution
+                )
+            )
         if highest in RESOLUTIONS and resolution in RESOLUTIONS and _rank(resolution) > _rank(highest):
             if defaults.resolution == resolution:
-                notes.append(f"ℹ️ Your role allows at most {highest}, so this uses {highest}, not your default.")
+                notes.append(
+                    _("ℹ️ Your role allows at most {resolution}, so this uses {resolution}, not your default.").format(
+                        resolution=highest
+                    )
+                )
             resolution = highest
         resolution = model.nearest(resolution)
     if aspect == FROM_PROMPT:
@@ -75,8 +84,21 @@ def choose(
         count = defaults.count or 1
         room = most_images(limits, references, model)
         if count > room:
-            why = "this server's limit" if room == limits.max_set_size else "what fits with your reference images"
-            notes.append(f"ℹ️ Your default of {count} images is more than {why} ({room}), so this makes {room}.")
+            if room == limits.max_set_size:
+                note = ngettext(
+                    "ℹ️ Your default of {count} image is more than this server's limit ({room}), so this makes {room}.",
+                    "ℹ️ Your default of {count} images is more than this server's limit ({room}), so this makes {room}.",
+                    count,
+                )
+            else:
+                note = ngettext(
+                    "ℹ️ Your default of {count} image is more than what fits with your reference images ({room}), "
+                    "so this makes {room}.",
+                    "ℹ️ Your default of {count} images is more than what fits with your reference images ({room}), "
+                    "so this makes {room}.",
+                    count,
+                )
+            notes.append(note.format(count=number(count), room=number(room)))
             count = room
     return Chosen(model.id, resolution, aspect, count, tuple(notes))
 

@@ -5,18 +5,51 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from babel import dates
+
+from bot.i18n import _, babel_locale, date
+
 DAY = 86400
 PERIODS = ("today", "week", "month", "all")
 
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """A half-open UTC time range [start, end) with whole-day bounds for the daily rollup."""
+    """A half-open UTC time range [start, end) with whole-day bounds for the daily rollup; its words are written
+    in the current language when they are read."""
 
     name: str
-    label: str
     start: float
     end: float
+
+    @property
+    def short(self) -> str:
+        """`this week`: the period in two words."""
+        return {"today": _("today"), "week": _("this week"), "month": _("this month")}.get(self.name, _("all time"))
+
+    @property
+    def label(self) -> str:
+        """`this week (since Monday, Nov 30, 2026, 00:00 UTC)`: inside a sentence."""
+        start = datetime.fromtimestamp(self.start, UTC)
+        if self.name == "today":
+            return _("today ({date} UTC)").format(date=date(start))
+        if self.name == "week":
+            return _("this week (since Monday, {date}, 00:00 UTC)").format(date=date(start))
+        if self.name == "month":
+            return _("this month ({month}, UTC)").format(month=_month(start))
+        return _("all time")
+
+    @property
+    def heading(self) -> str:
+        """`This week (since Monday, Nov 30, 2026, 00:00 UTC)`: at the start of a line."""
+        start = datetime.fromtimestamp(self.start, UTC)
+        if self.name == "today":
+            return _("Today ({date} UTC)").format(date=date(start))
+        if self.name == "week":
+            return _("This week (since Monday, {date}, 00:00 UTC)").format(date=date(start))
+        if self.name == "month":
+            return _("This month ({month}, UTC)").format(month=_month(start))
+        return _("All time")
 
     @property
     def start_day(self) -> int:
@@ -56,20 +89,22 @@ def period(name: str, now: float) -> Period:
     if name == "today":
         start = today
         end = today + timedelta(days=1)
-        label = f"today ({start:%Y-%m-%d} UTC)"
     elif name == "week":
         start = today - timedelta(days=today.weekday())
         end = start + timedelta(days=7)
-        label = f"this week (since Monday {start:%Y-%m-%d} 00:00 UTC)"
     elif name == "month":
         start = today.replace(day=1)
         end = (start + timedelta(days=32)).replace(day=1)
-        label = f"this month ({start:%B %Y}, UTC)"
     elif name == "all":
-        return Period("all", "all time", 0.0, float("inf"))
+        return Period("all", 0.0, float("inf"))
     else:
         raise ValueError(f"unknown period {name!r}")
-    return Period(name, label, start.timestamp(), end.timestamp())
+    return Period(name, start.timestamp(), end.timestamp())
+
+
+def _month(start: datetime) -> str:
+    """`November 2026` / `2026年11月` in the current language."""
+    return str(dates.format_skeleton("yMMMM", start, locale=babel_locale()))
 
 
 def parse_date(text: str) -> float:

@@ -1,6 +1,7 @@
 """The refusals of admission: each limit's check and its message (the limit, the member's numbers, the reset).
 
 Members see images, not money, unless `show_money` (they have Manage Server, or the server shows costs).
+Messages are written when raised, in the current language (the member's, or the job's on a recheck).
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ import math
 import re
 from datetime import UTC, datetime
 
+from babel import dates
+
 from bot.errors import BadInput, UserFacingError
+from bot.i18n import _, babel_locale, either, money, ngettext, number
 from bot.limits import Limits
-from bot.pricing import money
 from bot.store.guilds import GuildConfig
 from bot.textclean import api_text, code_span
 from bot.tiers import MemberLimits, model_allowed, resolution_allowed, resolutions_up_to
@@ -36,8 +39,10 @@ def check_cooldown(limits: Limits, last: float | None, now: float) -> None:
         return
     ready = last + limits.cooldown_seconds
     raise QuotaExceeded(
-        f"Cooldown: this server asks for {_num(limits.cooldown_seconds)}s between requests. "
-        f"Your last request was {_num(now - last)}s ago; try again <t:{int(ready + 0.999)}:R>.",
+        _(
+            "Cooldown: this server asks for {seconds}s between requests. "
+            "Your last request was {ago}s ago; try again {when}."
+        ).format(seconds=_num(limits.cooldown_seconds), ago=_num(now - last), when=f"<t:{int(ready + 0.999)}:R>"),
         code="quota_cooldown",
     )
 
@@ -45,20 +50,27 @@ def check_cooldown(limits: Limits, last: float | None, now: float) -> None:
 def check_waiting(waiting: int, limit: int) -> None:
     if waiting >= limit:
         raise QuotaExceeded(
-            f"You already have {waiting} requests waiting in line (at most {limit}). "
-            "Try again when one of them has started.",
+            ngettext(
+                "You already have {count} request waiting in line (at most {limit}). Try again when it has started.",
+                "You already have {count} requests waiting in line (at most {limit}). "
+                "Try again when one of them has started.",
+                waiting,
+            ).format(count=number(waiting), limit=number(limit)),
             code="quota_waiting",
         )
 
 
 def _num(value: float) -> str:
-    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+    return number(value, digits=0 if value >= 10 or value == int(value) else 1)
 
 
 def check_channel(config: GuildConfig, channel_id: int | None) -> None:
     if config.channels and channel_id not in config.channels:
-        where = ", ".join(f"<#{c}>" for c in sorted(config.channels))
-        raise QuotaExceeded(f"Image generation is not enabled in this channel. Try {where}.", code="quota_channel")
+        where = either([f"<#{c}>" for c in sorted(config.channels)])
+        raise QuotaExceeded(
+            _("Image generation is not enabled in this channel. Try {channels}.").format(channels=where),
+            code="quota_channel",
+        )
 
 
 def blocked_word(words: tuple[str, ...], prompt: str) -> str | None:
@@ -78,39 +90,72 @@ def blocked_word(words: tuple[str, ...], prompt: str) -> str | None:
 def check_words(config: GuildConfig, prompt: str) -> None:
     if blocked_word(config.blocked_words, prompt) is not None:
         raise PromptNotAllowed(
-            "Your prompt contains a word this server has blocked, so nothing was generated. Please rephrase it."
+            _("Your prompt contains a word this server has blocked, so nothing was generated. Please rephrase it.")
         )
 
 
 def check_model(member: MemberLimits, model: str) -> None:
     if not model_allowed(member, model):
-        allowed = ", ".join(code_span(m) for m in member.models)
+        allowed = either([code_span(m) for m in member.models])
         raise QuotaExceeded(
-            f"Your tier (**{member.tier}**) cannot use {code_span(model)}. It may use {allowed}.", code="quota_model"
+            _("Your tier (**{tier}**) cannot use {model}. It may use {allowed}.").format(
+                tier=member.tier, model=code_span(model), allowed=allowed
+            ),
+            code="quota_model",
         )
 
 
 def check_shape(member: MemberLimits, count: int, resolution: str) -> None:
     """The highest resolution and the largest set of the member's tier (else the server's)."""
     if not resolution_allowed(member, resolution):
-        where = f"for your tier (**{member.tier}**)" if member.tiered else "on this server"
-        choices = resolutions_up_to(member.max_resolution)
-        allowed = " or ".join([", ".join(choices[:-1]), choices[-1]] if len(choices) > 1 else choices)
-        raise QuotaExceeded(f"{resolution} is not allowed {where}. Choose {allowed}.", code="quota_4k")
+        allowed = either(resolutions_up_to(member.max_resolution))
+        if member.tiered:
+            told = _("{resolution} is not allowed for your tier (**{tier}**). Choose {allowed}.")
+        else:
+            told = _("{resolution} is not allowed on this server. Choose {allowed}.")
+        raise QuotaExceeded(told.format(resolution=resolution, tier=member.tier, allowed=allowed), code="quota_4k")
     if count > member.max_set_size:
-        who = f"your tier (**{member.tier}**)" if member.tiered else "this server"
+        most = member.max_set_size
+        if member.tiered:
+            told = ngettext(
+                "Set size limit: your tier (**{tier}**) allows at most {most} image per request; "
+                "you asked for {count}.",
+                "Set size limit: your tier (**{tier}**) allows at most {most} images per request; "
+                "you asked for {count}.",
+                most,
+            )
+        else:
+            told = ngettext(
+                "Set size limit: this server allows at most {most} image per request; you asked for {count}.",
+                "Set size limit: this server allows at most {most} images per request; you asked for {count}.",
+                most,
+            )
         raise QuotaExceeded(
-            f"Set size limit: {who} allows at most {member.max_set_size} images per request; you asked for {count}.",
-            code="quota_set_size",
+            told.format(tier=member.tier, most=number(most), count=number(count)), code="quota_set_size"
         )
 
 
 def check_member_daily(member: MemberLimits, used: int, count: int, reset: float) -> None:
     limit = member.daily_images
     if limit and used + count > limit:
+        if member.tiered:
+            told = ngettext(
+                "Daily limit per member (your tier: **{tier}**): you have used {used} of your {limit} image today "
+                "({left} left) and asked for {count}. It resets at 00:00 UTC ({when}).",
+                "Daily limit per member (your tier: **{tier}**): you have used {used} of your {limit} images today "
+                "({left} left) and asked for {count}. It resets at 00:00 UTC ({when}).",
+                limit,
+            )
+        else:
+            told = ngettext(
+                "Daily limit per member: you have used {used} of your {limit} image today ({left} left) and asked "
+                "for {count}. It resets at 00:00 UTC ({when}).",
+                "Daily limit per member: you have used {used} of your {limit} images today ({left} left) and asked "
+                "for {count}. It resets at 00:00 UTC ({when}).",
+                limit,
+            )
         raise QuotaExceeded(
-            f"Daily limit per member{_tier(member)}: you have used {used} of your {limit} images today "
-            f"({max(0, limit - used)} left) and asked for {count}. It resets at 00:00 UTC (<t:{int(reset)}:R>).",
+            told.format(tier=member.tier, when=f"<t:{int(reset)}:R>", **_numbers(used, limit, count)),
             code="quota_member_daily",
         )
 
@@ -118,9 +163,24 @@ def check_member_daily(member: MemberLimits, used: int, count: int, reset: float
 def check_member_monthly(member: MemberLimits, used: int, count: int, reset: float) -> None:
     limit = member.monthly_images
     if limit and used + count > limit:
+        if member.tiered:
+            told = ngettext(
+                "Monthly limit per member (your tier: **{tier}**): you have used {used} of your {limit} image this "
+                "month ({left} left) and asked for {count}. It resets on {when}.",
+                "Monthly limit per member (your tier: **{tier}**): you have used {used} of your {limit} images this "
+                "month ({left} left) and asked for {count}. It resets on {when}.",
+                limit,
+            )
+        else:
+            told = ngettext(
+                "Monthly limit per member: you have used {used} of your {limit} image this month ({left} left) and "
+                "asked for {count}. It resets on {when}.",
+                "Monthly limit per member: you have used {used} of your {limit} images this month ({left} left) and "
+                "asked for {count}. It resets on {when}.",
+                limit,
+            )
         raise QuotaExceeded(
-            f"Monthly limit per member{_tier(member)}: you have used {used} of your {limit} images this month "
-            f"({max(0, limit - used)} left) and asked for {count}. It resets on {month_reset(reset)}.",
+            told.format(tier=member.tier, when=month_reset(reset), **_numbers(used, limit, count)),
             code="quota_member_monthly",
         )
 
@@ -128,11 +188,20 @@ def check_member_monthly(member: MemberLimits, used: int, count: int, reset: flo
 def check_server_daily(limits: Limits, used: int, count: int, reset: float) -> None:
     limit = limits.server_daily_images
     if limit and used + count > limit:
-        raise QuotaExceeded(
-            f"Daily limit for this server: {used} of its {limit} images are used today "
-            f"({max(0, limit - used)} left) and you asked for {count}. It resets at 00:00 UTC (<t:{int(reset)}:R>).",
-            code="quota_server_daily",
+        told = ngettext(
+            "Daily limit for this server: {used} of its {limit} image are used today ({left} left) and you asked "
+            "for {count}. It resets at 00:00 UTC ({when}).",
+            "Daily limit for this server: {used} of its {limit} images are used today ({left} left) and you asked "
+            "for {count}. It resets at 00:00 UTC ({when}).",
+            limit,
         )
+        raise QuotaExceeded(
+            told.format(when=f"<t:{int(reset)}:R>", **_numbers(used, limit, count)), code="quota_server_daily"
+        )
+
+
+def _numbers(used: int, limit: int, count: int) -> dict[str, str]:
+    return {"used": number(used), "limit": number(limit), "left": number(max(0, limit - used)), "count": number(count)}
 
 
 def check_budget(limits: Limits, committed: float, count: int, price: float, reset: float, *, show: bool) -> None:
@@ -142,17 +211,26 @@ def check_budget(limits: Limits, committed: float, count: int, price: float, res
     budget = limits.monthly_budget
     if not budget or committed + cost <= budget + BUDGET_EPSILON:
         return
+    when = month_reset(reset)
+    room = images_within(budget - committed, price)
     if show:
-        told = (
-            f"this server has used {money(committed)} of its {money(budget)} for this month (jobs in progress "
-            f"included) and this request would cost {money(cost)}"
-        )
+        told = _(
+            "Monthly budget: this server has used {used} of its {budget} for this month (jobs in progress included) "
+            "and this request would cost {cost}. It resets on {when}."
+        ).format(used=money(committed), budget=money(budget), cost=money(cost), when=when)
+    elif room:
+        told = ngettext(
+            "Monthly budget: this server's image budget for this month has room for {room} more image; you asked "
+            "for {count}. It resets on {when}.",
+            "Monthly budget: this server's image budget for this month has room for {room} more images; you asked "
+            "for {count}. It resets on {when}.",
+            room,
+        ).format(room=number(room), count=number(count), when=when)
     else:
-        room = images_within(budget - committed, price)
-        told = "this server's image budget for this month is used up"
-        if room:
-            told = f"this server's image budget for this month has room for {room} more image(s); you asked for {count}"
-    raise QuotaExceeded(f"Monthly budget: {told}. It resets on {month_reset(reset)}.", code="quota_budget")
+        told = _("Monthly budget: this server's image budget for this month is used up. It resets on {when}.").format(
+            when=when
+        )
+    raise QuotaExceeded(told, code="quota_budget")
 
 
 def images_within(money_left: float, price: float) -> int:
@@ -163,10 +241,6 @@ def images_within(money_left: float, price: float) -> int:
 
 
 def month_reset(reset: float) -> str:
-    """`1 July at 00:00 UTC (<t:…:R>)`."""
-    when = datetime.fromtimestamp(reset, UTC)
-    return f"{when.day} {when:%B} at 00:00 UTC (<t:{int(reset)}:R>)"
-
-
-def _tier(member: MemberLimits) -> str:
-    return f" (your tier: **{member.tier}**)" if member.tiered else ""
+    """`July 1 at 00:00 UTC (<t:…:R>)` / `7月1日 …` in the current language."""
+    day = dates.format_skeleton("MMMMd", datetime.fromtimestamp(reset, UTC), locale=babel_locale())
+    return _("{date} at 00:00 UTC ({when})").format(date=day, when=f"<t:{int(reset)}:R>")

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.budget import BudgetWatch
 from bot.errors import QueueFull, StoreFailed, UserFacingError
+from bot.i18n import speaking
 from bot.imagegen.catalog import resolution_of
 from bot.limits import Limits, Standing, effective_limits, is_exempt, limits_of_member, sees_costs
 from bot.periods import day_number, month_start_day, next_midnight, next_month
@@ -192,17 +193,20 @@ class QuotaService:
         member = limits_of_member(limits, config, record.role_ids)
         now = self.store.clock()
         try:
-            check_channel(config, record.channel_id)
-            check_words(config, record.prompt)
-            resolution = resolution_of(str(record.params.get("size", ""))) or limits.default_resolution
-            check_shape(member, owed, resolution)
-            seen = await self.store.queue.standing(guild, record.user_id, day_number(now), month_start_day(now))
-            own = record.images_requested  # reserved by this job itself (its delivered images are not rolled up yet)
-            if not is_exempt(config, record.role_ids):
-                used = seen.member_reserved - own
-                check_member_daily(member, seen.member_images + used, own, next_midnight(now))
-                check_member_monthly(member, seen.member_month_images + used, own, next_month(now))
-            check_server_daily(limits, seen.server_images + seen.server_reserved - own, own, next_midnight(now))
+            with speaking(record.language):  # the refusal is posted with the job's public messages
+                check_channel(config, record.channel_id)
+                check_words(config, record.prompt)
+                resolution = resolution_of(str(record.params.get("size", ""))) or limits.default_resolution
+                check_shape(member, owed, resolution)
+                seen = await self.store.queue.standing(guild, record.user_id, day_number(now), month_start_day(now))
+                own = (
+                    record.images_requested
+                )  # reserved by this job itself (its delivered images are not rolled up yet)
+                if not is_exempt(config, record.role_ids):
+                    used = seen.member_reserved - own
+                    check_member_daily(member, seen.member_images + used, own, next_midnight(now))
+                    check_member_monthly(member, seen.member_month_images + used, own, next_month(now))
+                check_server_daily(limits, seen.server_images + seen.server_reserved - own, own, next_midnight(now))
         except UserFacingError as refusal:
             return refusal
         return None

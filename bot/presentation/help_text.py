@@ -32,7 +32,14 @@ COMMANDS = (
         # Translators: a command: keep `/imagine`, the option names and values; translate only the prompt's words.
         N_("/imagine prompt:a lighthouse in four seasons count:4 aspect:16:9"),
     ),
-    Command("/settings", N_("your defaults here: resolution, aspect ratio, images per request"), "/settings"),
+    Command(
+        "/settings",
+        N_(
+            "your defaults here: resolution, aspect ratio, images per request, and a model menu when several "
+            "models are offered"
+        ),
+        "/settings",
+    ),
     Command("/tray", N_("the pictures you collected with Apps → Add to references"), "/tray"),
     Command("/job", N_("brings back a past job with its images and buttons"), "/job id:42"),
     Command("/usage show", N_("your images, requests and estimated cost; images left today"), "/usage show"),

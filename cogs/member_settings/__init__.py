@@ -7,6 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import ImageBot
+from bot.i18n import N_
 from bot.member_settings import MemberSettings
 from cogs.member_settings._panel import SettingsPanel, panel_text
 
@@ -20,7 +21,7 @@ class Settings(commands.Cog):
         self.member_settings = member_settings
 
     @app_commands.command(
-        name="settings", description="Your defaults for /imagine here: resolution, aspect ratio, images, model"
+        name="settings", description=N_("Your defaults for /imagine here: resolution, aspect ratio, images, model")
     )
     @app_commands.guild_only()
     async def settings(self, interaction: discord.Interaction) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 
 import discord
 
+from bot.i18n import _, ngettext, number
 from bot.imagegen.catalog import ASPECT_SIZES, Catalog, size_for
 from bot.imagegen.models import MAX_TOTAL_IMAGES
 from bot.limits import Limits
 from bot.member_settings import FROM_PROMPT, MemberSettings, allowed_resolution
-from bot.presentation.text import plural
 from bot.store.member_defaults import MemberDefaults
 
 log = logging.getLogger(__name__)
@@ -22,24 +22,34 @@ SERVER = "server"  # the resolution button that goes back to the server's defaul
 
 def panel_text(defaults: MemberDefaults, limits: Limits, catalog: Catalog, lead: str = "") -> str:
     """The member's defaults in words, with what this server's limits change about them."""
-    resolution = f"**{defaults.resolution}**" if defaults.resolution else f"**{limits.default_resolution}** (server)"
+    if defaults.resolution:
+        resolution = f"**{defaults.resolution}**"
+    else:
+        resolution = _("**{resolution}** (server)").format(resolution=limits.default_resolution)
     if defaults.resolution == "4K" and not limits.allow_4k:
-        resolution += f" ⚠️ this server does not allow 4K: `/imagine` uses {allowed_resolution(limits)}"
-    aspect = f"**{defaults.aspect}**" if defaults.aspect else "**from the prompt**"
+        resolution += " " + _("⚠️ this server does not allow 4K: `/imagine` uses {resolution}").format(
+            resolution=allowed_resolution(limits)
+        )
+    aspect = f"**{defaults.aspect}**" if defaults.aspect else _("**from the prompt**")
     count = defaults.count or 1
-    images = f"**{count}**"
+    images = f"**{number(count)}**"
     if count > limits.max_set_size:
-        images += f" ⚠️ this server allows at most {limits.max_set_size}: `/imagine` makes {limits.max_set_size}"
+        images += " " + _("⚠️ this server allows at most {most}: `/imagine` makes {most}").format(
+            most=number(limits.max_set_size)
+        )
     lines = [
-        "⚙️ **Your defaults in this server.** `/imagine` and blends use them for every option you leave empty.",
-        f"Resolution: {resolution}",
-        f"Aspect ratio: {aspect}",
-        f"Images per request: {images}",
+        _("⚙️ **Your defaults in this server.** `/imagine` and blends use them for every option you leave empty."),
+        _("Resolution: {resolution}").format(resolution=resolution),
+        _("Aspect ratio: {aspect}").format(aspect=aspect),
+        _("Images per request: {images}").format(images=images),
     ]
     if len(catalog.offered) > 1:
         chosen = catalog.get(defaults.model).name if defaults.model and catalog.offers(defaults.model) else None
         server = catalog.get(limits.default_model).name
-        lines.insert(1, f"Model: **{chosen}**" if chosen else f"Model: **{server}** (server)")
+        if chosen:
+            lines.insert(1, _("Model: **{model}**").format(model=chosen))
+        else:
+            lines.insert(1, _("Model: **{model}** (server)").format(model=server))
     return "\n".join([lead, *lines] if lead else lines)
 
 
@@ -66,16 +76,16 @@ class SettingsPanel(discord.ui.View):
         if len(catalog.offered) > 1:
             self.add_item(self._model_select(defaults, limits, catalog))
         reset: discord.ui.Button[Any] = discord.ui.Button(
-            label="Reset", emoji="↩️", style=discord.ButtonStyle.danger, custom_id="settings:reset", row=4
+            label=_("Reset"), emoji="↩️", style=discord.ButtonStyle.danger, custom_id="settings:reset", row=4
         )
         reset.callback = self._reset  # type: ignore[method-assign]
         self.add_item(reset)
 
     def _resolution_button(self, value: str, defaults: MemberDefaults, limits: Limits) -> discord.ui.Button[Any]:
         chosen = (defaults.resolution or SERVER) == value
-        label = f"Server default ({limits.default_resolution})" if value == SERVER else value
+        label = _("Server default ({value})").format(value=limits.default_resolution) if value == SERVER else value
         if value == "4K" and not limits.allow_4k:
-            label = "4K (not allowed here)"
+            label = _("4K (not allowed here)")
         button: discord.ui.Button[Any] = discord.ui.Button(
             label=label,
             style=discord.ButtonStyle.success if chosen else discord.ButtonStyle.secondary,
@@ -93,9 +103,9 @@ class SettingsPanel(discord.ui.View):
         resolution = defaults.resolution or limits.default_resolution
         options = [
             discord.SelectOption(
-                label="From the prompt",
+                label=_("From the prompt"),
                 value=FROM_PROMPT,
-                description="The model picks the ratio that suits the prompt",
+                description=_("The model picks the ratio that suits the prompt"),
                 default=defaults.aspect is None,
             )
         ]
@@ -103,13 +113,15 @@ class SettingsPanel(discord.ui.View):
             discord.SelectOption(
                 label=aspect,
                 value=aspect,
-                description=f"{size_for(resolution, aspect)} pixels at {resolution}",
+                description=_("{size} pixels at {resolution}").format(
+                    size=size_for(resolution, aspect), resolution=resolution
+                ),
                 default=defaults.aspect == aspect,
             )
             for aspect in ASPECT_SIZES
         ]
         select: discord.ui.Select[Any] = discord.ui.Select(
-            custom_id="settings:aspect", placeholder="Aspect ratio", options=options, row=1
+            custom_id="settings:aspect", placeholder=_("Aspect ratio"), options=options, row=1
         )
 
         async def chosen(interaction: discord.Interaction) -> None:
@@ -123,14 +135,15 @@ class SettingsPanel(discord.ui.View):
         current = defaults.count or 1
         options = []
         for count in range(1, MAX_TOTAL_IMAGES + 1):
-            about = "One image" if count == 1 else "A consistent set"
+            about = _("One image") if count == 1 else _("A consistent set")
             if count > limits.max_set_size:
-                about = f"More than this server allows (at most {limits.max_set_size})"
-            option = discord.SelectOption(label=plural(count, "image"), value=str(count), description=about)
+                about = _("More than this server allows (at most {most})").format(most=number(limits.max_set_size))
+            label = ngettext("{count} image", "{count} images", count).format(count=number(count))
+            option = discord.SelectOption(label=label, value=str(count), description=about)
             option.default = count == current
             options.append(option)
         select: discord.ui.Select[Any] = discord.ui.Select(
-            custom_id="settings:count", placeholder="Images per request", options=options, row=2
+            custom_id="settings:count", placeholder=_("Images per request"), options=options, row=2
         )
 
         async def chosen(interaction: discord.Interaction) -> None:
@@ -145,9 +158,9 @@ class SettingsPanel(discord.ui.View):
         server = catalog.get(limits.default_model)
         options = [
             discord.SelectOption(
-                label=f"Server default ({server.name})"[:100],
+                label=_("Server default ({value})").format(value=server.name)[:100],
                 value=SERVER,
-                description="The model this server chose",
+                description=_("The model this server chose")[:100],
                 default=mine is None,
             )
         ]
@@ -155,13 +168,17 @@ class SettingsPanel(discord.ui.View):
             discord.SelectOption(
                 label=model.name[:100],
                 value=model.id,
-                description=f"{'/'.join(model.resolutions)}, {model.max_references} reference images"[:100],
+                description=ngettext(
+                    "{resolutions}, {count} reference image",
+                    "{resolutions}, {count} reference images",
+                    model.max_references,
+                ).format(resolutions="/".join(model.resolutions), count=number(model.max_references))[:100],
                 default=mine == model.id,
             )
             for model in catalog.offered
         ]
         select: discord.ui.Select[Any] = discord.ui.Select(
-            custom_id="settings:model", placeholder="Model", options=options, row=3
+            custom_id="settings:model", placeholder=_("Model"), options=options, row=3
         )
 
         async def chosen(interaction: discord.Interaction) -> None:
@@ -175,7 +192,7 @@ class SettingsPanel(discord.ui.View):
         """Only the member who opened the panel can change it."""
         if interaction.user.id == self.user_id:
             return True
-        await interaction.response.send_message("These are someone else's settings.", ephemeral=True)
+        await interaction.response.send_message(_("These are someone else's settings."), ephemeral=True)
         return False
 
     async def on_timeout(self) -> None:
@@ -185,11 +202,11 @@ class SettingsPanel(discord.ui.View):
 
     async def _change(self, interaction: discord.Interaction, **changes: str | int | None) -> None:
         defaults = await self.settings.update(interaction.guild_id, self.user_id, **changes)
-        await self._redraw(interaction, defaults, "✅ Saved.")
+        await self._redraw(interaction, defaults, _("✅ Saved."))
 
     async def _reset(self, interaction: discord.Interaction) -> None:
         await self.settings.reset(interaction.guild_id, self.user_id)
-        await self._redraw(interaction, MemberDefaults(), "↩️ Back to the server's and the bot's defaults.")
+        await self._redraw(interaction, MemberDefaults(), _("↩️ Back to the server's and the bot's defaults."))
 
     async def _redraw(self, interaction: discord.Interaction, defaults: MemberDefaults, lead: str) -> None:
         """The same message, updated in place, with a fresh panel (the old one stops: same custom_ids)."""

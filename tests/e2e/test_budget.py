@@ -21,7 +21,7 @@ async def test_the_budget_refuses_before_any_api_call_counting_jobs_in_flight(
     first = await discord_fake.slash(alice, "imagine", prompt="three owls", count=3)  # $0.09 reserved
     await image_api.wait_for(lambda: image_api.requests)
     text = await refused(discord_fake, bob, prompt="one more owl")  # $0.12 > $0.10 while the first still runs
-    assert "Monthly budget" in text and "used up" in text and "resets on 1 July" in text and "$" not in text
+    assert "Monthly budget" in text and "used up" in text and "resets on July 1" in text and "$" not in text
     await final_original(discord_fake, first)
     await job_done(harness)
     assert "Monthly budget" in await refused(discord_fake, bob, prompt="still no room")
@@ -47,7 +47,7 @@ async def test_the_budget_tells_a_manager_the_money(discord_fake, image_api, sta
     text = await refused(discord_fake, admin, prompt="two more", count=2)
     assert "$0.06 of its $0.10" in text and "would cost $0.06" in text
     text = await refused(discord_fake, alice, prompt="two more", count=2)
-    assert "room for 1 more image(s); you asked for 2" in text and "$" not in text
+    assert "room for 1 more image; you asked for 2" in text and "$" not in text
 
 
 async def test_the_mod_log_is_told_at_80_and_100_percent_once_each(discord_fake, image_api, start_bot) -> None:

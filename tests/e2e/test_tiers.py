@@ -151,7 +151,7 @@ async def test_the_monthly_limit_holds_across_days_and_resets_on_the_1st(discord
     clock.advance(DAY)
     text = await refused(discord_fake, alice, prompt="a new day, a new owl")
     assert "Monthly limit per member" in text and "used 3 of your 3 images this month" in text
-    assert "resets on 1 July at 00:00 UTC" in text
+    assert "resets on July 1 at 00:00 UTC" in text
     assert "0 of 3 left this month" in await usage_of(discord_fake, alice)
     forget = await discord_fake.slash(alice, "usage forget-me")
     await forget.wait_response()

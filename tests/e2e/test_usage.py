@@ -53,8 +53,8 @@ async def test_usage_periods_cross_the_utc_day(discord_fake, image_api, running_
     await job_done(running_bot)
     clock.advance(10)
     text = await usage_of(discord_fake, user)
-    assert "0 images" in line(text, "**Today (2025-06-12 UTC)")
-    assert "2 images" in line(text, "**This week (since Monday 2025-06-09 00:00 UTC)")
+    assert "0 images" in line(text, "**Today (Jun 12, 2025 UTC)")
+    assert "2 images" in line(text, "**This week (since Monday, Jun 9, 2025, 00:00 UTC)")
     assert "2 images" in line(text, "**This month (June 2025, UTC)")
 
 
