@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.i18n import _, duration
 from bot.jobs.admission import RESTARTING
 from bot.logs import set_interaction
 from bot.presentation.replies import tell
@@ -29,7 +30,7 @@ class BotTree(app_commands.CommandTree):
         set_interaction(interaction.id)
         if getattr(interaction.client, "closing", False):
             if interaction.type == discord.InteractionType.application_command:
-                await tell(interaction, RESTARTING)
+                await tell(interaction, _(RESTARTING))
             return False
         return True
 
@@ -41,15 +42,16 @@ class BotTree(app_commands.CommandTree):
             await tell(interaction, cause.message)
             return
         if isinstance(cause, app_commands.CommandOnCooldown):
-            await tell(interaction, f"Slow down a little: try again in {cause.retry_after:.0f}s.")
+            wait = duration(max(1.0, cause.retry_after), short=True)
+            await tell(interaction, _("Slow down a little: try again in {time}.").format(time=wait))
             return
         if isinstance(cause, app_commands.MissingPermissions | app_commands.CheckFailure):
-            await tell(interaction, "You don't have permission to use this command here.")
+            await tell(interaction, _("You don't have permission to use this command here."))
             return
         ref = error_reference()
         command = _command(interaction)
         log.error("command %s by user %s failed (ref %s)", command, interaction.user.id, ref, exc_info=cause)
-        await tell(interaction, f"Something went wrong (ref {ref}). Please try again.")
+        await tell(interaction, _("Something went wrong (ref {ref}). Please try again.").format(ref=ref))
 
 
 def _command(interaction: discord.Interaction) -> str:

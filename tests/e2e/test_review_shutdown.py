@@ -66,3 +66,15 @@ async def test_job_still_fetching_references_at_shutdown_is_answered(discord_fak
     assert "nothing was spent" in interaction.original.text
     assert image_api.requests == []
     assert [j.status for j in await harness.store.recent_jobs()] == ["cancelled"], "its reservation was given back"
+
+
+async def test_a_command_during_shutdown_is_refused_in_the_members_language(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot()
+    *_, stopping = await _shutting_down_with_a_running_job(discord_fake, image_api, harness)
+
+    asked = await discord_fake.slash(discord_fake.add_member("ivan", locale="ru"), "imagine", prompt="маяк")
+    await asked.wait_response()
+    await stopping
+
+    assert asked.response_type == EPHEMERAL_MESSAGE and asked.ephemeral
+    assert asked.original.text == "Бот перезапускается. Попробуйте ещё раз через минуту."

@@ -70,10 +70,11 @@ async def test_a_key_removed_while_a_job_waits_stops_that_job_before_any_call(
     harness = await start_bot(**REQUIRED, max_concurrent_jobs=1)
     admin = discord_fake.add_member(manage_guild=True)
     await enter_key(discord_fake, admin, SERVER_KEY)
-    image_api.image_delay = 1.5  # the first job holds the only slot while the key is removed
+    image_api.image_delay = 3.0  # the first job holds the only slot while the key is removed
     first = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="first in line")
+    await image_api.wait_for(lambda: len(image_api.requests) == 2)  # the probe and the first job, running
     waiting = await discord_fake.slash(discord_fake.add_member(), "imagine", prompt="second in line")
-    await image_api.wait_for(lambda: len(image_api.requests) == 2)  # the probe and the first job
+    await waiting.wait_response()  # admitted: it waits in line behind the first
     await key_action(discord_fake, admin, "remove")
 
     assert len((await final_original(discord_fake, first)).attachments) == 1
