@@ -50,13 +50,13 @@ async def test_a_russian_server_reads_its_job_failures_in_russian(discord_fake, 
 
     image_api.script(Fault.expired_urls())
     failed = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt=PROMPT, count=3))
-    assert "⚠️ Не удалось создать 3 изображения: Срок хранения созданного изображения на сервисе уже истёк. (×3)" in (
+    assert "⚠️ Не удалось сделать 3 изображения: Срок хранения созданного изображения на сервисе уже истёк. (×3)" in (
         failed.text
     ), failed.text
 
     image_api.script(Fault.item_failed(1))
     partial = await final_original(discord_fake, await discord_fake.slash(alice, "imagine", prompt=PROMPT, count=2))
-    assert "⚠️ Не удалось создать 1 изображение: Фильтр безопасности сервиса изображений заблокировал созданное" in (
+    assert "⚠️ Не удалось сделать 1 изображение: Фильтр безопасности сервиса изображений заблокировал созданное" in (
         partial.text
     ), partial.text
 

@@ -108,8 +108,8 @@ async def test_a_russian_server_shows_results_in_russian_and_answers_clicks_in_t
     await card.wait_response()
     assert not card.ephemeral
     text = card.original.text
-    assert f"**Задача #{job.id}** · создание ·" in text, text
-    assert "запрошено 2 изображения · 0 референсов · выполнена" in text, text
+    assert f"**Задача #{job.id}** · генерация ·" in text, text
+    assert "запрошено 2 изображения · 0 референсов · готово" in text, text
     assert "[Изображение 1](" in text and labels(card.original) == ["Заново", "Удалить"]
 
     # A reroll from a Chinese member is a new public job of the Russian server: its preface is Russian.
