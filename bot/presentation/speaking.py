@@ -25,7 +25,9 @@ from bot.store.guilds import GuildConfigStore
 log = logging.getLogger(__name__)
 
 # Discord's rule for command and option names: ^[-_\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$, lower case.
+# Context menu names are free text (spaces, capitals) of 1-32 characters.
 NAME = re.compile(r"^[-_\w]{1,32}$")
+MENU_NAME_LENGTH = 32
 NAME_CONTEXT = "command name"
 _NAMES = {Where.command_name, Where.group_name, Where.parameter_name}
 
@@ -61,8 +63,13 @@ def speak_members_language(client: discord.Client) -> None:
 
 
 def valid_name(name: str) -> bool:
-    """Whether Discord accepts `name` as a command, option or localized name."""
+    """Whether Discord accepts `name` as a chat command, option or localized name."""
     return bool(NAME.match(name)) and name == name.lower()
+
+
+def valid_menu_name(name: str) -> bool:
+    """Whether Discord accepts `name` as a context menu's (localized) name."""
+    return 1 <= len(name) <= MENU_NAME_LENGTH
 
 
 class CatalogTranslator(app_commands.Translator):
@@ -84,7 +91,11 @@ class CatalogTranslator(app_commands.Translator):
             text = pgettext(NAME_CONTEXT, source) if is_name else _(source)
         if text == source:
             return None
-        if is_name and not valid_name(text):
+        if is_name and isinstance(context.data, app_commands.ContextMenu):
+            if not valid_menu_name(text):
+                self._refuse(language, source, f"{text!r} is not a valid context menu name (1-32 characters)")
+                return None
+        elif is_name and not valid_name(text):
             self._refuse(language, source, f"{text!r} is not a valid command name")
             return None
         if not is_name and not 1 <= len(text) <= 100:

@@ -112,7 +112,7 @@ async def test_synced_commands_carry_localizations_discord_accepted(discord_fake
     setting = {o["name"]: o for o in admin["set"]["options"]}["setting"]
     [language] = [c for c in setting["choices"] if c["value"] == "language"]
     assert language["name"] == "Language" and language["name_localizations"]["ja"] == "言語"
-    assert "name_localizations" not in help_command or not help_command["name_localizations"]
+    assert help_command["name_localizations"]["ja"] == "ヘルプ"  # names too (tests/e2e/test_command_names.py)
 
 
 async def test_pseudo_locale_help_has_no_text_outside_the_catalogs(discord_fake, image_api, start_bot) -> None:

@@ -408,9 +408,16 @@ def _validate_option_values(item: Errors, option: dict[str, Any]) -> None:
 
 
 def _payload_size(command: dict[str, Any]) -> int:
-    size = len(command.get("name") or "") + len(command.get("description") or "")
+    """Discord's size: names, descriptions and values; of localized fields only the longest text counts."""
+    size = _longest(command, "name") + _longest(command, "description")
     for option in command.get("options") or []:
         size += _payload_size(option)
         for choice in option.get("choices") or []:
-            size += len(str(choice.get("name"))) + len(str(choice.get("value")))
+            size += _longest(choice, "name") + len(str(choice.get("value")))
     return size
+
+
+def _longest(item: dict[str, Any], field: str) -> int:
+    localized = item.get(f"{field}_localizations")
+    texts = [item.get(field) or "", *(localized.values() if isinstance(localized, dict) else [])]
+    return max(len(str(text)) for text in texts)

@@ -77,3 +77,26 @@ async def test_context_menu_names_may_be_localized_with_spaces(discord_fake: Fak
     menu["name_localizations"] = {"fr": "x" * 33}
     status, _ = await put_commands(discord_fake, [menu])
     assert status == 400
+
+
+async def test_each_command_type_gets_its_own_name_rule(discord_fake: FakeDiscord) -> None:
+    free = {"de": "Zu Referenzen hinzufügen", "zh-CN": "添加到参考图"}  # spaces and capitals: a menu's rule
+    user_menu = {"type": 2, "name": "Show usage", "name_localizations": free}
+    message_menu = {"type": 3, "name": "Add to references", "name_localizations": free}
+    status, _ = await put_commands(discord_fake, [user_menu, message_menu])
+    assert status == 200
+    status, body = await put_commands(discord_fake, [command(name_localizations=free)])  # a slash command: refused
+    assert status == 400 and "de" in body["errors"]["0"]["name_localizations"]
+    assert "zh-CN" not in body["errors"]["0"]["name_localizations"]
+
+
+async def test_the_longest_localization_counts_towards_the_8000_character_limit(discord_fake: FakeDiscord) -> None:
+    choices = [{"name": "c", "value": f"v{i}"} for i in range(10)]
+    options = [{"type": 3, "name": f"opt{i}", "description": "d", "choices": choices} for i in range(25)]
+    big = command(options=options)
+    status, _ = await put_commands(discord_fake, [big])
+    assert status == 200  # about 800 characters in English
+    localized = [dict(c, name_localizations={"de": "x" * 100}) for c in choices]
+    big["options"] = [dict(o, choices=localized) for o in options]  # 25 x 10 x 100 characters in German
+    status, body = await put_commands(discord_fake, [big])
+    assert status == 400 and body["errors"]["0"]["_errors"][0]["code"] == "APPLICATION_COMMAND_TOO_LARGE"
