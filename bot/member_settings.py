@@ -9,7 +9,7 @@ larger than the server's limit) is not refused: the job uses what is allowed and
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.i18n import _, ngettext, number
@@ -21,6 +21,7 @@ from bot.store import UsageStore
 from bot.store.member_defaults import MemberDefaults
 
 FROM_PROMPT = "auto"  # an explicit "let the prompt decide the ratio", whatever the member's default says
+Note = Callable[[], str]  # a note written when called: in the language of the public message it goes with
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,12 @@ class Chosen:
     resolution: str
     aspect: str | None
     count: int
-    notes: tuple[str, ...] = ()
+    written: tuple[Note, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The notes, in the current language (they go above the public result: write them in its language)."""
+        return tuple(note() for note in self.written)
 
 
 def allowed_resolution(limits: Limits) -> str:
@@ -57,22 +63,23 @@ def choose(
 ) -> Chosen:
     """The options of a new job: what was given, else the member's default (fitted to the server's limits, the
     member's highest resolution (their role tier) and the sizes the model makes)."""
-    notes: list[str] = []
+    notes: list[Note] = []
     if resolution is None:
         resolution = defaults.resolution or limits.default_resolution
         if defaults.resolution == "4K" and not limits.allow_4k:
-            resolution = allowed_resolution(limits)
+            resolution = instead = allowed_resolution(limits)
             notes.append(
-                _("ℹ️ Your default resolution 4K is not allowed on this server, so this uses {resolution}.").format(
-                    resolution=resolution
-                )
+                lambda: _(
+                    "ℹ️ Your default resolution 4K is not allowed on this server, so this uses {resolution}."
+                ).format(resolution=instead)
             )
         if highest in RESOLUTIONS and resolution in RESOLUTIONS and _rank(resolution) > _rank(highest):
             if defaults.resolution == resolution:
+                most = highest
                 notes.append(
-                    _("ℹ️ Your role allows at most {resolution}, so this uses {resolution}, not your default.").format(
-                        resolution=highest
-                    )
+                    lambda: _(
+                        "ℹ️ Your role allows at most {resolution}, so this uses {resolution}, not your default."
+                    ).format(resolution=most)
                 )
             resolution = highest
         resolution = model.nearest(resolution)
@@ -84,23 +91,32 @@ def choose(
         count = defaults.count or 1
         room = most_images(limits, references, model)
         if count > room:
-            if room == limits.max_set_size:
-                note = ngettext(
-                    "ℹ️ Your default of {count} image is more than this server's limit ({room}), so this makes {room}.",
-                    "ℹ️ Your default of {count} images is more than this server's limit ({room}), so this makes {room}.",
-                    count,
-                )
-            else:
-                note = ngettext(
-                    "ℹ️ Your default of {count} image is more than what fits with your reference images ({room}), "
-                    "so this makes {room}.",
-                    "ℹ️ Your default of {count} images is more than what fits with your reference images ({room}), "
-                    "so this makes {room}.",
-                    count,
-                )
-            notes.append(note.format(count=number(count), room=number(room)))
+            notes.append(_count_note(count, room, server_limit=room == limits.max_set_size))
             count = room
     return Chosen(model.id, resolution, aspect, count, tuple(notes))
+
+
+def _count_note(count: int, room: int, *, server_limit: bool) -> Note:
+    """The note for a default set size larger than what this job may make."""
+
+    def write() -> str:
+        if server_limit:
+            note = ngettext(
+                "ℹ️ Your default of {count} image is more than this server's limit ({room}), so this makes {room}.",
+                "ℹ️ Your default of {count} images is more than this server's limit ({room}), so this makes {room}.",
+                count,
+            )
+        else:
+            note = ngettext(
+                "ℹ️ Your default of {count} image is more than what fits with your reference images ({room}), "
+                "so this makes {room}.",
+                "ℹ️ Your default of {count} images is more than what fits with your reference images ({room}), "
+                "so this makes {room}.",
+                count,
+            )
+        return note.format(count=number(count), room=number(room))
+
+    return write
 
 
 def _rank(resolution: str) -> int:

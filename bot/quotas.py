@@ -111,7 +111,7 @@ class RefusedRequest:
     channel_id: int | None
     user_id: int
     prompt: str
-    reason: str
+    code: str  # the refusal's code (`UserFacingError.code`): the mod-log names the reason in the server's language
 
 
 RefusalHook = Callable[[int, RefusedRequest], Awaitable[None]]

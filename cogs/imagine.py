@@ -166,8 +166,8 @@ class Imagine(commands.Cog):
             output_format=output_format,
             web_search=web_search,
         )
-        preface = "\n".join(chosen.notes) or None
-        await self.launcher.from_interaction(interaction, spec, references, preface=preface, started=started)
+        notes = lambda: "\n".join(chosen.notes) or None  # noqa: E731 - written in the public result's language
+        await self.launcher.from_interaction(interaction, spec, references, preface=notes, started=started)
 
 
 async def setup(bot: ImageBot) -> None:

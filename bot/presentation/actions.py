@@ -9,7 +9,7 @@ from typing import Any
 import discord
 
 from bot.errors import BadInput
-from bot.i18n import N_, _, speaking
+from bot.i18n import N_, _
 from bot.imagegen.catalog import ASPECT_SIZES, size_for
 from bot.imagegen.models import MAX_TOTAL_IMAGES
 from bot.jobs.model import JobSpec, result_filename
@@ -104,8 +104,7 @@ class ResultActions:
             )
         references = [PendingReference(f"reference {n + 1}", kept=(job.id, n)) for n in range(kept)]
         spec = self.spec(interaction, job)
-        with speaking(await self.public_language(interaction)):
-            preface = "🔁 " + _("Reroll of job #{id}").format(id=job.id)
+        preface = lambda: "🔁 " + _("Reroll of job #{id}").format(id=job.id)  # noqa: E731 - in the result's language
         await self.launcher.from_interaction(interaction, spec, references, preface=preface)
 
     async def variations(self, interaction: discord.Interaction, job_id: int, number: int) -> None:
@@ -113,8 +112,12 @@ class ResultActions:
         job = await self.job_to_repeat(interaction, job_id)
         _image, reference = await self.image(job, number)
         spec = self.spec(interaction, job, count=min(VARIATION_COUNT, MAX_TOTAL_IMAGES - 1), kind="variations")
-        with speaking(await self.public_language(interaction)):
-            preface = "🎨 " + _("Variations of image {number} of job #{id}").format(number=number, id=job.id)
+        preface = lambda: (
+            "🎨 "
+            + _("Variations of image {number} of job #{id}").format(  # noqa: E731
+                number=number, id=job.id
+            )
+        )
         await self.launcher.from_interaction(interaction, spec, [reference], preface=preface)
 
     async def upscale(self, interaction: discord.Interaction, job_id: int, number: int) -> None:
@@ -133,8 +136,12 @@ class ResultActions:
             size_label=text.size_label(highest, aspect, catalog.label(job.params.get("model"))),
             kind="upscale",
         )
-        with speaking(await self.public_language(interaction)):
-            preface = "⬆️ " + _("Upscale of image {number} of job #{id}").format(number=number, id=job.id)
+        preface = lambda: (
+            "⬆️ "
+            + _("Upscale of image {number} of job #{id}").format(  # noqa: E731
+                number=number, id=job.id
+            )
+        )
         await self.launcher.from_interaction(interaction, spec, [reference], preface=preface)
 
     async def use_as_reference(self, interaction: discord.Interaction, job_id: int, number: int) -> None:

@@ -29,6 +29,26 @@ KINDS = {
     "variations": NC_("job kind", "variations"),
     "upscale": NC_("job kind", "upscale"),
 }
+REASON = "refusal reason"  # context: why a request was refused, in the mod-log ("refused before any cost · …")
+REASONS = {
+    "blocked_word": NC_("refusal reason", "a blocked word"),
+    "quota_cooldown": NC_("refusal reason", "too soon after their last request"),
+    "quota_waiting": NC_("refusal reason", "too many of their requests waiting"),
+    "quota_channel": NC_("refusal reason", "a channel where the bot is off"),
+    "quota_model": NC_("refusal reason", "a model their roles do not allow"),
+    "quota_4k": NC_("refusal reason", "a resolution their roles do not allow"),
+    "quota_set_size": NC_("refusal reason", "a larger set than their roles allow"),
+    "quota_member_daily": NC_("refusal reason", "their daily limit"),
+    "quota_member_monthly": NC_("refusal reason", "their monthly limit"),
+    "quota_server_daily": NC_("refusal reason", "the server's daily limit"),
+    "quota_budget": NC_("refusal reason", "the server's monthly budget"),
+    "quota": NC_("refusal reason", "a limit"),
+    "server_key_missing": NC_("refusal reason", "no API key for this server"),
+    "server_key_unusable": NC_("refusal reason", "this server's API key cannot be used"),
+    "queue_full": NC_("refusal reason", "the queue is full"),
+    "restarting": NC_("refusal reason", "the bot is restarting"),
+    "store_failed": NC_("refusal reason", "a database error"),
+}
 STATUSES = {
     "completed": NC_("job status", "completed"),
     "partial": NC_("job status", "partial"),
@@ -139,7 +159,7 @@ async def report_to_modlog(client: discord.Client, channel_id: int | None, spec:
             requested=number(outcome.requested),
         )
     if outcome.error is not None:
-        line += f" · {outcome.error.code}"
+        line += f" · `{outcome.error.code}`"  # the failure's code, as /imagine-admin stats lists it
     try:
         channel = client.get_partial_messageable(channel_id, guild_id=spec.guild_id)
         await channel.send(_fit(line, spec.prompt))
@@ -152,12 +172,14 @@ async def report_refusal_to_modlog(
 ) -> None:
     """Post a refused prompt (blocked word, limit, channel) with its requester to the mod-log channel."""
     member = f"<@{request.user_id}>"
+    reason = REASONS.get(request.code)
+    reason = pgettext(REASON, reason) if reason else f"`{request.code}`"  # a code not listed: as is
     if request.channel_id:
         line = _("🚫 {member} in {channel} · refused before any cost · {reason}").format(
-            member=member, channel=f"<#{request.channel_id}>", reason=request.reason
+            member=member, channel=f"<#{request.channel_id}>", reason=reason
         )
     else:
-        line = _("🚫 {member} · refused before any cost · {reason}").format(member=member, reason=request.reason)
+        line = _("🚫 {member} · refused before any cost · {reason}").format(member=member, reason=reason)
     if folded:
         line += " · " + ngettext(
             "{count} refused request in the last minute, folded into this post (the latest)",

@@ -55,6 +55,13 @@ class PendingReference:
 NOT_STARTED = N_("⏸ The bot restarted before your request started, so nothing was spent. Please try again in a minute.")
 
 Prepare = Callable[[JobSpec], Awaitable[PreparedJob]]
+# Text shown above a job's public result; a function writes it when called, in the job's public language.
+Preface = str | Callable[[], str | None] | None
+
+
+def written(preface: Preface) -> str | None:
+    """A preface's text, in the current language."""
+    return preface() if callable(preface) else preface
 
 
 def not_started(language: str | None) -> str:
@@ -91,7 +98,7 @@ class Launcher:
         spec: JobSpec,
         references: Sequence[PendingReference],
         *,
-        preface: str | None = None,
+        preface: Preface = None,
         started: float | None = None,
     ) -> None:
         """Admit (refusals raise before the defer, so they are private), defer publicly, load, run, deliver."""
@@ -106,7 +113,7 @@ class Launcher:
         references: int,
         prepare: Prepare,
         *,
-        preface: str | None = None,
+        preface: Preface = None,
         started: float | None = None,
         on_defer: Callable[[discord.Interaction], Awaitable[None]] | None = None,
     ) -> int | None:
@@ -128,12 +135,14 @@ class Launcher:
         )
         if admitted is None:  # cancelled or not answered: nothing is spent
             return None
+        with speaking(spec.language):  # shown above the public result: in its language, not the member's
+            shown = written(preface)
         interaction = question.interaction  # the "Generate" click when the cost had to be confirmed
         async with admitted.released_on_error():
             callback = await interaction.response.defer(thinking=True)
         if on_defer is not None:
             await on_defer(interaction)
-        poster = self._poster(interaction, callback, spec, started, preface)
+        poster = self._poster(interaction, callback, spec, started, shown)
         poster.language = spec.language
         origin = origin_for(interaction, callback, self.services.settings, started)
         spec = dataclasses.replace(admitted.spec, origin=origin)
@@ -142,7 +151,7 @@ class Launcher:
             with speaking(spec.language):  # from the public defer on, refusals show in the channel
                 async with self.services.jobs.preparing(lambda: interaction.edit_original_response(content=stopped)):
                     prepared = await prepare(spec)
-                await self.queue(admitted, prepared, poster, preface)
+                await self.queue(admitted, prepared, poster, shown)
         except BaseException as error:
             await asyncio.shield(admitted.release())
             if not isinstance(error, UserFacingError):
@@ -172,7 +181,7 @@ class Launcher:
         spec: JobSpec,
         references: Sequence[PendingReference],
         *,
-        preface: str | None = None,
+        preface: Preface = None,
     ) -> None:
         """Admit (a refusal raises before anything is posted), reply with a status message, run, deliver."""
 
@@ -181,7 +190,7 @@ class Launcher:
             self.services.store.guilds, guild.id if guild else None, guild.preferred_locale if guild else None
         )
         with speaking(language):  # a plain message is answered publicly: in the server's language
-            await self._from_message(message, spec, references, language, preface)
+            await self._from_message(message, spec, references, language, written(preface))
 
     async def _from_message(
         self,

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.client import ImageBot
 from bot.errors import BadInput, UserFacingError
-from bot.i18n import N_, _, current_language, number, speaking
+from bot.i18n import N_, _, number, speaking
 from bot.imagegen.catalog import size_for
 from bot.imagegen.models import MAX_REFERENCES, MAX_TOTAL_IMAGES
 from bot.inline_options import parse_inline, strip_mentions
@@ -49,10 +49,9 @@ def reference_room(count: int, max_references: int = MAX_REFERENCES) -> int:
 
 
 def trim_references(
-    images: list[PendingReference], count: int, max_references: int = MAX_REFERENCES, *, public: str | None = None
+    images: list[PendingReference], count: int, max_references: int = MAX_REFERENCES
 ) -> tuple[list[PendingReference], str | None]:
-    """Keep the first references that fit; the note (shown with the public result: in the `public` language, by
-    default the current one) says how many were left out. A refusal is in the current language."""
+    """Keep the first references that fit; the note says how many were left out. Both in the current language."""
     room = reference_room(count, max_references)
     if room == 0:
         raise BadInput(
@@ -60,10 +59,9 @@ def trim_references(
         )
     if len(images) <= room:
         return images, None
-    with speaking(public or current_language()):
-        note = _("ℹ️ Only the first {room} of {total} images are used as references.").format(
-            room=number(room), total=number(len(images))
-        )
+    note = _("ℹ️ Only the first {room} of {total} images are used as references.").format(
+        room=number(room), total=number(len(images))
+    )
     return images[:room], note
 
 
@@ -215,9 +213,7 @@ class Blend(commands.Cog):
                 count=count,
             )
             room = self.services.settings.catalog.get(chosen.model).max_references
-            guilds, guild_locale = self.services.store.guilds, modal_interaction.guild_locale
-            public = await public_language(guilds, modal_interaction.guild_id, guild_locale)
-            used, note = trim_references(references, count, room, public=public)  # the note goes with the result
+            used, _note = trim_references(references, count, room)  # refuses in the member's language
             spec = JobSpec(
                 user_id=modal_interaction.user.id,
                 guild_id=modal_interaction.guild_id,
@@ -231,7 +227,11 @@ class Blend(commands.Cog):
                 kind="blend",
                 model=chosen.model,
             )
-            preface = "\n".join(n for n in (*chosen.notes, note) if n) or None
+
+            def preface() -> str | None:  # shown above the public result: written in its language
+                note = trim_references(references, count, room)[1]
+                return "\n".join(n for n in (*chosen.notes, note) if n) or None
+
             await self.launcher.from_interaction(modal_interaction, spec, used, preface=preface)
 
         modal = BlendModal(len(references), submit, count=start.count, aspect=start.aspect)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n.pseudo import OPEN
 from tests.e2e.key_helpers import SECRET, answer, enter_key, key_action
 from tests.e2e.test_quotas import refused, run_job
 from tests.e2e.test_tiers import admin_says
@@ -151,3 +152,39 @@ async def test_a_german_admin_gets_the_key_form_in_german(discord_fake, image_ap
         "❌ Das sieht nicht nach einem API-Schlüssel aus: Füge den ganzen Schlüssel ein (16 bis 256 Zeichen, "
         "keine Leerzeichen). Es wurde nichts gespeichert."
     )
+
+
+def refusals(discord_fake, channel: str) -> list[str]:
+    return [m.content for m in discord_fake.channel_messages(channel) if "🚫" in m.content]
+
+
+async def test_pseudo_locale_refusals_on_the_mod_log_name_their_reason_through_the_catalogs(
+    discord_fake, image_api, start_bot
+) -> None:
+    await start_bot(pseudo_locale=True)
+    mods = discord_fake.add_channel("mods")
+    admin, alice = discord_fake.add_member("boss", manage_guild=True), discord_fake.add_member("alice")
+    await admin_says(discord_fake, admin, "mod-log", channel=mods)
+    await admin_says(discord_fake, admin, "block-word", word="dragon")
+    await refused(discord_fake, alice, prompt="a dragon")
+    [entry] = await discord_fake.wait_for(lambda: refusals(discord_fake, mods) or None)
+    assert_translated(entry, allowed=["a dragon"])
+    reason = entry.split("\n")[0].rsplit("·", 1)[1]  # a value inside the frame: translated on its own too
+    assert OPEN in reason, entry
+
+
+async def test_a_refusal_on_a_japanese_servers_mod_log_reads_japanese_whoever_was_refused(
+    discord_fake, image_api, start_bot
+) -> None:
+    await start_bot()
+    discord_fake.set_guild_locale("ja")
+    mods = discord_fake.add_channel("mods")
+    boss, ivan = discord_fake.add_member("boss", manage_guild=True), discord_fake.add_member("ivan", locale="ru")
+    await admin_says(discord_fake, boss, "mod-log", channel=mods)
+    await admin_says(discord_fake, boss, "block-word", word="dragon")
+    answer = await refused(discord_fake, ivan, prompt="a dragon")
+    assert any("а" <= c <= "я" for c in answer.lower()), answer  # his own answer: in Russian
+    [entry] = await discord_fake.wait_for(lambda: refusals(discord_fake, mods) or None)
+    frame = f"🚫 <@{ivan.id}>（<#{discord_fake.channel_id}>）· 費用が発生する前に拒否 · "
+    assert entry.startswith(frame + "ブロックした語句"), entry
+    assert not any("а" <= c <= "я" for c in entry.lower()) and "blocked" not in entry

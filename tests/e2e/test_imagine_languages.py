@@ -182,3 +182,16 @@ async def test_public_answers_are_in_the_servers_language(discord_fake, image_ap
     jobs = await job_done(harness, 2)
     entry = await discord_fake.wait_for(lambda: next(iter(discord_fake.channel_messages(mods)), None))
     assert f"задача {jobs[0].id} (генерация) · готово (1/1)" in entry.text, entry.text
+
+
+async def test_notes_on_a_members_defaults_above_a_public_result_are_in_the_servers_language(
+    discord_fake, image_api, start_bot
+) -> None:
+    harness = await start_bot(quota_allow_4k=False, quota_max_set_size=4)
+    discord_fake.set_guild_locale("ja")
+    ivan = discord_fake.add_member("ivan", locale="ru")  # his /settings ask for what this server does not allow
+    await harness.store.member_defaults.update(int(discord_fake.guild_id), int(ivan.id), resolution="4K", count=6)
+    result = await final_original(discord_fake, await discord_fake.slash(ivan, "imagine", prompt="a kite"))
+    assert "ℹ️ このサーバーではデフォルト解像度の 4K が使えないため、今回は 2K を使います。" in result.text, result.text
+    assert "ℹ️ デフォルトの 6 枚はこのサーバーの上限（4）を超えているため、今回は 4 枚作ります。" in result.text
+    assert not any("а" <= letter <= "я" for letter in result.text.lower()), "no Russian in a public message"
