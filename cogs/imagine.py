@@ -166,7 +166,10 @@ class Imagine(commands.Cog):
             output_format=output_format,
             web_search=web_search,
         )
-        notes = lambda: "\n".join(chosen.notes) or None  # noqa: E731 - written in the public result's language
+
+        def notes() -> str | None:  # above the public result: written in its language
+            return "\n".join(chosen.notes) or None
+
         await self.launcher.from_interaction(interaction, spec, references, preface=notes, started=started)
 
 

@@ -104,6 +104,13 @@ def map_error(
     return kind(_(text), code=code or None, status=status, request_id=request_id, retry_after=retry_after)
 
 
+def blocked_reworded(error: ContentBlocked) -> ContentBlocked:
+    """A safety-filter refusal written again in the current language (told privately: the member's language)."""
+    kind, text = _classify(error.status, error.code)
+    text = text if kind is ContentBlocked else _BLOCKED_GENERIC
+    return ContentBlocked(_(text), code=error.code, status=error.status, request_id=error.request_id)
+
+
 def _classify(status: int | None, code: str) -> tuple[type[ImageApiError], str]:
     for prefix, kind, text in _BY_CODE:
         if code.startswith(prefix):

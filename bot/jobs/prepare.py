@@ -173,7 +173,9 @@ def admitted_params(spec: JobSpec, references: int) -> str:
     return json.dumps(params, sort_keys=True)
 
 
-def stored_params(prepared: PreparedJob, *, preface: str | None, buttons: bool) -> str:
+def stored_params(
+    prepared: PreparedJob, *, preface: str | None, buttons: bool, member_language: str | None = None
+) -> str:
     """What the queue keeps about a prepared job (JSON), so that any worker can make and deliver it."""
     spec, request = prepared.spec, prepared.request
     params: dict[str, object] = {
@@ -193,6 +195,8 @@ def stored_params(prepared: PreparedJob, *, preface: str | None, buttons: bool) 
         params["resumes"] = spec.resumes
     if preface:
         params["preface"] = preface
+    if member_language:
+        params["member_language"] = member_language  # what only the requester is told (a blocked prompt)
     urls = list(request.references)
     if urls and all(url.startswith(("http://", "https://")) for url in urls):
         params["reference_urls"] = urls  # REFERENCE_MODE=url: the API fetches them itself

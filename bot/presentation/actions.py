@@ -18,7 +18,6 @@ from bot.presentation.access import JobGone, job_permissions, shown_here, visibl
 from bot.presentation.gallery import filename_of
 from bot.presentation.launch import Launcher, PendingReference
 from bot.presentation.poster import ButtonsFactory
-from bot.presentation.speaking import public_language
 from bot.services import Services
 from bot.store import DeliveredImage, JobRecord
 
@@ -58,10 +57,6 @@ class ResultActions:
         if not shown_here(interaction, job):
             raise BadInput(_("Job #{id} was made in a private channel: use its buttons there.").format(id=job.id))
         return job
-
-    async def public_language(self, interaction: discord.Interaction) -> str:
-        """The language of the new public job a button starts here (a preface is written in it)."""
-        return await public_language(self.store.guilds, interaction.guild_id, interaction.guild_locale)
 
     async def image(self, job: JobRecord, number: int) -> tuple[DeliveredImage, PendingReference]:
         """Image `number` (1-based) of a job, as a reference read fresh from its message."""
@@ -104,7 +99,10 @@ class ResultActions:
             )
         references = [PendingReference(f"reference {n + 1}", kept=(job.id, n)) for n in range(kept)]
         spec = self.spec(interaction, job)
-        preface = lambda: "🔁 " + _("Reroll of job #{id}").format(id=job.id)  # noqa: E731 - in the result's language
+
+        def preface() -> str:  # written in the new job's public language
+            return "🔁 " + _("Reroll of job #{id}").format(id=job.id)
+
         await self.launcher.from_interaction(interaction, spec, references, preface=preface)
 
     async def variations(self, interaction: discord.Interaction, job_id: int, number: int) -> None:
@@ -112,12 +110,10 @@ class ResultActions:
         job = await self.job_to_repeat(interaction, job_id)
         _image, reference = await self.image(job, number)
         spec = self.spec(interaction, job, count=min(VARIATION_COUNT, MAX_TOTAL_IMAGES - 1), kind="variations")
-        preface = lambda: (
-            "🎨 "
-            + _("Variations of image {number} of job #{id}").format(  # noqa: E731
-                number=number, id=job.id
-            )
-        )
+
+        def preface() -> str:  # written in the new job's public language
+            return "🎨 " + _("Variations of image {number} of job #{id}").format(number=number, id=job.id)
+
         await self.launcher.from_interaction(interaction, spec, [reference], preface=preface)
 
     async def upscale(self, interaction: discord.Interaction, job_id: int, number: int) -> None:
@@ -136,12 +132,10 @@ class ResultActions:
             size_label=text.size_label(highest, aspect, catalog.label(job.params.get("model"))),
             kind="upscale",
         )
-        preface = lambda: (
-            "⬆️ "
-            + _("Upscale of image {number} of job #{id}").format(  # noqa: E731
-                number=number, id=job.id
-            )
-        )
+
+        def preface() -> str:  # written in the new job's public language
+            return "⬆️ " + _("Upscale of image {number} of job #{id}").format(number=number, id=job.id)
+
         await self.launcher.from_interaction(interaction, spec, [reference], preface=preface)
 
     async def use_as_reference(self, interaction: discord.Interaction, job_id: int, number: int) -> None:

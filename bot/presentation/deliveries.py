@@ -77,6 +77,8 @@ class RestDeliveries:
             preface=preface,
         )
         poster.language = record.language
+        member = params.get("member_language")
+        poster.member_language = str(member) if member else None
         if continuing and poster.token_alive():  # new images go below the notice, never over the delivered ones
             try:
                 with speaking(record.language):

@@ -13,7 +13,7 @@ from typing import Any
 import discord
 
 from bot.errors import BadAttachment, BadInput, StoreFailed, UserFacingError
-from bot.i18n import N_, _, ngettext, number, speaking
+from bot.i18n import N_, _, current_language, ngettext, number, speaking
 from bot.imagegen.catalog import resolution_of
 from bot.jobs.admission import Admitted
 from bot.jobs.model import Delivery, JobSpec, PreparedJob, ReferenceInput
@@ -143,7 +143,7 @@ class Launcher:
         if on_defer is not None:
             await on_defer(interaction)
         poster = self._poster(interaction, callback, spec, started, shown)
-        poster.language = spec.language
+        poster.language, poster.member_language = spec.language, current_language()  # the member's, here
         origin = origin_for(interaction, callback, self.services.settings, started)
         spec = dataclasses.replace(admitted.spec, origin=origin)
         stopped = not_started(spec.language)
@@ -270,7 +270,8 @@ class Launcher:
         Until a worker starts it, this process keeps its status line at its place in line.
         """
         spec = prepared.spec
-        params = stored_params(prepared, preface=preface, buttons=self.buttons is not None)
+        member = getattr(delivery, "member_language", None)
+        params = stored_params(prepared, preface=preface, buttons=self.buttons is not None, member_language=member)
         references = [StoredReference(r.mime, r.width, r.height, r.data) for r in prepared.references]
         store = self.services.store
         try:

@@ -24,6 +24,7 @@ import discord
 
 from bot.errors import ContentBlocked
 from bot.i18n import _, speaking
+from bot.imagegen.errors import blocked_reworded
 from bot.jobs.model import Outcome, OutputImage, Posted, Progress
 from bot.presentation import text
 from bot.presentation.gallery import IMAGES_PER_MESSAGE, Body, Controls, GalleryImage, KeptFile, images_of, kept_files
@@ -82,6 +83,7 @@ class PagedPoster:
         self._requested = 1
         self._gallery = False  # a set: its pages are media galleries
         self.language: str | None = None  # public texts' language (the job's); None: the caller's language
+        self.member_language: str | None = None  # the requester's, for what only they see; None: `language`
 
     def _speaking(self) -> AbstractContextManager[object]:
         return speaking(self.language) if self.language is not None else contextlib.nullcontext()
@@ -146,10 +148,10 @@ class PagedPoster:
         async with self._lock:
             self._finished = True  # a delayed progress edit must not cover the summary
             self._progress_text = ""
+            if blocked_before_any_image(outcome) and await self._finish_privately(self._private_summary(outcome)):
+                return  # the safety filter's verdict is the member's business: no public card, no Reroll
             with self._speaking():
                 final = self._with_preface(text.summary(self.prompt, self.requester, self.size_label, outcome))
-                if blocked_before_any_image(outcome) and await self._finish_privately(final):
-                    return  # the safety filter's verdict is the member's business: no public card, no Reroll
                 controls = None
                 if self._buttons is not None:
                     controls = self._buttons(outcome)  # their labels in the job's language too
@@ -157,6 +159,16 @@ class PagedPoster:
                 if not await self._edit_status(final, final=True, controls=controls):  # a new message, new buttons
                     fresh = self._buttons(outcome) if self._buttons is not None else None
                     await self._channel_send(**Body(final, None, fresh).new())
+
+    def _private_summary(self, outcome: Outcome) -> str:
+        """The summary of a job the safety filter blocked, for its requester only: in their language."""
+        if self.member_language is None or self.member_language == self.language:
+            with self._speaking():
+                return self._with_preface(text.summary(self.prompt, self.requester, self.size_label, outcome))
+        assert isinstance(outcome.error, ContentBlocked)
+        with speaking(self.member_language):  # the public preface is left out: it is in the channel's language
+            reworded = dataclasses.replace(outcome, error=blocked_reworded(outcome.error))
+            return text.summary(self.prompt, self.requester, self.size_label, reworded)
 
     async def retire(self) -> None:
         """Make no more updates; a worker's poster owns the status line from now on."""

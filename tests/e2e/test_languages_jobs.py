@@ -111,3 +111,18 @@ async def test_a_full_queue_refuses_in_the_members_language(discord_fake, image_
     await third.wait_response()
     assert third.ephemeral and third.original.text == "机器人现在很忙，队列已满。请过一分钟再试。"
     await job_done(harness, 2)
+
+
+async def test_a_blocked_prompt_is_told_privately_in_the_members_language(discord_fake, image_api, start_bot) -> None:
+    harness = await start_bot()
+    discord_fake.set_guild_locale("ja")  # public texts in Japanese; the safety filter's verdict is ivan's alone
+    ivan = discord_fake.add_member("ivan", locale="ru")
+    image_api.script(Fault.content_blocked())
+    interaction = await discord_fake.slash(ivan, "imagine", prompt="something not allowed")
+    [job] = await job_done(harness)
+    note = await discord_fake.wait_for(lambda: next((m for m in interaction.followups if m.ephemeral), None))
+    assert "❌ Фильтр безопасности сервиса изображений заблокировал этот текст запроса." in note.text, note.text
+    assert not re.search("[\u3040-\u30ff]", note.text), "no Japanese in what only ivan sees"
+    assert job.status == "blocked" and interaction.original.deleted
+    stored = await harness.store.get_job(job.id)
+    assert stored is not None and stored.params["member_language"] == "ru"  # a worker elsewhere tells him in it too
