@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from babel import dates
-
-from bot.i18n import _, babel_locale, date
+from bot.i18n import _, date, date_pattern
 
 DAY = 86400
 PERIODS = ("today", "week", "month", "all")
@@ -104,7 +102,7 @@ def period(name: str, now: float) -> Period:
 
 def _month(start: datetime) -> str:
     """`November 2026` / `2026年11月` in the current language."""
-    return str(dates.format_skeleton("yMMMM", start, locale=babel_locale()))
+    return date_pattern(start, "yMMMM")
 
 
 def parse_date(text: str) -> float:

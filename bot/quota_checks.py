@@ -10,10 +10,8 @@ import math
 import re
 from datetime import UTC, datetime
 
-from babel import dates
-
 from bot.errors import BadInput, UserFacingError
-from bot.i18n import _, babel_locale, either, money, ngettext, number
+from bot.i18n import _, date_pattern, either, money, ngettext, number
 from bot.limits import Limits
 from bot.store.guilds import GuildConfig
 from bot.textclean import api_text, code_span
@@ -242,5 +240,5 @@ def images_within(money_left: float, price: float) -> int:
 
 def month_reset(reset: float) -> str:
     """`July 1 at 00:00 UTC (<t:…:R>)` / `7月1日 …` in the current language."""
-    day = dates.format_skeleton("MMMMd", datetime.fromtimestamp(reset, UTC), locale=babel_locale())
+    day = date_pattern(datetime.fromtimestamp(reset, UTC), "MMMMd")
     return _("{date} at 00:00 UTC ({when})").format(date=day, when=f"<t:{int(reset)}:R>")

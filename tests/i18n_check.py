@@ -19,7 +19,7 @@ from bot.i18n.pseudo import CLOSE, OPEN
 
 _MARKED = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")
 _VERBATIM = re.compile(r"<[@#&!:t][^<>]*>|https?://\S+")  # mentions, timestamps and links are not words
-_WORD = re.compile(r"[A-Za-z]{2,}")
+_TOKEN = re.compile(r"[A-Za-z0-9]+")  # a token with a digit (`2K`, a request id's `55ffeb`) is not a word
 
 
 def untranslated_words(text: str, allowed: Iterable[str] = ()) -> list[str]:
@@ -32,7 +32,8 @@ def untranslated_words(text: str, allowed: Iterable[str] = ()) -> list[str]:
         rest = inner
     for piece in sorted(allowed, key=len, reverse=True):
         rest = rest.replace(piece, " ")
-    return _WORD.findall(_VERBATIM.sub(" ", rest))
+    tokens = _TOKEN.findall(_VERBATIM.sub(" ", rest))
+    return [token for token in tokens if len(token) > 1 and not any(c.isdigit() for c in token)]
 
 
 def assert_translated(text: str, allowed: Iterable[str] = ()) -> None:

@@ -57,7 +57,18 @@ from bot.i18n.core import (
     use_language,
     use_pseudo,
 )
-from bot.i18n.formatting import date, datetime_text, duration, either, every, money, number, percent, relative
+from bot.i18n.formatting import (
+    date,
+    date_pattern,
+    datetime_text,
+    duration,
+    either,
+    every,
+    money,
+    number,
+    percent,
+    relative,
+)
 
 __all__ = [
     "LANGUAGES",
@@ -68,6 +79,7 @@ __all__ = [
     "babel_locale",
     "current_language",
     "date",
+    "date_pattern",
     "datetime_text",
     "duration",
     "either",

@@ -1,17 +1,24 @@
 """Numbers, money, dates, durations and lists in the current language (Babel's CLDR data).
 
 Babel reads a locale's data from disk the first time it is used: every language is warmed here, at import, so
-no formatting call reads files from the event loop.
+no formatting call reads files from the event loop. Under the pseudo-locale the words CLDR supplies (month names,
+"hour", "or") are marked as translated, while the items of a list stay outside the markers: an item that bypassed
+the catalogs still shows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
+from typing import Literal
 
 from babel import Locale, dates, lists, numbers
 
-from bot.i18n.core import LANGUAGES, babel_locale
+from bot.i18n.core import LANGUAGES, babel_locale, pseudo_enabled
+from bot.i18n.pseudo import CLOSE, OPEN
+
+_ITEM = re.compile(r"(\x00\d+\x00)")  # a list item's place
 
 
 def _warm() -> None:
@@ -44,17 +51,22 @@ def money(amount: float, currency: str = "USD") -> str:
 
 def date(value: dt.date | dt.datetime, *, style: str = "medium") -> str:
     """A date ("Dec 1, 2026" / "2026年12月1日")."""
-    return str(dates.format_date(value, format=style, locale=babel_locale()))
+    return _cldr(dates.format_date(value, format=style, locale=babel_locale()))
+
+
+def date_pattern(value: dt.date | dt.datetime, skeleton: str) -> str:
+    """A date shaped by a CLDR skeleton: "MMMMd" -> "July 1" / "7月1日", "yMMMM" -> "November 2026"."""
+    return _cldr(dates.format_skeleton(skeleton, value, locale=babel_locale()))
 
 
 def datetime_text(value: dt.datetime, *, style: str = "medium") -> str:
     """A date and time, in the value's own time zone."""
-    return str(dates.format_datetime(value, format=style, tzinfo=value.tzinfo, locale=babel_locale()))
+    return _cldr(dates.format_datetime(value, format=style, tzinfo=value.tzinfo, locale=babel_locale()))
 
 
 def duration(seconds: float, *, short: bool = False) -> str:
     """A rounded duration: "2 minutes" / "2分钟"; `short`: "5 s" / "5秒"."""
-    return str(
+    return _cldr(
         dates.format_timedelta(
             dt.timedelta(seconds=seconds), threshold=1.0, format="narrow" if short else "long", locale=babel_locale()
         )
@@ -63,16 +75,32 @@ def duration(seconds: float, *, short: bool = False) -> str:
 
 def relative(seconds: float) -> str:
     """A duration from now: "in 5 minutes" / "5 minutes ago" (negative seconds: the past)."""
-    return str(
+    return _cldr(
         dates.format_timedelta(dt.timedelta(seconds=seconds), threshold=1.0, add_direction=True, locale=babel_locale())
     )
 
 
 def either(items: Sequence[str]) -> str:
     """`a, b or c` in the current language."""
-    return lists.format_list(list(items), style="or", locale=babel_locale()) if items else ""
+    return _listed(items, "or")
 
 
 def every(items: Sequence[str]) -> str:
     """`a, b and c` in the current language."""
-    return lists.format_list(list(items), locale=babel_locale()) if items else ""
+    return _listed(items, "standard")
+
+
+def _cldr(text: str) -> str:
+    """Words from CLDR's data: translated, as far as the pseudo-locale is concerned."""
+    return f"{OPEN}{text}{CLOSE}" if pseudo_enabled() else str(text)
+
+
+def _listed(items: Sequence[str], style: Literal["standard", "or"]) -> str:
+    if not items:
+        return ""
+    if not pseudo_enabled():
+        return str(lists.format_list(list(items), style=style, locale=babel_locale()))
+    keys = [f"\x00{index}\x00" for index in range(len(items))]
+    pattern = lists.format_list(keys, style=style, locale=babel_locale())
+    pieces = _ITEM.split(pattern)  # the connecting words marked, the items as they are
+    return "".join(items[keys.index(p)] if i % 2 else _cldr(p) if p else "" for i, p in enumerate(pieces))

@@ -21,5 +21,9 @@ def pseudo(message: str) -> str:
     if not message:
         return message
     parts = _KEEP.split(message)
-    accented = "".join(part if index % 2 else part.translate(_ACCENTED) for index, part in enumerate(parts))
-    return f"{OPEN}{accented}{CLOSE}"
+    # A placeholder's value is left outside the markers: a value that bypassed the catalogs shows up too.
+    accented = "".join(
+        (f"{CLOSE}{part}{OPEN}" if part.startswith("{") else part) if index % 2 else part.translate(_ACCENTED)
+        for index, part in enumerate(parts)
+    )
+    return f"{OPEN}{accented}{CLOSE}".replace(OPEN + CLOSE, "")

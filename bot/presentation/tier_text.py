@@ -3,15 +3,11 @@ mod-log's budget notice (mentions render but never ping: AllowedMentions.none())
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from babel import dates
-
 from bot.budget import BudgetNotice
-from bot.i18n import _, babel_locale, ngettext, number, percent
+from bot.i18n import _, ngettext, number, percent
 from bot.limits import Limits, server_defaults
 from bot.pricing import money
-from bot.quota_checks import images_within
+from bot.quota_checks import images_within, month_reset
 from bot.store.guilds import GuildConfig, RoleTier
 from bot.textclean import code_span
 from bot.tiers import CUSTOM, PRESETS, SERVER_DEFAULT, MemberLimits, member_limits
@@ -87,12 +83,6 @@ def pages(text: str, limit: int = 2000) -> list[str]:
         else:
             found.append(line)
     return found or [""]
-
-
-def month_reset(reset: float) -> str:
-    """`July 1 at 00:00 UTC (<t:…:R>)` / `1. Juli um 00:00 UTC (…)` in the current language."""
-    day = dates.format_skeleton("MMMMd", datetime.fromtimestamp(reset, UTC), locale=babel_locale())
-    return _("{day} at 00:00 UTC ({relative})").format(day=day, relative=f"<t:{int(reset)}:R>")
 
 
 def budget_line(limits: Limits, committed: float, price: float, resets_at: float, *, show: bool) -> str | None:

@@ -111,7 +111,7 @@ async def test_pseudo_locale_blend_form_refusals_and_mentions(discord_fake, imag
     # A mention is answered in the channel (the server's language; here the pseudo-locale).
     mention = await discord_fake.send_message(alice, "make it blue", mention_bot=True)
     reply = await final_reply(discord_fake, mention)
-    assert_translated(reply.text, [*KEPT, f"@{discord_fake.bot.username}", "--n 4 --ar 16:9"])
+    assert_translated(reply.text, [*KEPT, discord_fake.bot.username, "--n 4 --ar 16:9"])
     bad_option = await discord_fake.send_message(alice, "make it blue --ar 5:4", mention_bot=True, reply_to=source)
     assert_translated((await final_reply(discord_fake, bad_option)).text, KEPT)
     assert image_api.requests == []

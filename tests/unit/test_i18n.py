@@ -4,6 +4,7 @@ command translator's fallbacks."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 
 import discord
@@ -101,6 +102,22 @@ def test_the_checker_finds_english_outside_the_markers() -> None:
     text = pseudo("Sets of up to {images}").format(images=inner) + " · 4K allowed · `/imagine`"
     assert untranslated_words(text, allowed=["/imagine"]) == ["allowed"]
     assert untranslated_words(pseudo("Hello <@1> {name}").format(name="Zoë"), allowed=["Zoë"]) == []
+
+
+def test_a_value_that_bypassed_the_catalogs_shows_even_inside_a_translated_text() -> None:
+    text = pseudo("🚫 {member} · refused · {reason}").format(member="<@1>", reason="blocked_word")
+    assert untranslated_words(text) == ["blocked", "word"]
+    assert untranslated_words(text + " (ref 55ffeb)") == ["blocked", "word", "ref"], "ids with digits are not words"
+
+
+def test_pseudo_locale_marks_what_cldr_writes_but_not_the_items_of_a_list() -> None:
+    i18n.use_pseudo(True)
+    try:
+        assert i18n.either(["`1K`", "`2K`"]) == "`1K`⟦ or ⟧`2K`"
+        assert untranslated_words(i18n.every(["a fox", "2K"])) == ["fox"]
+        assert untranslated_words(i18n.duration(3600) + " " + i18n.date_pattern(dt.date(2026, 12, 1), "MMMMd")) == []
+    finally:
+        i18n.use_pseudo(False)
 
 
 async def translate(text: str, locale: discord.Locale, where: TranslationContextLocation) -> str | None:
