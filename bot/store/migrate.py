@@ -1,28 +1,34 @@
-"""Bring a database to the newest schema with the packaged Alembic history (no alembic.ini needed)."""
+"""Bring a database to the newest schema with the packaged Alembic history (no alembic.ini needed).
+
+Alembic is imported only when a database has to be migrated: a start-up on a current database reads one row.
+"""
 
 from __future__ import annotations
 
 import functools
 import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 
 from bot.store.db import lock_key
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
 SCRIPT_LOCATION = "bot.store:migrations"
 LEGACY_VERSIONS = {1: "0001", 2: "0002", 3: "0003", 5: "0005"}  # PRAGMA user_version of the old .sql scheme
+VERSIONS = Path(__file__).parent / "migrations" / "versions"
 
 
 @functools.cache
 def revisions() -> tuple[str, ...]:
-    """Every revision id, oldest first."""
-    script = ScriptDirectory.from_config(_config())
-    return tuple(reversed([rev.revision for rev in script.walk_revisions()]))
+    """Every revision id, oldest first: a revision's file starts with its id (`0015_languages.py`), and each
+    revision follows the one before it (a test holds this against Alembic's own reading of the history)."""
+    return tuple(sorted(path.name.split("_", 1)[0] for path in VERSIONS.glob("[0-9]*_*.py")))
 
 
 def head() -> str:
@@ -41,6 +47,8 @@ def target(upto: int | None) -> str:
 
 
 def _config() -> Config:
+    from alembic.config import Config  # only when a database needs migrating
+
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
     return config
@@ -61,6 +69,8 @@ def upgrade(connection: sa.Connection, upto: int | None = None) -> None:
     found = current(connection)
     if found == wanted:
         return
+    from alembic import command  # only when a database needs migrating
+
     config = _config()
     config.attributes["connection"] = connection
     if found is None and connection.dialect.name == "sqlite":

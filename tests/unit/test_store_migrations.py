@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from bot.store import NewJob, UsageStore
+from bot.store import NewJob, UsageStore, migrate
 from bot.store.migrate import head
 from bot.store.schema import metadata
 from tests import legacy
@@ -124,3 +127,14 @@ async def test_revision_0008_costs_the_finished_jobs_of_an_0007_database(databas
         assert (await store.usage.totals(1, 7, None, 0)).cost == pytest.approx(0.09)
     finally:
         await store.close()
+
+
+def test_the_history_read_from_file_names_is_alembics_own() -> None:
+    config = Config()
+    config.set_main_option("script_location", migrate.SCRIPT_LOCATION)
+    script = ScriptDirectory.from_config(config)
+    chain = tuple(reversed([rev.revision for rev in script.walk_revisions()]))
+    assert migrate.revisions() == chain and script.get_current_head() == migrate.head()
+    for older, newer in itertools.pairwise(chain):
+        revision = script.get_revision(newer)
+        assert revision is not None and revision.down_revision == older, "each revision follows the one before it"
