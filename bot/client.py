@@ -12,7 +12,7 @@ import discord
 import yarl
 from discord.ext import commands
 
-from bot.i18n import use_pseudo
+from bot.i18n import use_pseudo, warm
 from bot.identify import IdentifyGate, LocalIdentifyGate, identify_bucket
 from bot.jobs.worker import Worker
 from bot.presentation.buttons import RESULT_ITEMS
@@ -95,6 +95,7 @@ class ImageBot(commands.AutoShardedBot):
         self.closing = False  # set by shutdown(): new interactions are refused with a "restarting" note
         self.gateway = gateway  # False: `python -m bot worker` (REST only: runs jobs, serves no commands)
         self._closed = asyncio.Event()
+        self._warming: asyncio.Task[None] | None = None
         deliveries = RestDeliveries(self, settings, services.store, services.quotas)
         self.worker = Worker(settings, services.store, services.jobs, services.quotas, deliveries, board=services.board)
         if settings.uses_custom_discord_api:
@@ -117,6 +118,7 @@ class ImageBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         """Load the cogs and sync commands (gateway processes), then start this process's worker."""
+        self._warming = asyncio.create_task(asyncio.to_thread(warm))  # CLDR data read off the loop, meanwhile
         use_pseudo(self.services.settings.pseudo_locale)
         speak_members_language(self)
         await self.tree.set_translator(CatalogTranslator())

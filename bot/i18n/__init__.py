@@ -68,6 +68,7 @@ from bot.i18n.formatting import (
     number,
     percent,
     relative,
+    warm,
 )
 
 __all__ = [
@@ -95,4 +96,5 @@ __all__ = [
     "speaking",
     "use_language",
     "use_pseudo",
+    "warm",
 ]

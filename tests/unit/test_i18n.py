@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import subprocess
+import sys
 
 import discord
 import pytest
@@ -151,3 +153,22 @@ async def test_translator_refuses_a_name_discord_would_reject(monkeypatch, caplo
     assert len([r for r in caplog.records if "not a valid command name" in r.getMessage()]) == 1, "warned once"
     assert await translate("tray", discord.Locale.russian, where) == "плато"
     assert valid_name("生成") and valid_name("forget-me") and not valid_name("Forget") and not valid_name("a b")
+
+
+def test_importing_reads_no_cldr_data_and_after_warm_formatting_reads_none() -> None:
+    script = """
+import datetime, babel.localedata as data, bot.i18n as i18n
+print(len(data._cache))  # importing read nothing
+i18n.warm()
+def refuse(*args, **kwargs):
+    raise AssertionError(f"read from disk: {args}")
+data.load = refuse
+for language in i18n.LANGUAGES:
+    with i18n.speaking(language):
+        i18n.money(1.5), i18n.number(1234.5), i18n.percent(0.5), i18n.duration(3600), i18n.relative(-60)
+        i18n.either(["a", "b"]), i18n.every(["a", "b"]), i18n.date_pattern(datetime.date(2026, 12, 1), "MMMMd")
+        i18n.datetime_text(datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)), i18n.ngettext("a", "b", 3)
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["0", "ok"], out.stderr[-2000:]
