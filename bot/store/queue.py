@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "seedream_jobs"  # LISTEN/NOTIFY channel: "the queue moved"
 _CLAIM_LOCK = "bot.store.queue.claim"
 _SCAN = 500  # queued rows a claim looks at (members at their cap are skipped, FIFO otherwise)
+# Admissions of one server reserved in one transaction at most: each batch's members are answered when it commits,
+# so a burst is answered a batch at a time, oldest first, not all together at the end of one long transaction.
+ADMIT_BATCH = 32
 
 
 # One INSERT … VALUES for a batch's rows (SQLAlchemy's "insertmanyvalues"), compiled once, ids in the rows' order.
@@ -71,12 +74,14 @@ class QueueStore:
         """Check and reserve in one transaction: `check` raises to refuse; else a pending job row is the reservation.
 
         Admissions that arrive while one server's reserving transaction waits or runs share the next one (each
-        checked in turn, seeing the rows reserved before it), so a burst costs a few commits, not one each.
+        checked in turn, seeing the rows reserved before it), so a burst costs a few commits, not one each. A batch
+        takes at most ADMIT_BATCH admissions (the next arrival starts the next batch); batches run in the order
+        they started, so admissions are reserved and answered first come, first served.
         """
         guild = request.guild_id or 0
         answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         batch = self._admitting.get(guild)
-        if batch is None:
+        if batch is None or len(batch) >= ADMIT_BATCH:
             batch = self._admitting[guild] = []
             task = asyncio.create_task(self._admit_batch(guild, batch))
             self._admitters.add(task)
@@ -89,10 +94,10 @@ class QueueStore:
         try:
             # One server's admissions in turn; on SQLite ahead of every waiting bulk write (a member waits on it).
             async with self._db.serialized(f"admit:{guild}", urgent=True) as conn:
-                self._admitting.pop(guild, None)  # later arrivals start the next batch
+                self._close_batch(guild, batch)  # later arrivals start the next batch
                 answers = await self._reserve(conn, guild, [a for a in batch if not a[2].cancelled()])
         except BaseException as error:
-            self._admitting.pop(guild, None)
+            self._close_batch(guild, batch)
             for _, _, answer in batch:
                 if not answer.done():
                     answer.set_exception(error)
@@ -106,6 +111,11 @@ class QueueStore:
                 answer.set_exception(result)
             else:
                 answer.set_result(result)
+
+    def _close_batch(self, guild: int, batch: list[_Admission]) -> None:
+        """`batch` takes no more admissions (a full one already gave way to the next, which stays open)."""
+        if self._admitting.get(guild) is batch:
+            del self._admitting[guild]
 
     async def _reserve(
         self, conn: AsyncConnection, guild: int, batch: list[_Admission]
