@@ -63,17 +63,16 @@ class Model:
         """Why this model cannot make `size` (a keyword or WIDTHxHEIGHT), in plain words (the current language);
         None when it can."""
         resolution = resolution_of(size)
-        resolutions = one_of(self.resolutions)
         if resolution is not None and resolution not in self.resolutions:
             return _("{model} makes {resolutions} images, not {resolution}.").format(
-                model=self.name, resolutions=resolutions, resolution=resolution
+                model=self.name, resolutions=one_of(self.resolutions), resolution=resolution
             )
         if resolution is not None:
             return None
         match = _SIZE_RE.match(size)
         if match is None:
             # Translators: keep WIDTHxHEIGHT as it is (what to type, e.g. 2048x1536).
-            return _("The size must be {resolutions}, or WIDTHxHEIGHT.").format(resolutions=resolutions)
+            return _("The size must be {resolutions}, or WIDTHxHEIGHT.").format(resolutions=one_of(self.resolutions))
         width, height = int(match[1]), int(match[2])
         if not self.min_pixels <= width * height <= self.max_pixels:
             return _("{size} is outside what {model} can make: {least} to {most} pixels in total.").format(
