@@ -121,13 +121,12 @@ class Launcher:
         started = time.monotonic() if started is None else started
         question = CostQuestion(interaction, count=spec.count, resolution=resolution_of(spec.size) or spec.size)
         answers, first = self.services.first_answers, interaction.id
-        answers.waiting(first)
 
         async def ask(grant: QuotaGrant) -> bool:
             answers.answered(first)  # the question is its first answer
             return await question(grant)
 
-        try:
+        async with answers.answering(first):
             # Stored with the reservation: if this process dies before the job is queued, the sweeper tells the member.
             language = await public_language(self.services.store.guilds, interaction.guild_id, interaction.guild_locale)
             spec = dataclasses.replace(
@@ -147,7 +146,6 @@ class Launcher:
             interaction = question.interaction  # the "Generate" click when the cost had to be confirmed
             async with admitted.released_on_error():
                 callback = await interaction.response.defer(thinking=True)
-        finally:
             answers.answered(first)
         if on_defer is not None:
             await on_defer(interaction)

@@ -18,7 +18,14 @@ async def test_an_acknowledged_job_waits_for_the_interactions_still_to_be_answer
 ) -> None:
     monkeypatch.setattr(first_answers, "AT_MOST", 60.0)
     answers = running_bot.services.first_answers
-    answers.waiting(1)  # another member's interaction, its first answer still to come
+    answer_it = asyncio.Event()
+
+    async def another() -> None:  # another member's interaction, its first answer still to come
+        async with answers.answering(1):
+            await answer_it.wait()
+
+    other = asyncio.create_task(another())
+    await asyncio.sleep(0)
     alice = discord_fake.add_member("alice")
     interaction = await discord_fake.slash(alice, "imagine", prompt="a red fox in fresh snow")
     await interaction.wait_response()
@@ -27,7 +34,8 @@ async def test_an_acknowledged_job_waits_for_the_interactions_still_to_be_answer
     await statuses(running_bot, ["pending"])  # but neither prepared nor queued meanwhile
     assert image_api.requests == []
 
-    answers.answered(1)
+    answer_it.set()
+    await other
     [job] = await job_done(running_bot)
     assert job.status == "completed" and len((await final_original(discord_fake, interaction)).attachments) == 1
 
