@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
+DEADLINE = 3.0  # seconds Discord gives an interaction's first answer (the interaction is gone after that)
 AT_ONCE = 64  # interactions on their way to their first answer at a time (enough to fill an admission batch)
 # The longest a job already acknowledged waits for the others' first answers, and the longest an interaction waits
 # for its turn (then it goes anyway): Discord's deadline, which none of them can usefully wait past.
-AT_MOST = 3.0
+AT_MOST = DEADLINE
 
 
 class FirstAnswers:
@@ -52,6 +54,13 @@ class FirstAnswers:
             yield
         finally:
             self.answered(interaction_id)
+
+    @staticmethod
+    def too_late(received: float) -> bool:
+        """Whether an interaction received at `received` (time.monotonic()) can no longer be answered: it came
+        DEADLINE seconds ago or more (earlier still by Discord's clock). Starting its job would only delay the
+        others' answers."""
+        return time.monotonic() - received >= DEADLINE
 
     def answered(self, interaction_id: int) -> None:
         """It was answered (or will not be by us): its turn goes to the next one; safe to call twice."""

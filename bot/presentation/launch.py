@@ -127,6 +127,9 @@ class Launcher:
             return await question(grant)
 
         async with answers.answering(first):
+            if answers.too_late(started):  # waited for its turn past Discord's deadline (a burst on a busy machine)
+                log.warning("not starting %s of user %s: too late to answer it", spec.kind, interaction.user.id)
+                return None
             # Stored with the reservation: if this process dies before the job is queued, the sweeper tells the member.
             language = await public_language(self.services.store.guilds, interaction.guild_id, interaction.guild_locale)
             spec = dataclasses.replace(

@@ -53,3 +53,28 @@ async def test_a_refused_start_waits_for_nothing_and_holds_up_no_one(
     interaction = await discord_fake.slash(alice, "imagine", prompt="a red fox in fresh snow")
     [job] = await job_done(running_bot)  # not held up by the refused one (it was answered)
     assert job.status == "completed" and interaction.response_type == DEFER
+
+
+async def test_an_interaction_whose_turn_came_too_late_to_answer_starts_nothing(
+    discord_fake, image_api, running_bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(first_answers, "DEADLINE", 0.3)
+    answers = running_bot.services.first_answers
+    answer_them = asyncio.Event()
+
+    async def another(n: int) -> None:  # a burst's interactions ahead of it, in every turn
+        async with answers.answering(n):
+            await answer_them.wait()
+
+    ahead = [asyncio.create_task(another(n)) for n in range(first_answers.AT_ONCE)]
+    await asyncio.sleep(0)
+    alice = discord_fake.add_member("alice")
+    late = await discord_fake.slash(alice, "imagine", prompt="a red fox in fresh snow")
+    await asyncio.sleep(0.5)  # past its (shortened) deadline, still waiting for a turn
+    answer_them.set()
+    await asyncio.gather(*ahead)
+    interaction = await discord_fake.slash(alice, "imagine", prompt="a grey owl")
+    [job] = await job_done(running_bot)  # the next one runs; the late one reserved nothing and was not answered
+    assert job.prompt == "a grey owl" and late.response_type is None
+    assert [j.prompt for j in await running_bot.store.recent_jobs()] == ["a grey owl"]
+    assert interaction.response_type == DEFER
