@@ -142,6 +142,7 @@ class Catalog:
         self._prices = dict(prices or {})
         self._price = price
         self._max_references_4_0 = max_references_4_0
+        self._rules: dict[str, Model] = {}  # by model id, as `get` made them (every job asks several times)
         self.offered = tuple(self.get(model_id) for model_id in dict.fromkeys(ids))
         names = [model.name for model in self.offered]
         twice = next((name for name in names if names.count(name) > 1), None)
@@ -155,6 +156,15 @@ class Catalog:
         """The rules of a model id (None: the default model); an unknown id gets Seedream 4.0's rules."""
         if model_id is None:
             return self.default
+        known = self._rules.get(model_id)
+        if known is not None:
+            return known
+        if len(self._rules) < 1000:  # ids come from members' input too: not an unbounded cache
+            known = self._rules[model_id] = self._rules_of(model_id)
+            return known
+        return self._rules_of(model_id)
+
+    def _rules_of(self, model_id: str) -> Model:
         base = _BY_ID.get(model_id)
         model = base or dataclasses.replace(SEEDREAM_4_0, name=model_id, aliases=(model_id,), known=False)
         if base is None or base is SEEDREAM_4_0:

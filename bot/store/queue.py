@@ -48,6 +48,12 @@ ADMIT_BATCH = 64
 # One INSERT … VALUES for a batch's rows (SQLAlchemy's "insertmanyvalues"), compiled once, ids in the rows' order.
 _INSERT_PENDING = jobs.insert().returning(jobs.c.id, sort_by_parameter_order=True)
 
+# pending -> queued with the job's parameters (every job runs it: built once)
+_QUEUE = (
+    jobs.update()
+    .where(jobs.c.id == sa.bindparam("queued_job"), jobs.c.status == "pending")
+    .values(status="queued", reserved_until=None)
+)
 _Admission = tuple[Admit, Callable[[Standing], None], "asyncio.Future[int]"]
 
 
@@ -189,14 +195,9 @@ class QueueStore:
         """
         if references and not await self._write_references(job_id, references):
             return False
-        update = (
-            jobs.update()
-            .where(jobs.c.id == job_id, jobs.c.status == "pending")
-            .values(status="queued", params=params, queued_at=self._clock(), reserved_until=None)
-            .values(model=model, size=size)
-        )
+        queue = {"queued_job": job_id, "params": params, "queued_at": self._clock(), "model": model, "size": size}
         async with self._db.write() as conn:
-            if (await conn.execute(update)).rowcount != 1:
+            if (await conn.execute(_QUEUE, queue)).rowcount != 1:
                 return False
             await write_entry(conn, job_id, origin, (), resumes)
             await self.announce(conn)
