@@ -327,6 +327,33 @@ def _dump_tasks() -> None:
         task.print_stack(limit=12, file=sys.stderr)
 
 
+def _count_garbage_collections() -> None:
+    """Log, at exit, the CPU the main thread spent in the garbage collector per generation (bench.cpu_sampler charges
+    it to whatever line allocated when a collection began)."""
+    import atexit
+    import gc
+    import threading
+
+    spent = [[0, 0.0] for _ in range(3)]  # per generation: collections, CPU seconds
+    began = [0.0]
+
+    def collecting(phase: str, info: dict[str, int]) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if phase == "start":
+            began[0] = time.thread_time()
+        else:
+            spent[info["generation"]][0] += 1
+            spent[info["generation"]][1] += time.thread_time() - began[0]
+
+    def report() -> None:
+        each = ", ".join(f"gen{g}: {n} in {s:.2f} s" for g, (n, s) in enumerate(spent))
+        print(f"bench: garbage collections on the main thread: {each}", file=sys.stderr)
+
+    gc.callbacks.append(collecting)
+    atexit.register(report)
+
+
 def _run_bot_with_lag_sampler(path: Path | None) -> None:
     """`python -m bot`, with a task on its event loop that logs how late each 10 ms sleep wakes up (`path`); with
     bench.cpu_sampler watching the main thread's CPU when BENCH_CPU_PROFILE names a file."""
@@ -353,6 +380,7 @@ def _run_bot_with_lag_sampler(path: Path | None) -> None:
 
     asyncio.set_event_loop_policy(Policy())
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID`: every thread's stack to the log
+    _count_garbage_collections()
     sys.argv = ["bot"]
     target = os.environ.get("BENCH_CPU_PROFILE")
     if not target:

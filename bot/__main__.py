@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -109,6 +110,17 @@ async def run_bot(settings: Settings, *, gateway: bool = True) -> None:
             await store.close()
 
 
+def freeze_startup_objects() -> None:
+    """Import what the bot runs on, then move every object so far (modules, classes, functions, tables: most of a
+    running bot's objects, and they live as long as it) out of the garbage collector's view. A full collection under
+    load (hundreds of jobs in flight) then walks only the objects made since, not all of them: it stalled the event
+    loop for about 140 ms each time."""
+    import bot.client  # noqa: F401  (discord.py, SQLAlchemy, aiohttp, pydantic, the store, the services)
+
+    gc.collect()
+    gc.freeze()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run."""
     parser = argparse.ArgumentParser(
@@ -139,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "worker":
         yield_to_gateways()
     big_blocks_from_mmap()  # images and reference bytes go back to the system once posted or sent
+    freeze_startup_objects()
     return run_until_stopped(settings, gateway=args.command != "worker")
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from bot.first_answers import FirstAnswers
 from bot.forgetting import Forgetter
 from bot.guild_admin import GuildAdmin
 from bot.imagegen.client import ClientOptions, ImageApiClient
@@ -54,6 +55,8 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     # Jobs downloading and decoding their references at once (every Launcher of the process shares it).
     preparing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PREPARING_AT_ONCE))
+    # Interactions still waiting for their first answer: a job already acknowledged is prepared after them.
+    first_answers: FirstAnswers = field(default_factory=FirstAnswers)
 
 
 def http_session(settings: Settings) -> aiohttp.ClientSession:

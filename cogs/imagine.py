@@ -92,6 +92,7 @@ class Imagine(commands.Cog):
         self.settings = services.settings
         self.tray = services.tray
         self.member_settings = services.member_settings
+        self.first_answers = services.first_answers
         self.launcher = Launcher(bot, services, buttons=buttons_for)
         offer_models(self.imagine, services.settings.catalog)
 
@@ -136,41 +137,42 @@ class Imagine(commands.Cog):
     ) -> None:
         """Check cheaply, then hand over to the Launcher: quotas, cost question, queue, defer, generate, deliver."""
         started = time.monotonic()
-        attachments = [a for a in (image1, image2, image3, image4, image5, image6) if a is not None]
-        for attachment in attachments:
-            check_attachment(attachment, self.settings.reference_max_bytes)
-        tray_items = await self.tray.items(interaction.guild_id, interaction.user.id) if use_tray else []
-        if use_tray and not tray_items:
-            raise BadAttachment(_("Your reference tray is empty. Use Apps → Add to references on a message first."))
-        references = [PendingReference(name=a.filename, url=a.url) for a in attachments]
-        references += [PendingReference(name=item.name, url=item.url) for item in tray_items]
-        chosen = await self.member_settings.choose(  # empty options take the member's /settings defaults
-            interaction.guild_id,
-            interaction.user.id,
-            role_ids(interaction.user),
-            model=model,
-            resolution=resolution,
-            aspect=aspect,
-            count=count,
-            references=len(references),
-        )
-        spec = JobSpec(
-            user_id=interaction.user.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            prompt=prompt,
-            count=chosen.count,
-            size=size_for(chosen.resolution, chosen.aspect),
-            size_label=size_label(chosen.resolution, chosen.aspect, self.settings.catalog.label(chosen.model)),
-            model=chosen.model,
-            output_format=output_format,
-            web_search=web_search,
-        )
+        async with self.first_answers.answering(interaction.id):  # a burst is answered first come, first served
+            attachments = [a for a in (image1, image2, image3, image4, image5, image6) if a is not None]
+            for attachment in attachments:
+                check_attachment(attachment, self.settings.reference_max_bytes)
+            tray_items = await self.tray.items(interaction.guild_id, interaction.user.id) if use_tray else []
+            if use_tray and not tray_items:
+                raise BadAttachment(_("Your reference tray is empty. Use Apps → Add to references on a message first."))
+            references = [PendingReference(name=a.filename, url=a.url) for a in attachments]
+            references += [PendingReference(name=item.name, url=item.url) for item in tray_items]
+            chosen = await self.member_settings.choose(  # empty options take the member's /settings defaults
+                interaction.guild_id,
+                interaction.user.id,
+                role_ids(interaction.user),
+                model=model,
+                resolution=resolution,
+                aspect=aspect,
+                count=count,
+                references=len(references),
+            )
+            spec = JobSpec(
+                user_id=interaction.user.id,
+                guild_id=interaction.guild_id,
+                channel_id=interaction.channel_id,
+                prompt=prompt,
+                count=chosen.count,
+                size=size_for(chosen.resolution, chosen.aspect),
+                size_label=size_label(chosen.resolution, chosen.aspect, self.settings.catalog.label(chosen.model)),
+                model=chosen.model,
+                output_format=output_format,
+                web_search=web_search,
+            )
 
-        def notes() -> str | None:  # above the public result: written in its language
-            return "\n".join(chosen.notes) or None
+            def notes() -> str | None:  # above the public result: written in its language
+                return "\n".join(chosen.notes) or None
 
-        await self.launcher.from_interaction(interaction, spec, references, preface=notes, started=started)
+            await self.launcher.from_interaction(interaction, spec, references, preface=notes, started=started)
 
 
 async def setup(bot: ImageBot) -> None:

@@ -63,17 +63,16 @@ class Model:
         """Why this model cannot make `size` (a keyword or WIDTHxHEIGHT), in plain words (the current language);
         None when it can."""
         resolution = resolution_of(size)
-        resolutions = one_of(self.resolutions)
         if resolution is not None and resolution not in self.resolutions:
             return _("{model} makes {resolutions} images, not {resolution}.").format(
-                model=self.name, resolutions=resolutions, resolution=resolution
+                model=self.name, resolutions=one_of(self.resolutions), resolution=resolution
             )
         if resolution is not None:
             return None
         match = _SIZE_RE.match(size)
         if match is None:
             # Translators: keep WIDTHxHEIGHT as it is (what to type, e.g. 2048x1536).
-            return _("The size must be {resolutions}, or WIDTHxHEIGHT.").format(resolutions=resolutions)
+            return _("The size must be {resolutions}, or WIDTHxHEIGHT.").format(resolutions=one_of(self.resolutions))
         width, height = int(match[1]), int(match[2])
         if not self.min_pixels <= width * height <= self.max_pixels:
             return _("{size} is outside what {model} can make: {least} to {most} pixels in total.").format(
@@ -143,6 +142,7 @@ class Catalog:
         self._prices = dict(prices or {})
         self._price = price
         self._max_references_4_0 = max_references_4_0
+        self._rules: dict[str, Model] = {}  # by model id, as `get` made them (every job asks several times)
         self.offered = tuple(self.get(model_id) for model_id in dict.fromkeys(ids))
         names = [model.name for model in self.offered]
         twice = next((name for name in names if names.count(name) > 1), None)
@@ -156,6 +156,15 @@ class Catalog:
         """The rules of a model id (None: the default model); an unknown id gets Seedream 4.0's rules."""
         if model_id is None:
             return self.default
+        known = self._rules.get(model_id)
+        if known is not None:
+            return known
+        if len(self._rules) < 1000:  # ids come from members' input too: not an unbounded cache
+            known = self._rules[model_id] = self._rules_of(model_id)
+            return known
+        return self._rules_of(model_id)
+
+    def _rules_of(self, model_id: str) -> Model:
         base = _BY_ID.get(model_id)
         model = base or dataclasses.replace(SEEDREAM_4_0, name=model_id, aliases=(model_id,), known=False)
         if base is None or base is SEEDREAM_4_0:

@@ -120,26 +120,36 @@ class Launcher:
         """Admit, defer, prepare and queue a job answering `interaction`; its id, or None when it did not start."""
         started = time.monotonic() if started is None else started
         question = CostQuestion(interaction, count=spec.count, resolution=resolution_of(spec.size) or spec.size)
-        # Stored with the reservation: if this process dies before the job is queued, the sweeper tells the member.
-        spec = dataclasses.replace(
-            spec,
-            origin=origin_for(interaction, None, self.services.settings, started),
-            language=await public_language(self.services.store.guilds, interaction.guild_id, interaction.guild_locale),
-        )
-        admitted = await self.services.admission.admit(
-            spec,
-            role_ids(interaction.user),
-            references=references,
-            ask=question,
-            manager=interaction.permissions.manage_guild and interaction.guild_id is not None,
-        )
-        if admitted is None:  # cancelled or not answered: nothing is spent
-            return None
-        with speaking(spec.language):  # shown above the public result: in its language, not the member's
-            shown = written(preface)
-        interaction = question.interaction  # the "Generate" click when the cost had to be confirmed
-        async with admitted.released_on_error():
-            callback = await interaction.response.defer(thinking=True)
+        answers, first = self.services.first_answers, interaction.id
+
+        async def ask(grant: QuotaGrant) -> bool:
+            answers.answered(first)  # the question is its first answer
+            return await question(grant)
+
+        async with answers.answering(first):
+            if answers.too_late(started):  # waited for its turn past Discord's deadline (a burst on a busy machine)
+                log.warning("not starting %s of user %s: too late to answer it", spec.kind, interaction.user.id)
+                return None
+            # Stored with the reservation: if this process dies before the job is queued, the sweeper tells the member.
+            language = await public_language(self.services.store.guilds, interaction.guild_id, interaction.guild_locale)
+            spec = dataclasses.replace(
+                spec, origin=origin_for(interaction, None, self.services.settings, started), language=language
+            )
+            admitted = await self.services.admission.admit(
+                spec,
+                role_ids(interaction.user),
+                references=references,
+                ask=ask,
+                manager=interaction.permissions.manage_guild and interaction.guild_id is not None,
+            )
+            if admitted is None:  # cancelled or not answered: nothing is spent
+                return None
+            with speaking(spec.language):  # shown above the public result: in its language, not the member's
+                shown = written(preface)
+            interaction = question.interaction  # the "Generate" click when the cost had to be confirmed
+            async with admitted.released_on_error():
+                callback = await interaction.response.defer(thinking=True)
+            answers.answered(first)
         if on_defer is not None:
             await on_defer(interaction)
         poster = self._poster(interaction, callback, spec, started, shown)
@@ -150,6 +160,7 @@ class Launcher:
         try:
             with speaking(spec.language):  # from the public defer on, refusals show in the channel
                 async with self.services.jobs.preparing(lambda: interaction.edit_original_response(content=stopped)):
+                    await answers.settled()  # the interactions still waiting for their first answer go first
                     prepared = await prepare(spec)
                 await self.queue(admitted, prepared, poster, shown)
         except BaseException as error:

@@ -139,11 +139,15 @@ class WriteGate:
 class Database:
     """An async engine plus the few dialect differences the store's SQL needs to know about."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, writer: AsyncEngine | None = None) -> None:
         self.engine = engine
+        # The gate's transactions (`write`, `serialized`): on an SQLite file, their own connection, so that a writer
+        # (an admission) never waits for a pooled connection behind a burst of reads (they take every one of them).
+        self._writer = writer or engine
         self.backend: Backend = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
         if self.backend == "sqlite":
-            event.listen(engine.sync_engine, "connect", _sqlite_connect)
+            for each in {engine, self._writer}:
+                event.listen(each.sync_engine, "connect", _sqlite_connect)
             self._reader = engine
         else:
             event.listen(engine.sync_engine, "checkout", _ping_if_idle)
@@ -157,9 +161,10 @@ class Database:
     def connect(cls, url: sa.URL) -> Database:
         """Build the engine for `url` (a pool; nothing is connected yet). SQL is never logged (echo off)."""
         if url.get_backend_name() == "sqlite":
-            memory = sqlite_file(url) is None
-            pool: dict[str, Any] = {"poolclass": sa.StaticPool} if memory else {"pool_size": 5, "max_overflow": 10}
-            return cls(create_async_engine(url, echo=False, **pool))
+            if sqlite_file(url) is None:  # one in-memory database: one connection for everything
+                return cls(create_async_engine(url, echo=False, poolclass=sa.StaticPool))
+            readers = create_async_engine(url, echo=False, pool_size=5, max_overflow=10)
+            return cls(readers, create_async_engine(url, echo=False, pool_size=1, max_overflow=1))
         # 20 connections stay open (more would be closed again at once under a steady load, and a new one costs a
         # server process, a handshake and every statement prepared again); 30 at most. Last in, first out: the
         # connection just used (its statements prepared, no ping due) serves the next transaction.
@@ -168,7 +173,7 @@ class Database:
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction through the gate: committed when the block ends, rolled back if it raises."""
-        async with self.gate.held(), self.engine.begin() as conn:
+        async with self.gate.held(), self._writer.begin() as conn:
             yield conn
 
     @contextlib.asynccontextmanager
@@ -177,11 +182,11 @@ class Database:
         on PostgreSQL the transaction-level advisory lock `lock`, so no other serialized step interleaves.
         `urgent`: before every other waiting writer of this process (someone is waiting for the answer)."""
         if self.backend == "postgresql":
-            async with self.gate.held(urgent=urgent), self.engine.begin() as conn:
+            async with self.gate.held(urgent=urgent), self._writer.begin() as conn:
                 await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(lock))))
                 yield conn
             return
-        async with self.gate.held(urgent=urgent), self.engine.begin() as conn:
+        async with self.gate.held(urgent=urgent), self._writer.begin() as conn:
             await conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
 
@@ -252,3 +257,5 @@ class Database:
     async def close(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        if self._writer is not self.engine:
+            await self._writer.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -193,11 +194,16 @@ async def write_entry(
 ) -> None:
     """Write a job's journal row (replacing the one admission wrote) and its references in the caller's
     transaction."""
-    row = entry_row(job_id, origin, resumes)
-    insert = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(job_journal).values(row)
-    changed = {key: insert.excluded[key] for key in row if key != "job_id"}
-    await conn.execute(insert.on_conflict_do_update(index_elements=[_j.job_id], set_=changed))
+    await conn.execute(_entry_upsert(conn.dialect.name), entry_row(job_id, origin, resumes))
     await write_references(conn, job_id, references)
+
+
+@functools.cache
+def _entry_upsert(dialect: str) -> sa.Executable:
+    """write_entry's statement, built once (every job runs it; building an upsert costs more than running it)."""
+    insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(job_journal)
+    changed = {key: insert.excluded[key] for key in entry_row(0, Origin(), None) if key != "job_id"}
+    return insert.on_conflict_do_update(index_elements=[_j.job_id], set_=changed)
 
 
 async def write_references(conn: AsyncConnection, job_id: int, references: Sequence[StoredReference]) -> None:

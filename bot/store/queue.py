@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,11 +40,20 @@ log = logging.getLogger(__name__)
 CHANNEL = "seedream_jobs"  # LISTEN/NOTIFY channel: "the queue moved"
 _CLAIM_LOCK = "bot.store.queue.claim"
 _SCAN = 500  # queued rows a claim looks at (members at their cap are skipped, FIFO otherwise)
+# Admissions of one server reserved in one transaction at most: each batch's members are answered when it commits,
+# so a burst is answered a batch at a time, oldest first, not all together at the end of one long transaction.
+ADMIT_BATCH = 64
 
 
 # One INSERT … VALUES for a batch's rows (SQLAlchemy's "insertmanyvalues"), compiled once, ids in the rows' order.
 _INSERT_PENDING = jobs.insert().returning(jobs.c.id, sort_by_parameter_order=True)
 
+# pending -> queued with the job's parameters (every job runs it: built once)
+_QUEUE = (
+    jobs.update()
+    .where(jobs.c.id == sa.bindparam("queued_job"), jobs.c.status == "pending")
+    .values(status="queued", reserved_until=None)
+)
 _Admission = tuple[Admit, Callable[[Standing], None], "asyncio.Future[int]"]
 
 
@@ -71,12 +81,14 @@ class QueueStore:
         """Check and reserve in one transaction: `check` raises to refuse; else a pending job row is the reservation.
 
         Admissions that arrive while one server's reserving transaction waits or runs share the next one (each
-        checked in turn, seeing the rows reserved before it), so a burst costs a few commits, not one each.
+        checked in turn, seeing the rows reserved before it), so a burst costs a few commits, not one each. A batch
+        takes at most ADMIT_BATCH admissions (the next arrival starts the next batch); batches run in the order
+        they started, so admissions are reserved and answered first come, first served.
         """
         guild = request.guild_id or 0
         answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         batch = self._admitting.get(guild)
-        if batch is None:
+        if batch is None or len(batch) >= ADMIT_BATCH:
             batch = self._admitting[guild] = []
             task = asyncio.create_task(self._admit_batch(guild, batch))
             self._admitters.add(task)
@@ -89,10 +101,10 @@ class QueueStore:
         try:
             # One server's admissions in turn; on SQLite ahead of every waiting bulk write (a member waits on it).
             async with self._db.serialized(f"admit:{guild}", urgent=True) as conn:
-                self._admitting.pop(guild, None)  # later arrivals start the next batch
+                self._close_batch(guild, batch)  # later arrivals start the next batch
                 answers = await self._reserve(conn, guild, [a for a in batch if not a[2].cancelled()])
         except BaseException as error:
-            self._admitting.pop(guild, None)
+            self._close_batch(guild, batch)
             for _, _, answer in batch:
                 if not answer.done():
                     answer.set_exception(error)
@@ -106,6 +118,11 @@ class QueueStore:
                 answer.set_exception(result)
             else:
                 answer.set_result(result)
+
+    def _close_batch(self, guild: int, batch: list[_Admission]) -> None:
+        """`batch` takes no more admissions (a full one already gave way to the next, which stays open)."""
+        if self._admitting.get(guild) is batch:
+            del self._admitting[guild]
 
     async def _reserve(
         self, conn: AsyncConnection, guild: int, batch: list[_Admission]
@@ -178,14 +195,9 @@ class QueueStore:
         """
         if references and not await self._write_references(job_id, references):
             return False
-        update = (
-            jobs.update()
-            .where(jobs.c.id == job_id, jobs.c.status == "pending")
-            .values(status="queued", params=params, queued_at=self._clock(), reserved_until=None)
-            .values(model=model, size=size)
-        )
+        queue = {"queued_job": job_id, "params": params, "queued_at": self._clock(), "model": model, "size": size}
         async with self._db.write() as conn:
-            if (await conn.execute(update)).rowcount != 1:
+            if (await conn.execute(_QUEUE, queue)).rowcount != 1:
                 return False
             await write_entry(conn, job_id, origin, (), resumes)
             await self.announce(conn)
@@ -229,7 +241,8 @@ class QueueStore:
             return []
         async with self._db.serialized(_CLAIM_LOCK) as conn:
             now = self._clock()
-            candidates = (await conn.execute(_candidates(now, sqlite=conn.dialect.name == "sqlite"))).all()
+            query = _candidates(sqlite=conn.dialect.name == "sqlite")
+            candidates = (await conn.execute(query, {"now": now})).all()
             if not candidates:
                 return []
             room = min(limit, global_limit - int(candidates[0].total))
@@ -360,11 +373,14 @@ def _oldest(which: Any, takeover: int) -> Any:
     return sa.select(query.where(which).order_by(j.id).limit(_SCAN).subquery())
 
 
-def _candidates(now: float, *, sqlite: bool) -> sa.Select[Any]:
+@functools.cache
+def _candidates(*, sqlite: bool) -> sa.Select[Any]:
     """Jobs a claim may take, oldest first (expired leases first: takeover), each with its member's running jobs
-    and the deployment's running jobs (live leases). On SQLite the status terms are marked `unlikely`: unfinished
-    jobs are a few among millions of finished ones, which its per-index averages cannot tell."""
+    and the deployment's running jobs (live leases); `now` is a parameter (the statement is built once: building it
+    cost more than running it). On SQLite the status terms are marked `unlikely`: unfinished jobs are a few among
+    millions of finished ones, which its per-index averages cannot tell."""
     j = jobs.c
+    now = sa.bindparam("now", type_=sa.Float)
 
     def rare(term: Any) -> Any:
         return sa.func.unlikely(term) if sqlite else term

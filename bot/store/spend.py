@@ -6,9 +6,11 @@ the job finishes, the cost of its delivered images is added here, in the transac
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.periods import month_start_day
@@ -21,10 +23,18 @@ async def add_spend(db: Database, conn: AsyncConnection, guild_id: int | None, c
     transaction."""
     if cost <= 0:
         return
+    row = {"guild_id": guild_id or 0, "month": month_start_day(created_at), "spent": cost}
+    await conn.execute(_spend_upsert(db.backend), row)
+
+
+@functools.cache
+def _spend_upsert(backend: str) -> sa.Executable:
+    """add_spend's statement, built once (every finished job that cost something runs it)."""
     s = guild_spend.c
-    insert = db.insert(guild_spend).values(guild_id=guild_id or 0, month=month_start_day(created_at), spent=cost)
-    merge = {"spent": s.spent + insert.excluded.spent}
-    await conn.execute(insert.on_conflict_do_update(index_elements=[s.guild_id, s.month], set_=merge))
+    insert = (postgresql.insert if backend == "postgresql" else sqlite.insert)(guild_spend)
+    return insert.on_conflict_do_update(
+        index_elements=[s.guild_id, s.month], set_={"spent": s.spent + insert.excluded.spent}
+    )
 
 
 class SpendStore:

@@ -7,6 +7,7 @@ finishes a job) so that answers stay fast however long the job history grows.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.periods import month_start_day
@@ -126,9 +128,17 @@ async def add_to_rollups(
     values: dict[str, float] = {name: counts.get(name, 0) for name in COUNTS}
     values["cost"] = cost
     for table, row in ((usage_daily, {**key, "day": int(created_at // DAY_SECONDS)}), (usage_total, key)):
-        insert = db.insert(table).values(**row, **values)
-        merge = {name: table.c[name] + insert.excluded[name] for name in ROLLUP_COLUMNS}
-        await conn.execute(insert.on_conflict_do_update(index_elements=list(row), set_=merge))
+        await conn.execute(_rollup_upsert(db.backend, table.name), {**row, **values})
+
+
+@functools.cache
+def _rollup_upsert(backend: str, table_name: str) -> sa.Executable:
+    """add_to_rollups' statement for one table, built once (every finished job runs both)."""
+    table = {"usage_daily": usage_daily, "usage_total": usage_total}[table_name]
+    insert = (postgresql.insert if backend == "postgresql" else sqlite.insert)(table)
+    merge = {name: table.c[name] + insert.excluded[name] for name in ROLLUP_COLUMNS}
+    keys = [c.name for c in table.primary_key.columns]
+    return insert.on_conflict_do_update(index_elements=keys, set_=merge)
 
 
 def top_channels_query(guild_id: int, since: float, limit: int) -> sa.Select[Any]:

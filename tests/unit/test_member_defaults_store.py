@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from bot.store import NewJob, UsageStore
-from bot.store.member_defaults import MemberDefaults
+from bot.store.member_defaults import READ_BATCH, MemberDefaults
 
 
 async def test_defaults_are_kept_per_member_and_server(database_url: str) -> None:
@@ -71,5 +73,34 @@ async def test_a_0007_database_upgrades_with_its_jobs(tmp_path: Path) -> None:
         await store.member_defaults.update(1, 7, count=2)
         new = await store.create_job(NewJob(1, 2, 7, "b", 1, model="m", size="2K"))
         assert [(j.id, j.model, j.size) for j in await store.recent_jobs()] == [(new, "m", "2K"), (job.id, None, None)]
+    finally:
+        await store.close()
+
+
+async def test_a_burst_of_reads_shares_a_few_statements_and_each_member_gets_theirs(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    reads: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "member_defaults" in statement:
+            reads.append(statement)
+
+    try:
+        defaults = store.member_defaults
+        await defaults.update(1, 7, count=3)
+        await defaults.update(1, 9, aspect="1:1")
+        await defaults.update(2, 7, count=5)
+        event.listen(store.engine.sync_engine, "before_cursor_execute", count)
+        burst = [(1, 7), (1, 8), (1, 9), (2, 7), (1, 7), *((1, 100 + n) for n in range(READ_BATCH))]
+        found = await asyncio.gather(*(defaults.get(guild, user) for guild, user in burst))
+        three, five = MemberDefaults(count=3), MemberDefaults(count=5)
+        assert found[:5] == [three, MemberDefaults(), MemberDefaults(aspect="1:1"), five, three]
+        assert set(found[5:]) == {MemberDefaults()}
+        assert len(reads) == 3  # server 1's first READ_BATCH members, the rest of them, server 2's
+        reads.clear()
+        await defaults.update(1, 8, count=2)  # a read after a change sees it
+        together = await asyncio.gather(defaults.get(1, 8), defaults.get(1, 7))
+        assert together == [MemberDefaults(count=2), MemberDefaults(count=3)]
+        assert len(reads) == 2  # update's own, and the one the two shared
     finally:
         await store.close()

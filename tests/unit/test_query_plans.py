@@ -51,7 +51,7 @@ async def test_the_admission_statement_never_scans_the_job_history(tmp_path: Pat
 async def test_a_claim_reads_only_unfinished_jobs(tmp_path: Path) -> None:
     """A claim runs every few seconds in the write lock: at 10 M rows a scan of the history stalled every admission."""
     path = await history(tmp_path)
-    found = plan(path, _candidates(100.0, sqlite=True))
+    found = plan(path, _candidates(sqlite=True).params(now=100.0))
     searches = [line for line in found.splitlines() if "jobs" in line and ("SEARCH" in line or "SCAN" in line)]
     assert searches and all("USING INDEX jobs_queue (status=?)" in line for line in searches), found
 

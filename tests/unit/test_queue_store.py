@@ -11,7 +11,7 @@ import pytest
 
 from bot.store import UsageStore
 from bot.store.journal import Origin
-from bot.store.queue import Admit, Standing
+from bot.store.queue import ADMIT_BATCH, Admit, Standing
 
 
 class Clock:
@@ -73,6 +73,24 @@ async def test_the_admitted_parameters_show_until_the_job_is_queued_with_its_mod
     record = await store.get_job(job_id)
     assert record is not None and record.params["size"] == "2848x1600"
     assert (record.model, record.size) == ("seedream", "2848x1600")
+
+
+async def test_a_burst_of_admissions_is_answered_a_batch_at_a_time_first_come_first_served(store: UsageStore) -> None:
+    checked: list[int] = []  # members in the order their admissions were checked
+    answered: list[tuple[int, int]] = []  # (member, admissions checked by then) in the order they were answered
+
+    async def admit(user: int) -> int:
+        job_id = await store.queue.admit(request(user, images=1), lambda _: checked.append(user))
+        answered.append((user, len(checked)))
+        return job_id
+
+    burst = 2 * ADMIT_BATCH + 3
+    job_ids = await asyncio.gather(*(admit(100 + i) for i in range(burst)))
+    assert checked == [100 + i for i in range(burst)] and job_ids == sorted(job_ids)  # first come, first served
+    # the first batch is answered before the next one is checked: a burst is not answered all at once at its end
+    assert answered[:ADMIT_BATCH] == [(100 + i, ADMIT_BATCH) for i in range(ADMIT_BATCH)]
+    assert [user for user, _ in answered] == [100 + i for i in range(burst)]
+    assert len({job_id for job_id in job_ids}) == burst and await store.queue.waiting() == burst
 
 
 async def test_a_refused_admission_writes_nothing(store: UsageStore) -> None:

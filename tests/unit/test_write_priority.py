@@ -5,8 +5,10 @@ loop with interleaved round trips that the admission's own, and the acknowledgem
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+from pathlib import Path
 
 from sqlalchemy import event
 
@@ -69,5 +71,25 @@ async def test_a_burst_of_writes_holds_a_few_connections_on_postgresql(postgres_
             store.queue.admit(request(99), accept),
         )
         assert most <= POSTGRESQL_WRITERS + 1  # the writers, and the connection that LISTENs
+    finally:
+        await store.close()
+
+
+async def test_an_admission_never_waits_for_a_connection_behind_a_burst_of_reads(tmp_path: Path) -> None:
+    store = await UsageStore.open(f"sqlite:///{tmp_path / 'bot.db'}")
+    try:
+        async with contextlib.AsyncExitStack() as readers:
+            # every pooled reading connection is taken (a burst of reads), and more reads wait for one
+            while True:
+                try:
+                    reader = await asyncio.wait_for(readers.enter_async_context(store._db.read()), 1)
+                except TimeoutError:
+                    break
+                await reader.exec_driver_sql("SELECT 1")
+            waiting = [asyncio.create_task(store.recent_jobs()) for _ in range(5)]
+            job_id = await asyncio.wait_for(store.queue.admit(request(1), accept), 10)
+            assert await asyncio.wait_for(store.queue.enqueue(job_id, params="{}", origin=Origin()), 10)
+            assert not any(task.done() for task in waiting)
+        assert [job.id for job in (await asyncio.gather(*waiting))[0]] == [job_id]
     finally:
         await store.close()

@@ -1,0 +1,76 @@
+"""FirstAnswers: interactions go to their first answer AT_ONCE at a time, first come first served; work that can
+wait lets them go first."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot import first_answers
+from bot.first_answers import FirstAnswers
+
+
+async def test_interactions_take_their_turns_first_come_first_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(first_answers, "AT_ONCE", 2)
+    answers = FirstAnswers()
+    order: list[int] = []
+    answer: dict[int, asyncio.Event] = {n: asyncio.Event() for n in range(5)}
+
+    async def interaction(n: int) -> None:
+        # the launcher's within the command handler's: no second turn
+        async with answers.answering(n), answers.answering(n):
+            order.append(n)
+            await answer[n].wait()
+            answers.answered(n)  # e.g. after the defer; the rest of the block holds no turn
+
+    tasks = [asyncio.create_task(interaction(n)) for n in range(5)]
+    await asyncio.sleep(0.01)
+    assert order == [0, 1]  # two at a time; the others wait for a turn
+    answer[1].set()
+    await asyncio.sleep(0.01)
+    assert order == [0, 1, 2]
+    for n in (0, 2, 3, 4):
+        answer[n].set()
+    await asyncio.gather(*tasks)
+    assert order == [0, 1, 2, 3, 4]
+
+
+async def test_work_that_can_wait_waits_for_the_interactions_in_turn_and_in_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(first_answers, "AT_ONCE", 1)
+    answers = FirstAnswers()
+    await asyncio.wait_for(answers.settled(), 1)  # nothing waits: at once
+    answer = asyncio.Event()
+
+    async def interaction(n: int) -> None:
+        async with answers.answering(n):
+            await answer.wait()
+
+    tasks = [asyncio.create_task(interaction(n)) for n in range(2)]
+    settled = asyncio.create_task(answers.settled())
+    await asyncio.sleep(0.01)
+    assert not settled.done()
+    answer.set()
+    await asyncio.wait_for(asyncio.gather(settled, *tasks), 5)
+
+
+async def test_an_interaction_that_waited_too_long_for_a_turn_goes_anyway(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(first_answers, "AT_ONCE", 1)
+    monkeypatch.setattr(first_answers, "AT_MOST", 0.05)
+    answers = FirstAnswers()
+    stuck = asyncio.Event()
+
+    async def holder() -> None:
+        async with answers.answering(1):
+            await stuck.wait()
+
+    held = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    async with answers.answering(2):  # no turn free within AT_MOST: it goes without one
+        pass
+    stuck.set()
+    await held
+    async with answers.answering(3):
+        assert answers._turns.locked()  # its one turn: the one that went without a turn gave none back
