@@ -17,6 +17,7 @@ from bot.db_cli import add_db_commands, run_db_command
 from bot.decode_pool import big_blocks_from_mmap
 from bot.doctor import add_check_command
 from bot.generate_cli import add_generate_command
+from bot.heap import set_aside_start_up_heap
 from bot.logs import RedactingFormatter, make_handler
 from bot.metrics import MetricsUnavailable
 from bot.settings import Settings, describe_validation_error, is_postgresql
@@ -82,6 +83,7 @@ async def run_bot(settings: Settings, *, gateway: bool = True) -> None:
         metrics_server = None
         services = None
         try:
+            await store.warm_up()  # the connections a first burst needs, before it comes
             services = build_services(settings, http, store)
             if settings.metrics_port is not None:
                 metrics_server = await start_metrics_server(
@@ -94,10 +96,11 @@ async def run_bot(settings: Settings, *, gateway: bool = True) -> None:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, lambda: stopping.append(asyncio.create_task(bot.shutdown())))
             async with bot:
+                await bot.login(settings.discord_token.get_secret_value())  # setup_hook: cogs, commands, the worker
+                log.debug("%d start-up objects set aside from the garbage collector", set_aside_start_up_heap())
                 if gateway:
-                    await bot.start(settings.discord_token.get_secret_value())
-                else:  # REST only: log in (the worker starts in setup_hook), then run until a signal stops it
-                    await bot.login(settings.discord_token.get_secret_value())
+                    await bot.connect()
+                else:  # REST only: run until a signal stops it
                     log.info("worker only: running jobs, no gateway connection")
                     await bot.wait_until_closed()
             await asyncio.gather(*stopping)
