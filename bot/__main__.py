@@ -83,7 +83,8 @@ async def run_bot(settings: Settings, *, gateway: bool = True) -> None:
         metrics_server = None
         services = None
         try:
-            await store.warm_up()  # the connections a first burst needs, before it comes
+            if gateway:  # the connections a first burst of commands needs, before it comes
+                await store.warm_up()
             services = build_services(settings, http, store)
             if settings.metrics_port is not None:
                 metrics_server = await start_metrics_server(

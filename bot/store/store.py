@@ -170,7 +170,7 @@ class UsageStore:
             self._lock.release()
 
     async def warm_up(self) -> int:
-        """Open the pool's connections now (PostgreSQL; a bot process, before it takes requests); how many. A
+        """Open the pool's connections now (PostgreSQL; a gateway process, before it takes requests); how many. A
         failure is only logged: the pool opens connections when they are needed, as it would have anyway."""
         try:
             opened = await self._db.warm_up()

@@ -142,14 +142,15 @@ async def _connections_to(url: str) -> int:
 async def test_a_bot_process_is_ready_for_a_burst_before_it_takes_requests(
     discord_fake, image_api, tmp_path, postgres_url
 ) -> None:
-    """Before the gateway connects: the database connections a burst needs are open, and what start-up made is
-    out of the garbage collector's way (else a full collection stops the event loop mid-burst)."""
+    """Before a gateway connects, the database connections a burst of commands needs are open; in every bot process,
+    what start-up made is out of the garbage collector's way (else a full collection stops the event loop
+    mid-burst)."""
     gateway = BotProcess(tmp_path, discord_fake, image_api, database_url=postgres_url, log_level="DEBUG")
     worker = BotProcess(tmp_path, discord_fake, image_api, worker=True, database_url=postgres_url, log_level="DEBUG")
     try:
         await gateway.start()
+        assert await _connections_to(postgres_url) >= POSTGRESQL_POOL
         await worker.start()
-        assert await _connections_to(postgres_url) >= 2 * POSTGRESQL_POOL
         for process in (gateway, worker):
             await process.wait_for_log("start-up objects set aside from the garbage collector")
     finally:
