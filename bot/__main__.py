@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import signal
 import sys
@@ -18,6 +17,7 @@ from bot.db_cli import add_db_commands, run_db_command
 from bot.decode_pool import big_blocks_from_mmap
 from bot.doctor import add_check_command
 from bot.generate_cli import add_generate_command
+from bot.heap import set_aside_start_up_heap
 from bot.logs import RedactingFormatter, make_handler
 from bot.metrics import MetricsUnavailable
 from bot.settings import Settings, describe_validation_error, is_postgresql
@@ -83,6 +83,8 @@ async def run_bot(settings: Settings, *, gateway: bool = True) -> None:
         metrics_server = None
         services = None
         try:
+            if gateway:  # the connections a first burst of commands needs, before it comes
+                await store.warm_up()
             services = build_services(settings, http, store)
             if settings.metrics_port is not None:
                 metrics_server = await start_metrics_server(
@@ -95,10 +97,11 @@ async def run_bot(settings: Settings, *, gateway: bool = True) -> None:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, lambda: stopping.append(asyncio.create_task(bot.shutdown())))
             async with bot:
+                await bot.login(settings.discord_token.get_secret_value())  # setup_hook: cogs, commands, the worker
+                log.debug("%d start-up objects set aside from the garbage collector", set_aside_start_up_heap())
                 if gateway:
-                    await bot.start(settings.discord_token.get_secret_value())
-                else:  # REST only: log in (the worker starts in setup_hook), then run until a signal stops it
-                    await bot.login(settings.discord_token.get_secret_value())
+                    await bot.connect()
+                else:  # REST only: run until a signal stops it
                     log.info("worker only: running jobs, no gateway connection")
                     await bot.wait_until_closed()
             await asyncio.gather(*stopping)
@@ -108,17 +111,6 @@ async def run_bot(settings: Settings, *, gateway: bool = True) -> None:
             if services is not None:
                 await services.keys.close()
             await store.close()
-
-
-def freeze_startup_objects() -> None:
-    """Import what the bot runs on, then move every object so far (modules, classes, functions, tables: most of a
-    running bot's objects, and they live as long as it) out of the garbage collector's view. A full collection under
-    load (hundreds of jobs in flight) then walks only the objects made since, not all of them: it stalled the event
-    loop for about 140 ms each time."""
-    import bot.client  # noqa: F401  (discord.py, SQLAlchemy, aiohttp, pydantic, the store, the services)
-
-    gc.collect()
-    gc.freeze()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -151,7 +143,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "worker":
         yield_to_gateways()
     big_blocks_from_mmap()  # images and reference bytes go back to the system once posted or sent
-    freeze_startup_objects()
     return run_until_stopped(settings, gateway=args.command != "worker")
 
 

@@ -32,6 +32,10 @@ _SQLITE_PRAGMAS = (
 # round trips on every checkout); if it fails anyway, SQLAlchemy invalidates the pool and the next use reconnects.
 PING_IDLE_SECONDS = 10.0
 POSTGRESQL_WRITERS = 2  # write transactions of one process at a time on PostgreSQL (see WriteGate)
+# 20 PostgreSQL connections stay open (more would be closed again at once under a steady load, and a new one costs a
+# server process, a handshake and every statement prepared again); 30 at most.
+POSTGRESQL_POOL = 20
+POSTGRESQL_POOL_MAX = 30
 
 
 def async_url(database_url: str) -> sa.URL:
@@ -165,10 +169,11 @@ class Database:
                 return cls(create_async_engine(url, echo=False, poolclass=sa.StaticPool))
             readers = create_async_engine(url, echo=False, pool_size=5, max_overflow=10)
             return cls(readers, create_async_engine(url, echo=False, pool_size=1, max_overflow=1))
-        # 20 connections stay open (more would be closed again at once under a steady load, and a new one costs a
-        # server process, a handshake and every statement prepared again); 30 at most. Last in, first out: the
-        # connection just used (its statements prepared, no ping due) serves the next transaction.
-        return cls(create_async_engine(url, echo=False, pool_size=20, max_overflow=10, pool_use_lifo=True))
+        # Last in, first out: the connection just used (its statements prepared, no ping due) serves the next one.
+        overflow = POSTGRESQL_POOL_MAX - POSTGRESQL_POOL
+        return cls(
+            create_async_engine(url, echo=False, pool_size=POSTGRESQL_POOL, max_overflow=overflow, pool_use_lifo=True)
+        )
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -189,6 +194,24 @@ class Database:
         async with self.gate.held(urgent=urgent), self._writer.begin() as conn:
             await conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
+
+    async def warm_up(self) -> int:
+        """Open the connections the pool keeps (PostgreSQL), before the first requests come: else the first burst
+        makes them, each a server process, a handshake and the driver's type set-up, while requests wait for
+        them and the event loop does their work. Returns how many were opened (none on SQLite)."""
+        if self.backend == "sqlite":
+            return 0
+        opened = await asyncio.gather(
+            *(self.engine.connect().start() for _ in range(POSTGRESQL_POOL)),
+            return_exceptions=True,
+        )
+        for conn in opened:  # back to the pool, open
+            if isinstance(conn, AsyncConnection):
+                await conn.close()
+        failed = [error for error in opened if isinstance(error, BaseException)]
+        if failed:
+            raise failed[0]
+        return len(opened)
 
     def read(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """A connection for reads, outside any write transaction (SQLite WAL readers do not wait for writers)."""

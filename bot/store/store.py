@@ -169,6 +169,18 @@ class UsageStore:
         if self._lock is not None:
             self._lock.release()
 
+    async def warm_up(self) -> int:
+        """Open the pool's connections now (PostgreSQL; a gateway process, before it takes requests); how many. A
+        failure is only logged: the pool opens connections when they are needed, as it would have anyway."""
+        try:
+            opened = await self._db.warm_up()
+        except Exception:
+            log.warning("could not open the database connections ahead of time", exc_info=True)
+            return 0
+        if opened:
+            log.debug("%d database connections opened ahead of the first requests", opened)
+        return opened
+
     def exclusive(self, name: str) -> contextlib.AbstractAsyncContextManager[None]:
         """Hold the named lock for a block: deployment-wide on PostgreSQL (advisory lock), in-process on SQLite."""
         return self._db.exclusive(name)

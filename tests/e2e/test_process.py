@@ -7,8 +7,11 @@ import signal
 import time
 from pathlib import Path
 
+import asyncpg
+
 from bot.cpu import WORKER_PROCESS_NICE
 from bot.store import JobRecord, UsageStore
+from bot.store.db import POSTGRESQL_POOL
 from tests.e2e.helpers import final_original
 from tests.e2e.process import BotProcess
 from tests.fakes.image_api import Fault
@@ -122,6 +125,34 @@ async def test_a_worker_only_process_yields_the_cpu_to_gateways(
         await gateway.start()
         await worker.start()
         assert _nice(worker.pid) == min(19, _nice(gateway.pid) + WORKER_PROCESS_NICE)  # answering Discord comes first
+    finally:
+        await worker.stop()
+        await gateway.stop()
+
+
+async def _connections_to(url: str) -> int:
+    admin = await asyncpg.connect(url)
+    try:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        return int(await admin.fetchval(query))
+    finally:
+        await admin.close()
+
+
+async def test_a_bot_process_is_ready_for_a_burst_before_it_takes_requests(
+    discord_fake, image_api, tmp_path, postgres_url
+) -> None:
+    """Before a gateway connects, the database connections a burst of commands needs are open; in every bot process,
+    what start-up made is out of the garbage collector's way (else a full collection stops the event loop
+    mid-burst)."""
+    gateway = BotProcess(tmp_path, discord_fake, image_api, database_url=postgres_url, log_level="DEBUG")
+    worker = BotProcess(tmp_path, discord_fake, image_api, worker=True, database_url=postgres_url, log_level="DEBUG")
+    try:
+        await gateway.start()
+        assert await _connections_to(postgres_url) >= POSTGRESQL_POOL
+        await worker.start()
+        for process in (gateway, worker):
+            await process.wait_for_log("start-up objects set aside from the garbage collector")
     finally:
         await worker.stop()
         await gateway.stop()

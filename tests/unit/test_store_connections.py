@@ -1,4 +1,5 @@
-"""PostgreSQL connections the server closed (a restart, a proxy's idle timeout) cost at most one failed operation."""
+"""The store's PostgreSQL connections: opened before a burst needs them; closed by the server (a restart, a proxy's
+idle timeout), they cost at most one failed operation; an admission's round trips."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 
 import asyncpg
 import pytest
+from sqlalchemy import event
 
 from bot.store import UsageStore, db
 from bot.store.journal import Origin
@@ -91,3 +93,27 @@ async def test_an_admission_costs_six_round_trips_however_many_members_it_batche
         finally:
             await store.close()
     assert (one, batch) == (6, 6)
+
+
+async def test_a_warmed_up_store_meets_a_burst_with_the_connections_it_already_has(postgres_url: str) -> None:
+    """A bot process opens its pool's connections before it takes requests: a burst right after the start makes
+    none (each would cost a server process, a handshake and the driver's type set-up while requests wait)."""
+    store = await UsageStore.open(postgres_url)
+    made: list[object] = []
+    event.listen(store.engine.sync_engine, "connect", lambda *_: made.append(1))
+    try:
+        assert await store.warm_up() == db.POSTGRESQL_POOL
+        assert await _connections_to(postgres_url) == db.POSTGRESQL_POOL
+        made.clear()
+        await asyncio.gather(*(store.get_job(1) for _ in range(db.POSTGRESQL_POOL)))
+        assert made == []
+    finally:
+        await store.close()
+
+
+async def test_warming_up_an_sqlite_store_opens_nothing(tmp_path) -> None:
+    store = await UsageStore.open(tmp_path / "bot.db")
+    try:
+        assert await store.warm_up() == 0
+    finally:
+        await store.close()
