@@ -390,7 +390,10 @@ def _candidates(*, sqlite: bool) -> sa.Select[Any]:
     expired = _oldest(sa.and_(running_now, j.lease_expires_at <= now), 0)
     queued = _oldest(rare(j.status == "queued"), 1)
     oldest = sa.union_all(expired, queued).subquery("candidates")
-    running = sa.select(j.user_id, sa.func.count().label("n")).where(live).group_by(j.user_id).subquery("running")
+    # Grouped by `user_id + 0` on SQLite: grouped by the bare column, it read the members' index in order, all of
+    # it (37 s at 10 M rows), rather than the few running jobs through the status index.
+    member = j.user_id + 0 if sqlite else j.user_id
+    running = sa.select(j.user_id, sa.func.count().label("n")).where(live).group_by(member).subquery("running")
     total = sa.select(sa.func.count()).select_from(jobs).where(live).scalar_subquery()
     return (
         sa.select(
