@@ -82,6 +82,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+async def connections_to(url: str) -> int:
+    """How many sessions other than this one are connected to the database of `url`."""
+    admin = await asyncpg.connect(url)
+    try:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        return int(await admin.fetchval(query))
+    finally:
+        await admin.close()
+
+
 async def fresh_database(admin_url: str) -> str:
     """CREATE a new empty database on the server of `admin_url`; returns its URL."""
     name = f"bot_test_{os.getpid()}_{next(_names)}"

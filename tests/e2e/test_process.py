@@ -7,14 +7,13 @@ import signal
 import time
 from pathlib import Path
 
-import asyncpg
-
 from bot.cpu import WORKER_PROCESS_NICE
 from bot.store import JobRecord, UsageStore
 from bot.store.db import POSTGRESQL_POOL
 from tests.e2e.helpers import final_original
 from tests.e2e.process import BotProcess
 from tests.fakes.image_api import Fault
+from tests.postgres import connections_to
 
 RETRY_PREFIX = "img:retry:"
 
@@ -130,15 +129,6 @@ async def test_a_worker_only_process_yields_the_cpu_to_gateways(
         await gateway.stop()
 
 
-async def _connections_to(url: str) -> int:
-    admin = await asyncpg.connect(url)
-    try:
-        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        return int(await admin.fetchval(query))
-    finally:
-        await admin.close()
-
-
 async def test_a_bot_process_is_ready_for_a_burst_before_it_takes_requests(
     discord_fake, image_api, tmp_path, postgres_url
 ) -> None:
@@ -149,7 +139,7 @@ async def test_a_bot_process_is_ready_for_a_burst_before_it_takes_requests(
     worker = BotProcess(tmp_path, discord_fake, image_api, worker=True, database_url=postgres_url, log_level="DEBUG")
     try:
         await gateway.start()
-        assert await _connections_to(postgres_url) >= POSTGRESQL_POOL
+        assert await connections_to(postgres_url) >= POSTGRESQL_POOL
         await worker.start()
         for process in (gateway, worker):
             await process.wait_for_log("start-up objects set aside from the garbage collector")

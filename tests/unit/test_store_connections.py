@@ -12,7 +12,7 @@ from sqlalchemy import event
 from bot.store import UsageStore, db
 from bot.store.journal import Origin
 from bot.store.queue import Admit
-from tests.postgres import RoundTrips, counting_proxy
+from tests.postgres import RoundTrips, connections_to, counting_proxy
 
 
 async def _close_every_connection_of(url: str) -> int:
@@ -23,15 +23,6 @@ async def _close_every_connection_of(url: str) -> int:
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-        return int(await admin.fetchval(query))
-    finally:
-        await admin.close()
-
-
-async def _connections_to(url: str) -> int:
-    admin = await asyncpg.connect(url)
-    try:
-        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         return int(await admin.fetchval(query))
     finally:
         await admin.close()
@@ -103,7 +94,7 @@ async def test_a_warmed_up_store_meets_a_burst_with_the_connections_it_already_h
     event.listen(store.engine.sync_engine, "connect", lambda *_: made.append(1))
     try:
         assert await store.warm_up() == db.POSTGRESQL_POOL
-        assert await _connections_to(postgres_url) == db.POSTGRESQL_POOL
+        assert await connections_to(postgres_url) == db.POSTGRESQL_POOL
         made.clear()
         await asyncio.gather(*(store.get_job(1) for _ in range(db.POSTGRESQL_POOL)))
         assert made == []
