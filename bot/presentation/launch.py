@@ -153,7 +153,8 @@ class Launcher:
         if on_defer is not None:
             await on_defer(interaction)
         poster = self._poster(interaction, callback, spec, started, shown)
-        poster.language, poster.member_language = spec.language, current_language()  # the member's, here
+        member = current_language()  # the member's, here: what only they are told later is written in it
+        poster.language, poster.member_language = spec.language, member
         origin = origin_for(interaction, callback, self.services.settings, started)
         spec = dataclasses.replace(admitted.spec, origin=origin)
         stopped = not_started(spec.language)
@@ -162,7 +163,7 @@ class Launcher:
                 async with self.services.jobs.preparing(lambda: interaction.edit_original_response(content=stopped)):
                     await answers.settled()  # the interactions still waiting for their first answer go first
                     prepared = await prepare(spec)
-                await self.queue(admitted, prepared, poster, shown)
+                await self.queue(admitted, prepared, poster, shown, member_language=member)
         except BaseException as error:
             await asyncio.shield(admitted.release())
             if not isinstance(error, UserFacingError):
@@ -275,14 +276,23 @@ class Launcher:
             spec = dataclasses.replace(spec, references=tuple(loaded))
             return await prepare_job(self.services.settings, spec, encode=False)  # the worker encodes when it sends
 
-    async def queue(self, admitted: Admitted, prepared: PreparedJob, delivery: Delivery, preface: str | None) -> None:
+    async def queue(
+        self,
+        admitted: Admitted,
+        prepared: PreparedJob,
+        delivery: Delivery,
+        preface: str | None,
+        *,
+        member_language: str | None = None,
+    ) -> None:
         """Store the prepared job (parameters, origin, references) and put it in line; a worker runs it.
 
         Until a worker starts it, this process keeps its status line at its place in line.
         """
         spec = prepared.spec
-        member = getattr(delivery, "member_language", None)
-        params = stored_params(prepared, preface=preface, buttons=self.buttons is not None, member_language=member)
+        params = stored_params(
+            prepared, preface=preface, buttons=self.buttons is not None, member_language=member_language
+        )
         references = [StoredReference(r.mime, r.width, r.height, r.data) for r in prepared.references]
         store = self.services.store
         try:

@@ -38,6 +38,11 @@ POSTGRESQL_POOL = 20
 POSTGRESQL_POOL_MAX = 30
 
 
+def dialect_insert(backend: str, table: sa.Table) -> Insert:
+    """INSERT for `backend` ("sqlite" or "postgresql"), with `on_conflict_do_nothing` / `on_conflict_do_update`."""
+    return postgresql.insert(table) if backend == "postgresql" else sqlite.insert(table)
+
+
 def async_url(database_url: str) -> sa.URL:
     """`sqlite:///rel.db`, `sqlite:////abs.db`, a plain path or `postgres(ql)://…` as an async driver URL."""
     if "://" not in database_url:
@@ -219,7 +224,7 @@ class Database:
 
     def insert(self, table: sa.Table) -> Insert:
         """INSERT for this dialect, with `on_conflict_do_nothing` / `on_conflict_do_update`."""
-        return postgresql.insert(table) if self.backend == "postgresql" else sqlite.insert(table)
+        return dialect_insert(self.backend, table)
 
     @contextlib.asynccontextmanager
     async def exclusive(self, name: str) -> AsyncIterator[None]:

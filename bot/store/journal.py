@@ -8,10 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.db import Database
+from bot.store.db import Database, dialect_insert
 from bot.store.schema import job_journal, job_references, jobs
 
 UNFINISHED = ("pending", "queued", "running")
@@ -201,7 +200,7 @@ async def write_entry(
 @functools.cache
 def _entry_upsert(dialect: str) -> sa.Executable:
     """write_entry's statement, built once (every job runs it; building an upsert costs more than running it)."""
-    insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(job_journal)
+    insert = dialect_insert(dialect, job_journal)
     changed = {key: insert.excluded[key] for key in entry_row(0, Origin(), None) if key != "job_id"}
     return insert.on_conflict_do_update(index_elements=[_j.job_id], set_=changed)
 

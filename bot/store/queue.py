@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
+from bot.store.hints import rare, unindexed
 from bot.store.journal import Origin, StoredReference, entry_row, write_entry, write_references
 from bot.store.listener import Listener
 from bot.store.schema import job_images, job_journal, jobs
@@ -382,17 +383,14 @@ def _candidates(*, sqlite: bool) -> sa.Select[Any]:
     j = jobs.c
     now = sa.bindparam("now", type_=sa.Float)
 
-    def rare(term: Any) -> Any:
-        return sa.func.unlikely(term) if sqlite else term
-
-    running_now = rare(j.status == "running")
+    running_now = rare(j.status == "running", sqlite=sqlite)
     live = sa.and_(running_now, j.lease_expires_at > now)
     expired = _oldest(sa.and_(running_now, j.lease_expires_at <= now), 0)
-    queued = _oldest(rare(j.status == "queued"), 1)
+    queued = _oldest(rare(j.status == "queued", sqlite=sqlite), 1)
     oldest = sa.union_all(expired, queued).subquery("candidates")
     # Grouped by `user_id + 0` on SQLite: grouped by the bare column, it read the members' index in order, all of
     # it (37 s at 10 M rows), rather than the few running jobs through the status index.
-    member = j.user_id + 0 if sqlite else j.user_id
+    member = unindexed(j.user_id, sqlite=sqlite)
     running = sa.select(j.user_id, sa.func.count().label("n")).where(live).group_by(member).subquery("running")
     total = sa.select(sa.func.count()).select_from(jobs).where(live).scalar_subquery()
     return (

@@ -10,11 +10,10 @@ import functools
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.periods import month_start_day
-from bot.store.db import Database
+from bot.store.db import Database, dialect_insert
 from bot.store.schema import guild_spend
 
 
@@ -31,7 +30,7 @@ async def add_spend(db: Database, conn: AsyncConnection, guild_id: int | None, c
 def _spend_upsert(backend: str) -> sa.Executable:
     """add_spend's statement, built once (every finished job that cost something runs it)."""
     s = guild_spend.c
-    insert = (postgresql.insert if backend == "postgresql" else sqlite.insert)(guild_spend)
+    insert = dialect_insert(backend, guild_spend)
     return insert.on_conflict_do_update(
         index_elements=[s.guild_id, s.month], set_={"spent": s.spent + insert.excluded.spent}
     )

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.store.hints import rare, unindexed
 from bot.store.journal import Origin
 from bot.store.schema import forgotten_today, guild_spend, jobs, usage_daily
 
@@ -141,17 +142,13 @@ def standings_query(*, sqlite: bool, server: bool) -> sa.Select[Any]:
         members = elements.table_valued("value").render_derived().alias("members")
     member = sa.cast(members.c.value, sa.BigInteger)
 
-    def rare(term: Any) -> Any:
-        return sa.func.unlikely(term) if sqlite else term
-
-    def unindexed(column: Any) -> Any:
-        return column + 0 if sqlite else column
-
-    live = sa.and_(rare(j.status.in_(UNFINISHED)), sa.or_(j.status != "pending", j.reserved_until >= now))
+    unfinished = rare(j.status.in_(UNFINISHED), sqlite=sqlite)
+    live = sa.and_(unfinished, sa.or_(j.status != "pending", j.reserved_until >= now))
     server_jobs = j.guild_id == guild if server else j.guild_id.is_(None)
     mine = sa.and_(server_jobs, j.user_id == member)  # the member's history, through their index
-    in_server = unindexed(j.guild_id) == guild if server else j.guild_id.is_(None)  # for the unfinished jobs
-    mine_here = sa.and_(in_server, unindexed(j.user_id) == member)
+    # for the unfinished jobs (found through the status index, not the server's)
+    in_server = unindexed(j.guild_id, sqlite=sqlite) == guild if server else j.guild_id.is_(None)
+    mine_here = sa.and_(in_server, unindexed(j.user_id, sqlite=sqlite) == member)
 
     def total(column: Any, *where: Any) -> Any:
         return sa.select(sa.func.coalesce(sa.func.sum(column), 0)).where(*where).correlate(members).scalar_subquery()
@@ -173,9 +170,9 @@ def standings_query(*, sqlite: bool, server: bool) -> sa.Select[Any]:
         total(d.images, d.guild_id == guild, d.day == day),
         total(j.images_requested, mine_here, live),  # rollups count a job's images when it finishes
         total(j.images_requested, in_server, live),
-        count(mine_here, rare(j.status.in_(WAITING)), live),
-        count(rare(j.status.in_(WAITING)), live),
-        count(rare(j.status == "running"), j.lease_expires_at > now),
+        count(mine_here, rare(j.status.in_(WAITING), sqlite=sqlite), live),
+        count(rare(j.status.in_(WAITING), sqlite=sqlite), live),
+        count(rare(j.status == "running", sqlite=sqlite), j.lease_expires_at > now),
         newest.scalar_subquery(),
         total(d.images, d.guild_id == guild, d.user_id == member, d.day >= month, d.day <= day)
         + total(f.images, f.guild_id == guild, f.user_id == member, f.day >= month, f.day <= day),

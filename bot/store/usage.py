@@ -15,11 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.periods import month_start_day
-from bot.store.db import Database
+from bot.store.db import Database, dialect_insert
 from bot.store.schema import forgotten_today, job_references, jobs, leaderboard_optout, usage_daily, usage_total
 
 METRICS = {"images": "images", "requests": "requests"}  # metric name -> rollup column (never user text)
@@ -128,14 +127,13 @@ async def add_to_rollups(
     values: dict[str, float] = {name: counts.get(name, 0) for name in COUNTS}
     values["cost"] = cost
     for table, row in ((usage_daily, {**key, "day": int(created_at // DAY_SECONDS)}), (usage_total, key)):
-        await conn.execute(_rollup_upsert(db.backend, table.name), {**row, **values})
+        await conn.execute(_rollup_upsert(db.backend, table), {**row, **values})
 
 
 @functools.cache
-def _rollup_upsert(backend: str, table_name: str) -> sa.Executable:
+def _rollup_upsert(backend: str, table: sa.Table) -> sa.Executable:
     """add_to_rollups' statement for one table, built once (every finished job runs both)."""
-    table = {"usage_daily": usage_daily, "usage_total": usage_total}[table_name]
-    insert = (postgresql.insert if backend == "postgresql" else sqlite.insert)(table)
+    insert = dialect_insert(backend, table)
     merge = {name: table.c[name] + insert.excluded[name] for name in ROLLUP_COLUMNS}
     keys = [c.name for c in table.primary_key.columns]
     return insert.on_conflict_do_update(index_elements=keys, set_=merge)
