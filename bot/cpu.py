@@ -33,7 +33,7 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
 
 
-WORKER_PROCESS_NICE = 5  # how much lower a worker-only process runs than the gateways on its machine
+WORKER_PROCESS_NICE = 10  # how much lower a worker-only process runs than the gateways on its machine
 
 
 def yield_to_gateways() -> None:

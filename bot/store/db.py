@@ -190,11 +190,16 @@ class Database:
     async def serialized(self, lock: str, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
         """A transaction that reads and then writes as one step: it holds SQLite's write lock from its start, or
         on PostgreSQL the transaction-level advisory lock `lock`, so no other serialized step interleaves.
-        `urgent`: before every other waiting writer of this process (someone is waiting for the answer)."""
+        `urgent`: before every other waiting writer of this process (someone is waiting for the answer).
+
+        On PostgreSQL the lock comes before the gate: a step waiting for another process's holder (every worker
+        claims under one lock) keeps none of this process's write slots from the writers behind it, an admission
+        among them. Once it holds the lock, which other processes may be waiting for, it goes first."""
         if self.backend == "postgresql":
-            async with self.gate.held(urgent=urgent), self._writer.begin() as conn:
+            async with self._writer.begin() as conn:
                 await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(lock))))
-                yield conn
+                async with self.gate.held(urgent=True):
+                    yield conn
             return
         async with self.gate.held(urgent=urgent), self._writer.begin() as conn:
             await conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -7,7 +7,10 @@ import os
 import sys
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from bot.store import UsageStore
+from bot.store.db import POSTGRESQL_WRITERS, Database, async_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,6 +65,47 @@ async def test_an_advisory_lock_holds_across_processes_sharing_postgresql(postgr
     finally:
         await one.close()
         await two.close()
+
+
+async def _waiting_for_a_lock(db: Database) -> bool:
+    async with db.read() as conn:
+        waiting = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return bool((await conn.execute(waiting)).scalar())
+
+
+async def test_a_step_waiting_for_another_processs_lock_keeps_no_write_slot(postgres_url: str) -> None:
+    """A claim waiting for another worker's claim must not keep an admission waiting for a write slot."""
+    mine, other = Database.connect(async_url(postgres_url)), Database.connect(async_url(postgres_url))
+    entered, all_in, release = [], asyncio.Event(), asyncio.Event()
+
+    async def step() -> None:
+        async with mine.serialized("claim"):
+            entered.append("step")
+
+    async def writer() -> None:
+        async with mine.write():
+            entered.append("writer")
+            if entered.count("writer") == POSTGRESQL_WRITERS:
+                all_in.set()
+            await release.wait()
+
+    try:
+        async with other.serialized("claim"):  # another process holds the lock
+            stepping = asyncio.create_task(step())
+            for _ in range(500):  # until the step waits for it
+                if await _waiting_for_a_lock(other):
+                    break
+                await asyncio.sleep(0.02)
+            writers = [asyncio.create_task(writer()) for _ in range(POSTGRESQL_WRITERS)]
+            await asyncio.wait_for(all_in.wait(), 10)  # every slot was free for them
+            release.set()
+            await asyncio.gather(*writers)
+        await asyncio.wait_for(stepping, 10)
+        assert entered == ["writer"] * POSTGRESQL_WRITERS + ["step"]
+    finally:
+        release.set()
+        await mine.close()
+        await other.close()
 
 
 async def run_bot_process(database: Path, tmp_path: Path) -> tuple[int, str]:
