@@ -102,12 +102,15 @@ class ImageBot(commands.AutoShardedBot):
             point_discord_at(settings.discord_api_base_url)
 
     async def login(self, token: str) -> None:
-        """Log in and read the identify concurrency; with a custom API base, also its gateway URL."""
+        """Log in and read the identify concurrency, the recommended shard count (unless SHARD_COUNT is set) and the
+        gateway URL: with them, discord.py connects without asking for them again (a round trip before READY)."""
         await super().login(token)
-        _, url, limits = await self.http.get_bot_gateway()
+        shards, url, limits = await self.http.get_bot_gateway()
         self.max_concurrency = max(1, int(limits["max_concurrency"]))
+        if self.shard_count is None:  # SHARD_COUNT unset: Discord's recommendation
+            self.shard_count = shards
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)  # where discord.py connects, given a count
         if self.services.settings.uses_custom_discord_api:
-            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
             log.info("using the gateway announced by DISCORD_API_BASE_URL")
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
