@@ -4,7 +4,10 @@ and the collector does not walk it over and over while it is being made."""
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +60,15 @@ def test_a_tool_resumes_collecting_without_setting_anything_aside(thawed: None) 
     resume_collector()
 
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_python_m_bot_running_a_tool_collects_as_usual() -> None:
+    """`python -m bot usage export …` pauses the collector like the bot, and turns it back on for the tool."""
+    script = """
+import gc, bot.__main__ as entry, bot.cli
+bot.cli.run_usage_command = lambda args: print("collecting" if gc.isenabled() else "paused") or 0
+entry.main(["usage", "export", "--guild", "1", "--since", "2026-12-01", "--until", "2026-12-01"])
+"""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "collecting", done.stderr
