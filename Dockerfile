@@ -17,8 +17,11 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY cogs ./cogs
-# Same install step as the README's "run the bot" command.
+# Same install step as the README's "run the bot" command. `python -m bot` runs the copy in /app (the working
+# directory comes first on the import path), which PYTHONDONTWRITEBYTECODE and the non-root user would leave
+# uncompiled: compiled here, once, instead of at every start (a third of a second before READY).
 RUN pip install --no-cache-dir . \
+    && python -m compileall -q bot cogs \
     && useradd --create-home --uid 10001 bot \
     && mkdir -p /data \
     && chown bot:bot /data

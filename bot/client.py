@@ -102,12 +102,15 @@ class ImageBot(commands.AutoShardedBot):
             point_discord_at(settings.discord_api_base_url)
 
     async def login(self, token: str) -> None:
-        """Log in and read the identify concurrency; with a custom API base, also its gateway URL."""
+        """Log in and read the identify concurrency, the recommended shard count (unless SHARD_COUNT is set) and the
+        gateway URL: with them, discord.py connects without asking for them again (a round trip before READY)."""
         await super().login(token)
-        _, url, limits = await self.http.get_bot_gateway()
+        shards, url, limits = await self.http.get_bot_gateway()
         self.max_concurrency = max(1, int(limits["max_concurrency"]))
+        if self.shard_count is None:  # SHARD_COUNT unset: Discord's recommendation
+            self.shard_count = shards
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)  # where discord.py connects, given a count
         if self.services.settings.uses_custom_discord_api:
-            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
             log.info("using the gateway announced by DISCORD_API_BASE_URL")
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
@@ -118,7 +121,6 @@ class ImageBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         """Load the cogs and sync commands (gateway processes), then start this process's worker."""
-        self._warming = asyncio.create_task(asyncio.to_thread(warm))  # CLDR data read off the loop, meanwhile
         use_pseudo(self.services.settings.pseudo_locale)
         speak_members_language(self)
         await self.tree.set_translator(CatalogTranslator())
@@ -130,7 +132,14 @@ class ImageBot(commands.AutoShardedBot):
         else:
             self.add_dynamic_items(*RESULT_ITEMS, RetryButton)  # views a worker sends carry these buttons
             await self.services.recovery.tidy()
+            self.warm_languages()
         self.worker.start()
+
+    def warm_languages(self) -> None:
+        """Read every language's CLDR data in a thread, once (at READY in a gateway process: reading it while
+        starting would delay READY by as long)."""
+        if self._warming is None:
+            self._warming = asyncio.create_task(asyncio.to_thread(warm))
 
     async def sync_commands(self) -> None:
         """Sync the command tree; global sync only when the definitions changed since the last one."""
@@ -184,6 +193,10 @@ class ImageBot(commands.AutoShardedBot):
     async def wait_until_closed(self) -> None:
         """Return once `close()` has run (a worker-only process has no gateway connection to wait on)."""
         await self._closed.wait()
+
+    async def on_connect(self) -> None:
+        """READY of a new gateway session (discord.py's `on_ready` comes once the guilds are in, 2 s later)."""
+        self.warm_languages()
 
     async def on_ready(self) -> None:
         """Log who we are."""

@@ -5,6 +5,8 @@ Stored as the `language` key of the server's settings; unset, public messages fo
 
 from __future__ import annotations
 
+import functools
+
 from babel import Locale
 
 from bot.errors import BadInput
@@ -20,7 +22,10 @@ def native_name(language: str) -> str:
     return str(Locale.parse(LANGUAGES[language]).get_display_name() or language)
 
 
-NATIVE_NAMES = {language: native_name(language) for language in LANGUAGES}  # read once, at import
+@functools.cache
+def native_names() -> dict[str, str]:
+    """Every language's name in itself, read once, when first needed (each reads that language's CLDR data)."""
+    return {language: native_name(language) for language in LANGUAGES}
 
 
 def parse_language(raw: str) -> str | None:
@@ -28,7 +33,7 @@ def parse_language(raw: str) -> str | None:
     text = raw.strip().replace("_", "-").casefold()
     if text in _RESET:
         return None
-    for language, name in NATIVE_NAMES.items():
+    for language, name in native_names().items():
         if text in (language.casefold(), name.casefold(), language.split("-")[0].casefold()):
             return language
     codes = either([f"`{language}`" for language in LANGUAGES])
@@ -41,12 +46,13 @@ def confirmation(language: str | None) -> str:
     """The answer to a change of the server's language."""
     if language is None:
         return _("Public messages here now follow the server's language in Discord.")
-    return _("Public messages here are now written in **{language}**.").format(language=NATIVE_NAMES[language])
+    return _("Public messages here are now written in **{language}**.").format(language=native_names()[language])
 
 
 def overview_line(setting: object) -> str:
     """The language line of `/imagine-admin show` (✏️: set here)."""
-    language = str(setting) if setting in NATIVE_NAMES else None
+    names = native_names()
+    language = str(setting) if setting in names else None
     if language is None:
         return f"{_(LABEL)}: **{_('the server’s language in Discord')}**"
-    return f"{_(LABEL)}: **{NATIVE_NAMES[language]}** ✏️"
+    return f"{_(LABEL)}: **{names[language]}** ✏️"

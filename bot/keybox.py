@@ -8,9 +8,10 @@ import asyncio
 import base64
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+if TYPE_CHECKING:  # imported with the first key sealed or opened: most deployments never need it
+    from cryptography.fernet import Fernet
 
 _SALT = b"seedream-imagine-bot/server-api-keys/v1"  # SECRET_KEY is per deployment; this separates its uses
 _SCRYPT_N = 2**14  # about 16 MiB and a few tens of milliseconds, once per process
@@ -51,8 +52,11 @@ class KeyBox:
 
     async def open(self, guild_id: int, sealed: str) -> OpenKey:
         """The server's key in clear; Unreadable when this SECRET_KEY did not seal it for this server."""
+        box = await self._box()
+        from cryptography.fernet import InvalidToken  # imported by _box
+
         try:
-            data = json.loads((await self._box()).decrypt(sealed.encode("ascii")))
+            data = json.loads(box.decrypt(sealed.encode("ascii")))
         except (InvalidToken, UnicodeError, ValueError):
             raise Unreadable("the key was sealed with another SECRET_KEY") from None
         if not isinstance(data, dict) or data.get("guild") != guild_id or not isinstance(data.get("key"), str):
@@ -66,10 +70,13 @@ class KeyBox:
                 raise Unreadable("SECRET_KEY is not set")
             async with self._lock:
                 if self._fernet is None:  # Scrypt is slow by design: derived once, off the event loop
-                    self._fernet = Fernet(await asyncio.to_thread(_derive, self._secret))
+                    self._fernet = await asyncio.to_thread(_fernet, self._secret)
         return self._fernet
 
 
-def _derive(secret: str) -> bytes:
+def _fernet(secret: str) -> Fernet:
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
     key = Scrypt(salt=_SALT, length=32, n=_SCRYPT_N, r=8, p=1).derive(secret.encode())
-    return base64.urlsafe_b64encode(key)
+    return Fernet(base64.urlsafe_b64encode(key))

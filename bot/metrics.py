@@ -1,6 +1,6 @@
 """Optional Prometheus metrics: jobs by outcome, queue length, API latency, images delivered.
 
-Off by default. With METRICS_PORT set, `__main__` serves `/metrics` on METRICS_HOST:METRICS_PORT with the
+Off by default. With METRICS_PORT set, `bot/cli.py` serves `/metrics` on METRICS_HOST:METRICS_PORT with the
 `prometheus-client` library (`pip install '.[metrics]'` in the project folder).
 """
 
@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncGenerator
-from typing import Any
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any
 
 from bot.imagegen.client import ApiEndpoint, ImageApiClient, Rebuild
 from bot.imagegen.models import Completed, GenerationEvent, GenerationRequest
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class MeteredImageApiClient(ImageApiClient):
 
 async def start_metrics_server(metrics: Metrics, host: str, port: int) -> web.AppRunner:
     """Serve GET /metrics; returns the runner (call `cleanup()` to stop). Port 0 picks a free port."""
+    from aiohttp import web  # aiohttp's server side: imported only when metrics are on
 
     async def serve(request: web.Request) -> web.Response:
         return web.Response(body=metrics.exposition(), headers={"Content-Type": "text/plain; version=0.0.4"})

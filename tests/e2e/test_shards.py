@@ -57,6 +57,8 @@ async def test_unset_shard_count_runs_discords_recommended_shards(discord_fake, 
     assert harness.bot is not None and harness.bot.shard_count == 2
     assert [i.shard for i in answered] == [(0, 2), (1, 2)]
     assert discord_fake.identify_violations == []
+    # Asked once, at login: discord.py connects with that count and URL (asking again cost a round trip).
+    assert [r.path for r in discord_fake.requests].count("/gateway/bot") == 1
 
 
 async def test_two_processes_each_serve_their_own_shard(discord_fake, image_api, start_bot, tmp_path) -> None:

@@ -66,7 +66,7 @@ def test_json_format_is_one_object_per_line_with_context() -> None:
 
 
 def test_debug_level_is_for_the_bot_only_never_for_libraries(monkeypatch, capsys) -> None:
-    from bot.__main__ import configure_logging
+    from bot.cli import configure_logging
     from bot.settings import Settings
 
     root = logging.getLogger()

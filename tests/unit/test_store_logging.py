@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.__main__ import configure_logging
+from bot.cli import configure_logging
 from bot.settings import Settings
 from bot.store import NewJob, UsageStore
 from bot.store.journal import Origin
