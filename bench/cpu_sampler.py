@@ -37,11 +37,11 @@ def _where(frame: FrameType) -> str:
 def _callers_outside_greenlet() -> list[str]:
     """The stack that waits on the current greenlet (SQLAlchemy's async engine runs each statement in one): its
     frames end at the greenlet's start, so without these the statement's CPU would be charged to no caller."""
-    greenlet = sys.modules.get("greenlet")
-    if greenlet is None:
+    current = getattr(sys.modules.get("greenlet"), "getcurrent", None)  # None while greenlet is being imported
+    if current is None:
         return []
     stack = []
-    parent = greenlet.getcurrent().parent
+    parent = current().parent
     while parent is not None:
         frame = parent.gr_frame
         while frame is not None:
