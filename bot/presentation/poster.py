@@ -81,6 +81,7 @@ class PagedPoster:
         self._trailing: asyncio.Task[None] | None = None
         self._finished = False
         self._progress_text = ""
+        self._head: tuple[tuple[str, str, str | None], str] | None = None  # the status line's first line, made once
         self._shown: tuple[object, ...] = ()  # what the status line shows, but its elapsed time
         self._requested = 1
         self._gallery = False  # a set: its pages are media galleries
@@ -265,7 +266,10 @@ class PagedPoster:
             return text.page_header(self.prompt, page.first + 1, page.first + count, self._requested)
 
     def _status_content(self) -> str:
-        head = self._with_preface(text.header(self.prompt, self.requester))
+        key = (self.prompt, self.requester, self.preface)
+        if self._head is None or self._head[0] != key:  # the prompt is echoed once, not at every edit
+            self._head = key, self._with_preface(text.header(self.prompt, self.requester))
+        head = self._head[1]
         return f"{head}\n{self._progress_text}" if self._progress_text else head
 
     def _with_preface(self, content: str) -> str:
