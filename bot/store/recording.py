@@ -10,6 +10,7 @@ forgotten meanwhile) fails only its own caller.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import functools
 from collections.abc import Callable
@@ -69,7 +70,7 @@ class ImageRecorder:
                 # Taken once the gate is ours: everything that arrived while it was busy goes in together.
                 batch += self._waiting[:MAX_BATCH]
                 del self._waiting[:MAX_BATCH]
-                counted = [await _record(self._db, conn, waiting.row) for waiting in batch]
+                counted = await _record(self._db, conn, [waiting.row for waiting in batch])
         except Exception as error:
             if len(batch) <= 1:
                 _answer(batch, error)
@@ -77,7 +78,7 @@ class ImageRecorder:
             for waiting in batch:  # one at a time, so that only the failing row's caller hears of it
                 try:
                     async with self._db.write() as conn:
-                        alone = await _record(self._db, conn, waiting.row)
+                        (alone,) = await _record(self._db, conn, [waiting.row])
                 except Exception as alone_error:
                     _answer([waiting], alone_error)
                 else:
@@ -97,28 +98,42 @@ def _answer(batch: list[_Waiting], result: bool | Exception) -> None:
             waiting.answer.set_result(result)
 
 
-async def _record(db: Database, conn: AsyncConnection, row: dict[str, object]) -> bool:
-    """One image in the caller's transaction: counted on its job once; a late image of a finished job also goes to
-    its rollups and its server's spending."""
-    insert, count = _statements(db.backend)
-    if (await conn.execute(insert, row)).rowcount != 1:
-        return False
-    job = (await conn.execute(count, {"counted_job": row["job_id"]})).one()
-    if job.finished_at is not None:
-        await add_to_rollups(db, conn, job.guild_id, job.user_id, job.created_at, images=1)
-        await add_spend(db, conn, job.guild_id, job.created_at, job.price or 0.0)
-    return True
+async def _record(db: Database, conn: AsyncConnection, rows: list[dict[str, object]]) -> list[bool]:
+    """Images in the caller's transaction, in order: three statements whatever their number. Each is counted on its
+    job once (a repeat, even in the same batch, counts nothing); a late image of a finished job also goes to its
+    rollups and its server's spending."""
+    insert, count, finished = _statements(db.backend)
+    inserted = {(row.job_id, row.idx) for row in await conn.execute(insert, rows)}
+    counted, seen = [], set()
+    for row in rows:
+        key = (row["job_id"], row["idx"])
+        counted.append(key in inserted and key not in seen)
+        seen.add(key)
+    added = collections.Counter(row["job_id"] for row, new in zip(rows, counted, strict=True) if new)
+    if added:
+        await conn.execute(count, [{"counted_job": job_id, "added": n} for job_id, n in added.items()])
+        for job in await conn.execute(finished, {"counted_jobs": list(added)}):
+            for _ in range(added[job.id]):
+                await add_to_rollups(db, conn, job.guild_id, job.user_id, job.created_at, images=1)
+                await add_spend(db, conn, job.guild_id, job.created_at, job.price or 0.0)
+    return counted
 
 
 @functools.cache
-def _statements(backend: str) -> tuple[sa.Executable, Any]:
-    """The two statements of a recorded image, built once: SQLAlchemy builds and keys a new statement object each
-    time otherwise, and every image of every job runs them."""
-    insert = dialect_insert(backend, job_images).on_conflict_do_nothing()
+def _statements(backend: str) -> tuple[Any, Any, Any]:
+    """The statements of recorded images, built once (SQLAlchemy builds and keys a new statement object each time
+    otherwise): the rows inserted unless already there (saying which were new), the jobs' counts, and which of
+    those jobs had already finished."""
+    insert = (
+        dialect_insert(backend, job_images).on_conflict_do_nothing().returning(job_images.c.job_id, job_images.c.idx)
+    )
     count = (
         jobs.update()
         .where(jobs.c.id == sa.bindparam("counted_job"))
-        .values(images_delivered=jobs.c.images_delivered + 1)
-        .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.finished_at, jobs.c.price)
+        .values(images_delivered=jobs.c.images_delivered + sa.bindparam("added", type_=sa.Integer))
     )
-    return insert, count
+    j = jobs.c
+    finished = sa.select(j.id, j.guild_id, j.user_id, j.created_at, j.price).where(
+        j.id.in_(sa.bindparam("counted_jobs", expanding=True)), j.finished_at.is_not(None)
+    )
+    return insert, count, finished

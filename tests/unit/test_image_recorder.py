@@ -89,3 +89,23 @@ async def test_an_image_whose_caller_gave_up_is_still_recorded(database_url: str
         assert call.cancelled()
     finally:
         await store.close()
+
+
+async def test_late_images_recorded_together_reach_their_finished_jobs_rollups(database_url: str) -> None:
+    store = await UsageStore.open(database_url)
+    try:
+        done, running = await store.create_job(job(3)), await store.create_job(job(4))
+        assert await store.record_image(done, 0, message_id=1, channel_id=5, url=None)
+        await store.finish_job(done, "partial")
+        async with store._db.gate.held():
+            calls = [
+                asyncio.create_task(store.record_image(j, i, message_id=1, channel_id=5, url=None))
+                for j, i in [(done, 1), (running, 0), (done, 1), (done, 2)]
+            ]
+            await settle()
+        assert await asyncio.gather(*calls) == [True, True, False, True]
+        assert (await store.usage.totals(1, 3, None, 0)).images == 3  # the finished job's two late images count
+        assert (await store.usage.totals(1, 4, None, 0)).images == 0  # a running job's count when it finishes
+        assert (await store.get_job(running)).images_delivered == 1  # type: ignore[union-attr]
+    finally:
+        await store.close()
