@@ -2,8 +2,8 @@
 
 With hundreds of jobs running, their images reach Discord a few milliseconds apart, and a transaction of its own
 for each (the write gate, a connection, BEGIN, COMMIT) cost more than recording it. The images that arrive while
-the gate is taken wait for it together and are recorded in the next transaction, in arrival order; each caller
-gets its own answer. If that transaction fails, each image of it is tried again alone, so one bad row (a job
+the gate is taken wait for it together and are recorded in the next transaction, in arrival order and in at most
+three statements however many they are; each caller gets its own answer. If that transaction fails, each image of it is tried again alone, so one bad row (a job
 forgotten meanwhile) fails only its own caller.
 """
 
@@ -99,41 +99,56 @@ def _answer(batch: list[_Waiting], result: bool | Exception) -> None:
 
 
 async def _record(db: Database, conn: AsyncConnection, rows: list[dict[str, object]]) -> list[bool]:
-    """Images in the caller's transaction, in order: three statements whatever their number. Each is counted on its
-    job once (a repeat, even in the same batch, counts nothing); a late image of a finished job also goes to its
-    rollups and its server's spending."""
-    insert, count, finished = _statements(db.backend)
-    inserted = {(row.job_id, row.idx) for row in await conn.execute(insert, rows)}
+    """Images in the caller's transaction, in order, in at most three statements whatever their number. Each is
+    counted on its job once (a repeat, even in the same batch, counts nothing); a late image of a finished job also
+    goes to its rollups and its server's spending."""
+    made = _statements(db.backend)
+    inserted = {(row.job_id, row.idx) for row in await conn.execute(made.insert, rows)}
     counted, seen = [], set()
     for row in rows:
         key = (row["job_id"], row["idx"])
         counted.append(key in inserted and key not in seen)
         seen.add(key)
     added = collections.Counter(row["job_id"] for row, new in zip(rows, counted, strict=True) if new)
-    if added:
-        await conn.execute(count, [{"counted_job": job_id, "added": n} for job_id, n in added.items()])
-        for job in await conn.execute(finished, {"counted_jobs": list(added)}):
-            for _ in range(added[job.id]):
-                await add_to_rollups(db, conn, job.guild_id, job.user_id, job.created_at, images=1)
-                await add_spend(db, conn, job.guild_id, job.created_at, job.price or 0.0)
+    if len(added) == 1:  # one job's images (a quiet moment): its count and whether it had finished, at once
+        ((job_id, n),) = added.items()
+        job = (await conn.execute(made.count_one, {"counted_job": job_id, "added": n})).one()
+        late = [job] if job.finished_at is not None else []
+    elif added:
+        await conn.execute(made.count, [{"counted_job": job_id, "added": n} for job_id, n in added.items()])
+        late = list(await conn.execute(made.finished, {"counted_jobs": list(added)}))
+    else:
+        late = []
+    for job in late:
+        for _ in range(added[job.id]):
+            await add_to_rollups(db, conn, job.guild_id, job.user_id, job.created_at, images=1)
+            await add_spend(db, conn, job.guild_id, job.created_at, job.price or 0.0)
     return counted
 
 
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    insert: Any  # the rows, unless already there, saying which were new
+    count: Any  # a job's count of delivered images (executemany)
+    count_one: Any  # the same, for one job, returning the job (finished or not)
+    finished: Any  # which of the counted jobs had already finished
+
+
 @functools.cache
-def _statements(backend: str) -> tuple[Any, Any, Any]:
-    """The statements of recorded images, built once (SQLAlchemy builds and keys a new statement object each time
-    otherwise): the rows inserted unless already there (saying which were new), the jobs' counts, and which of
-    those jobs had already finished."""
-    insert = (
-        dialect_insert(backend, job_images).on_conflict_do_nothing().returning(job_images.c.job_id, job_images.c.idx)
-    )
+def _statements(backend: str) -> _Statements:
+    """The statements of recorded images, built once: SQLAlchemy builds and keys a new statement object each time
+    otherwise."""
+    j, i = jobs.c, job_images.c
     count = (
         jobs.update()
-        .where(jobs.c.id == sa.bindparam("counted_job"))
-        .values(images_delivered=jobs.c.images_delivered + sa.bindparam("added", type_=sa.Integer))
+        .where(j.id == sa.bindparam("counted_job"))
+        .values(images_delivered=j.images_delivered + sa.bindparam("added", type_=sa.Integer))
     )
-    j = jobs.c
-    finished = sa.select(j.id, j.guild_id, j.user_id, j.created_at, j.price).where(
-        j.id.in_(sa.bindparam("counted_jobs", expanding=True)), j.finished_at.is_not(None)
+    return _Statements(
+        insert=dialect_insert(backend, job_images).on_conflict_do_nothing().returning(i.job_id, i.idx),
+        count=count,
+        count_one=count.returning(j.id, j.guild_id, j.user_id, j.created_at, j.finished_at, j.price),
+        finished=sa.select(j.id, j.guild_id, j.user_id, j.created_at, j.price).where(
+            j.id.in_(sa.bindparam("counted_jobs", expanding=True)), j.finished_at.is_not(None)
+        ),
     )
-    return insert, count, finished
