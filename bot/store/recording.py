@@ -3,8 +3,8 @@
 With hundreds of jobs running, their images reach Discord a few milliseconds apart, and a transaction of its own
 for each (the write gate, a connection, BEGIN, COMMIT) cost more than recording it. The images that arrive while
 the gate is taken wait for it together and are recorded in the next transaction, in arrival order and in at most
-three statements however many they are; each caller gets its own answer. If that transaction fails, each image of it is tried again alone, so one bad row (a job
-forgotten meanwhile) fails only its own caller.
+three statements however many they are; each caller gets its own answer. If that transaction fails, each image of
+it is tried again alone, so one bad row (a job forgotten meanwhile) fails only its own caller.
 """
 
 from __future__ import annotations
