@@ -34,6 +34,23 @@ def _where(frame: FrameType) -> str:
     return f"{path}:{code.co_firstlineno}({code.co_name})"
 
 
+def _callers_outside_greenlet() -> list[str]:
+    """The stack that waits on the current greenlet (SQLAlchemy's async engine runs each statement in one): its
+    frames end at the greenlet's start, so without these the statement's CPU would be charged to no caller."""
+    current = getattr(sys.modules.get("greenlet"), "getcurrent", None)  # None while greenlet is being imported
+    if current is None:
+        return []
+    stack = []
+    parent = current().parent
+    while parent is not None:
+        frame = parent.gr_frame
+        while frame is not None:
+            stack.append(_where(frame))
+            frame = frame.f_back
+        parent = parent.parent
+    return stack
+
+
 class CpuSampler:
     """Samples the main thread's stack, each sample weighted by the CPU it used since the last one."""
 
@@ -61,6 +78,7 @@ class CpuSampler:
         while frame is not None:
             stack.append(_where(frame))
             frame = frame.f_back
+        stack += _callers_outside_greenlet()
         if used > 0:
             self.stacks[tuple(reversed(stack))] += used
 

@@ -239,14 +239,15 @@ class JobRunner:
             await run.delivery.finish(outcome)
         except Exception:
             log.exception("job %s: could not post the final message", run.job_id)
-        if recorded and await self._try(self.store.journal.close(run.job_id), run.job_id):
+        if recorded:
             await self._forget_old_references()
         else:  # the store is failing: don't hold the member's place for it
             self._keep_recording(run, outcome)
         return outcome
 
     async def _record(self, run: _Run, outcome: Outcome) -> None:
-        """The job's final bookkeeping; every step may be repeated (images count once, a job finishes once)."""
+        """The job's final bookkeeping, its token forgotten with it; every step may be repeated (images count once,
+        a job finishes once)."""
         for image in run.unrecorded:
             await image.save(self.store, run.job_id)
         error, failures = outcome.error, outcome.failures
@@ -258,6 +259,7 @@ class JobRunner:
             output_tokens=run.tokens,
             images_billed=run.images_billed,
             price=run.price,
+            close_journal=True,
         )
 
     async def _try(self, work: Awaitable[object], job_id: int) -> bool:
@@ -269,11 +271,7 @@ class JobRunner:
             return False
 
     def _keep_recording(self, run: _Run, outcome: Outcome) -> None:
-        async def save() -> None:
-            await self._record(run, outcome)
-            await self.store.journal.close(run.job_id)
-
-        self.bookkeeping.retry(run.job_id, save)
+        self.bookkeeping.retry(run.job_id, lambda: self._record(run, outcome))
 
     async def _forget_old_references(self) -> None:
         """Reference images are journalled for Reroll/Retry; drop those past KEEP_REFERENCES_DAYS. At most once per

@@ -212,10 +212,10 @@ class Worker:
             self.store.queue.moved()  # a slot of this worker is free
 
     async def _load(self, job_id: int) -> StoredJob:
-        record = await self.store.get_job(job_id)
+        record, entry = await self.store.job_and_entry(job_id)
         if record is None:
             raise LookupError(f"job {job_id} vanished")
-        return StoredJob(record, await self.store.journal.get(job_id))
+        return StoredJob(record, entry)
 
     async def _execute(self, job: StoredJob, *, continuing: bool) -> None:
         record = job.record
@@ -236,7 +236,8 @@ class Worker:
         spec = spec_of(record, count=job.owed)
         if continuing:  # the server's current watermark setting, as for any start
             spec = dataclasses.replace(spec, watermark=(await self.quotas.limits(record.guild_id or 0)).watermark)
-        stored = await self.store.journal.references(record.id)
+        # A job stored with no references has none to read (older rows may not say: they are read).
+        stored = await self.store.journal.references(record.id) if params.get("references", 1) else []
         if len(stored) < int(params.get("references", 0)):
             raise BadInput(_("The reference images of this request are no longer kept. Please run the command again."))
         references = tuple(PreparedReference(r.data, r.mime, r.width, r.height) for r in stored)

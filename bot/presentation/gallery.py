@@ -10,9 +10,9 @@ result message back (recovery, the buttons, Blend) goes through `images_of`.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -24,7 +24,7 @@ IMAGES_PER_MESSAGE = 10  # a media gallery holds 1–10 items, a message 10 file
 
 def filename_of(url: str) -> str:
     """The file name at the end of an attachment URL."""
-    return unquote(PurePosixPath(urlsplit(url).path).name)
+    return unquote(posixpath.basename(urlsplit(url).path.rstrip("/")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +167,9 @@ def images_of(message: discord.Message) -> list[ShownImage]:
     return shown
 
 
-def kept_files(message: discord.Message) -> list[KeptFile]:
-    """The message's files, as an edit lists them to keep them."""
-    return [KeptFile(i.attachment_id, i.filename) for i in images_of(message) if i.attachment_id is not None]
+def kept_files(shown: list[ShownImage]) -> list[KeptFile]:
+    """A message's files (its `images_of`), as an edit lists them to keep them."""
+    return [KeptFile(i.attachment_id, i.filename) for i in shown if i.attachment_id is not None]
 
 
 def _walk(components: Sequence[Any]) -> Iterator[Any]:

@@ -47,10 +47,12 @@ class Page:
     images: list[GalleryImage] = field(default_factory=list)
     kept: list[KeptFile] = field(default_factory=list)  # its files, as an edit lists them to keep them
 
-    def took(self, message: Any, image: GalleryImage) -> None:
-        """Discord accepted `image` on this page."""
+    def took(self, message: Any, image: GalleryImage) -> str | None:
+        """Discord accepted `image` on this page; the URL it gave the image's file."""
         self.images.append(image)
-        self.kept = kept_files(message)
+        shown = images_of(message)
+        self.kept = kept_files(shown)
+        return next((each.url for each in shown if each.filename == image.filename), None)
 
 
 class PagedPoster:
@@ -79,6 +81,7 @@ class PagedPoster:
         self._trailing: asyncio.Task[None] | None = None
         self._finished = False
         self._progress_text = ""
+        self._head: tuple[tuple[str, str, str | None], str] | None = None  # the status line's first line, made once
         self._shown: tuple[object, ...] = ()  # what the status line shows, but its elapsed time
         self._requested = 1
         self._gallery = False  # a set: its pages are media galleries
@@ -136,10 +139,9 @@ class PagedPoster:
             buffer = io.BytesIO(image.data)
             file = discord.File(buffer, filename=name, description=alt)
             try:
-                message = await self._add_to_page(self._open_page(), file, GalleryImage(name, alt), image.position)
+                message, url = await self._add_to_page(self._open_page(), file, GalleryImage(name, alt), image.position)
             finally:
                 buffer.close()  # frees the upload's copy now, not when aiohttp's request objects are collected
-            url = next((shown.url for shown in images_of(message) if shown.filename == name), None)
             self._last_edit = time.monotonic()
             return Posted(message.id, message.channel.id, url)
 
@@ -218,13 +220,15 @@ class PagedPoster:
             return None
         return page
 
-    async def _add_to_page(self, page: Page | None, file: discord.File, image: GalleryImage, position: int) -> Any:
+    async def _add_to_page(
+        self, page: Page | None, file: discord.File, image: GalleryImage, position: int
+    ) -> tuple[Any, str | None]:
+        """The message now showing `image`, and the URL of its file there."""
         if page is not None:
             try:
                 body = self._body(page, adding=image)
                 message = await page.message.edit(**body.edit(attachments=[*page.kept, file]))
-                page.took(message, image)
-                return message
+                return message, page.took(message, image)
             except discord.HTTPException as error:
                 if not self._page_lost(page, error):
                     raise
@@ -232,9 +236,9 @@ class PagedPoster:
         page = Page(message=None, via_token=False, first=position, gallery=self._gallery)
         message, page.via_token = await self._post_page(not self._pages, self._body(page, adding=image), file)
         page.message = message
-        page.took(message, image)
+        url = page.took(message, image)
         self._pages.append(page)
-        return message
+        return message, url
 
     def _body(
         self,
@@ -262,7 +266,10 @@ class PagedPoster:
             return text.page_header(self.prompt, page.first + 1, page.first + count, self._requested)
 
     def _status_content(self) -> str:
-        head = self._with_preface(text.header(self.prompt, self.requester))
+        key = (self.prompt, self.requester, self.preface)
+        if self._head is None or self._head[0] != key:  # the prompt is echoed once, not at every edit
+            self._head = key, self._with_preface(text.header(self.prompt, self.requester))
+        head = self._head[1]
         return f"{head}\n{self._progress_text}" if self._progress_text else head
 
     def _with_preface(self, content: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 import discord
@@ -54,8 +55,12 @@ def alt_text(prompt: str) -> str:
 
 def duration(seconds: float) -> str:
     """An elapsed time to the second in the current language's narrow units (CLDR): `42s`, `3m 5s`, `3分钟5秒`."""
-    seconds = max(0, round(seconds))
-    locale = babel_locale()
+    return _duration(max(0, round(seconds)), babel_locale())
+
+
+@functools.lru_cache(maxsize=4096)
+def _duration(seconds: int, locale: str) -> str:
+    """`duration`, formatted once per second and language (every status line shows one; Babel takes a while)."""
     parts = [units.format_unit(seconds % 60, "duration-second", length="narrow", locale=locale)]
     if seconds >= 60:
         parts.insert(0, units.format_unit(seconds // 60, "duration-minute", length="narrow", locale=locale))

@@ -6,6 +6,7 @@ import asyncio
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -85,13 +86,12 @@ class JobJournal:
     async def get(self, job_id: int) -> JournalEntry | None:
         """The journal row of a job, or None."""
         async with self._db.read() as conn:
-            row = (await conn.execute(job_journal.select().where(_j.job_id == job_id))).one_or_none()
-        return JournalEntry(**row._mapping) if row else None
+            return await read_entry(conn, job_id)
 
     async def close(self, job_id: int) -> None:
         """The job is over: forget its token. Its references stay for Reroll/Retry until pruned."""
         async with self._db.write() as conn:
-            await conn.execute(job_journal.update().where(_j.job_id == job_id).values(interaction_token=None))
+            await close_entry(conn, job_id)
 
     async def forget_tokens(self, now: float) -> None:
         """Clear every token that is expired or whose job is over (a crash may have left one behind)."""
@@ -143,10 +143,8 @@ class JobJournal:
 
     async def references(self, job_id: int) -> list[StoredReference]:
         """The stored references of a job, in order."""
-        r = job_references.c
-        query = sa.select(r.mime, r.width, r.height, r.data).where(r.job_id == job_id).order_by(r.idx)
         async with self._db.read() as conn:
-            rows = (await conn.execute(query)).all()
+            rows = (await conn.execute(_statements().references, {"job": job_id})).all()
         return [StoredReference(str(row[0]), int(row[1]), int(row[2]), bytes(row[3])) for row in rows]
 
     async def prune_references(self, older_than: float) -> int:
@@ -171,6 +169,37 @@ class JobJournal:
             if not done:
                 return removed
             await asyncio.sleep(0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """The journal statements every job runs, built once (building and keying a statement costs more than
+    running it on SQLite)."""
+
+    entry: sa.Select[Any]
+    close: sa.Update
+    references: sa.Select[Any]
+
+
+@functools.cache
+def _statements() -> _Statements:
+    r = job_references.c
+    return _Statements(
+        entry=job_journal.select().where(_j.job_id == sa.bindparam("job")),
+        close=job_journal.update().where(_j.job_id == sa.bindparam("job")).values(interaction_token=None),
+        references=sa.select(r.mime, r.width, r.height, r.data).where(r.job_id == sa.bindparam("job")).order_by(r.idx),
+    )
+
+
+async def read_entry(conn: AsyncConnection, job_id: int) -> JournalEntry | None:
+    """The journal row of a job (or None), on the caller's connection."""
+    row = (await conn.execute(_statements().entry, {"job": job_id})).one_or_none()
+    return JournalEntry(**row._mapping) if row else None
+
+
+async def close_entry(conn: AsyncConnection, job_id: int) -> None:
+    """Forget a job's interaction token, in the caller's transaction."""
+    await conn.execute(_statements().close, {"job": job_id})
 
 
 def entry_row(job_id: int, origin: Origin, resumes: int | None = None) -> dict[str, object]:

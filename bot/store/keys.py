@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
@@ -33,9 +36,8 @@ class GuildKeyStore:
 
     async def get(self, guild_id: int) -> StoredKey | None:
         """The server's key, if it stored one."""
-        query = guild_api_keys.select().where(guild_api_keys.c.guild_id == guild_id)
         async with self._db.read() as conn:
-            row = (await conn.execute(query)).first()
+            row = (await conn.execute(_key_of(), {"keyed_guild": guild_id})).first()
         return None if row is None else StoredKey(*row)
 
     async def put(self, guild_id: int, sealed: str, hint: str, host: str | None, *, by: int) -> StoredKey:
@@ -61,3 +63,9 @@ class GuildKeyStore:
 
     async def _audit(self, conn: AsyncConnection, guild_id: int, user_id: int, action: str, detail: str) -> None:
         await audit(conn, self._clock(), guild_id, user_id, action, detail)
+
+
+@functools.cache
+def _key_of() -> sa.Select[Any]:
+    """get's statement, built once (every job of a server reads its key when it starts)."""
+    return guild_api_keys.select().where(guild_api_keys.c.guild_id == sa.bindparam("keyed_guild"))

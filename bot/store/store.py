@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -19,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.store.db import Backend, Database, async_url, sqlite_file
 from bot.store.guard import ProcessLock
 from bot.store.guilds import GuildConfigStore
-from bot.store.journal import JobJournal
+from bot.store.journal import JobJournal, JournalEntry, close_entry, read_entry
 from bot.store.keys import GuildKeyStore
 from bot.store.listener import Listener
 from bot.store.member_defaults import MemberDefaultsStore
 from bot.store.migrate import current as migrated_revision
 from bot.store.migrate import upgrade as migrate_to
 from bot.store.queue import QueueStore
+from bot.store.recording import ImageRecorder
 from bot.store.references import JobReferences
 from bot.store.schema import job_images, jobs, meta
 from bot.store.spend import SpendStore, add_spend
@@ -120,7 +122,7 @@ class UsageStore:
         self.timings = JobTimings(db)  # recent jobs' durations (time estimates)
         self.spend = SpendStore(db, lambda: self.clock())  # monthly spending and budget notices
         self.keys = GuildKeyStore(db, lambda: self.clock())  # servers' own API keys, sealed
-        self._record_statements: tuple[sa.Executable, sa.Executable] | None = None
+        self._images = ImageRecorder(db, lambda: self.clock())  # delivered images, counted once
 
     @classmethod
     async def open(
@@ -244,33 +246,10 @@ class UsageStore:
         height: int | None = None,
         size: int | None = None,
     ) -> bool:
-        """Count one delivered image, exactly once per (job, index). Returns False if already counted."""
+        """Count one delivered image, exactly once per (job, index). Returns False if already counted. Images
+        recorded at the same moment share a transaction (`ImageRecorder`)."""
         row: dict[str, object] = {"job_id": job_id, "idx": index, "message_id": message_id, "channel_id": channel_id}
-        row["url"] = url
-        row |= {"width": width, "height": height, "bytes": size, "delivered_at": self.clock()}
-        insert, count = self._recording()
-        async with self._db.write() as conn:
-            if (await conn.execute(insert, row)).rowcount != 1:
-                return False
-            job = (await conn.execute(count, {"counted_job": job_id})).one()
-            if job.finished_at is not None:  # a late image of a finished job: its rollups get it too
-                await add_to_rollups(self._db, conn, job.guild_id, job.user_id, job.created_at, images=1)
-                await add_spend(self._db, conn, job.guild_id, job.created_at, job.price or 0.0)
-        return True
-
-    def _recording(self) -> tuple[sa.Executable, sa.Executable]:
-        """record_image's two statements, built once: every image of every job runs them, and SQLAlchemy builds
-        and keys a new statement object each time otherwise."""
-        if self._record_statements is None:
-            insert = self._db.insert(job_images).on_conflict_do_nothing()
-            count = (
-                jobs.update()
-                .where(jobs.c.id == sa.bindparam("counted_job"))
-                .values(images_delivered=jobs.c.images_delivered + 1)
-                .returning(jobs.c.guild_id, jobs.c.user_id, jobs.c.created_at, jobs.c.finished_at, jobs.c.price)
-            )
-            self._record_statements = (insert, count)
-        return self._record_statements
+        return await self._images.record(row | {"url": url, "width": width, "height": height, "bytes": size})
 
     async def finish_job(
         self,
@@ -282,36 +261,31 @@ class UsageStore:
         output_tokens: int = 0,
         images_billed: int | None = None,
         price: float = 0.0,
+        close_journal: bool = False,
     ) -> None:
         """Record the outcome and add it to the usage rollups, in one transaction; a job is finished once only.
 
         `images_billed` is what the API billed (None: it did not say, so the delivered images count); the job's
         cost is that many images at the price stored when it was admitted (else `price`, its model's price).
+        `close_journal`: forget the job's interaction token in the same transaction (`JobJournal.close`).
         """
         if status not in FINAL_STATUSES:
             raise ValueError(f"not a final status: {status}")
-        billed: int | sa.ColumnElement[int] = jobs.c.images_delivered if images_billed is None else images_billed
-        finish = (
-            jobs.update()
-            .where(jobs.c.id == job_id, jobs.c.finished_at.is_(None))
-            .values(
-                status=status,
-                error_code=error_code,
-                images_failed=images_failed,
-                output_tokens=output_tokens,
-                images_billed=billed,
-                cost=billed * sa.func.coalesce(jobs.c.price, sa.literal(price, sa.Float)),
-                finished_at=self.clock(),
-                worker_id=None,
-                lease_expires_at=None,
-                reserved_until=None,
-            )
-            .returning(
-                *(jobs.c[name] for name in ("guild_id", "user_id", "created_at", "images_delivered", "cost", "price"))
-            )
-        )
+        values: dict[str, object] = {
+            "finished_job": job_id,
+            "final_status": status,
+            "final_error": error_code,
+            "final_failed": images_failed,
+            "final_tokens": output_tokens,
+            "fallback_price": price,
+            "finished_now": self.clock(),
+        }
+        if images_billed is not None:
+            values["final_billed"] = images_billed
         async with self._db.write() as conn:
-            job = (await conn.execute(finish)).one_or_none()
+            if close_journal:
+                await close_entry(conn, job_id)
+            job = (await conn.execute(_finishing(billed=images_billed is not None), values)).one_or_none()
             if job is None:
                 return
             await add_to_rollups(
@@ -335,8 +309,16 @@ class UsageStore:
     async def get_job(self, job_id: int) -> JobRecord | None:
         """One job by id, or None."""
         async with self._db.read() as conn:
-            row = (await conn.execute(jobs.select().where(jobs.c.id == job_id))).one_or_none()
+            row = (await conn.execute(_job_by_id(), {"wanted_job": job_id})).one_or_none()
         return _job(row) if row else None
+
+    async def job_and_entry(self, job_id: int) -> tuple[JobRecord | None, JournalEntry | None]:
+        """One job by id and its journal entry (each None when missing), read on one connection."""
+        async with self._db.read() as conn:
+            row = (await conn.execute(_job_by_id(), {"wanted_job": job_id})).one_or_none()
+            if row is None:
+                return None, None
+            return _job(row), await read_entry(conn, job_id)
 
     async def job_images(self, job_id: int) -> list[DeliveredImage]:
         """The delivered images of a job, by index."""
@@ -382,6 +364,40 @@ _MIGRATION_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.L
 def _migrating() -> asyncio.Lock:
     """The lock that serializes migrations within this process (one per event loop)."""
     return _MIGRATION_LOCKS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+
+
+@functools.cache
+def _job_by_id() -> sa.Select[Any]:
+    """get_job's statement, built once (every job is read by id when it starts)."""
+    return jobs.select().where(jobs.c.id == sa.bindparam("wanted_job"))
+
+
+@functools.cache
+def _finishing(*, billed: bool) -> sa.Update:
+    """finish_job's statement, built once per kind (`billed`: the API said how many images it billed; else the
+    delivered images count)."""
+    j = jobs.c
+    images_billed: sa.ColumnElement[int] = j.images_delivered
+    if billed:
+        images_billed = sa.bindparam("final_billed", type_=j.images_billed.type)
+    fallback = sa.bindparam("fallback_price", type_=sa.Float)
+    return (
+        jobs.update()
+        .where(j.id == sa.bindparam("finished_job"), j.finished_at.is_(None))
+        .values(
+            status=sa.bindparam("final_status", type_=j.status.type),
+            error_code=sa.bindparam("final_error", type_=j.error_code.type),
+            images_failed=sa.bindparam("final_failed", type_=j.images_failed.type),
+            output_tokens=sa.bindparam("final_tokens", type_=j.output_tokens.type),
+            images_billed=images_billed,
+            cost=images_billed * sa.func.coalesce(j.price, fallback),
+            finished_at=sa.bindparam("finished_now", type_=j.finished_at.type),
+            worker_id=None,
+            lease_expires_at=None,
+            reserved_until=None,
+        )
+        .returning(*(j[name] for name in ("guild_id", "user_id", "created_at", "images_delivered", "cost", "price")))
+    )
 
 
 def _job(row: sa.Row[Any]) -> JobRecord:

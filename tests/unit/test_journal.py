@@ -38,6 +38,25 @@ async def test_token_is_forgotten_when_the_job_finishes(database_url: str) -> No
         await store.close()
 
 
+async def test_a_finishing_job_can_forget_its_token_in_the_same_transaction(database_url: str) -> None:
+    now = [100.0]
+    store = await open_store(database_url, now)
+    try:
+        job_id = await store.create_job(NewJob(1, 2, 3, "a fox", 1))
+        await store.journal.open(job_id, origin(1000.0))
+        record, entry = await store.job_and_entry(job_id)
+        assert record is not None and record.id == job_id and entry is not None and entry.token_valid(now[0])
+        await store.finish_job(job_id, "completed", close_journal=True)
+        record, entry = await store.job_and_entry(job_id)
+        assert record is not None and record.status == "completed"
+        assert entry is not None and entry.interaction_token is None and entry.status_message_id == 7
+        await store.finish_job(job_id, "failed", close_journal=True)  # finished once: only the token is touched
+        assert (await store.get_job(job_id)).status == "completed"  # type: ignore[union-attr]
+        assert await store.job_and_entry(job_id + 1) == (None, None)
+    finally:
+        await store.close()
+
+
 async def test_expired_tokens_are_forgotten_and_unfinished_jobs_found(database_url: str) -> None:
     now = [100.0]
     store = await open_store(database_url, now)

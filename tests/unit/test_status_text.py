@@ -47,3 +47,4 @@ def test_elapsed_times_and_page_headers_in_the_jobs_language() -> None:
         assert page_header("owls", 11, 11, 11) == "**owls** — изображение 11 из 11"
         label = size_label("2K", None)  # stored with the job in English, shown in the language of the moment
         assert label == "2K · ratio from prompt" and size_text(label) == "2K · пропорции из запроса"
+    assert [duration(185.4), duration(-2)] == ["3m 5s", "0s"]  # formatted once per language: never another's
