@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -145,6 +146,12 @@ class WriteGate:
         self._held -= 1
 
 
+@dataclass(slots=True)
+class _Turn:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0  # holding or waiting
+
+
 class Database:
     """An async engine plus the few dialect differences the store's SQL needs to know about."""
 
@@ -164,6 +171,7 @@ class Database:
             event.listen(engine.sync_engine, "connect", _stamp_use)
             self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._local_locks: dict[str, asyncio.Lock] = {}
+        self._turns: dict[str, _Turn] = {}  # serialized steps on PostgreSQL, per lock
         self.gate = WriteGate(1 if self.backend == "sqlite" else POSTGRESQL_WRITERS)
 
     @classmethod
@@ -194,9 +202,11 @@ class Database:
 
         On PostgreSQL the lock comes before the gate: a step waiting for another process's holder (every worker
         claims under one lock) keeps none of this process's write slots from the writers behind it, an admission
-        among them. Once it holds the lock, which other processes may be waiting for, it goes first."""
+        among them. Once it holds the lock, which other processes may be waiting for, it goes first. This
+        process's steps of one lock ask for it one at a time, in the order they came (one server's admission
+        batches, first come, first served)."""
         if self.backend == "postgresql":
-            async with self._writer.begin() as conn:
+            async with self._in_turn(lock), self._writer.begin() as conn:
                 await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(lock))))
                 async with self.gate.held(urgent=True):
                     yield conn
@@ -257,6 +267,22 @@ class Database:
 
     def _local_lock(self, name: str) -> asyncio.Lock:
         return self._local_locks.setdefault(name, asyncio.Lock())
+
+    @contextlib.asynccontextmanager
+    async def _in_turn(self, lock: str) -> AsyncIterator[None]:
+        """This process's serialized steps of `lock` one at a time, first come first served (an asyncio lock is
+        fair); kept only while someone holds or waits for it (one per server would pile up otherwise)."""
+        turn = self._turns.get(lock)
+        if turn is None:
+            turn = self._turns[lock] = _Turn()
+        turn.users += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.users -= 1
+            if not turn.users:
+                del self._turns[lock]
 
     @contextlib.asynccontextmanager
     async def _advisory(self, name: str, *, wait: bool) -> AsyncIterator[bool]:

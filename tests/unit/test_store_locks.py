@@ -102,6 +102,7 @@ async def test_a_step_waiting_for_another_processs_lock_keeps_no_write_slot(post
             await asyncio.gather(*writers)
         await asyncio.wait_for(stepping, 10)
         assert entered == ["writer"] * POSTGRESQL_WRITERS + ["step"]
+        assert not mine._turns  # nothing kept per lock once nobody holds or waits for it (one per server otherwise)
     finally:
         release.set()
         await mine.close()
