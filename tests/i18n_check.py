@@ -20,11 +20,13 @@ from bot.i18n.pseudo import CLOSE, OPEN
 _MARKED = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")
 _VERBATIM = re.compile(r"<[@#&!:t][^<>]*>|https?://\S+")  # mentions, timestamps and links are not words
 _TOKEN = re.compile(r"[A-Za-z0-9]+")  # a token with a digit (`2K`, a request id's `55ffeb`) is not a word
+# a request id placed into a translated text ("(ref {ref})"): an id, even when its six hex digits are all letters
+_ID_VALUE = re.compile(f"(?<={CLOSE})[0-9a-f]{{6}}(?={OPEN})")
 
 
 def untranslated_words(text: str, allowed: Iterable[str] = ()) -> list[str]:
     """English words of `text` outside the pseudo-locale's markers, `allowed` strings removed first."""
-    rest = text
+    rest = _ID_VALUE.sub(" ", text)
     while True:  # a translated text may hold translated parts ("⟦Ŝéţš öƒ ⟦3 îɱåĝéš⟧⟧"): innermost first
         inner = _MARKED.sub(" ", rest)
         if inner == rest:

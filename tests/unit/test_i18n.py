@@ -110,6 +110,8 @@ def test_a_value_that_bypassed_the_catalogs_shows_even_inside_a_translated_text(
     text = pseudo("🚫 {member} · refused · {reason}").format(member="<@1>", reason="blocked_word")
     assert untranslated_words(text) == ["blocked", "word"]
     assert untranslated_words(text + " (ref 55ffeb)") == ["blocked", "word", "ref"], "ids with digits are not words"
+    ref = pseudo("{message} (ref {ref})").format(message=pseudo("Failed."), ref="dfcdcd")
+    assert untranslated_words(ref) == [], "a request id placed into a translated text, even all letters"
 
 
 def test_pseudo_locale_marks_what_cldr_writes_but_not_the_items_of_a_list() -> None:
