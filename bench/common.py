@@ -17,9 +17,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tests.fakes.discord import FakeDiscord
+if TYPE_CHECKING:  # not at run time: `--as-bot` runs the bot through this module, and the fake's imports (its web
+    # server among them) would be counted in the bot's start-up
+    from tests.fakes.discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -248,6 +250,8 @@ async def stop(process: asyncio.subprocess.Process) -> None:
 
 async def started_fake_discord() -> FakeDiscord:
     """A started fake Discord with a generous ack deadline check left as Discord's 3 s."""
+    from tests.fakes.discord import FakeDiscord
+
     fake = FakeDiscord()
     await fake.start()
     return fake
