@@ -170,8 +170,7 @@ class Database:
             event.listen(engine.sync_engine, "checkin", _stamp_use)
             event.listen(engine.sync_engine, "connect", _stamp_use)
             self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._local_locks: dict[str, asyncio.Lock] = {}
-        self._turns: dict[str, _Turn] = {}  # serialized steps on PostgreSQL, per lock
+        self._turns: dict[str, _Turn] = {}  # this process's holders of a lock, per name (`_in_turn`)
         self.gate = WriteGate(1 if self.backend == "sqlite" else POSTGRESQL_WRITERS)
 
     @classmethod
@@ -245,7 +244,7 @@ class Database:
     async def exclusive(self, name: str) -> AsyncIterator[None]:
         """Hold the lock `name` for the block: across processes on PostgreSQL, within this process on SQLite."""
         if self.backend == "sqlite":
-            async with self._local_lock(name):
+            async with self._in_turn(name):
                 yield
             return
         async with self._advisory(name, wait=True):
@@ -255,23 +254,20 @@ class Database:
     async def try_exclusive(self, name: str) -> AsyncIterator[bool]:
         """Like `exclusive`, but never waits: yields False (and holds nothing) when another holder has it."""
         if self.backend == "sqlite":
-            lock = self._local_lock(name)
-            if lock.locked():
+            turn = self._turns.get(name)
+            if turn is not None and turn.lock.locked():
                 yield False
                 return
-            async with lock:
+            async with self._in_turn(name):
                 yield True
             return
         async with self._advisory(name, wait=False) as held:
             yield held
 
-    def _local_lock(self, name: str) -> asyncio.Lock:
-        return self._local_locks.setdefault(name, asyncio.Lock())
-
     @contextlib.asynccontextmanager
     async def _in_turn(self, lock: str) -> AsyncIterator[None]:
-        """This process's serialized steps of `lock` one at a time, first come first served (an asyncio lock is
-        fair); kept only while someone holds or waits for it (one per server would pile up otherwise)."""
+        """This process's holders of `lock` one at a time, first come first served (an asyncio lock is fair); kept
+        only while someone holds or waits for it (one per server would pile up otherwise)."""
         turn = self._turns.get(lock)
         if turn is None:
             turn = self._turns[lock] = _Turn()
