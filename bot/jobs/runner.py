@@ -80,10 +80,17 @@ class _Run:
     price: float = 0.0  # of one image of the job's model
     billed: int | None = None  # images the API billed this run (`usage.generated_images`); None: not reported
     changed_at: float = 0.0  # when the member last saw something change (an image, a failure, the heartbeat)
+    api_done: Callable[[], None] | None = None  # told once, when the job needs nothing more of the image API
     delivered_before: int = field(init=False)  # images an interrupted earlier run delivered (and was billed for)
 
     def __post_init__(self) -> None:
         self.delivered_before = self.progress.delivered
+
+    def api_over(self) -> None:
+        """The job asks nothing more of the image API (its last image arrived, or its call ended)."""
+        if self.api_done is not None:
+            done, self.api_done = self.api_done, None
+            done()
 
     @property
     def images_billed(self) -> int | None:
@@ -132,14 +139,22 @@ class JobRunner:
         return await self._runs(job, _Run(delivery, progress, asyncio.current_task()), error)
 
     async def execute(
-        self, job: PreparedJob, delivery: Delivery, progress: Progress, *, index_base: int = 0
+        self,
+        job: PreparedJob,
+        delivery: Delivery,
+        progress: Progress,
+        *,
+        index_base: int = 0,
+        api_done: Callable[[], None] | None = None,
     ) -> Outcome:
         """Run a job its worker claimed (its row is `running`); `progress` counts the images it already has.
 
-        Never raises for API, delivery or store problems. If the task is cancelled (shutdown, a lost lease), the
-        job stays unfinished for another worker to take over.
+        `api_done` is called once, as soon as the job needs nothing more of the image API: when its last image
+        arrived (before it is posted) or its call ended, whichever comes first. Never raises for API, delivery or
+        store problems. If the task is cancelled (shutdown, a lost lease), the job stays unfinished for another
+        worker to take over.
         """
-        run = _Run(delivery, progress, asyncio.current_task(), index_base=index_base)
+        run = _Run(delivery, progress, asyncio.current_task(), index_base=index_base, api_done=api_done)
         return await self._runs(job, run, None)
 
     async def refuse(
@@ -214,6 +229,7 @@ class JobRunner:
             )
             raise
         finally:
+            run.api_over()
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
@@ -361,7 +377,12 @@ class JobRunner:
             asyncio.timeout(self.settings.job_deadline_seconds),
             contextlib.aclosing(self.client.generate(job.take_request(), endpoint, again=job.again)) as events,
         ):
+            arrived = 0  # images made or failed: once all are in, the API's part is over (no retry after an image)
             async for event in events:
+                if isinstance(event, ImageReady | ImageFailed):
+                    arrived += 1
+                    if arrived >= job.spec.count:
+                        run.api_over()
                 if isinstance(event, ImageReady):  # a posted image is always recorded, even during shutdown
                     await _shielded(self._deliver(event, run))
                 elif isinstance(event, ImageFailed):

@@ -1,7 +1,8 @@
 """Worker: claims queued jobs from the durable queue, runs them under a lease, and takes over abandoned ones.
 
 Every process that runs jobs has one (`python -m bot` and `python -m bot worker`). It claims at most
-WORKER_CONCURRENCY jobs at a time (the store keeps MAX_CONCURRENT_JOBS across all workers), renews their leases
+WORKER_CONCURRENCY jobs at a time (the store keeps MAX_CONCURRENT_JOBS across all workers); a job whose last image
+has arrived gives its slot to the next one while it posts that image and finishes. It renews their leases
 every third of LEASE_SECONDS, and is woken when the queue moves (LISTEN/NOTIFY on PostgreSQL, in-process on
 SQLite), else every few seconds. A job whose lease ran out (its process died, or stopped without finishing it) is
 claimed like any other, first: the worker counts what its predecessor already posted and makes only the rest.
@@ -103,6 +104,7 @@ class Worker:
         self.capacity = settings.worker_concurrency or settings.max_concurrent_jobs
         self.lease = settings.lease_seconds
         self._jobs: dict[int, asyncio.Task[None]] = {}
+        self._posting: set[int] = set()  # jobs of `_jobs` done with the image API (posting, finishing): no slot
         self._loops: list[asyncio.Task[None]] = []
         self._notices: set[asyncio.Task[None]] = set()  # members told about reservations that expired
         self._stopping = False
@@ -128,7 +130,7 @@ class Worker:
     async def _claiming(self) -> None:
         idle = max(1.0, min(self.lease / 3, MAX_IDLE_WAIT))
         while not self._stopping:
-            room = self.capacity - len(self._jobs)
+            room = self.capacity - (len(self._jobs) - len(self._posting))
             claims: list[Claim] = []
             if room > 0:
                 try:
@@ -209,6 +211,7 @@ class Worker:
             await self._fail(job_id, continuing=claim.taken_over)
         finally:
             self._jobs.pop(job_id, None)
+            self._posting.discard(job_id)
             self.store.queue.moved()  # a slot of this worker is free
 
     async def _load(self, job_id: int) -> StoredJob:
@@ -227,8 +230,16 @@ class Worker:
             outcome = await self.runner.refuse(record.id, delivery, progress, error, model=record.params.get("model"))
         else:
             base = await self.store.queue.next_index(record.id) if continuing else 0
-            outcome = await self.runner.execute(prepared, delivery, progress, index_base=base)
+            api_done = functools.partial(self._api_done, record.id)
+            outcome = await self.runner.execute(prepared, delivery, progress, index_base=base, api_done=api_done)
         await self.deliveries.finished(job, outcome)
+
+    def _api_done(self, job_id: int) -> None:
+        """A job needs the image API no more: its slot takes the next job while it posts its last image and
+        finishes (its row stays `running`, and counted in MAX_CONCURRENT_JOBS, until it has finished)."""
+        if job_id in self._jobs:
+            self._posting.add(job_id)
+            self.store.queue.moved()
 
     async def _prepared(self, job: StoredJob, *, continuing: bool) -> PreparedJob:
         """The API request of a stored job: its spec from the row, its references from the journal."""
