@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections.abc import AsyncIterator
 
@@ -26,31 +27,29 @@ class FirstAnswers:
 
     def __init__(self) -> None:
         self._turns = asyncio.Semaphore(AT_ONCE)
-        self._waiting: dict[int, bool] = {}  # interaction id -> holds one of the turns
-        self._queued = 0  # interactions waiting for a turn
-        self._none = asyncio.Event()
-        self._none.set()
+        self._arrivals = itertools.count()
+        self._pending: dict[int, int] = {}  # interaction id -> its place in arrival order, until it is answered
+        self._turn_held: set[int] = set()  # the pending ones that hold one of the turns
+        self._answered = asyncio.Event()  # replaced after each answer: wakes whoever waits for earlier arrivals
 
     @contextlib.asynccontextmanager
     async def answering(self, interaction_id: int) -> AsyncIterator[None]:
         """Wait for this interaction's turn (first come, first served; at most AT_MOST), then hold it for the block
         or until `answered`. Within a block that already holds it (a command's handler, then the launcher), nothing
         more is taken."""
-        if interaction_id in self._waiting:
+        if interaction_id in self._pending:
             yield
             return
-        self._queued += 1
-        self._none.clear()
+        self._pending[interaction_id] = next(self._arrivals)
         try:
             try:
                 await asyncio.wait_for(self._turns.acquire(), AT_MOST)
-                turn = True
+                if interaction_id in self._pending:
+                    self._turn_held.add(interaction_id)
+                else:  # answered (given up) while it waited: the turn goes on
+                    self._turns.release()
             except TimeoutError:
-                turn = False  # the turns are all taken for that long: go anyway
-        finally:
-            self._queued -= 1
-        self._waiting[interaction_id] = turn
-        try:
+                pass  # the turns are all taken for that long: go anyway
             yield
         finally:
             self.answered(interaction_id)
@@ -64,14 +63,21 @@ class FirstAnswers:
 
     def answered(self, interaction_id: int) -> None:
         """It was answered (or will not be by us): its turn goes to the next one; safe to call twice."""
-        turn = self._waiting.pop(interaction_id, None)
-        if turn:
+        if self._pending.pop(interaction_id, None) is None:
+            return
+        if interaction_id in self._turn_held:
+            self._turn_held.discard(interaction_id)
             self._turns.release()
-        if not self._waiting and not self._queued:
-            self._none.set()
+        answered, self._answered = self._answered, asyncio.Event()
+        answered.set()
 
     async def settled(self) -> None:
-        """Return once no interaction waits for its first answer, or after AT_MOST seconds."""
-        if self._waiting or self._queued:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._none.wait(), AT_MOST)
+        """Return once every interaction that came before this call has had its first answer, or after AT_MOST
+        seconds. Interactions that come meanwhile do not hold it up: a steady stream of them would, for ever."""
+        if not self._pending:
+            return
+        last = next(reversed(self._pending.values()))  # the newest arrival still waiting
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(AT_MOST):
+                while self._pending and next(iter(self._pending.values())) <= last:
+                    await self._answered.wait()

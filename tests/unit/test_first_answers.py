@@ -74,3 +74,25 @@ async def test_an_interaction_that_waited_too_long_for_a_turn_goes_anyway(monkey
     await held
     async with answers.answering(3):
         assert answers._turns.locked()  # its one turn: the one that went without a turn gave none back
+
+
+async def test_work_that_can_wait_waits_only_for_the_interactions_that_came_before_it() -> None:
+    answers = FirstAnswers()
+    answer = {n: asyncio.Event() for n in range(3)}
+
+    async def interaction(n: int) -> None:
+        async with answers.answering(n):
+            await answer[n].wait()
+
+    earlier = asyncio.create_task(interaction(0))
+    await asyncio.sleep(0)
+    settled = asyncio.create_task(answers.settled())
+    later = [asyncio.create_task(interaction(n)) for n in (1, 2)]  # a steady stream keeps coming meanwhile
+    await asyncio.sleep(0.01)
+    assert not settled.done()
+    answer[0].set()
+    await asyncio.wait_for(settled, 1)  # not held up by the ones that came after it (they still wait)
+    assert not any(task.done() for task in later)
+    for n in (1, 2):
+        answer[n].set()
+    await asyncio.wait_for(asyncio.gather(earlier, *later), 5)
