@@ -10,15 +10,20 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.store import schema
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
+
 Backend = Literal["sqlite", "postgresql"]
-Insert = sqlite.Insert | postgresql.Insert
+Insert = Union[sqlite.Insert, "postgresql.Insert"]
 
 # A 32 MiB page cache per connection (SQLite's default is 2 MiB): a big history's index pages stay in memory.
 _SQLITE_PRAGMAS = (
@@ -41,7 +46,11 @@ POSTGRESQL_POOL_MAX = 30
 
 def dialect_insert(backend: str, table: sa.Table) -> Insert:
     """INSERT for `backend` ("sqlite" or "postgresql"), with `on_conflict_do_nothing` / `on_conflict_do_update`."""
-    return postgresql.insert(table) if backend == "postgresql" else sqlite.insert(table)
+    if backend == "postgresql":
+        from sqlalchemy.dialects import postgresql  # loaded on PostgreSQL only
+
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def async_url(database_url: str) -> sa.URL:
@@ -166,6 +175,7 @@ class Database:
                 event.listen(each.sync_engine, "connect", _sqlite_connect)
             self._reader = engine
         else:
+            schema.for_postgresql()
             event.listen(engine.sync_engine, "checkout", _ping_if_idle)
             event.listen(engine.sync_engine, "checkin", _stamp_use)
             event.listen(engine.sync_engine, "connect", _stamp_use)

@@ -20,6 +20,20 @@ def _zero() -> sa.TextClause:
     return sa.text("0")
 
 
+# Partial indexes: their condition is given to the SQLite dialect in the table below and to PostgreSQL's by
+# `for_postgresql()`, so that a bot on SQLite never loads the PostgreSQL dialect (about 40 ms of its start-up).
+PARTIAL = {"jobs_timing": "status = 'completed'", "job_journal_tokens": "interaction_token IS NOT NULL"}
+
+
+def for_postgresql() -> None:
+    """Complete the schema for PostgreSQL (its partial indexes' conditions); idempotent. The store calls it when it
+    opens a PostgreSQL database, before any SQL."""
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            if index.name in PARTIAL and "postgresql_where" not in index.dialect_kwargs:
+                index.dialect_kwargs["postgresql_where"] = sa.text(PARTIAL[str(index.name)])
+
+
 jobs = sa.Table(
     "jobs",
     metadata,
@@ -80,8 +94,7 @@ jobs = sa.Table(
         "model",
         "size",
         "finished_at",
-        sqlite_where=sa.text("status = 'completed'"),
-        postgresql_where=sa.text("status = 'completed'"),
+        sqlite_where=sa.text(PARTIAL["jobs_timing"]),
     ),
     sqlite_autoincrement=True,
 )
@@ -235,8 +248,7 @@ job_journal = sa.Table(
     sa.Index(
         "job_journal_tokens",
         "job_id",
-        sqlite_where=sa.text("interaction_token IS NOT NULL"),
-        postgresql_where=sa.text("interaction_token IS NOT NULL"),
+        sqlite_where=sa.text(PARTIAL["job_journal_tokens"]),
     ),
 )
 

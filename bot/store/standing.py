@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.hints import rare, unindexed
@@ -138,6 +137,8 @@ def standings_query(*, sqlite: bool, server: bool) -> sa.Select[Any]:
     if sqlite:
         members = sa.func.json_each(listed).table_valued("value").alias("members")
     else:
+        from sqlalchemy.dialects import postgresql  # loaded on PostgreSQL only
+
         elements = sa.func.json_array_elements_text(sa.cast(listed, postgresql.JSON))
         members = elements.table_valued("value").render_derived().alias("members")
     member = sa.cast(members.c.value, sa.BigInteger)

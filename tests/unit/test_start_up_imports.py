@@ -19,6 +19,7 @@ LATER = (
     "prometheus_client",  # metrics
     "alembic",  # migrations, only when the database is behind (bot/store/migrate.py)
     "asyncpg",  # the PostgreSQL driver, when the database is PostgreSQL
+    "sqlalchemy.dialects.postgresql",  # SQLAlchemy's PostgreSQL dialect, likewise (bot/store/schema.py)
 )
 
 # Everything a gateway process imports before it connects: the entry point, then what `run_bot` and `setup_hook`
