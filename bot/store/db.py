@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot.store import schema
+from bot.store.schema import for_postgresql
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql
@@ -175,7 +175,7 @@ class Database:
                 event.listen(each.sync_engine, "connect", _sqlite_connect)
             self._reader = engine
         else:
-            schema.for_postgresql()
+            for_postgresql()
             event.listen(engine.sync_engine, "checkout", _ping_if_idle)
             event.listen(engine.sync_engine, "checkin", _stamp_use)
             event.listen(engine.sync_engine, "connect", _stamp_use)
