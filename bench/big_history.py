@@ -178,9 +178,9 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         probers = [fake.add_member() for _ in range(20)]
         path = workdir / "bench.db"
         took_gen = await prepared(args, path, int(fake.guild_id), int(admin.id))
-        async with api_process(delay=0.2, size=(64, 64)) as api:
-            started = time.monotonic()
-            async with bot_process(
+        async with (
+            api_process(delay=0.2, size=(64, 64)) as api,
+            bot_process(
                 fake,
                 api.base_url,
                 workdir,
@@ -189,20 +189,21 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 MAX_CONCURRENT_JOBS="200",
                 SHUTDOWN_GRACE_SECONDS="1",
                 lag_file=workdir / "lag.txt",
-            ) as bot:
-                ready = bot.ready_at - started
-                tidy = await while_probing(fake, probers, lambda: asyncio.sleep(args.window))
+            ) as bot,
+        ):
+            ready = bot.ready_at - bot.started_at  # from the process's start
+            tidy = await while_probing(fake, probers, lambda: asyncio.sleep(args.window))
 
-                async def stats() -> None:
-                    asked = await fake.slash(admin, "imagine-admin stats")
-                    await fake.wait_for(lambda: asked.original and asked.original.attachments, timeout=120)
+            async def stats() -> None:
+                asked = await fake.slash(admin, "imagine-admin stats")
+                await fake.wait_for(lambda: asked.original and asked.original.attachments, timeout=120)
 
-                async def forget() -> None:  # answered at once; done when its follow-up says so
-                    asked = await fake.slash(admin, "usage forget-me")
-                    await fake.wait_for(lambda: any("Done" in m.text for m in asked.followups), timeout=900)
+            async def forget() -> None:  # answered at once; done when its follow-up says so
+                asked = await fake.slash(admin, "usage forget-me")
+                await fake.wait_for(lambda: any("Done" in m.text for m in asked.followups), timeout=900)
 
-                stat = await while_probing(fake, probers, stats)
-                forgot = await while_probing(fake, probers, forget)
+            stat = await while_probing(fake, probers, stats)
+            forgot = await while_probing(fake, probers, forget)
         left = sqlite3.connect(path)
         refs_left = left.execute("SELECT COUNT(*) FROM job_references").fetchone()[0]
         busiest_left = left.execute("SELECT COUNT(*) FROM jobs WHERE user_id = ?", (int(admin.id),)).fetchone()[0]

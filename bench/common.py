@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # not at run time: `--as-bot` runs the bot through this module, and the fake's imports (its web
-    # server among them) would be counted in the bot's start-up
+if TYPE_CHECKING:  # the fake's imports (its web server among them) are the caller's business
     from tests.fakes.discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,6 +138,7 @@ class BotProcess:
     process: asyncio.subprocess.Process
     log_path: Path
     ready_at: float = 0.0  # monotonic time the fake Discord saw the bot's session get READY
+    started_at: float = 0.0  # monotonic time its process was started (READY takes `ready_at - started_at`)
 
     @property
     def pid(self) -> int:
@@ -188,12 +188,13 @@ async def bot_process(
     if profile is not None:
         command = [sys.executable, "-m", "pyinstrument", "-r", "text", "--show-all", "-o", str(profile), "-m", "bot"]
     if (lag_file is not None or cpu_profile is not None) and profile is None:
-        command = [sys.executable, "-m", "bench.common", "--as-bot", str(lag_file or "")]
+        command = [sys.executable, "-m", "bench.as_bot", str(lag_file or "")]
         settings["PYTHONPATH"] = str(ROOT)
         if cpu_profile is not None:
             settings["BENCH_CPU_PROFILE"] = str(cpu_profile)
     log_path = workdir / "bot.log"
     with log_path.open("wb") as log_file:
+        started_at = time.monotonic()
         process = await asyncio.create_subprocess_exec(
             *command,
             cwd=workdir,
@@ -206,7 +207,7 @@ async def bot_process(
             ready_at = time.monotonic()
             await fake.wait_for(lambda: fake.commands.get(fake.guild_id), timeout=30)
             await _logged(log_path, "ready as ", timeout=60)  # discord.py's on_ready (2 s after the last guild)
-            yield BotProcess(process, log_path, ready_at)
+            yield BotProcess(process, log_path, ready_at, started_at)
         finally:
             await stop(process)
 
@@ -332,84 +333,3 @@ def lag_samples(path: Path, since: float = 0.0, until: float = float("inf")) -> 
             if since <= at <= until:
                 samples.append(lag)
     return samples
-
-
-def _dump_tasks() -> None:
-    """Print every asyncio task's stack to stderr (the bot's log)."""
-    for task in asyncio.all_tasks():
-        print(f"--- {task.get_name()}: {task.get_coro()!r}", file=sys.stderr)
-        task.print_stack(limit=12, file=sys.stderr)
-
-
-def _count_garbage_collections() -> None:
-    """Log, at exit, the CPU the main thread spent in the garbage collector per generation (bench.cpu_sampler charges
-    it to whatever line allocated when a collection began)."""
-    import atexit
-    import gc
-    import threading
-
-    spent = [[0, 0.0] for _ in range(3)]  # per generation: collections, CPU seconds
-    began = [0.0]
-
-    def collecting(phase: str, info: dict[str, int]) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        if phase == "start":
-            began[0] = time.thread_time()
-        else:
-            spent[info["generation"]][0] += 1
-            spent[info["generation"]][1] += time.thread_time() - began[0]
-
-    def report() -> None:
-        each = ", ".join(f"gen{g}: {n} in {s:.2f} s" for g, (n, s) in enumerate(spent))
-        print(f"bench: garbage collections on the main thread: {each}", file=sys.stderr)
-
-    gc.callbacks.append(collecting)
-    atexit.register(report)
-
-
-def _run_bot_with_lag_sampler(path: Path | None) -> None:
-    """`python -m bot`, with a task on its event loop that logs how late each 10 ms sleep wakes up (`path`); with
-    bench.cpu_sampler watching the main thread's CPU when BENCH_CPU_PROFILE names a file."""
-    import faulthandler
-    import runpy
-    import signal
-
-    async def sample() -> None:
-        assert path is not None
-        with path.open("w", buffering=1) as out:
-            while True:
-                before = time.monotonic()
-                await asyncio.sleep(0.01)
-                now = time.monotonic()
-                out.write(f"{now:.4f} {now - before - 0.01:.4f}\n")
-
-    class Policy(asyncio.DefaultEventLoopPolicy):
-        def new_event_loop(self) -> asyncio.AbstractEventLoop:
-            loop = super().new_event_loop()
-            loop.add_signal_handler(signal.SIGUSR2, _dump_tasks)  # `kill -USR2 PID`: every task's stack to the log
-            if path is not None:
-                loop.call_soon(lambda: setattr(loop, "_bench_lag", loop.create_task(sample())))
-            return loop
-
-    asyncio.set_event_loop_policy(Policy())
-    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID`: every thread's stack to the log
-    _count_garbage_collections()
-    sys.argv = ["bot"]
-    target = os.environ.get("BENCH_CPU_PROFILE")
-    if not target:
-        runpy.run_module("bot", run_name="__main__", alter_sys=True)
-        return
-    from bench.cpu_sampler import CpuSampler
-
-    sampler = CpuSampler()
-    sampler.start()
-    try:
-        runpy.run_module("bot", run_name="__main__", alter_sys=True)
-    finally:
-        sampler.stop()
-        sampler.dump(Path(target))
-
-
-if __name__ == "__main__" and sys.argv[1:2] == ["--as-bot"]:
-    _run_bot_with_lag_sampler(Path(sys.argv[2]) if sys.argv[2:3] != [""] else None)

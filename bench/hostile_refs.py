@@ -1,6 +1,6 @@
 """Hostile reference images: tiny files that declare tens of megapixels, six of them in one `/imagine`.
 
-The bot runs as `python -m bot` (through `bench.common --as-bot`, which adds an event-loop lag sampler to the
+The bot runs as `python -m bot` (through `bench.as_bot`, which adds an event-loop lag sampler to the
 bot's own loop and nothing else). One member sends `/imagine` with six lossless WebPs of a few KB each that
 declare 7000x5000 (35 MP, just under the API's 36 MP); meanwhile other members send plain `/imagine`s.
 Peak RSS is sampled from /proc for the bot and every process it started (decoder workers included).
@@ -110,7 +110,7 @@ async def bot_with_lag(fake: FakeDiscord, api_base: str, workdir: Path, lag_file
         "PYTHONPATH": str(ROOT),
         **OWNER,
     }
-    command = [sys.executable, "-m", "bench.common", "--as-bot", str(lag_file)]  # the lag sampler
+    command = [sys.executable, "-m", "bench.as_bot", str(lag_file)]  # the lag sampler
     with (workdir / "bot.log").open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
             *command,
