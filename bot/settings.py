@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     api_backoff_max: float = Field(default=30.0, ge=0)
 
     max_concurrent_jobs: int = Field(default=4, ge=1, le=1000)  # across every worker of the deployment
-    # The durable queue (issue 8): jobs one worker process runs at once (unset: MAX_CONCURRENT_JOBS), and the lease
+    # The durable queue (issue 8): jobs one worker process has waiting on the image API at once (unset:
+    # MAX_CONCURRENT_JOBS; a job posting its last image no longer counts), and the lease
     # a running job holds; a job whose worker died is taken over by another once its lease runs out.
     worker_concurrency: int | None = Field(default=None, ge=1, le=1000)
     lease_seconds: float = Field(default=30.0, ge=3, le=600)
