@@ -21,7 +21,7 @@ def _zero() -> sa.TextClause:
 
 
 # Partial indexes: their condition is given to the SQLite dialect in the table below and to PostgreSQL's by
-# `for_postgresql()`, so that a bot on SQLite never loads the PostgreSQL dialect (about 40 ms of its start-up).
+# `for_postgresql()`, so that a bot on SQLite never loads the PostgreSQL dialect (36 ms of imports by `-X importtime`).
 PARTIAL = {"jobs_timing": "status = 'completed'", "job_journal_tokens": "interaction_token IS NOT NULL"}
 
 
