@@ -2,10 +2,11 @@
 
 Every process that runs jobs has one (`python -m bot` and `python -m bot worker`). It claims at most
 WORKER_CONCURRENCY jobs at a time (the store keeps MAX_CONCURRENT_JOBS across all workers); a job whose last image
-has arrived gives its slot to the next one while it posts that image and finishes. It renews their leases
-every third of LEASE_SECONDS, and is woken when the queue moves (LISTEN/NOTIFY on PostgreSQL, in-process on
-SQLite), else every few seconds. A job whose lease ran out (its process died, or stopped without finishing it) is
-claimed like any other, first: the worker counts what its predecessor already posted and makes only the rest.
+has arrived gives its slot to the next one while it posts that image and finishes (no more such jobs than slots).
+It renews their leases every third of LEASE_SECONDS, and is woken when the queue moves (LISTEN/NOTIFY on
+PostgreSQL, in-process on SQLite), else every few seconds. A job whose lease ran out (its process died, or
+stopped without finishing it) is claimed like any other, first: the worker counts what its predecessor already
+posted and makes only the rest.
 The Discord side is reached only through `JobDeliveries` (REST: interaction token while valid, else the channel).
 """
 
@@ -130,7 +131,9 @@ class Worker:
     async def _claiming(self) -> None:
         idle = max(1.0, min(self.lease / 3, MAX_IDLE_WAIT))
         while not self._stopping:
-            room = self.capacity - (len(self._jobs) - len(self._posting))
+            # Jobs posting their last images hold no slot, but no more of them than slots: uploads that stall
+            # (Discord slow or failing) hold back new claims instead of piling up finished images in memory.
+            room = min(self.capacity - (len(self._jobs) - len(self._posting)), 2 * self.capacity - len(self._jobs))
             claims: list[Claim] = []
             if room > 0:
                 try:
