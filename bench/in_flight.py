@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import (
+    LoopLag,
     api_process,
     bot_process,
     cpu_seconds,
@@ -78,6 +79,7 @@ async def in_flight(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             probes: list[Any] = []
             cpu_before = cpu_seconds(bot.pid), cpu_seconds(api.process.pid), time.process_time()
             started = time.monotonic()
+            driver_lag = LoopLag().__enter__()  # the fake stamps every ack: its own lateness is in them
             sent = await send_jobs(fake, args.jobs, 4, "job", args.spacing)
             sent_in = time.monotonic() - started
 
@@ -91,6 +93,7 @@ async def in_flight(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 await fake.wait_for(lambda: all(finished(i) or late(i) for i in sent), timeout=args.timeout)
             took = time.monotonic() - started
             probe_task.cancel()
+            driver_lag.__exit__()
             with contextlib.suppress(asyncio.CancelledError):
                 await probe_task
             ended = time.monotonic()
@@ -108,16 +111,33 @@ async def in_flight(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "per_job": per_job,
         "lag": lag_samples(lag_file, started, ended),
         "probes": [p.responded_at - p.created for p in probes if p.responded_at] or [0.0],
+        "probes_in_burst": probe_acks(probes, until=burst_answered(sent)),
+        "probes_after": probe_acks(probes, after=burst_answered(sent)),
         "unanswered": sum(1 for p in probes if p.responded_at is None),
         "images_in_flight": sum(len(r.files) for r in fake.requests),
         "late": sum(1 for i in sent if late(i)),
         "failed": sum(1 for i in sent if not late(i) and "❌" in (i.original.text if i.original else "❌")),
         "job_acks": [i.responded_at - i.created for i in sent if i.responded_at],
+        "driver_lag": driver_lag.samples,
         "cpu": cpu,
         "cpu_api": cpu_api,
         "cpu_driver": cpu_driver,
         "jobs_run": len(sent) + len(probes),
     }
+
+
+def burst_answered(sent: list[Any]) -> float:
+    """When the last of the burst's commands had its first answer (one never answered: at Discord's deadline)."""
+    return max((i.responded_at or i.created + DEADLINE for i in sent), default=time.monotonic())
+
+
+def probe_acks(probes: list[Any], *, until: float | None = None, after: float | None = None) -> list[float]:
+    """Ack times of the probes sent before `until` (while the burst was still being answered), or from `after` on."""
+    return [
+        p.responded_at - p.created
+        for p in probes
+        if p.responded_at and (until is None or p.created < until) and (after is None or p.created >= after)
+    ]
 
 
 def last_change(requests: list[Any]) -> dict[str, float]:
@@ -174,6 +194,11 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     return {**first, **second}
 
 
+def maybe_ms(values: list[float]) -> str:
+    """`summary_ms`, or "none"."""
+    return summary_ms(values) if values else "none"
+
+
 def report(args: argparse.Namespace, r: dict[str, Any]) -> str:
     """Markdown body of the section."""
     ideal = 4 * args.delay
@@ -195,7 +220,10 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> str:
             f"| wall, first command to last summary | {r['took']:.2f} s = **{ratio:.2f}×** the API's {ideal:.1f} s |",
             f"| per job, command to summary | {summary_ms(r['per_job']) if r['per_job'] else 'n/a'} |",
             f"| bot event-loop lag | {summary_ms(r['lag']) if r['lag'] else 'no samples'} |",
+            f"| the fake Discord's event-loop lag (it stamps the acks) | {summary_ms(r['driver_lag'] or [0.0])} |",
             f"| probe acks | {summary_ms(r['probes'])}; unanswered {r['unanswered']} |",
+            f"| … sent while the burst was still being answered | {maybe_ms(r['probes_in_burst'])} |",
+            f"| … sent after the burst's last answer | {maybe_ms(r['probes_after'])} |",
             f"| acks of the {args.jobs} jobs | {summary_ms(r['job_acks'] or [0.0])}; past 3 s or never: {r['late']} |",
             f"| jobs ended in an error | {r['failed']} |",
             f"| images posted | {r['images_in_flight']} |",

@@ -137,7 +137,8 @@ class Imagine(commands.Cog):
     ) -> None:
         """Check cheaply, then hand over to the Launcher: quotas, cost question, queue, defer, generate, deliver."""
         started = time.monotonic()
-        async with self.first_answers.answering(interaction.id):  # a burst is answered first come, first served
+        # In a burst, interactions go to their first answer a few at a time, the members who wait taking turns.
+        async with self.first_answers.answering(interaction.id, member=interaction.user.id):
             attachments = [a for a in (image1, image2, image3, image4, image5, image6) if a is not None]
             for attachment in attachments:
                 check_attachment(attachment, self.settings.reference_max_bytes)

@@ -126,7 +126,7 @@ class Launcher:
             answers.answered(first)  # the question is its first answer
             return await question(grant)
 
-        async with answers.answering(first):
+        async with answers.answering(first, member=interaction.user.id):
             if answers.too_late(started):  # waited for its turn past Discord's deadline (a burst on a busy machine)
                 log.warning("not starting %s of user %s: too late to answer it", spec.kind, interaction.user.id)
                 return None

@@ -42,6 +42,9 @@ POSTGRESQL_WRITERS = 2  # write transactions of one process at a time on Postgre
 # server process, a handshake and every statement prepared again); 30 at most.
 POSTGRESQL_POOL = 20
 POSTGRESQL_POOL_MAX = 30
+# Connections of their own for the reads a member's first answer waits on (`Database.read(answering=True)`), kept
+# open; as many more when a burst needs them.
+ANSWERING_POOL = 2
 
 
 def dialect_insert(backend: str, table: sa.Table) -> Insert:
@@ -164,24 +167,36 @@ class _Turn:
 class Database:
     """An async engine plus the few dialect differences the store's SQL needs to know about."""
 
-    def __init__(self, engine: AsyncEngine, writer: AsyncEngine | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, writer: AsyncEngine | None = None, answering: AsyncEngine | None = None
+    ) -> None:
         self.engine = engine
         # The gate's transactions (`write`, `serialized`): on an SQLite file, their own connection, so that a writer
         # (an admission) never waits for a pooled connection behind a burst of reads (they take every one of them).
         self._writer = writer or engine
+        # The reads a member's first answer waits on: their own pool, for the same reason.
+        answering = answering or engine
+        self._engines = [engine, *{self._writer, answering} - {engine}]
         self.backend: Backend = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
         if self.backend == "sqlite":
-            for each in {engine, self._writer}:
+            for each in self._engines:
                 event.listen(each.sync_engine, "connect", _sqlite_connect)
-            self._reader = engine
+            self._reader, self._answering = engine, answering
         else:
             for_postgresql()
-            event.listen(engine.sync_engine, "checkout", _ping_if_idle)
-            event.listen(engine.sync_engine, "checkin", _stamp_use)
-            event.listen(engine.sync_engine, "connect", _stamp_use)
+            for each in self._engines:
+                event.listen(each.sync_engine, "checkout", _ping_if_idle)
+                event.listen(each.sync_engine, "checkin", _stamp_use)
+                event.listen(each.sync_engine, "connect", _stamp_use)
             self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._answering = answering.execution_options(isolation_level="AUTOCOMMIT")
         self._turns: dict[str, _Turn] = {}  # this process's holders of a lock, per name (`_in_turn`)
         self.gate = WriteGate(1 if self.backend == "sqlite" else POSTGRESQL_WRITERS)
+
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Every engine (pool) this store has: the shared one first."""
+        return tuple(self._engines)
 
     @classmethod
     def connect(cls, url: sa.URL) -> Database:
@@ -190,11 +205,16 @@ class Database:
             if sqlite_file(url) is None:  # one in-memory database: one connection for everything
                 return cls(create_async_engine(url, echo=False, poolclass=sa.StaticPool))
             readers = create_async_engine(url, echo=False, pool_size=5, max_overflow=10)
-            return cls(readers, create_async_engine(url, echo=False, pool_size=1, max_overflow=1))
+            writer = create_async_engine(url, echo=False, pool_size=1, max_overflow=1)
+            answering = create_async_engine(url, echo=False, pool_size=ANSWERING_POOL, max_overflow=ANSWERING_POOL)
+            return cls(readers, writer, answering)
         # Last in, first out: the connection just used (its statements prepared, no ping due) serves the next one.
         overflow = POSTGRESQL_POOL_MAX - POSTGRESQL_POOL
         return cls(
-            create_async_engine(url, echo=False, pool_size=POSTGRESQL_POOL, max_overflow=overflow, pool_use_lifo=True)
+            create_async_engine(url, echo=False, pool_size=POSTGRESQL_POOL, max_overflow=overflow, pool_use_lifo=True),
+            answering=create_async_engine(
+                url, echo=False, pool_size=ANSWERING_POOL, max_overflow=ANSWERING_POOL, pool_use_lifo=True
+            ),
         )
 
     @contextlib.asynccontextmanager
@@ -230,8 +250,11 @@ class Database:
         them and the event loop does their work. Returns how many were opened (none on SQLite)."""
         if self.backend == "sqlite":
             return 0
+        pools = [(self.engine, POSTGRESQL_POOL)]
+        if self._answering is not self._reader:
+            pools.append((self._answering, ANSWERING_POOL))
         opened = await asyncio.gather(
-            *(self.engine.connect().start() for _ in range(POSTGRESQL_POOL)),
+            *(engine.connect().start() for engine, size in pools for _ in range(size)),
             return_exceptions=True,
         )
         for conn in opened:  # back to the pool, open
@@ -242,9 +265,13 @@ class Database:
             raise failed[0]
         return len(opened)
 
-    def read(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
-        """A connection for reads, outside any write transaction (SQLite WAL readers do not wait for writers)."""
-        return self._reader.connect()
+    def read(self, *, answering: bool = False) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+        """A connection for reads, outside any write transaction (SQLite WAL readers do not wait for writers).
+
+        `answering`: a read that a member's first answer waits on (their /settings defaults, the server's settings
+        before an admission). It takes a connection of its own pool: 800 jobs in flight can hold every connection
+        of the shared one, and a command would wait behind them."""
+        return (self._answering if answering else self._reader).connect()
 
     def insert(self, table: sa.Table) -> Insert:
         """INSERT for this dialect, with `on_conflict_do_nothing` / `on_conflict_do_update`."""
@@ -321,6 +348,5 @@ class Database:
 
     async def close(self) -> None:
         """Close every pooled connection."""
-        await self.engine.dispose()
-        if self._writer is not self.engine:
-            await self._writer.dispose()
+        for engine in self._engines:
+            await engine.dispose()

@@ -100,7 +100,7 @@ class GuildConfigStore:
         changes = self._changes.get(guild_id, 0)
         s = guild_settings.c
         words = guild_blocked_words.c
-        async with self._db.read() as conn:
+        async with self._db.read(answering=True) as conn:  # not cached: a command's first answer waits for it
             rows = await conn.execute(sa.select(s.key, s.value).where(s.guild_id == guild_id))
             overrides = {row[0]: json.loads(row[1]) for row in rows}
             roles = await _ids(conn, guild_exempt_roles.c.role_id, guild_id)

@@ -63,7 +63,7 @@ class MemberDefaultsStore:
     async def _read(self, guild: int, batch: dict[int, asyncio.Future[MemberDefaults]]) -> None:
         found: dict[int, MemberDefaults] = {}
         try:
-            async with self._db.read() as conn:
+            async with self._db.read(answering=True) as conn:  # a command's first answer waits for it
                 if self._reading.get(guild) is batch:
                     del self._reading[guild]  # later arrivals start the next read
                 for row in await conn.execute(_READ, {"guild": guild, "members": list(batch)}):

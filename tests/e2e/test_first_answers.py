@@ -21,7 +21,7 @@ async def test_an_acknowledged_job_waits_for_the_interactions_still_to_be_answer
     answer_it = asyncio.Event()
 
     async def another() -> None:  # another member's interaction, its first answer still to come
-        async with answers.answering(1):
+        async with answers.answering(1, member=1):
             await answer_it.wait()
 
     other = asyncio.create_task(another())
@@ -63,7 +63,7 @@ async def test_an_interaction_whose_turn_came_too_late_to_answer_starts_nothing(
     answer_them = asyncio.Event()
 
     async def another(n: int) -> None:  # a burst's interactions ahead of it, in every turn
-        async with answers.answering(n):
+        async with answers.answering(n, member=n):
             await answer_them.wait()
 
     ahead = [asyncio.create_task(another(n)) for n in range(first_answers.AT_ONCE)]
@@ -78,3 +78,19 @@ async def test_an_interaction_whose_turn_came_too_late_to_answer_starts_nothing(
     assert job.prompt == "a grey owl" and late.response_type is None
     assert [j.prompt for j in await running_bot.store.recent_jobs()] == ["a grey owl"]
     assert interaction.response_type == DEFER
+
+
+async def test_a_member_with_one_command_is_answered_before_another_members_burst(
+    discord_fake, image_api, start_bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(first_answers, "AT_ONCE", 2)  # few turns, so that the burst waits for them
+    await start_bot(max_jobs_per_member=100, max_waiting_per_member=100, quota_member_daily_images=0)
+    alice, bob = discord_fake.add_member("alice"), discord_fake.add_member("bob")
+    burst = [await discord_fake.slash(alice, "imagine", prompt=f"a lighthouse {n}") for n in range(30)]
+    single = await discord_fake.slash(bob, "imagine", prompt="a red fox in fresh snow")
+    await single.wait_response(timeout=10)
+    for interaction in burst:
+        await interaction.wait_response(timeout=10)
+    assert single.response_type == DEFER and {i.response_type for i in burst} == {DEFER}
+    after_bob = [i for i in burst if i.responded_at > single.responded_at]
+    assert len(after_bob) >= 15, f"bob waited behind {30 - len(after_bob)} of alice's 30 commands"

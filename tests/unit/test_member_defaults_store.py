@@ -46,6 +46,36 @@ async def test_forgetting_a_member_deletes_their_defaults_in_every_server(databa
         await store.close()
 
 
+async def test_a_first_answer_reads_defaults_while_jobs_hold_every_shared_connection(database_url: str) -> None:
+    """800 jobs in flight can take every connection of the shared read pool; a command's read of the member's
+    defaults (before its first answer) has connections of its own and does not wait for theirs."""
+    store = await UsageStore.open(database_url)
+    held = asyncio.Event()
+    release = asyncio.Event()
+    pool = store.engine.sync_engine.pool
+    size = pool.size() + pool._max_overflow  # type: ignore[attr-defined]  # every connection the pool will make
+    holding = 0
+
+    async def a_jobs_read() -> None:
+        nonlocal holding
+        async with store._db.read() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+            holding += 1
+            if holding == size:
+                held.set()
+            await release.wait()
+
+    jobs = [asyncio.create_task(a_jobs_read()) for _ in range(size)]
+    try:
+        await store.member_defaults.update(1, 7, count=3)
+        await asyncio.wait_for(held.wait(), 10)
+        assert await asyncio.wait_for(store.member_defaults.get(1, 7), 5) == MemberDefaults(count=3)
+    finally:
+        release.set()
+        await asyncio.gather(*jobs)
+        await store.close()
+
+
 async def test_an_unknown_default_is_refused(database_url: str) -> None:
     store = await UsageStore.open(database_url)
     try:
@@ -90,7 +120,8 @@ async def test_a_burst_of_reads_shares_a_few_statements_and_each_member_gets_the
         await defaults.update(1, 7, count=3)
         await defaults.update(1, 9, aspect="1:1")
         await defaults.update(2, 7, count=5)
-        event.listen(store.engine.sync_engine, "before_cursor_execute", count)
+        for engine in store._db.engines:  # the defaults are read through the first answers' own pool
+            event.listen(engine.sync_engine, "before_cursor_execute", count)
         burst = [(1, 7), (1, 8), (1, 9), (2, 7), (1, 7), *((1, 100 + n) for n in range(READ_BATCH))]
         found = await asyncio.gather(*(defaults.get(guild, user) for guild, user in burst))
         three, five = MemberDefaults(count=3), MemberDefaults(count=5)

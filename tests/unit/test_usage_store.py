@@ -112,7 +112,8 @@ async def test_concurrent_loads_of_a_servers_settings_read_them_once(database_ur
         nonlocal reads
         reads += "FROM guild_settings" in statement
 
-    event.listen(store.engine.sync_engine, "before_cursor_execute", count)
+    for engine in store._db.engines:
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
     try:
         await store.guilds.set_value(1, "quota", 5, by=9)
         configs = await asyncio.gather(*(store.guilds.load(1) for _ in range(20)))
