@@ -1,5 +1,6 @@
 """`python -m bench.as_bot [LAG_FILE]`: `python -m bot` with an event-loop lag sampler (and, when BENCH_CPU_PROFILE
-names a file, bench.cpu_sampler on its main thread), for the benchmarks that watch the bot's loop.
+names a file, bench.cpu_sampler on its main thread; when BENCH_GC_REPORT is set, the garbage collector's CPU per
+generation, logged at exit), for the benchmarks that watch the bot's loop.
 
 Kept apart from bench/common.py and light on imports: what this module imports before the bot starts is counted in
 the bot's start-up (READY) by the benchmarks that time it.
@@ -74,7 +75,8 @@ def _run_bot_with_lag_sampler(path: Path | None) -> None:
 
     asyncio.set_event_loop_policy(Policy())
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID`: every thread's stack to the log
-    _count_garbage_collections()
+    if os.environ.get("BENCH_GC_REPORT"):  # a Python callback at every collection: 3-4 % of the bot's CPU
+        _count_garbage_collections()
     sys.argv = ["bot"]
     target = os.environ.get("BENCH_CPU_PROFILE")
     if not target:

@@ -230,8 +230,9 @@ async def _logged(path: Path, text: str, *, timeout: float) -> None:
 
 
 def _passthrough() -> dict[str, str]:
-    """Python knobs worth passing to the bot (e.g. PYTHONASYNCIODEBUG for slow-callback reports)."""
-    return {k: v for k, v in os.environ.items() if k.startswith("PYTHON")}
+    """Python knobs worth passing to the bot (e.g. PYTHONASYNCIODEBUG for slow-callback reports), and
+    BENCH_GC_REPORT (bench/as_bot.py)."""
+    return {k: v for k, v in os.environ.items() if k.startswith("PYTHON") or k == "BENCH_GC_REPORT"}
 
 
 async def stop(process: asyncio.subprocess.Process) -> None:

@@ -37,6 +37,7 @@ EXTENSIONS = (
     "cogs.help",
 )
 _SYNC_KEY = "commands_hash:{}"  # per application: another bot's token on the same database still syncs
+COMMANDS_GRACE = 5.0  # seconds the commands still running get to finish when the bot closes (then cancelled)
 
 
 def point_discord_at(base_url: str) -> None:
@@ -188,6 +189,11 @@ class ImageBot(commands.AutoShardedBot):
         await self.services.forgetter.close()
         await super().close()
         await stop_ready_tasks(self)  # else a READY still awaited would dispatch on_ready into a closing loop
+        tree = self.tree
+        assert isinstance(tree, BotTree)  # tree_cls
+        cancelled = await tree.finish_running(COMMANDS_GRACE)  # none of them uses the store once it closes
+        if cancelled:
+            log.warning("%d command(s) still running at close were cancelled", cancelled)
         self._closed.set()
 
     async def wait_until_closed(self) -> None:

@@ -169,6 +169,15 @@ class FakeDiscord:
         return self._state.gateway_url
 
     @property
+    def ack_deadline(self) -> float:
+        """Seconds an interaction's first answer may take (Discord: 3); later, it is an Unknown interaction."""
+        return self._state.ack_deadline
+
+    @ack_deadline.setter
+    def ack_deadline(self, seconds: float) -> None:
+        self._state.ack_deadline = seconds
+
+    @property
     def bot(self) -> FakeUser:
         """The bot as a guild member."""
         return self._state.bot
