@@ -1,7 +1,10 @@
 """How long a job will take: recent jobs of the same model and size on this bot, per image (the status line).
 
-One store query per job start at most (never per status edit), and once there is history at most one per model
-and size every CACHE_SECONDS in this process; no estimate at all without history (or when the store is slow).
+At most one store query per model and size every CACHE_SECONDS in this process (every NO_HISTORY_SECONDS while
+there is no history, or after the store was slow), never per status edit; no estimate at all without history (or
+when the store is slow). A job's API request waits for its estimate: without the short wait between "no history"
+readings, the jobs of a burst on a new bot would each read the history in turn, one after the other, before
+their requests.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from bot.store import UsageStore
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 60.0  # how long one reading of the history serves every job of that model and size
+NO_HISTORY_SECONDS = 5.0  # how long "no history yet" (or a failed reading) holds before the next reading
 RECENT_SECONDS = 7 * 86_400  # older jobs say little about how fast the service is now
 QUERY_TIMEOUT = 1.0  # an estimate is a nicety: a slow store gives none rather than delaying the job
 
@@ -23,9 +27,10 @@ QUERY_TIMEOUT = 1.0  # an estimate is a nicety: a slow store gives none rather t
 class TimeEstimates:
     """Seconds per image of recent completed jobs, by (model, size), cached briefly in-process."""
 
-    def __init__(self, store: UsageStore, *, ttl: float = CACHE_SECONDS) -> None:
+    def __init__(self, store: UsageStore, *, ttl: float = CACHE_SECONDS, retry: float = NO_HISTORY_SECONDS) -> None:
         self.store = store
         self.ttl = ttl
+        self.retry = retry
         self._cache: dict[tuple[str, str], tuple[float, float | None]] = {}  # key -> (valid until, seconds)
         self._lock = asyncio.Lock()  # jobs starting together share one query
 
@@ -43,8 +48,8 @@ class TimeEstimates:
             if (hit := self._fresh(key)) is not None:
                 return hit[1]
             value = await self._read(model, size)
-            if value is not None:  # "no history yet" is not kept: the first job that completes gives one
-                self._cache[key] = (time.monotonic() + self.ttl, value)
+            # "No history yet" is kept only briefly: the first jobs that complete give one.
+            self._cache[key] = (time.monotonic() + (self.ttl if value is not None else self.retry), value)
             return value
 
     def _fresh(self, key: tuple[str, str]) -> tuple[float, float | None] | None:

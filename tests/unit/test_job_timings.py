@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -75,6 +76,31 @@ async def test_estimates_are_cached_in_process(database_url: str) -> None:
         assert await cached.per_image("seedream", "2K") == 10  # within its cache time: no new query
         assert await TimeEstimates(store, ttl=0).per_image("seedream", "2K") == 20
         assert await cached.per_image("seedream", "4K") is None
+    finally:
+        await store.close()
+
+
+async def test_without_history_a_burst_of_job_starts_reads_it_once(database_url: str) -> None:
+    """Each job's request waits for its estimate: 800 jobs on a new bot must not read the empty history in turn."""
+    clock = Clock()
+    store = await UsageStore.open(database_url, clock=clock)
+    reads = 0
+    read = store.timings.seconds_per_image
+
+    async def counted(model: str, size: str, since: float) -> float | None:
+        nonlocal reads
+        reads += 1
+        return await read(model, size, since)
+
+    store.timings.seconds_per_image = counted  # type: ignore[method-assign]
+    try:
+        estimates = TimeEstimates(store, retry=60)
+        assert await asyncio.gather(*(estimates.per_image("seedream", "2K") for _ in range(50))) == [None] * 50
+        assert reads == 1
+        await finished(store, clock, seconds=10, images=1)
+        assert await estimates.per_image("seedream", "2K") is None  # until `retry` has passed
+        assert await TimeEstimates(store, retry=0).per_image("seedream", "2K") == 10
+        assert reads == 2
     finally:
         await store.close()
 
