@@ -48,9 +48,15 @@ class TimeEstimates:
             if (hit := self._fresh(key)) is not None:
                 return hit[1]
             value = await self._read(model, size)
-            # "No history yet" is kept only briefly: the first jobs that complete give one.
+            # "No history yet" is kept only briefly, and until a job of this model and size completes.
             self._cache[key] = (time.monotonic() + (self.ttl if value is not None else self.retry), value)
             return value
+
+    def completed(self, model: str, size: str) -> None:
+        """A job of `model` at `size` has just completed: "no history yet" no longer holds (the next job reads it)."""
+        hit = self._cache.get((model, size))
+        if hit is not None and hit[1] is None:
+            del self._cache[(model, size)]
 
     def _fresh(self, key: tuple[str, str]) -> tuple[float, float | None] | None:
         hit = self._cache.get(key)

@@ -233,7 +233,10 @@ class JobRunner:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
-        return await _shielded(self._finish(run, error))
+        outcome = await _shielded(self._finish(run, error))
+        if outcome.status == "completed":
+            self.estimates.completed(job.request.model, job.request.size)
+        return outcome
 
     async def _finish(self, run: _Run, error: UserFacingError | None) -> Outcome:
         progress = run.progress

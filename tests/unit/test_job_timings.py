@@ -99,7 +99,10 @@ async def test_without_history_a_burst_of_job_starts_reads_it_once(database_url:
         assert reads == 1
         await finished(store, clock, seconds=10, images=1)
         assert await estimates.per_image("seedream", "2K") is None  # until `retry` has passed
-        assert await TimeEstimates(store, retry=0).per_image("seedream", "2K") == 10
+        estimates.completed("seedream", "4K")
+        assert await estimates.per_image("seedream", "2K") is None  # another size's job says nothing of this one
+        estimates.completed("seedream", "2K")  # or a job of this model and size completes
+        assert await estimates.per_image("seedream", "2K") == 10
         assert reads == 2
     finally:
         await store.close()
