@@ -176,7 +176,7 @@ class Database:
         self._writer = writer or engine
         # The reads a member's first answer waits on: their own pool, for the same reason.
         answering = answering or engine
-        self._engines = [engine, *{self._writer, answering} - {engine}]
+        self._engines = list(dict.fromkeys((engine, self._writer, answering)))  # each once, the shared one first
         self.backend: Backend = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
         if self.backend == "sqlite":
             for each in self._engines:
