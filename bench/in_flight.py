@@ -104,6 +104,7 @@ async def in_flight(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     finally:
         await fake.close()
     last = last_change(fake.requests)
+    answered = burst_answered(sent)
     per_job = [last[i.token] - i.created for i in sent if i.token in last]
     return {
         "took": took,
@@ -111,8 +112,8 @@ async def in_flight(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "per_job": per_job,
         "lag": lag_samples(lag_file, started, ended),
         "probes": [p.responded_at - p.created for p in probes if p.responded_at] or [0.0],
-        "probes_in_burst": probe_acks(probes, until=burst_answered(sent)),
-        "probes_after": probe_acks(probes, after=burst_answered(sent)),
+        "probes_in_burst": probe_acks(probes, until=answered),
+        "probes_after": probe_acks(probes, after=answered),
         "unanswered": sum(1 for p in probes if p.responded_at is None),
         "images_in_flight": sum(len(r.files) for r in fake.requests),
         "late": sum(1 for i in sent if late(i)),
